@@ -1,0 +1,104 @@
+/**
+ * Ollama native API. `/api/chat` and `/api/generate` stream NDJSON: each line has the next piece of
+ * text, and the final `done: true` line carries done_reason, durations and token counts. Other
+ * `/api/*` endpoints (pull progress, tags, embed) are kept as they came.
+ */
+import {
+  asArray,
+  asRecord,
+  bodyError,
+  clone,
+  emptySummary,
+  firstIndex,
+  isRecord,
+  nonEmpty,
+  num,
+  requestModel,
+  str,
+  streamError,
+  toolArgs,
+  usage,
+  type Json,
+  type ProviderInput,
+  type ProviderResult,
+  type ResponseSummary,
+  type StreamChunk,
+} from './common.js';
+
+const objects = (chunks: ReadonlyArray<StreamChunk>): Json[] => chunks.map((c) => c.data).filter(isRecord).filter((d) => d['error'] === undefined);
+
+/** `/api/chat`: message.content, message.thinking and tool_calls accumulate; everything else comes from the done line. */
+function mergeChat(lines: Json[]): Json {
+  const last = lines.find((l) => l['done'] === true) ?? lines[lines.length - 1]!;
+  let content = '';
+  let thinking: string | undefined;
+  const toolCalls: unknown[] = [];
+  let role: unknown;
+  for (const line of lines) {
+    const m = asRecord(line['message']);
+    role ??= m['role'];
+    if (typeof m['content'] === 'string') content += m['content'];
+    if (typeof m['thinking'] === 'string') thinking = (thinking ?? '') + m['thinking'];
+    toolCalls.push(...clone(asArray(m['tool_calls'])));
+  }
+  const message: Json = { ...clone(asRecord(last['message'])), role: role ?? 'assistant', content };
+  if (thinking !== undefined) message['thinking'] = thinking;
+  if (toolCalls.length) message['tool_calls'] = toolCalls;
+  return { ...clone(last), message };
+}
+
+/** `/api/generate`: response and thinking accumulate; `context` and counts come from the done line. */
+function mergeGenerate(lines: Json[]): Json {
+  const last = lines.find((l) => l['done'] === true) ?? lines[lines.length - 1]!;
+  const response = lines.map((l) => str(l['response']) ?? '').join('');
+  const thinkingParts = lines.map((l) => l['thinking']).filter((t): t is string => typeof t === 'string');
+  const out: Json = { ...clone(last), response };
+  if (thinkingParts.length) out['thinking'] = thinkingParts.join('');
+  return out;
+}
+
+export function firstContentIndex(chunks: ReadonlyArray<StreamChunk>): number | null {
+  return firstIndex(chunks, (d) => {
+    const m = asRecord(d['message']);
+    return nonEmpty(m['content']) || nonEmpty(m['thinking']) || asArray(m['tool_calls']).length > 0 || nonEmpty(d['response']) || nonEmpty(d['thinking']);
+  });
+}
+
+export function reconstruct(input: ProviderInput): ProviderResult {
+  const fallbackModel = requestModel(input.request);
+  if (!input.stream) {
+    const r: ProviderResult = { model: str(asRecord(input.body)['model']) ?? fallbackModel, response: input.body ?? null, firstContentIndex: null };
+    const error = bodyError(input.status, input.body);
+    return error ? { ...r, error } : r;
+  }
+  const lines = objects(input.chunks);
+  const chat = /\/api\/chat$/.test(input.endpoint);
+  const generate = /\/api\/generate$/.test(input.endpoint);
+  let response: unknown;
+  if (lines.length && (chat || generate)) response = chat ? mergeChat(lines) : mergeGenerate(lines);
+  // Other streaming endpoints (pull, push, create) are progress logs: the list is the response.
+  else response = clone(lines.length ? input.chunks.map((c) => c.data).filter((d) => d !== undefined) : (input.chunks.find((c) => isRecord(c.data))?.data ?? null));
+  let error = streamError(input.chunks);
+  if (!error && input.status >= 400) error = `HTTP ${input.status}`;
+  const model = str(asRecord(response)['model']) ?? str(lines[0]?.['model']) ?? fallbackModel;
+  const r: ProviderResult = { model, response, firstContentIndex: chat || generate ? firstContentIndex(input.chunks) : null };
+  return error ? { ...r, error } : r;
+}
+
+export function summarize(response: unknown): ResponseSummary {
+  const r = asRecord(response);
+  const out = emptySummary();
+  const m = asRecord(r['message']);
+  out.text = str(m['content']) ?? str(r['response']) ?? '';
+  for (const raw of asArray(m['tool_calls'])) {
+    const t = asRecord(raw);
+    const fn = asRecord(t['function']);
+    const call = { name: str(fn['name']) ?? '', arguments: toolArgs(fn['arguments']) };
+    out.tool_calls.push(str(t['id']) ? { id: str(t['id']), ...call } : call);
+  }
+  out.finish_reason = str(r['done_reason']) ?? null;
+  out.usage = usage(num(r['prompt_eval_count']), num(r['eval_count']));
+  const reasoning = str(m['thinking']) ?? str(r['thinking']);
+  if (reasoning) out.reasoning = reasoning;
+  return out;
+}

@@ -1,0 +1,214 @@
+/**
+ * OpenAI Chat Completions (`/chat/completions` under any prefix, which also covers Azure, Ollama's
+ * and most other OpenAI-compatible servers) and legacy Completions. Streams are data-only SSE
+ * ending with `[DONE]`; the rebuilt object is what the same request with `stream: false` returns.
+ */
+import {
+  asArray,
+  asRecord,
+  bodyError,
+  clone,
+  emptySummary,
+  firstIndex,
+  isRecord,
+  nonEmpty,
+  num,
+  requestModel,
+  str,
+  streamError,
+  toolArgs,
+  usage,
+  type Json,
+  type ProviderInput,
+  type ProviderResult,
+  type ResponseSummary,
+  type StreamChunk,
+} from './common.js';
+
+interface ToolCallAcc {
+  index: number;
+  id?: string;
+  type?: string;
+  name?: string;
+  args: string;
+}
+
+interface ChoiceAcc {
+  index: number;
+  message: Json;
+  content: string[] | null;
+  refusal: string[] | null;
+  toolCalls: ToolCallAcc[];
+  functionCall?: { name?: string; args: string };
+  logprobs: { content: unknown[] | null; refusal: unknown[] | null } | null;
+  finishReason: unknown;
+  text: string[];
+}
+
+const TOP_LEVEL = ['id', 'created', 'model', 'system_fingerprint', 'service_tier'] as const;
+
+function isCompletionsEndpoint(endpoint: string): boolean {
+  return /\/completions$/.test(endpoint) && !/\/chat\/completions$/.test(endpoint);
+}
+
+function choiceAcc(choices: Map<number, ChoiceAcc>, index: number): ChoiceAcc {
+  let c = choices.get(index);
+  if (!c) {
+    c = { index, message: {}, content: null, refusal: null, toolCalls: [], logprobs: null, finishReason: null, text: [] };
+    choices.set(index, c);
+  }
+  return c;
+}
+
+function mergeToolCall(acc: ChoiceAcc, delta: Json): void {
+  const id = str(delta['id']) || undefined;
+  // Some compatible servers omit `index`; match by id, else the entry is a new call.
+  let index = num(delta['index']);
+  if (index === undefined) index = acc.toolCalls.find((t) => id !== undefined && t.id === id)?.index ?? Math.max(-1, ...acc.toolCalls.map((t) => t.index)) + 1;
+  let tc = acc.toolCalls.find((t) => t.index === index);
+  if (!tc) {
+    tc = { index, args: '' };
+    acc.toolCalls.push(tc);
+  }
+  const fn = asRecord(delta['function']);
+  // The first delta names the call; later ones may repeat empty strings, which must not win.
+  tc.id ||= id;
+  tc.type ||= str(delta['type']) || undefined;
+  tc.name ||= str(fn['name']) || undefined;
+  if (typeof fn['arguments'] === 'string') tc.args += fn['arguments'];
+  else if (isRecord(fn['arguments'])) tc.args += JSON.stringify(fn['arguments']);
+}
+
+function mergeLogprobs(acc: ChoiceAcc, lp: unknown): void {
+  if (!isRecord(lp)) return;
+  acc.logprobs ??= { content: null, refusal: null };
+  for (const key of ['content', 'refusal'] as const) {
+    if (Array.isArray(lp[key])) acc.logprobs[key] = [...(acc.logprobs[key] ?? []), ...clone(lp[key] as unknown[])];
+  }
+}
+
+function mergeDelta(acc: ChoiceAcc, delta: Json): void {
+  for (const [key, value] of Object.entries(delta)) {
+    if (key === 'content') {
+      if (typeof value === 'string') (acc.content ??= []).push(value);
+    } else if (key === 'refusal') {
+      if (typeof value === 'string') (acc.refusal ??= []).push(value);
+    } else if (key === 'tool_calls') {
+      for (const t of asArray(value)) if (isRecord(t)) mergeToolCall(acc, t);
+    } else if (key === 'function_call' && isRecord(value)) {
+      acc.functionCall ??= { args: '' };
+      acc.functionCall.name ??= str(value['name']);
+      if (typeof value['arguments'] === 'string') acc.functionCall.args += value['arguments'];
+    } else if (typeof value === 'string' && key !== 'role') {
+      // Extension fields streamed as text (reasoning_content, reasoning) concatenate like content.
+      acc.message[key] = (str(acc.message[key]) ?? '') + value;
+    } else if (value !== null && value !== undefined) {
+      acc.message[key] = clone(value);
+    }
+  }
+}
+
+function buildChoice(c: ChoiceAcc, legacy: boolean): Json {
+  if (legacy) return { text: c.text.join(''), index: c.index, logprobs: c.logprobs ?? null, finish_reason: c.finishReason ?? null };
+  const { role, ...extra } = c.message;
+  const message: Json = { role: role ?? 'assistant', content: c.content ? c.content.join('') : null, refusal: c.refusal ? c.refusal.join('') : null, ...extra };
+  if (c.toolCalls.length) {
+    message['tool_calls'] = [...c.toolCalls]
+      .sort((a, b) => a.index - b.index)
+      .map((t) => ({ id: t.id ?? null, type: t.type ?? 'function', function: { name: t.name ?? '', arguments: t.args } }));
+  }
+  if (c.functionCall) message['function_call'] = { name: c.functionCall.name ?? '', arguments: c.functionCall.args };
+  return { index: c.index, message, logprobs: c.logprobs ?? null, finish_reason: c.finishReason ?? null };
+}
+
+/** Merge `chat.completion.chunk` (or legacy `text_completion`) events into the non-stream object. */
+export function mergeChunks(chunks: ReadonlyArray<StreamChunk>, legacy: boolean): Json | null {
+  const top: Json = {};
+  const choices = new Map<number, ChoiceAcc>();
+  let seen = false;
+  let usageValue: unknown = null;
+  for (const chunk of chunks) {
+    const d = chunk.data;
+    if (!isRecord(d) || (!Array.isArray(d['choices']) && !isRecord(d['usage']))) continue;
+    seen = true;
+    for (const key of TOP_LEVEL) if (d[key] !== undefined && d[key] !== null && top[key] === undefined) top[key] = d[key];
+    if (isRecord(d['usage'])) usageValue = clone(d['usage']);
+    asArray(d['choices']).forEach((raw, position) => {
+      if (!isRecord(raw)) return;
+      const acc = choiceAcc(choices, num(raw['index']) ?? position);
+      if (raw['finish_reason'] !== null && raw['finish_reason'] !== undefined) acc.finishReason = raw['finish_reason'];
+      mergeLogprobs(acc, raw['logprobs']);
+      if (typeof raw['text'] === 'string') acc.text.push(raw['text']);
+      if (isRecord(raw['delta'])) mergeDelta(acc, raw['delta']);
+    });
+  }
+  if (!seen) return null;
+  const object = legacy ? 'text_completion' : 'chat.completion';
+  const out: Json = { id: top['id'] ?? null, object, created: top['created'] ?? null, model: top['model'] ?? null };
+  if (top['system_fingerprint'] !== undefined) out['system_fingerprint'] = top['system_fingerprint'];
+  if (top['service_tier'] !== undefined) out['service_tier'] = top['service_tier'];
+  out['choices'] = [...choices.values()].sort((a, b) => a.index - b.index).map((c) => buildChoice(c, legacy));
+  out['usage'] = usageValue;
+  return out;
+}
+
+/** First chunk with text, refusal, reasoning or a tool call; role-only and empty deltas are lifecycle. */
+export function firstContentIndex(chunks: ReadonlyArray<StreamChunk>): number | null {
+  return firstIndex(chunks, (d) =>
+    asArray(d['choices']).some((raw) => {
+      const c = asRecord(raw);
+      if (nonEmpty(c['text'])) return true;
+      const delta = asRecord(c['delta']);
+      return (
+        nonEmpty(delta['content']) ||
+        nonEmpty(delta['refusal']) ||
+        nonEmpty(delta['reasoning_content']) ||
+        nonEmpty(delta['reasoning']) ||
+        asArray(delta['tool_calls']).length > 0 ||
+        isRecord(delta['function_call'])
+      );
+    }),
+  );
+}
+
+export function reconstruct(input: ProviderInput): ProviderResult {
+  const fallbackModel = requestModel(input.request);
+  if (!input.stream) {
+    const model = str(asRecord(input.body)['model']) ?? fallbackModel;
+    return withError({ model, response: input.body ?? null, firstContentIndex: null }, bodyError(input.status, input.body));
+  }
+  const merged = mergeChunks(input.chunks, isCompletionsEndpoint(input.endpoint));
+  const error = streamError(input.chunks) ?? (input.status >= 400 ? `HTTP ${input.status}` : undefined);
+  const errorPayload = input.chunks.find((c) => isRecord(c.data) && c.data['error'] !== undefined)?.data;
+  return withError(
+    { model: str(merged?.['model']) ?? fallbackModel, response: merged ?? errorPayload ?? null, firstContentIndex: firstContentIndex(input.chunks) },
+    error,
+  );
+}
+
+function withError(r: ProviderResult, error: string | undefined): ProviderResult {
+  return error === undefined ? r : { ...r, error };
+}
+
+/** Summary of a `chat.completion` or `text_completion` (first choice). Embeddings and others give an empty summary. */
+export function summarize(response: unknown): ResponseSummary {
+  const r = asRecord(response);
+  const out = emptySummary();
+  const choice = asRecord(asArray(r['choices'])[0]);
+  const message = asRecord(choice['message']);
+  out.text = str(message['content']) ?? str(choice['text']) ?? '';
+  out.tool_calls = asArray(message['tool_calls']).map((raw) => {
+    const t = asRecord(raw);
+    const fn = asRecord(t['function']);
+    const call = { name: str(fn['name']) ?? '', arguments: toolArgs(fn['arguments']) };
+    return str(t['id']) ? { id: str(t['id']), ...call } : call;
+  });
+  const legacyFn = asRecord(message['function_call']);
+  if (str(legacyFn['name'])) out.tool_calls.push({ name: str(legacyFn['name'])!, arguments: toolArgs(legacyFn['arguments']) });
+  out.finish_reason = str(choice['finish_reason']) ?? null;
+  const u = asRecord(r['usage']);
+  out.usage = usage(num(u['prompt_tokens']) ?? num(u['input_tokens']), num(u['completion_tokens']) ?? num(u['output_tokens']), num(u['total_tokens']));
+  const reasoning = str(message['reasoning_content']) ?? str(message['reasoning']);
+  if (reasoning) out.reasoning = reasoning;
+  return out;
+}
