@@ -1,14 +1,8 @@
 import { gapBucketLabels, gapHistogram, streamMetrics } from './metrics.js';
+import { summarize as summarizeResponse, type ResponseSummary } from './reconstruct.js';
 import type { Provider, Trace } from './types.js';
 
-/** What `trace/reconstruct.ts` `summarize(provider, response)` returns: the message, provider-neutral. */
-export interface ResponseSummary {
-  text: string;
-  tool_calls: Array<{ id?: string; name: string; arguments: unknown }>;
-  finish_reason: string | null;
-  usage: { input_tokens?: number; output_tokens?: number; total_tokens?: number } | null;
-  reasoning?: string;
-}
+export type { ResponseSummary };
 export type Summarize = (provider: Provider, response: unknown) => ResponseSummary;
 
 export type DiffOp = { op: 'same' | 'add' | 'del'; text: string };
@@ -198,10 +192,10 @@ function summaryFields(t: Trace, s: ResponseSummary): Record<string, string | un
  * Compare two traces: request (conversation and parameters), response (text, tool calls, finish reason, usage)
  * and timing (TTFB, durations, chunk count, gap distribution).
  * @example
- * const d = diffTraces(a, b, summarize);
+ * const d = diffTraces(a, b);
  * d.response.text.filter((o) => o.op !== 'same');
  */
-export function diffTraces(a: Trace, b: Trace, summarize: Summarize): TraceDiff {
+export function diffTraces(a: Trace, b: Trace, summarize: Summarize = summarizeResponse): TraceDiff {
   const sa = summarize(a.metadata.provider, a.response);
   const sb = summarize(b.metadata.provider, b.response);
   const messages = diffTokens(lineTokens(formatMessages(a.request)), lineTokens(formatMessages(b.request)));

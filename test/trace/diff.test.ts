@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffTokens, diffTraces, formatMessages, lineTokens, wordTokens, type DiffOp, type Summarize } from '../../src/trace/diff.js';
+import { diffTokens, diffTraces, formatMessages, lineTokens, wordTokens, type DiffOp } from '../../src/trace/diff.js';
 import { makeAnthropicStreamTrace, makeNonStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
 
 const side = (ops: DiffOp[], keep: 'add' | 'del') => ops.filter((o) => o.op !== keep).map((o) => o.text).join('');
@@ -50,30 +50,10 @@ describe('diffTokens', () => {
   });
 });
 
-// A test double for trace/reconstruct's summarize: enough for OpenAI and Anthropic non-stream shapes.
-const summarize: Summarize = (_p, r) => {
-  const res = r as any;
-  if (res?.choices) {
-    const m = res.choices[0].message;
-    return {
-      text: m.content ?? '',
-      tool_calls: (m.tool_calls ?? []).map((c: any) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
-      finish_reason: res.choices[0].finish_reason,
-      usage: res.usage ? { input_tokens: res.usage.prompt_tokens, output_tokens: res.usage.completion_tokens, total_tokens: res.usage.total_tokens } : null,
-    };
-  }
-  return {
-    text: res.content.filter((c: any) => c.type === 'text').map((c: any) => c.text).join(''),
-    tool_calls: res.content.filter((c: any) => c.type === 'tool_use').map((c: any) => ({ id: c.id, name: c.name, arguments: c.input })),
-    finish_reason: res.stop_reason,
-    usage: { input_tokens: res.usage.input_tokens, output_tokens: res.usage.output_tokens },
-  };
-};
-
 describe('diffTraces', () => {
   it('finds no content difference between a trace and itself', () => {
     const t = makeOpenAIStreamTrace();
-    const d = diffTraces(t, structuredClone(t), summarize);
+    const d = diffTraces(t, structuredClone(t));
     expect(d.sameContent).toBe(true);
     expect(d.timing.rows.find((r) => r.label === 'Chunks')).toMatchObject({ a: t.total_chunks, b: t.total_chunks });
   });
@@ -89,7 +69,7 @@ describe('diffTraces', () => {
       seed: 7,
       firstChunkLatencyMs: 900,
     });
-    const d = diffTraces(a, b, summarize);
+    const d = diffTraces(a, b);
     expect(d.sameContent).toBe(false);
     expect(d.ids).toEqual(['aaa', 'bbb']);
     expect(d.request.params).toContainEqual({ key: 'temperature', a: '0.2', b: '0.9', same: false });
@@ -108,7 +88,7 @@ describe('diffTraces', () => {
   });
 
   it('compares a stream with a non-stream call across providers', () => {
-    const d = diffTraces(makeAnthropicStreamTrace(), makeNonStreamTrace(), summarize);
+    const d = diffTraces(makeAnthropicStreamTrace(), makeNonStreamTrace());
     const chunks = d.timing.rows.find((r) => r.label === 'Chunks')!;
     expect(chunks.a).toBeGreaterThan(0);
     expect(chunks.b).toBeNull();

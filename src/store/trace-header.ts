@@ -1,0 +1,113 @@
+import { open } from 'node:fs/promises';
+import { rowFromMembers, type TraceRow } from './trace-row.js';
+
+/** Bytes read from each end of a large trace; the chunks in the middle are never read. */
+export const WINDOW_BYTES = 64 * 1024;
+
+/**
+ * Trace files are written with `JSON.stringify(trace, null, 2)`. JSON strings cannot hold a raw newline,
+ * so a newline, exactly two spaces and a quote can only start a top-level member: that makes the
+ * members findable in any window of the file without parsing what surrounds them.
+ */
+const MEMBER_RE = /\n {2}"([^"\\]+)": /g;
+/** Top-level members the table needs; `request`, `response` and `chunks` are skipped. */
+const WANTED = new Set(['id', 'timestamp', 'endpoint', 'metadata', 'http', 'total_chunks', 'first_chunk_latency_ms']);
+/** Direct scalar members of `http` when the object is cut by the window edge. */
+const HTTP_SCALAR_RE = /\n {4}"(status|method|first_byte_ms|outcome)": ("[^"\\\n]*"|-?[\d.eE+-]+)/g;
+
+/**
+ * Collect wanted top-level members found in `text`. `endsAtEof` says the window's last member ends the file.
+ * Members that run past the window edge are skipped, except `http`, whose scalars are picked out.
+ */
+export function scanMembers(text: string, endsAtEof: boolean, into: Record<string, unknown> = {}): Record<string, unknown> {
+  const hits = [...text.matchAll(MEMBER_RE)];
+  hits.forEach((h, i) => {
+    const key = h[1]!;
+    if (!WANTED.has(key) || key in into) return;
+    const start = h.index + h[0].length;
+    const next = hits[i + 1];
+    const end = next ? next.index - 1 /* the comma */ : endsAtEof ? text.lastIndexOf('\n}') : -1;
+    if (end > start) {
+      try {
+        into[key] = JSON.parse(text.slice(start, end)) as unknown;
+        return;
+      } catch {
+        // A window edge inside a member looks like a parse error; fall through.
+      }
+    }
+    if (key === 'http') {
+      const cut = text.slice(start, end > start ? end : undefined);
+      const http: Record<string, unknown> = {};
+      for (const s of cut.matchAll(HTTP_SCALAR_RE)) http[s[1]!] ??= JSON.parse(s[2]!) as unknown;
+      if ('status' in http) into.http = http;
+    }
+  });
+  return into;
+}
+
+async function readFull(path: string): Promise<Record<string, unknown>> {
+  const fh = await open(path, 'r');
+  try {
+    const value = JSON.parse(await fh.readFile('utf8')) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } finally {
+    await fh.close();
+  }
+}
+
+type Handle = Awaited<ReturnType<typeof open>>;
+
+async function readAt(fh: Handle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  return buf.subarray(0, bytesRead);
+}
+
+function ready(file: string, m: Record<string, unknown>): boolean {
+  const row = rowFromMembers(file, m);
+  return typeof row !== 'string' && (!row.stream || 'first_chunk_latency_ms' in m);
+}
+
+/**
+ * Walk the file from the start in blocks until the row's members are found, keeping only the text of a
+ * wanted member still being read (or a few bytes to catch the next member's start): memory stays
+ * bounded however big `response` or `chunks` are. Used when a member before `metadata` outgrew the head window.
+ */
+async function scanForward(fh: Handle, file: string, size: number, into: Record<string, unknown>): Promise<void> {
+  const decoder = new TextDecoder();
+  let carry = '';
+  for (let pos = 0; pos < size && !ready(file, into); pos += SCAN_BLOCK) {
+    const text = carry + decoder.decode(await readAt(fh, pos, SCAN_BLOCK), { stream: true });
+    scanMembers(text, pos + SCAN_BLOCK >= size, into);
+    const last = [...text.matchAll(MEMBER_RE)].at(-1);
+    carry = last && WANTED.has(last[1]!) && !(last[1]! in into) ? text.slice(last.index) : text.slice(-64);
+  }
+}
+
+const SCAN_BLOCK = 256 * 1024;
+
+/**
+ * Read the list row of one trace file without parsing it: its first and last 64 KiB usually hold every
+ * field the table needs; when a long response pushes `metadata` past the head, a bounded forward scan
+ * finds it. Falls back to parsing the whole file when the layout is not the one TraceForge writes
+ * (hand-edited or minified).
+ */
+export async function readTraceRow(path: string, file: string, size: number): Promise<TraceRow> {
+  const members: Record<string, unknown> = {};
+  const fh = await open(path, 'r');
+  try {
+    const whole = size <= 2 * WINDOW_BYTES;
+    const head = (await readAt(fh, 0, whole ? size : WINDOW_BYTES)).toString('utf8');
+    if (head.startsWith('{\n  "')) {
+      scanMembers(head, whole, members);
+      if (!whole && !ready(file, members)) scanMembers((await readAt(fh, size - WINDOW_BYTES, WINDOW_BYTES)).toString('utf8'), true, members);
+      if (!whole && !ready(file, members)) await scanForward(fh, file, size, members);
+    }
+  } finally {
+    await fh.close();
+  }
+  const row = rowFromMembers(file, ready(file, members) ? members : await readFull(path));
+  if (typeof row === 'string') throw new Error(`not a trace: ${row}`);
+  return row;
+}

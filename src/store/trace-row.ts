@@ -1,0 +1,56 @@
+import type { Outcome, Provider } from '../trace/types.js';
+
+/** What `trace list` shows of one trace: small, and cheap to get without parsing chunks. */
+export interface TraceRow {
+  /** File name inside the trace directory. */
+  file: string;
+  id: string;
+  timestamp: string;
+  endpoint: string;
+  method: string;
+  model: string | null;
+  provider: Provider;
+  stream: boolean;
+  status: 'success' | 'error';
+  http_status: number;
+  outcome: Outcome;
+  /** Number of chunks; null for non-streamed calls. */
+  chunks: number | null;
+  duration_ms: number;
+  /** First chunk latency (streams) or first body byte; null when the body was empty. */
+  ttfb_ms: number | null;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * Build a row from a trace's top-level members (a parsed trace or the members a header read found).
+ * Returns a reason string when a member the table needs is missing or malformed.
+ */
+export function rowFromMembers(file: string, m: Record<string, unknown>): TraceRow | string {
+  const meta = m.metadata;
+  const http = m.http;
+  if (typeof m.id !== 'string' || typeof m.timestamp !== 'string' || typeof m.endpoint !== 'string') return 'id, timestamp or endpoint is missing';
+  if (!isObj(meta) || typeof meta.stream !== 'boolean') return 'metadata is missing';
+  if (!isObj(http) || num(http.status) === null) return 'http.status is missing';
+  const stream = meta.stream;
+  const chunks = num(m.total_chunks) ?? (Array.isArray(m.chunks) ? m.chunks.length : null);
+  if (stream && chunks === null) return 'total_chunks is missing';
+  return {
+    file,
+    id: m.id,
+    timestamp: m.timestamp,
+    endpoint: m.endpoint,
+    method: typeof http.method === 'string' ? http.method : 'POST',
+    model: typeof meta.model === 'string' ? meta.model : null,
+    provider: (typeof meta.provider === 'string' ? meta.provider : 'unknown') as Provider,
+    stream,
+    status: meta.status === 'error' ? 'error' : 'success',
+    http_status: num(http.status)!,
+    outcome: (typeof http.outcome === 'string' ? http.outcome : 'complete') as Outcome,
+    chunks: stream ? chunks : null,
+    duration_ms: num(meta.duration_ms) ?? 0,
+    ttfb_ms: num(m.first_chunk_latency_ms) ?? num(http.first_byte_ms),
+  };
+}
