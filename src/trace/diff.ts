@@ -114,6 +114,36 @@ function merge(ops: DiffOp[]): DiffOp[] {
   return out;
 }
 
+/**
+ * Word diff of two texts. A lone space between two changed words is folded into the change, so
+ * "of Rayleigh" -> "air" reads as one replacement rather than two edits around a shared space.
+ */
+export function diffWords(a: string, b: string): DiffOp[] {
+  const ops = diffTokens(wordTokens(a), wordTokens(b));
+  const out: DiffOp[] = [];
+  let del = '';
+  let add = '';
+  const flush = () => {
+    if (del) out.push({ op: 'del', text: del });
+    if (add) out.push({ op: 'add', text: add });
+    del = add = '';
+  };
+  ops.forEach((o, i) => {
+    const inChange = (del || add) && i + 1 < ops.length;
+    if (o.op === 'del') del += o.text;
+    else if (o.op === 'add') add += o.text;
+    else if (inChange && /^\s+$/.test(o.text)) {
+      del += o.text;
+      add += o.text;
+    } else {
+      flush();
+      out.push({ ...o });
+    }
+  });
+  flush();
+  return out;
+}
+
 /** Words and the whitespace between them, so a text diff marks whole words. */
 export function wordTokens(text: string): string[] {
   return text.match(/\s+|[^\s]+/g) ?? [];
@@ -200,7 +230,7 @@ export function diffTraces(a: Trace, b: Trace, summarize: Summarize = summarizeR
   const sb = summarize(b.metadata.provider, b.response);
   const messages = diffTokens(lineTokens(formatMessages(a.request)), lineTokens(formatMessages(b.request)));
   const params = fieldDiffs(requestParams(a.request), requestParams(b.request));
-  const text = diffTokens(wordTokens(sa.text), wordTokens(sb.text));
+  const text = diffWords(sa.text, sb.text);
   const toolCalls = diffTokens(lineTokens(formatToolCalls(sa.tool_calls)), lineTokens(formatToolCalls(sb.tool_calls)));
   const fields = fieldDiffs(summaryFields(a, sa), summaryFields(b, sb));
   const ma = streamMetrics(a, { outputTokens: sa.usage?.output_tokens });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffTokens, diffTraces, formatMessages, lineTokens, wordTokens, type DiffOp } from '../../src/trace/diff.js';
+import { diffTokens, diffTraces, diffWords, formatMessages, lineTokens, wordTokens, type DiffOp } from '../../src/trace/diff.js';
 import { makeAnthropicStreamTrace, makeNonStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
 
 const side = (ops: DiffOp[], keep: 'add' | 'del') => ops.filter((o) => o.op !== keep).map((o) => o.text).join('');
@@ -43,6 +43,21 @@ describe('diffTokens', () => {
     const ops = diffTokens(a, b);
     expect(ops.map((o) => o.op)).toEqual(['del', 'add']);
     expect(side(ops, 'add')).toBe(a.join(''));
+  });
+
+  it('folds a shared space between changed words into one replacement', () => {
+    expect(diffWords('blue because of Rayleigh scattering', 'blue because air scatters')).toEqual([
+      { op: 'same', text: 'blue because ' },
+      { op: 'del', text: 'of Rayleigh scattering' },
+      { op: 'add', text: 'air scatters' },
+    ]);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'b', ' ', 'c ')), fc.array(fc.constantFrom('a', 'b', ' ', 'c ')), (x, y) => {
+        const ops = diffWords(x.join(''), y.join(''));
+        expect(side(ops, 'add')).toBe(x.join(''));
+        expect(side(ops, 'del')).toBe(y.join(''));
+      }),
+    );
   });
 
   it('splits lines keeping the newlines', () => {

@@ -1,0 +1,93 @@
+import { uniquePrefixLength } from '../store/trace-index.js';
+import type { TraceRow } from '../store/trace-row.js';
+import { cell, fmtMs, fmtTime } from './format.js';
+import type { Style } from './style.js';
+
+/** Filters shared by `trace list` and the TUI browser. */
+export interface ListFilter {
+  stream?: boolean;
+  model?: string;
+  /** Case-insensitive substring of id, endpoint, model, provider or status (the browser's `/`). */
+  text?: string;
+  limit?: number;
+}
+
+export function filterRows(rows: readonly TraceRow[], f: ListFilter): TraceRow[] {
+  const q = f.text?.trim().toLowerCase();
+  const out = rows.filter(
+    (r) =>
+      (f.stream === undefined || r.stream === f.stream) &&
+      (f.model === undefined || r.model === f.model) &&
+      (!q || [r.id, r.endpoint, r.model ?? '', r.provider, String(r.http_status)].some((s) => s.toLowerCase().includes(q))),
+  );
+  return f.limit === undefined ? out : out.slice(0, f.limit);
+}
+
+/** The machine-readable row of `trace list --json`: the table's columns with full values. */
+export function jsonRow(r: TraceRow, shortLen: number) {
+  return {
+    id: r.id,
+    short_id: r.id.slice(0, shortLen),
+    time: r.timestamp,
+    endpoint: r.endpoint,
+    method: r.method,
+    model: r.model,
+    provider: r.provider,
+    type: r.stream ? 'stream' : 'normal',
+    status: r.http_status,
+    outcome: r.outcome,
+    chunks: r.chunks,
+    duration_ms: r.duration_ms,
+    ttfb_ms: r.ttfb_ms,
+    file: r.file,
+  };
+}
+
+interface Column {
+  title: string;
+  align?: 'right';
+  max?: number;
+  get(r: TraceRow): string;
+  paint?(r: TraceRow, text: string, st: Style): string;
+}
+
+const OUTCOME_SHORT: Record<string, string> = { upstream_aborted: 'dropped', client_aborted: 'cancelled', upstream_unreachable: 'unreachable' };
+
+function columns(shortLen: number): Column[] {
+  return [
+    { title: 'ID', get: (r) => r.id.slice(0, shortLen), paint: (_r, s, st) => st.cyan(s) },
+    { title: 'TIME', get: (r) => fmtTime(r.timestamp) },
+    { title: 'ENDPOINT', max: 36, get: (r) => r.endpoint },
+    { title: 'MODEL', max: 28, get: (r) => r.model ?? '—' },
+    { title: 'TYPE', get: (r) => (r.stream ? 'Stream' : 'Normal'), paint: (r, s, st) => (r.stream ? st.magenta(s) : s) },
+    {
+      title: 'STATUS',
+      get: (r) => `${r.http_status}${r.outcome === 'complete' ? '' : ` ${OUTCOME_SHORT[r.outcome] ?? r.outcome}`}`,
+      paint: (r, s, st) => (r.status === 'success' ? st.green(s) : st.red(s)),
+    },
+    { title: 'CHUNKS', align: 'right', get: (r) => (r.chunks === null ? '—' : String(r.chunks)) },
+    { title: 'DURATION', align: 'right', get: (r) => fmtMs(r.duration_ms) },
+    { title: 'TTFB', align: 'right', get: (r) => fmtMs(r.ttfb_ms) },
+  ];
+}
+
+/**
+ * The `trace list` table: a header line and one line per row, columns sized to their content.
+ * Cells are padded before they are coloured, so escape codes never shift the columns.
+ */
+export function renderTable(rows: readonly TraceRow[], st: Style, allIds: readonly string[] = rows.map((r) => r.id)): { header: string; lines: string[] } {
+  const cols = columns(uniquePrefixLength(allIds));
+  const texts = rows.map((r) => cols.map((c) => c.get(r)));
+  const widths = cols.map((c, i) => Math.min(c.max ?? Infinity, Math.max(c.title.length, ...texts.map((t) => t[i]!.length))));
+  const header = st.bold(cols.map((c, i) => cell(c.title, widths[i]!, c.align)).join('  '));
+  const lines = rows.map((r, ri) =>
+    cols
+      .map((c, i) => {
+        const padded = st.esc(cell(texts[ri]![i]!, widths[i]!, c.align));
+        return c.paint ? c.paint(r, padded, st) : padded;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+  return { header: header.trimEnd(), lines };
+}

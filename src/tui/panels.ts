@@ -1,0 +1,128 @@
+import { formatMessages, formatToolCalls, requestParams } from '../trace/diff.js';
+import { chunkOffsets, isStall, sparkline, streamMetrics, type StreamMetrics } from '../trace/metrics.js';
+import { summarize, type ResponseSummary } from '../trace/reconstruct.js';
+import type { Trace } from '../trace/types.js';
+import { chunkPreview } from './chunk-text.js';
+import { bar, cell, clip, fmtMs, fmtNum } from './format.js';
+import type { Style } from './style.js';
+
+/**
+ * Everything the trace view shows, computed once. The panel builders below turn it into lines for
+ * any `Style`, so `--text`, pipes and the TUI show the same labels and figures.
+ */
+export interface ViewModel {
+  trace: Trace;
+  summary: ResponseSummary;
+  metrics: StreamMetrics;
+  /** Per chunk: ms since the request left (TTFB + running delta_ms). */
+  offsets: number[];
+  previews: string[];
+  stream: boolean;
+}
+
+export function buildViewModel(trace: Trace): ViewModel {
+  const summary = summarize(trace.metadata.provider, trace.response);
+  const chunks = trace.chunks ?? [];
+  return {
+    trace,
+    summary,
+    metrics: streamMetrics(trace, { outputTokens: summary.usage?.output_tokens }),
+    offsets: chunkOffsets(trace),
+    previews: chunks.map(chunkPreview),
+    stream: trace.metadata.stream && chunks.length > 0,
+  };
+}
+
+const LABEL = 22;
+const kv = (st: Style, label: string, value: string) => `${st.dim(label.padEnd(LABEL))}${value}`;
+
+export function summaryLines(vm: ViewModel, st: Style): string[] {
+  const t = vm.trace;
+  const ok = t.metadata.status === 'success';
+  const http = `${t.http.status} ${t.http.status_message}`.trim();
+  return [
+    kv(st, 'Endpoint', st.esc(`${t.http.method} ${t.endpoint}`)),
+    kv(st, 'Model', st.esc(t.metadata.model ?? '—')),
+    kv(st, 'Provider', st.esc(t.metadata.provider)),
+    kv(st, 'Status', ok ? st.green('success') : st.red(`error${t.http.outcome === 'complete' ? '' : ` (${t.http.outcome})`}`)),
+    kv(st, 'HTTP Status', t.http.status >= 400 ? st.red(st.esc(http)) : st.esc(http)),
+    kv(st, 'Duration', fmtMs(t.metadata.duration_ms)),
+    kv(st, 'Timestamp', st.esc(t.timestamp)),
+    kv(st, 'Type', vm.stream ? st.magenta('Stream') : 'Normal'),
+  ];
+}
+
+export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40): string[] {
+  const m = vm.metrics;
+  const stall = m.longestStall ? `${fmtMs(m.longestStall.ms)} before chunk ${m.longestStall.index}` : '—';
+  return [
+    kv(st, 'Total Chunks', String(m.totalChunks)),
+    kv(st, 'Stream Duration', fmtMs(m.streamDurationMs)),
+    kv(st, 'First Chunk Latency', fmtMs(m.firstChunkLatencyMs)),
+    kv(st, 'First Content Latency', fmtMs(m.firstContentLatencyMs)),
+    kv(st, 'Average Chunk Time', fmtMs(m.averageChunkMs)),
+    kv(st, 'Gap p50 / p95', `${fmtMs(m.p50GapMs)} / ${fmtMs(m.p95GapMs)}`),
+    kv(st, 'Longest Stall', m.longestStall && isStall(m.longestStall.ms, m) ? st.red(stall) : stall),
+    kv(st, 'Tokens/sec', m.tokensPerSecond === null ? '—' : fmtNum(m.tokensPerSecond, 1)),
+    kv(st, 'Gaps', st.cyan(sparkline(m.gaps, sparkWidth))),
+  ];
+}
+
+export const GAP_BAR = 12;
+
+export function timelineHeader(st: Style): string {
+  return st.dim(`${cell('#', 5, 'right')} ${cell('delta ms', 9, 'right')} ${cell('cum ms', 10, 'right')}  ${cell('gap', GAP_BAR)}  content`);
+}
+
+/** One row per chunk; `width` bounds the content preview so rows never wrap. */
+export function timelineRows(vm: ViewModel, st: Style, width = 120): string[] {
+  const chunks = vm.trace.chunks ?? [];
+  const max = vm.metrics.longestStall?.ms ?? 0;
+  const room = Math.max(8, width - (5 + 1 + 9 + 1 + 10 + 2 + GAP_BAR + 2));
+  return chunks.map((c, i) => {
+    const gap = i === 0 ? 0 : c.delta_ms;
+    const stall = i > 0 && isStall(gap, vm.metrics);
+    const paint = stall ? st.red : st.cyan;
+    const delta = cell(gap.toFixed(1), 9, 'right');
+    const preview = clip(vm.previews[i] ?? '', room);
+    return `${cell(String(i), 5, 'right')} ${stall ? st.red(delta) : delta} ${cell(vm.offsets[i]!.toFixed(1), 10, 'right')}  ${paint(bar(gap, max, GAP_BAR))}  ${st.esc(preview)}`;
+  });
+}
+
+const split = (text: string) => text.replace(/\n$/, '').split('\n');
+
+export function responseLines(vm: ViewModel, st: Style): string[] {
+  const s = vm.summary;
+  const out: string[] = [];
+  if (s.reasoning) out.push(st.bold('Reasoning'), ...split(s.reasoning).map((l) => st.dim(st.esc(l))), '');
+  out.push(...(s.text ? split(s.text).map(st.esc) : [st.dim('(no text)')]));
+  if (s.tool_calls.length > 0) out.push('', st.bold('Tool calls'), ...split(formatToolCalls(s.tool_calls)).map((l) => st.yellow(st.esc(l))));
+  out.push('');
+  out.push(kv(st, 'Finish reason', st.esc(s.finish_reason ?? '—')));
+  const u = s.usage;
+  out.push(kv(st, 'Usage', u ? `input ${fmtNum(u.input_tokens)} · output ${fmtNum(u.output_tokens)} · total ${fmtNum(u.total_tokens)}` : '—'));
+  if (vm.trace.http.error) out.push(kv(st, 'Error', st.red(st.esc(vm.trace.http.error))));
+  return out;
+}
+
+export function requestLines(vm: ViewModel, st: Style): string[] {
+  const t = vm.trace;
+  const messages = formatMessages(t.request);
+  const params = Object.entries(requestParams(t.request));
+  const out = [st.bold('Messages'), ...(messages ? split(messages).map(st.esc) : [st.dim('(none)')]), '', st.bold('Parameters')];
+  out.push(...(params.length ? params.map(([k, v]) => kv(st, k, st.esc(clip(v, 200)))) : [st.dim('(none)')]));
+  if (t.http.request_body_raw !== undefined) out.push('', st.dim('(request body was not JSON; kept raw in the trace)'));
+  return out;
+}
+
+/** The whole view as plain or ANSI text: what `trace view --text` and a piped `trace view` print. */
+export function renderTextView(vm: ViewModel, st: Style, width = 100): string {
+  const head = (title: string) => st.bold(`── ${title} ${'─'.repeat(Math.max(0, Math.min(width, 80) - title.length - 4))}`);
+  const out = [`${st.bold('Trace')} ${st.esc(vm.trace.id)}`, '', head('Summary'), ...summaryLines(vm, st)];
+  if (vm.stream) {
+    out.push('', head('Streaming metadata'), ...metricsLines(vm, st, Math.min(60, width - LABEL)));
+    out.push('', head('Chunk timeline'), timelineHeader(st), ...timelineRows(vm, st, width));
+  }
+  out.push('', head('Complete response'), ...responseLines(vm, st), '', head('Request'), ...requestLines(vm, st));
+  return `${out.join('\n')}\n`;
+}
