@@ -68,24 +68,29 @@ export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40): string[
   ];
 }
 
-export const GAP_BAR = 12;
-
-export function timelineHeader(st: Style): string {
-  return st.dim(`${cell('#', 5, 'right')} ${cell('delta ms', 9, 'right')} ${cell('cum ms', 10, 'right')}  ${cell('gap', GAP_BAR)}  content`);
+/** Timeline column widths: roomy, or compact for a narrow panel. */
+function timelineCols(width: number) {
+  return width >= 70 ? { idx: 5, delta: 9, cum: 10, gap: 12 } : { idx: 4, delta: 7, cum: 8, gap: 6 };
 }
 
-/** One row per chunk; `width` bounds the content preview so rows never wrap. */
+export function timelineHeader(st: Style, width = 120): string {
+  const c = timelineCols(width);
+  return st.dim(`${cell('#', c.idx, 'right')} ${cell('delta ms', c.delta, 'right')} ${cell('cum ms', c.cum, 'right')}  ${cell('gap', c.gap)}  content`);
+}
+
+/** One row per chunk; `width` bounds the row so it never wraps (the preview is clipped). */
 export function timelineRows(vm: ViewModel, st: Style, width = 120): string[] {
   const chunks = vm.trace.chunks ?? [];
   const max = vm.metrics.longestStall?.ms ?? 0;
-  const room = Math.max(8, width - (5 + 1 + 9 + 1 + 10 + 2 + GAP_BAR + 2));
-  return chunks.map((c, i) => {
-    const gap = i === 0 ? 0 : c.delta_ms;
+  const c = timelineCols(width);
+  const room = Math.max(4, width - (c.idx + 1 + c.delta + 1 + c.cum + 2 + c.gap + 2));
+  return chunks.map((ch, i) => {
+    const gap = i === 0 ? 0 : ch.delta_ms;
     const stall = i > 0 && isStall(gap, vm.metrics);
     const paint = stall ? st.red : st.cyan;
-    const delta = cell(gap.toFixed(1), 9, 'right');
+    const delta = cell(gap.toFixed(1), c.delta, 'right');
     const preview = clip(vm.previews[i] ?? '', room);
-    return `${cell(String(i), 5, 'right')} ${stall ? st.red(delta) : delta} ${cell(vm.offsets[i]!.toFixed(1), 10, 'right')}  ${paint(bar(gap, max, GAP_BAR))}  ${st.esc(preview)}`;
+    return `${cell(String(i), c.idx, 'right')} ${stall ? st.red(delta) : delta} ${cell(vm.offsets[i]!.toFixed(1), c.cum, 'right')}  ${paint(bar(gap, max, c.gap))}  ${st.esc(preview)}`;
   });
 }
 
@@ -121,7 +126,7 @@ export function renderTextView(vm: ViewModel, st: Style, width = 100): string {
   const out = [`${st.bold('Trace')} ${st.esc(vm.trace.id)}`, '', head('Summary'), ...summaryLines(vm, st)];
   if (vm.stream) {
     out.push('', head('Streaming metadata'), ...metricsLines(vm, st, Math.min(60, width - LABEL)));
-    out.push('', head('Chunk timeline'), timelineHeader(st), ...timelineRows(vm, st, width));
+    out.push('', head('Chunk timeline'), timelineHeader(st, width), ...timelineRows(vm, st, width));
   }
   out.push('', head('Complete response'), ...responseLines(vm, st), '', head('Request'), ...requestLines(vm, st));
   return `${out.join('\n')}\n`;

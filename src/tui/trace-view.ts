@@ -1,0 +1,187 @@
+import blessed from 'blessed';
+import type { Trace } from '../trace/types.js';
+import { MessageBuilder } from './chunk-text.js';
+import { fmtMs, progressBar } from './format.js';
+import { metricsLines, requestLines, responseLines, summaryLines, timelineHeader, timelineRows, type ViewModel } from './panels.js';
+import { realClock, ReplayController, type Clock, type ReplayState } from './replay-clock.js';
+import { blessedStyle as st } from './style.js';
+import { bar1, listPanel, markFocus, panel, scrollKey, type Box, type Focusable, type Screen } from './widgets.js';
+
+/** Writes test files for a trace and returns their paths (test generation, issue 4). */
+export type GenerateHook = (trace: Trace) => Promise<string[]>;
+
+export interface TraceViewOptions {
+  clock?: Clock;
+  onGenerate?: GenerateHook;
+  /** What q/Esc means here, for the footer: `quit` when opened directly, `back` from the browser. */
+  leaveLabel?: string;
+}
+
+export interface TraceViewHandle {
+  /** Resolves when the user leaves: `back` for q/Esc, `quit` for Ctrl-C. */
+  closed: Promise<'back' | 'quit'>;
+  replay: ReplayController | null;
+}
+
+const LEFT_MIN = 36;
+const HELP = (leave: string, stream: boolean) =>
+  ` ${stream ? '{bold}r{/bold} replay  {bold}space{/bold} pause  {bold}+/-{/bold} speed  ' : ''}{bold}tab{/bold} panel  {bold}↑↓ PgUp PgDn{/bold} scroll  {bold}g{/bold} gen test  {bold}q{/bold} ${leave}`;
+
+/**
+ * Open the full-screen view of one trace on `screen`: summary, streaming metadata, chunk timeline,
+ * complete response and request, with replay (`r`), pause (`space`), speed (`+`/`-`), panel focus (`tab`),
+ * scrolling, test generation (`g`) and leave (`q`/`Esc`). A non-streamed trace gets the same view without
+ * the stream panels. The caller owns the screen and destroys it.
+ */
+export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOptions = {}): TraceViewHandle {
+  const root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
+  const t = vm.trace;
+  const header = bar1(root, { top: 0 }, 'blue');
+  header.setContent(
+    ` {bold}TraceForge{/bold}  trace ${st.esc(t.id)}  ${st.esc(`${t.http.method} ${t.endpoint}`)}  ${st.esc(t.metadata.model ?? '')}  ${vm.stream ? 'Stream' : 'Normal'}`,
+  );
+  const footer = bar1(root, { bottom: 0 }, 'black');
+  const help = HELP(opts.leaveLabel ?? 'quit', vm.stream);
+  footer.setContent(help);
+
+  const summary = panel(root, 'Summary');
+  summary.setContent(summaryLines(vm, st).join('\n'));
+  const request = panel(root, 'Request');
+  request.setContent(requestLines(vm, st).join('\n'));
+  const response = panel(root, 'Complete response');
+  const showResponse = () => {
+    response.setLabel(' Complete response ');
+    response.setContent(responseLines(vm, st).join('\n'));
+  };
+  showResponse();
+  let metrics: Box | undefined;
+  let timeline: ReturnType<typeof listPanel> | undefined;
+  let replayBox: Box | undefined;
+  if (vm.stream) {
+    metrics = panel(root, 'Streaming metadata');
+    timeline = listPanel(root, 'Chunk timeline');
+    replayBox = panel(root, 'Replay', { scrollable: false });
+    replayBox.setContent(' press {bold}r{/bold} to replay the stream at its recorded pace');
+  }
+  const focusables: Focusable[] = [
+    ...(timeline ? [{ frame: timeline.frame, target: timeline.list }] : []),
+    { frame: response, target: response },
+    { frame: request, target: request },
+  ];
+  let focused = 0;
+
+  const layout = () => {
+    const rows = screen.height as number;
+    const cols = screen.width as number;
+    const avail = rows - 2;
+    const left = Math.max(LEFT_MIN, Math.min(58, Math.floor(cols * 0.42)));
+    const right = cols - left;
+    Object.assign(summary, { top: 1, left: 0, width: left, height: Math.min(10, avail) });
+    let leftUsed = 10;
+    if (metrics) {
+      Object.assign(metrics, { top: 11, left: 0, width: left, height: 11 });
+      metrics.setContent(metricsLines(vm, st, left - 2 - 22 - 1).join('\n'));
+      leftUsed = 21;
+    }
+    // The request sits under the summary when there is room, otherwise it shares the right column.
+    const requestLeft = avail - leftUsed >= 6;
+    if (requestLeft) Object.assign(request, { top: 1 + leftUsed, left: 0, width: left, height: avail - leftUsed });
+    let top = 1;
+    let rest = avail;
+    if (timeline && replayBox) {
+      const th = Math.max(5, Math.floor(avail * 0.45));
+      Object.assign(timeline.frame, { top, left, width: right, height: th });
+      timeline.header.setContent(timelineHeader(st, right - 3));
+      timeline.list.setItems(timelineRows(vm, st, right - 3) as never);
+      Object.assign(replayBox, { top: 1 + avail - 3, left, width: right, height: 3 });
+      top += th;
+      rest -= th + 3;
+    }
+    if (requestLeft) Object.assign(response, { top, left, width: right, height: rest });
+    else {
+      const half = Math.max(3, Math.floor(rest / 2));
+      Object.assign(response, { top, left, width: right, height: half });
+      Object.assign(request, { top: top + half, left, width: right, height: rest - half });
+    }
+  };
+  layout();
+  markFocus(focusables, focusables[focused]!);
+
+  const replay = vm.stream ? new ReplayController(vm.offsets, opts.clock ?? realClock, (s) => onReplayTick(s)) : null;
+  let builder = new MessageBuilder();
+  let pushed = 0;
+  const chunks = t.chunks ?? [];
+  const onReplayTick = (s: Readonly<ReplayState>) => {
+    for (; pushed < s.shown; pushed++) builder.push(chunks[pushed]!);
+    const pct = s.total === 0 ? 100 : Math.round((s.shown / s.total) * 100);
+    const icon = s.done ? '{green-fg}■ done{/green-fg}' : s.paused ? '{yellow-fg}❚❚ paused{/yellow-fg}' : '{cyan-fg}▶ playing{/cyan-fg}';
+    const width = Math.max(10, (replayBox!.width as number) - 60);
+    replayBox!.setContent(
+      ` ${icon}  ${s.speed}x  ${progressBar(s.shown / Math.max(1, s.total), width)} ${String(pct).padStart(3)}%  chunk ${s.shown}/${s.total}  t ${fmtMs(s.at)} / ${fmtMs(s.end)}`,
+    );
+    if (s.done) showResponse();
+    else {
+      response.setLabel(' Complete response (replaying) ');
+      const tools = builder.toolCalls().map((c) => st.yellow(st.esc(`⚙ ${c.name}(${c.args})`)));
+      const think = builder.reasoning ? [st.dim(st.esc(builder.reasoning)), ''] : [];
+      response.setContent([...think, `${st.esc(builder.text)}{inverse} {/inverse}`, ...(tools.length ? ['', ...tools] : [])].join('\n'));
+      response.setScrollPerc(100);
+    }
+    if (timeline && s.shown > 0) timeline.list.select(s.shown - 1);
+    screen.render();
+  };
+
+  const say = (msg: string) => {
+    footer.setContent(` ${msg}`);
+    screen.render();
+  };
+  const generate = async () => {
+    if (!opts.onGenerate) return say('{yellow-fg}test generation is not available yet{/yellow-fg}');
+    say('generating a test from this trace…');
+    try {
+      const paths = await opts.onGenerate(t);
+      say(`{green-fg}wrote{/green-fg} ${st.esc(paths.join(', ') || '(nothing)')}`);
+    } catch (e) {
+      say(`{red-fg}${st.esc(e instanceof Error ? e.message : String(e))}{/red-fg}`);
+    }
+  };
+
+  let resolveClosed!: (how: 'back' | 'quit') => void;
+  const closed = new Promise<'back' | 'quit'>((r) => (resolveClosed = r));
+  const onKey = (ch: string | undefined, key: { name?: string; full?: string; ctrl?: boolean }) => {
+    if (key.full === 'C-c') return leave('quit');
+    if (key.name === 'q' || key.name === 'escape') return leave('back');
+    if (key.name === 'tab' || key.full === 'S-tab') {
+      focused = (focused + (key.full === 'S-tab' ? focusables.length - 1 : 1)) % focusables.length;
+      markFocus(focusables, focusables[focused]!);
+      return screen.render();
+    }
+    if (replay && key.name === 'r') return replayStart();
+    if (replay && key.name === 'space') return replay.togglePause();
+    if (replay && (ch === '+' || ch === '=')) return replay.changeSpeed(1);
+    if (replay && (ch === '-' || ch === '_')) return replay.changeSpeed(-1);
+    if (key.name === 'g') return void generate();
+    if (scrollKey(focusables[focused]!.target, key.name)) screen.render();
+  };
+  const replayStart = () => {
+    builder = new MessageBuilder();
+    pushed = 0;
+    footer.setContent(help);
+    replay!.start();
+  };
+  const onResize = () => {
+    layout();
+    screen.render();
+  };
+  const leave = (how: 'back' | 'quit') => {
+    replay?.stop();
+    screen.removeListener('keypress', onKey);
+    screen.removeListener('resize', onResize);
+    root.destroy();
+    resolveClosed(how);
+  };
+  screen.on('keypress', onKey);
+  screen.on('resize', onResize);
+  screen.render();
+  return { closed, replay };
+}
