@@ -13,7 +13,7 @@ import { createScreen, type Screen, type ScreenStreams } from './widgets.js';
  * as it was, whether the user quit, a signal arrived or something threw.
  */
 async function withScreen(io: ScreenStreams, run: (screen: Screen) => Promise<unknown>): Promise<number> {
-  const screen = createScreen(io);
+  const screen = io.screen ?? createScreen(io);
   // A signal would otherwise kill the process with the terminal still in raw mode on the alternate screen.
   const onSignal = (signal: NodeJS.Signals) => {
     screen.destroy();

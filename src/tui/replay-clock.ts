@@ -143,7 +143,7 @@ export function createManualClock(): Clock & { advance(ms: number): void } {
       const target = now + ms;
       // A scheduler bug must fail the test, not hang it.
       for (let fired = 0; ; fired++) {
-        if (fired > 1_000_000) throw new Error('manual clock: timers keep firing without time passing');
+        if (fired > 100_000) throw new Error('manual clock: timers keep firing without time passing');
         const due = [...timers.entries()].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
         if (!due) break;
         timers.delete(due[0]);

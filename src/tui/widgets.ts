@@ -12,6 +12,8 @@ export interface ScreenStreams {
   output?: NodeJS.WritableStream;
   /** terminfo name; defaults to $TERM (blessed falls back to xterm). */
   terminal?: string;
+  /** Draw on this screen instead of creating one (tests read it back); it is still destroyed at the end. */
+  screen?: Screen;
 }
 
 export function createScreen(s: ScreenStreams = {}, title = 'TraceForge'): Screen {
