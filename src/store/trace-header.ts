@@ -1,8 +1,8 @@
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { rowFromMembers, type TraceRow } from './trace-row.js';
 
-/** Bytes read from each end of a large trace; the chunks in the middle are never read. */
-export const WINDOW_BYTES = 64 * 1024;
+/** Bytes read from each end of a trace; the chunks in the middle are never read. */
+export const WINDOW_BYTES = 16 * 1024;
 
 /**
  * Trace files are written with `JSON.stringify(trace, null, 2)`. JSON strings cannot hold a raw newline,
@@ -45,23 +45,15 @@ export function scanMembers(text: string, endsAtEof: boolean, into: Record<strin
   return into;
 }
 
-async function readFull(path: string): Promise<Record<string, unknown>> {
-  const fh = await open(path, 'r');
-  try {
-    const value = JSON.parse(await fh.readFile('utf8')) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
-  } finally {
-    await fh.close();
-  }
+function readFull(path: string): Record<string, unknown> {
+  const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+  return value as Record<string, unknown>;
 }
 
-type Handle = Awaited<ReturnType<typeof open>>;
-
-async function readAt(fh: Handle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await fh.read(buf, 0, length, position);
-  return buf.subarray(0, bytesRead);
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  return buf.subarray(0, readSync(fd, buf, 0, length, position));
 }
 
 function ready(file: string, m: Record<string, unknown>): boolean {
@@ -69,45 +61,46 @@ function ready(file: string, m: Record<string, unknown>): boolean {
   return typeof row !== 'string' && (!row.stream || 'first_chunk_latency_ms' in m);
 }
 
+const SCAN_BLOCK = 256 * 1024;
+
 /**
  * Walk the file from the start in blocks until the row's members are found, keeping only the text of a
  * wanted member still being read (or a few bytes to catch the next member's start): memory stays
  * bounded however big `response` or `chunks` are. Used when a member before `metadata` outgrew the head window.
  */
-async function scanForward(fh: Handle, file: string, size: number, into: Record<string, unknown>): Promise<void> {
+function scanForward(fd: number, file: string, size: number, into: Record<string, unknown>): void {
   const decoder = new TextDecoder();
   let carry = '';
   for (let pos = 0; pos < size && !ready(file, into); pos += SCAN_BLOCK) {
-    const text = carry + decoder.decode(await readAt(fh, pos, SCAN_BLOCK), { stream: true });
+    const text = carry + decoder.decode(readAt(fd, pos, SCAN_BLOCK), { stream: true });
     scanMembers(text, pos + SCAN_BLOCK >= size, into);
     const last = [...text.matchAll(MEMBER_RE)].at(-1);
     carry = last && WANTED.has(last[1]!) && !(last[1]! in into) ? text.slice(last.index) : text.slice(-64);
   }
 }
 
-const SCAN_BLOCK = 256 * 1024;
-
 /**
- * Read the list row of one trace file without parsing it: its first and last 64 KiB usually hold every
- * field the table needs; when a long response pushes `metadata` past the head, a bounded forward scan
- * finds it. Falls back to parsing the whole file when the layout is not the one TraceForge writes
- * (hand-edited or minified).
+ * Read the list row of one trace file without parsing it: its first and last 16 KiB usually hold every
+ * field the table needs; when a long request or response pushes `metadata` past the head, a bounded
+ * forward scan finds it. Falls back to parsing the whole file when the layout is not the one TraceForge
+ * writes (hand-edited or minified). Synchronous on purpose: thousands of small reads from the page
+ * cache cost less than the thread-pool round trips of async I/O.
  */
-export async function readTraceRow(path: string, file: string, size: number): Promise<TraceRow> {
+export function readTraceRow(path: string, file: string, size: number): TraceRow {
   const members: Record<string, unknown> = {};
-  const fh = await open(path, 'r');
+  const fd = openSync(path, 'r');
   try {
     const whole = size <= 2 * WINDOW_BYTES;
-    const head = (await readAt(fh, 0, whole ? size : WINDOW_BYTES)).toString('utf8');
+    const head = readAt(fd, 0, whole ? size : WINDOW_BYTES).toString('utf8');
     if (head.startsWith('{\n  "')) {
       scanMembers(head, whole, members);
-      if (!whole && !ready(file, members)) scanMembers((await readAt(fh, size - WINDOW_BYTES, WINDOW_BYTES)).toString('utf8'), true, members);
-      if (!whole && !ready(file, members)) await scanForward(fh, file, size, members);
+      if (!whole && !ready(file, members)) scanMembers(readAt(fd, size - WINDOW_BYTES, WINDOW_BYTES).toString('utf8'), true, members);
+      if (!whole && !ready(file, members)) scanForward(fd, file, size, members);
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
-  const row = rowFromMembers(file, ready(file, members) ? members : await readFull(path));
+  const row = rowFromMembers(file, ready(file, members) ? members : readFull(path));
   if (typeof row === 'string') throw new Error(`not a trace: ${row}`);
   return row;
 }
