@@ -23,6 +23,8 @@ export function createScreen(s: ScreenStreams = {}, title = 'TraceForge'): Scree
     terminal: s.terminal,
     smartCSR: true,
     fullUnicode: true,
+    // Sparklines, bars and box lines are UTF-8; without this blessed swaps them for ASCII when LANG does not say UTF-8.
+    forceUnicode: true,
     autoPadding: true,
     warnings: false,
     title,
