@@ -34,27 +34,30 @@ export function buildViewModel(trace: Trace): ViewModel {
 }
 
 const LABEL = 22;
-const kv = (st: Style, label: string, value: string) => `${st.dim(label.padEnd(LABEL))}${value}`;
+const kv = (st: Style, label: string, value: string, width = LABEL) => `${st.dim(label.padEnd(width))}${value}`;
+// Summary labels are short; a narrower column keeps values on one line in the TUI's left panel.
+const SUMMARY_LABEL = 13;
 
 export function summaryLines(vm: ViewModel, st: Style): string[] {
   const t = vm.trace;
   const ok = t.metadata.status === 'success';
   const http = `${t.http.status} ${t.http.status_message}`.trim();
+  const row = (label: string, value: string) => kv(st, label, value, SUMMARY_LABEL);
   return [
-    kv(st, 'Endpoint', st.esc(`${t.http.method} ${t.endpoint}`)),
-    kv(st, 'Model', st.esc(t.metadata.model ?? '—')),
-    kv(st, 'Provider', st.esc(t.metadata.provider)),
-    kv(st, 'Status', ok ? st.green('success') : st.red(`error${t.http.outcome === 'complete' ? '' : ` (${t.http.outcome})`}`)),
-    kv(st, 'HTTP Status', t.http.status >= 400 ? st.red(st.esc(http)) : st.esc(http)),
-    kv(st, 'Duration', fmtMs(t.metadata.duration_ms)),
-    kv(st, 'Timestamp', st.esc(t.timestamp)),
-    kv(st, 'Type', vm.stream ? st.magenta('Stream') : 'Normal'),
+    row('Endpoint', st.esc(`${t.http.method} ${t.endpoint}`)),
+    row('Model', st.esc(t.metadata.model ?? '—')),
+    row('Provider', st.esc(t.metadata.provider)),
+    row('Status', ok ? st.green('success') : st.red(`error${t.http.outcome === 'complete' ? '' : ` (${t.http.outcome})`}`)),
+    row('HTTP Status', t.http.status >= 400 ? st.red(st.esc(http)) : st.esc(http)),
+    row('Duration', fmtMs(t.metadata.duration_ms)),
+    row('Timestamp', st.esc(t.timestamp)),
+    row('Type', vm.stream ? st.magenta('Stream') : 'Normal'),
   ];
 }
 
 export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40): string[] {
   const m = vm.metrics;
-  const stall = m.longestStall ? `${fmtMs(m.longestStall.ms)} before chunk ${m.longestStall.index}` : '—';
+  const stall = m.longestStall ? `${fmtMs(m.longestStall.ms)} (chunk ${m.longestStall.index})` : '—';
   return [
     kv(st, 'Total Chunks', String(m.totalChunks)),
     kv(st, 'Stream Duration', fmtMs(m.streamDurationMs)),
@@ -75,7 +78,8 @@ function timelineCols(width: number) {
 
 export function timelineHeader(st: Style, width = 120): string {
   const c = timelineCols(width);
-  return st.dim(`${cell('#', c.idx, 'right')} ${cell('delta ms', c.delta, 'right')} ${cell('cum ms', c.cum, 'right')}  ${cell('gap', c.gap)}  content`);
+  const delta = c.delta >= 8 ? 'delta ms' : 'Δ ms';
+  return st.dim(`${cell('#', c.idx, 'right')} ${cell(delta, c.delta, 'right')} ${cell('cum ms', c.cum, 'right')}  ${cell('gap', c.gap)}  content`);
 }
 
 /** One row per chunk; `width` bounds the row so it never wraps (the preview is clipped). */

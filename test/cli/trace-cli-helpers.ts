@@ -16,7 +16,7 @@ export interface CliResult {
 
 /** Run `traceforge <args>` in `cwd` with piped stdio and a colour-neutral environment plus `env`. */
 export function runCli(cwd: string, args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  const base = { ...process.env, TZ: 'UTC' };
+  const base: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
   delete base.NO_COLOR;
   delete base.FORCE_COLOR;
   return new Promise((ok, fail) => {

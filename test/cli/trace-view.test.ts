@@ -26,7 +26,7 @@ describe('traceforge trace view --text', () => {
     expect(out).toMatch(/^First Chunk Latency\s+312\.5 ms$/m);
     expect(out).toMatch(/^Average Chunk Time\s+[\d.]+ ms$/m);
     expect(out).toMatch(/^Gap p50 \/ p95\s+[\d.]+ ms \/ [\d.]+ ms$/m);
-    expect(out).toMatch(/^Longest Stall\s+[\d.]+ ms before chunk \d+$/m);
+    expect(out).toMatch(/^Longest Stall\s+[\d.]+ ms \(chunk \d+\)$/m);
     expect(out).toMatch(/^Tokens\/sec\s+\d+\.\d$/m);
     expect(out).toMatch(/^\s+1\s+[\d.]+\s+[\d.]+\s+\S*\s+"Paris"$/m);
     expect(out).toMatch(/^Paris is the capital\.$/m);
