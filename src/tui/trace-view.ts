@@ -114,11 +114,16 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
   const onReplayTick = (s: Readonly<ReplayState>) => {
     for (; pushed < s.shown; pushed++) builder.push(chunks[pushed]!);
     const pct = s.total === 0 ? 100 : Math.round((s.shown / s.total) * 100);
-    const icon = s.done ? '{green-fg}■ done{/green-fg}' : s.paused ? '{yellow-fg}❚❚ paused{/yellow-fg}' : '{cyan-fg}▶ playing{/cyan-fg}';
-    const width = Math.max(10, (replayBox!.width as number) - 60);
-    replayBox!.setContent(
-      ` ${icon}  ${s.speed}x  ${progressBar(s.shown / Math.max(1, s.total), width)} ${String(pct).padStart(3)}%  chunk ${s.shown}/${s.total}  t ${fmtMs(s.at)} / ${fmtMs(s.end)}`,
-    );
+    const [icon, iconText] = s.done
+      ? ['{green-fg}■ done{/green-fg}', '■ done']
+      : s.paused
+        ? ['{yellow-fg}❚❚ paused{/yellow-fg}', '❚❚ paused']
+        : ['{cyan-fg}▶ playing{/cyan-fg}', '▶ playing'];
+    const tail = `${String(pct).padStart(3)}%  chunk ${s.shown}/${s.total}  t ${fmtMs(s.at)} / ${fmtMs(s.end)}`;
+    const head = `${s.speed}x`;
+    // The bar takes whatever the panel has left after the words.
+    const barWidth = Math.max(5, (replayBox!.width as number) - 2 - (1 + iconText.length + 2 + head.length + 2 + 1 + tail.length) - 1);
+    replayBox!.setContent(` ${icon}  ${head}  ${progressBar(s.shown / Math.max(1, s.total), barWidth)} ${tail}`);
     if (s.done) showResponse();
     else {
       response.setLabel(' Complete response (replaying) ');
