@@ -5,6 +5,7 @@ import { filterRows, renderTable, type ListFilter } from './list-table.js';
 import { buildViewModel } from './panels.js';
 import { blessedStyle as st } from './style.js';
 import { openTraceView, type TraceViewOptions } from './trace-view.js';
+import { VirtualList } from './virtual-list.js';
 import { bar1, scrollKey, type Screen } from './widgets.js';
 
 export interface BrowserOptions extends TraceViewOptions {
@@ -25,16 +26,7 @@ export function openBrowser(screen: Screen, all: readonly TraceRow[], opts: Brow
   const root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
   const header = bar1(root, { top: 0 }, 'blue');
   const columns = blessed.box({ parent: root, top: 1, left: 0, width: '100%', height: 1, tags: true });
-  const list = blessed.list({
-    parent: root,
-    top: 2,
-    left: 0,
-    width: '100%',
-    height: '100%-3',
-    tags: true,
-    scrollbar: { ch: ' ', style: { bg: 'gray' } } as never,
-    style: { selected: { bg: 'blue', fg: 'white' } },
-  });
+  const list = new VirtualList(root, { top: 2, left: 0, width: '100%', height: '100%-3' });
   const footer = bar1(root, { bottom: 0 }, 'black');
   footer.setContent(HELP);
   let query = '';
@@ -45,10 +37,10 @@ export function openBrowser(screen: Screen, all: readonly TraceRow[], opts: Brow
     shown = filterRows(all, { ...opts.filter, text: query });
     const { header: cols, lines } = renderTable(shown, st, allIds);
     columns.setContent(` ${cols}`);
-    list.setItems(lines.map((l) => ` ${l}`) as never);
+    list.setRows(lines.map((l) => ` ${l}`));
     const count = shown.length === all.length ? `${all.length} traces` : `${shown.length} of ${all.length} traces`;
     header.setContent(` {bold}TraceForge{/bold}  ${st.esc(opts.dir)}  ${count}${query ? `  filter: ${st.esc(query)}` : ''}`);
-    if (all.length === 0) list.setItems([' No traces yet. Record some with `traceforge record --upstream URL`, or run `traceforge demo`.'] as never);
+    if (all.length === 0) list.setRows([' No traces yet. Record some with `traceforge record --upstream URL`, or run `traceforge demo`.']);
     list.select(0);
     screen.render();
   };
@@ -75,7 +67,7 @@ export function openBrowser(screen: Screen, all: readonly TraceRow[], opts: Brow
   };
 
   const open = async () => {
-    const row = shown[(list as unknown as { selected: number }).selected];
+    const row = shown[list.selected];
     if (!row) return;
     mode = 'view';
     try {

@@ -60,6 +60,8 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
   if (vm.stream) {
     metrics = panel(root, 'Streaming metadata');
     timeline = listPanel(root, 'Chunk timeline');
+    const frame = timeline.frame;
+    timeline.list.onChange = (i, n) => frame.setLabel(` Chunk timeline  ${n === 0 ? 0 : i + 1}/${n} `);
     replayBox = panel(root, 'Replay', { scrollable: false });
     replayBox.setContent(' press {bold}r{/bold} to replay the stream at its recorded pace');
   }
@@ -91,8 +93,8 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     if (timeline && replayBox) {
       const th = Math.max(5, Math.floor(avail * 0.45));
       Object.assign(timeline.frame, { top, left, width: right, height: th });
-      timeline.header.setContent(timelineHeader(st, right - 3));
-      timeline.list.setItems(timelineRows(vm, st, right - 3) as never);
+      timeline.header.setContent(timelineHeader(st, right - 2));
+      timeline.list.setRows(timelineRows(vm, st, right - 2));
       Object.assign(replayBox, { top: 1 + avail - 3, left, width: right, height: 3 });
       top += th;
       rest -= th + 3;

@@ -1,11 +1,11 @@
 import blessed from 'blessed';
+import { VirtualList } from './virtual-list.js';
 
 /** Small blessed helpers shared by the view, browser and diff screens. */
 
 export type Screen = blessed.Widgets.Screen;
 export type Box = blessed.Widgets.BoxElement;
-export type List = blessed.Widgets.ListElement;
-export type Scrollable = Box | List;
+export type Scrollable = Box | VirtualList;
 
 export interface ScreenStreams {
   input?: NodeJS.ReadableStream;
@@ -46,20 +46,11 @@ export function panel(parent: blessed.Widgets.Node, label: string, extra: blesse
   });
 }
 
-/** A bordered frame holding a fixed column-header row and a borderless list under it. */
-export function listPanel(parent: blessed.Widgets.Node, label: string): { frame: Box; header: Box; list: List } {
+/** A bordered frame holding a fixed column-header row and a borderless virtual list under it. */
+export function listPanel(parent: blessed.Widgets.Node, label: string): { frame: Box; header: Box; list: VirtualList } {
   const frame = blessed.box({ parent, label: ` ${label} `, border: 'line', tags: true, style: { border: { fg: 'gray' }, label: { bold: true } } });
   const header = blessed.box({ parent: frame, top: 0, left: 0, right: 0, height: 1, tags: true });
-  const list = blessed.list({
-    parent: frame,
-    top: 1,
-    left: 0,
-    right: 0,
-    bottom: 0,
-    tags: true,
-    scrollbar: { ch: ' ', style: { bg: 'gray' } } as never,
-    style: { selected: { bg: 'blue', fg: 'white' } },
-  });
+  const list = new VirtualList(frame, { top: 1, left: 0, right: 0, bottom: 0 });
   return { frame, header, list };
 }
 
@@ -67,23 +58,25 @@ export function bar1(parent: blessed.Widgets.Node, pos: blessed.Widgets.BoxOptio
   return blessed.box({ parent, height: 1, left: 0, width: '100%', tags: true, style: { fg: 'white', bg }, ...pos });
 }
 
-function isList(w: Scrollable): w is List {
-  return (w as List).type === 'list';
-}
-
 /** Arrow, PgUp/PgDn, Home/End on whichever panel has focus. Returns false for other keys. */
 export function scrollKey(w: Scrollable, keyName: string | undefined): boolean {
-  const page = Math.max(1, (w.height as number) - (isList(w) ? 0 : 2));
+  if (w instanceof VirtualList) {
+    const moves: Record<string, () => void> = {
+      up: () => w.select(w.selected - 1),
+      down: () => w.select(w.selected + 1),
+      pageup: () => w.page(-1),
+      pagedown: () => w.page(1),
+      home: () => w.select(0),
+      end: () => w.select(w.length - 1),
+    };
+    const move = moves[keyName ?? ''];
+    move?.();
+    return move !== undefined;
+  }
+  const page = Math.max(1, (w.height as number) - 2);
   const step = { up: -1, down: 1, pageup: -page, pagedown: page, home: -Infinity, end: Infinity }[keyName ?? ''];
   if (step === undefined) return false;
-  if (isList(w)) {
-    const items = (w as unknown as { items: unknown[] }).items.length;
-    const cur = (w as unknown as { selected: number }).selected;
-    const to = Math.max(0, Math.min(items - 1, Number.isFinite(step) ? cur + step : step < 0 ? 0 : items - 1));
-    // Page down turns a whole page: bring the page below into view, then select its first row.
-    if (keyName === 'pagedown') w.scrollTo(Math.min(items - 1, to + page - 1));
-    w.select(to);
-  } else if (!Number.isFinite(step)) w.setScrollPerc(step < 0 ? 0 : 100);
+  if (!Number.isFinite(step)) w.setScrollPerc(step < 0 ? 0 : 100);
   else w.scroll(step);
   return true;
 }
