@@ -35,7 +35,7 @@ export function openBrowser(screen: Screen, all: readonly TraceRow[], opts: Brow
 
   const fill = () => {
     shown = filterRows(all, { ...opts.filter, text: query });
-    const { header: cols, lines } = renderTable(shown, st, allIds);
+    const { header: cols, lines } = renderTable(shown, st, allIds, (screen.width as number) - 2);
     columns.setContent(` ${cols}`);
     list.setRows(lines.map((l) => ` ${l}`));
     const count = shown.length === all.length ? `${all.length} traces` : `${shown.length} of ${all.length} traces`;

@@ -75,10 +75,26 @@ function columns(shortLen: number): Column[] {
  * The `trace list` table: a header line and one line per row, columns sized to their content.
  * Cells are padded before they are coloured, so escape codes never shift the columns.
  */
-export function renderTable(rows: readonly TraceRow[], st: Style, allIds: readonly string[] = rows.map((r) => r.id)): { header: string; lines: string[] } {
+export function renderTable(
+  rows: readonly TraceRow[],
+  st: Style,
+  allIds: readonly string[] = rows.map((r) => r.id),
+  maxWidth = Infinity,
+): { header: string; lines: string[] } {
   const cols = columns(uniquePrefixLength(allIds));
   const texts = rows.map((r) => cols.map((c) => c.get(r)));
   const widths = cols.map((c, i) => Math.min(c.max ?? Infinity, Math.max(c.title.length, ...texts.map((t) => t[i]!.length))));
+  // Too wide for the screen: drop the year, then narrow endpoint and model (clipped with an ellipsis).
+  const over = () => widths.reduce((a, b) => a + b, 0) + 2 * (cols.length - 1) - maxWidth;
+  const time = cols.findIndex((c) => c.title === 'TIME');
+  if (over() > 0) {
+    for (const t of texts) t[time] = t[time]!.replace(/^\d{4}-/, '');
+    widths[time] = Math.max(4, ...texts.map((t) => t[time]!.length));
+  }
+  for (const title of ['ENDPOINT', 'MODEL']) {
+    const i = cols.findIndex((c) => c.title === title);
+    if (over() > 0) widths[i] = Math.max(10, widths[i]! - over());
+  }
   const header = st.bold(cols.map((c, i) => cell(c.title, widths[i]!, c.align)).join('  '));
   const lines = rows.map((r, ri) =>
     cols

@@ -46,7 +46,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     return 0;
   }
   const st = styleFor(process.stdout);
-  const { header, lines } = renderTable(rows, st, allIds);
+  const { header, lines } = renderTable(rows, st, allIds, process.stdout.isTTY ? (process.stdout.columns ?? Infinity) : Infinity);
   process.stdout.write(`${header}\n${lines.join('\n')}\n`);
   const hidden = all.length - rows.length;
   if (hidden > 0 && process.stdout.isTTY) process.stdout.write(st.dim(`${rows.length} of ${all.length} traces shown\n`));
