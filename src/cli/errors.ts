@@ -1,0 +1,22 @@
+import pc from 'picocolors';
+import { isTraceForgeError } from '../errors.js';
+
+/** Exit codes: 0 success, 1 failure, 2 usage error. */
+export const EXIT_OK = 0;
+export const EXIT_FAIL = 1;
+export const EXIT_USAGE = 2;
+
+/** Print one readable line for an error (the stack only with --debug) and return the exit code. */
+export function reportError(e: unknown, debug: boolean): number {
+  const usage = isTraceForgeError(e) && e.code === 'E_USAGE';
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`${pc.red('traceforge:')} ${message}\n`);
+  if (usage) process.stderr.write('Run `traceforge --help` for usage.\n');
+  if (debug && e instanceof Error) {
+    process.stderr.write(`${e.stack ?? ''}\n`);
+    if (e.cause) process.stderr.write(`cause: ${e.cause instanceof Error ? e.cause.stack : String(e.cause)}\n`);
+  } else if (!isTraceForgeError(e)) {
+    process.stderr.write('(run again with --debug for the stack trace)\n');
+  }
+  return usage ? EXIT_USAGE : EXIT_FAIL;
+}

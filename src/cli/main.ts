@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import sade from 'sade';
+import { TraceForgeError } from '../errors.js';
+import { EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
+
+/** What a command module exports. Commands return their exit code; only this layer exits. */
+export interface CommandContext {
+  /** Positional arguments, in usage order. */
+  args: Array<string | undefined>;
+  /** Parsed flags. */
+  opts: Record<string, unknown>;
+  /** Everything after a literal `--` (record's child command). */
+  rest: string[];
+}
+export type CommandRun = (ctx: CommandContext) => Promise<number>;
+
+interface CommandSpec {
+  usage: string;
+  describe: string;
+  module: string;
+  options?: Array<[flag: string, description: string, fallback?: string | number | boolean]>;
+  examples?: string[];
+}
+
+// One table for every command: the help text, the flags and the lazily loaded implementation.
+const COMMANDS: CommandSpec[] = [
+  {
+    usage: 'record',
+    describe: 'Run the recording proxy: forward calls to the provider and write a trace per call. With `-- cmd`, run cmd against it.',
+    module: './commands/record.js',
+    options: [
+      ['--upstream', 'Send every call to this base URL (e.g. https://api.openai.com)'],
+      ['--port', 'Port to listen on (0 picks a free one)', 8787],
+      ['--host', 'Interface to bind', '127.0.0.1'],
+      ['--cassette', 'Also append each call to this YAML cassette'],
+      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+    ],
+    examples: [
+      'record --upstream https://api.openai.com',
+      'record --upstream https://api.openai.com --cassette fixtures/chat.yaml -- node app.js',
+    ],
+  },
+  {
+    usage: 'replay <cassette>',
+    describe: 'Serve a cassette: same status, headers and bytes, each chunk at its recorded time. No network, no API key.',
+    module: './commands/replay.js',
+    options: [
+      ['--port', 'Port to listen on (0 picks a free one)', 8788],
+      ['--host', 'Interface to bind', '127.0.0.1'],
+      ['--speed', 'Playback speed: 1 recorded pace, 2 twice as fast, 0 instant', 1],
+    ],
+    examples: ['replay fixtures/chat.yaml', 'replay fixtures/chat.yaml --speed 0 --port 0'],
+  },
+  {
+    usage: 'trace list',
+    describe: 'List recorded traces, newest first.',
+    module: './commands/trace-list.js',
+    options: [
+      ['--json', 'Print a JSON array instead of a table'],
+      ['--stream', 'Only streaming calls'],
+      ['--normal', 'Only non-streaming calls'],
+      ['--model', 'Only calls to this model'],
+      ['--limit', 'Show at most N traces'],
+      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+    ],
+  },
+  {
+    usage: 'trace view [id]',
+    describe: 'Open a trace (id or unique prefix) in the terminal UI; plain text with --text or when piped.',
+    module: './commands/trace-view.js',
+    options: [
+      ['--text', 'Print plain text instead of opening the UI'],
+      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+    ],
+  },
+  {
+    usage: 'trace diff <a> <b>',
+    describe: 'Compare two traces: request, response and timing.',
+    module: './commands/trace-diff.js',
+    options: [
+      ['--text', 'Print plain text instead of opening the UI'],
+      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+    ],
+  },
+  {
+    usage: 'gen <id>',
+    describe: 'Turn a trace into a cassette plus a vitest file that replays it and asserts on it.',
+    module: './commands/gen.js',
+    options: [
+      ['--out', 'Test file to write (default test/<slug>.test.ts)'],
+      ['--cassette', 'Cassette to write (default fixtures/<slug>.yaml)'],
+      ['--template', 'openai | openai-responses | anthropic | fetch (default: from the provider)'],
+      ['--timing', 'recorded | instant', 'instant'],
+      ['--force', 'Overwrite existing files'],
+      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+    ],
+  },
+  {
+    usage: 'demo',
+    describe: 'Record and replay against a built-in simulated upstream: the whole loop, no API key needed.',
+    module: './commands/demo.js',
+    options: [['--speed', 'Replay speed for the demo', 1]],
+  },
+];
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Build the sade program; exported so tests can check parsing and help text in-process. */
+export function createProgram(onRun: (spec: CommandSpec, ctx: Omit<CommandContext, 'rest'>) => void) {
+  const prog = sade('traceforge').version(readVersion());
+  prog.option('--debug', 'Print stack traces for errors');
+  for (const spec of COMMANDS) {
+    prog.command(spec.usage, spec.describe);
+    for (const [flag, desc, fallback] of spec.options ?? []) prog.option(flag, desc, fallback);
+    for (const ex of spec.examples ?? []) prog.example(ex);
+    const positional = spec.usage.split(/\s+/).filter((w) => w.startsWith('<') || w.startsWith('['));
+    prog.action((...values: unknown[]) => {
+      const opts = values[positional.length] as Record<string, unknown>;
+      onRun(spec, { args: values.slice(0, positional.length) as Array<string | undefined>, opts });
+    });
+  }
+  return prog;
+}
+
+class SadeExit extends Error {}
+
+/** Run the CLI; returns the exit code instead of exiting so tests can call it in-process. */
+export async function main(argv: string[]): Promise<number> {
+  const dash = argv.indexOf('--', 2);
+  const own = dash >= 0 ? argv.slice(0, dash) : argv;
+  const rest = dash >= 0 ? argv.slice(dash + 1) : [];
+  const debug = own.includes('--debug');
+  let picked: { spec: CommandSpec; ctx: Omit<CommandContext, 'rest'> } | undefined;
+  const prog = createProgram((spec, ctx) => {
+    picked = { spec, ctx };
+  });
+  // sade reports usage errors by calling process.exit(1); turn that into our usage exit code.
+  const realExit = process.exit;
+  process.exit = ((code?: number) => {
+    throw new SadeExit(String(code ?? 0));
+  }) as typeof process.exit;
+  try {
+    prog.parse(own, { string: ['upstream', 'cassette', 'host', 'model', 'out', 'template', 'timing', 'traces'] });
+  } catch (e) {
+    if (e instanceof SadeExit) return Number(e.message) === 0 ? EXIT_OK : EXIT_USAGE;
+    return reportError(e, debug);
+  } finally {
+    process.exit = realExit;
+  }
+  if (!picked) return EXIT_OK; // --help or --version was printed
+  try {
+    const unknown = unknownFlags(picked.spec, picked.ctx.opts);
+    if (unknown.length > 0) {
+      throw new TraceForgeError('E_USAGE', `unknown option ${unknown.map((f) => `--${f}`).join(', ')} for \`traceforge ${picked.spec.usage.split(' <')[0]!.split(' [')[0]}\``);
+    }
+    const mod = (await import(picked.spec.module)) as { run: CommandRun };
+    return await mod.run({ ...picked.ctx, rest });
+  } catch (e) {
+    return reportError(e, debug);
+  }
+}
+
+function unknownFlags(spec: CommandSpec, opts: Record<string, unknown>): string[] {
+  const known = new Set(['_', 'debug', 'h', 'help', 'v', 'version']);
+  for (const [flag] of spec.options ?? []) known.add(flag.replace(/^--/, '').split(/[ ,]/)[0]!);
+  return Object.keys(opts).filter((k) => !known.has(k));
+}

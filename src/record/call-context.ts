@@ -1,0 +1,45 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Frame, FrameDecoder } from '../stream/frame.js';
+
+/**
+ * Per-call state shared between the request wrapper, mockttp's forwarding and the timing tap.
+ * mockttp handles each request inside the async context the wrapper opens, so the upstream
+ * ClientRequest created for it can find its call through AsyncLocalStorage without any marker
+ * header being sent upstream.
+ */
+export interface LiveCall {
+  id: string;
+  arrivedAt: number;
+  timestamp: string;
+  method: string;
+  url: string;
+  requestHeaders: Record<string, string | string[] | undefined>;
+  requestBody: Uint8Array;
+  upstream: string;
+  /** performance.now() when the request left for upstream. */
+  t0?: number;
+  upstreamRequest?: ClientRequest;
+  upstreamResponse?: IncomingMessage;
+  upstreamError?: Error;
+  /** Answers the app when the upstream cannot be reached (set by the recorder, fired by the tap). */
+  onUpstreamError?: (error: Error) => void;
+  /** The body we sent the app ourselves (the 502 for an unreachable upstream). */
+  syntheticBody?: Uint8Array;
+  response?: {
+    status: number;
+    statusMessage: string;
+    rawHeaders: Array<[string, string]>;
+    headersMs: number;
+    framing: 'sse' | 'ndjson' | 'raw';
+  };
+  decoder?: FrameDecoder;
+  frames: Array<{ frame: Frame; atMs: number }>;
+  firstByteMs?: number;
+  upstreamEnded: boolean;
+  upstreamAborted: boolean;
+  clientAborted: boolean;
+  finished: boolean;
+}
+
+export const callStorage = new AsyncLocalStorage<LiveCall>();

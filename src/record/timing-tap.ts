@@ -1,0 +1,103 @@
+import dc from 'node:diagnostics_channel';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { createDecoder, detectFraming } from '../stream/framing.js';
+import { callStorage, type LiveCall } from './call-context.js';
+
+/**
+ * Sub-millisecond chunk timing. mockttp's own body events batch writes for 20 ms
+ * (CHUNK_BUFFER_INTERVAL_MS in mockttp src/util/request-utils.ts), far coarser than token gaps,
+ * so we watch the upstream IncomingMessage directly: diagnostics_channel hands it to us before
+ * mockttp sees it, and our `data` listener stamps every read as it arrives.
+ */
+let subscribers = 0;
+
+function pairs(raw: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
+function onRequestStart(message: unknown): void {
+  const call = callStorage.getStore();
+  if (!call || call.upstreamRequest) return;
+  const { request } = message as { request: ClientRequest };
+  call.t0 = performance.now();
+  call.upstreamRequest = request;
+  request.once('error', (e) => {
+    call.upstreamError ??= e;
+    if (!call.upstreamResponse) call.onUpstreamError?.(e);
+  });
+}
+
+function onResponseFinish(message: unknown): void {
+  const call = callStorage.getStore();
+  const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+  if (!call || call.upstreamRequest !== request || call.upstreamResponse) return;
+  tapResponse(call, response);
+}
+
+function tapResponse(call: LiveCall, response: IncomingMessage): void {
+  const t0 = call.t0 ?? performance.now();
+  const now = () => performance.now() - t0;
+  const contentType = response.headers['content-type'];
+  const encoded = (response.headers['content-encoding'] ?? 'identity') !== 'identity';
+  // A compressed body cannot be split into events; keep its reads as they came so replay stays byte-exact.
+  const framing = encoded ? 'raw' : detectFraming(Array.isArray(contentType) ? contentType[0] : contentType);
+  call.upstreamResponse = response;
+  call.response = {
+    status: response.statusCode ?? 0,
+    statusMessage: response.statusMessage ?? '',
+    rawHeaders: pairs(response.rawHeaders),
+    headersMs: now(),
+    framing,
+  };
+  const decoder = createDecoder(framing);
+  call.decoder = decoder;
+  response.on('data', (chunk: Buffer) => {
+    const at = now();
+    call.firstByteMs ??= at;
+    for (const frame of decoder.push(chunk)) call.frames.push({ frame, atMs: at });
+  });
+  response.once('end', () => {
+    call.upstreamEnded = true;
+    flushDecoder(call, now());
+  });
+  response.once('aborted', () => {
+    call.upstreamAborted = true;
+  });
+  response.once('error', (e) => {
+    call.upstreamAborted = true;
+    call.upstreamError ??= e;
+  });
+  response.once('close', () => {
+    if (!call.upstreamEnded) {
+      call.upstreamAborted = true;
+      flushDecoder(call, now());
+    }
+  });
+}
+
+/** Emit the unterminated remainder (a stream cut mid-event) as a partial frame, once. */
+export function flushDecoder(call: LiveCall, atMs: number): void {
+  const decoder = call.decoder;
+  if (!decoder) return;
+  call.decoder = undefined;
+  for (const frame of decoder.end()) call.frames.push({ frame, atMs });
+}
+
+/** Start listening; returns an unsubscribe function. Reference-counted so several recorders can share it. */
+export function subscribeTimingTap(): () => void {
+  if (subscribers++ === 0) {
+    dc.subscribe('http.client.request.start', onRequestStart);
+    dc.subscribe('http.client.response.finish', onResponseFinish);
+  }
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    if (--subscribers === 0) {
+      dc.unsubscribe('http.client.request.start', onRequestStart);
+      dc.unsubscribe('http.client.response.finish', onResponseFinish);
+    }
+  };
+}

@@ -1,0 +1,143 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TraceForgeError } from '../errors.js';
+import { createMatcher, type MatchOptions, type MissExplanation } from '../cassette/match.js';
+import type { Cassette } from '../cassette/codec.js';
+import { loadCassette } from '../store/cassette-file.js';
+import type { Trace } from '../trace/types.js';
+import { planPlayback } from './plan.js';
+import { waitUntil } from './scheduler.js';
+
+export interface ReplayServerOptions {
+  /** A cassette path, a parsed cassette, or the interactions themselves. */
+  cassette: string | Cassette | Trace[];
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 1 = recorded pace, 2 = twice as fast, 0 = no waiting. Default 1. */
+  speed?: number;
+  match?: MatchOptions;
+  /**
+   * Handle requests that match nothing (record modes forward them to a recorder). Without it,
+   * a miss is answered with a 404 JSON error explaining the closest recording.
+   */
+  fallback?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+  onMiss?: (miss: MissExplanation) => void;
+}
+
+export interface ReplayServer {
+  readonly url: string;
+  readonly port: number;
+  /** Every request that matched nothing, in arrival order. */
+  readonly misses: MissExplanation[];
+  /** Indices of the interactions served, in order. */
+  readonly served: number[];
+  /** Interactions never served. */
+  unused(): Trace[];
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.once('end', () => resolve(Buffer.concat(parts)));
+    req.once('error', reject);
+  });
+}
+
+async function play(trace: Trace, res: ServerResponse, start: number, speed: number): Promise<void> {
+  const plan = planPlayback(trace);
+  const gone = () => res.destroyed || res.writableEnded;
+  const when = (ms: number) => (speed === 0 ? start : start + ms / speed);
+  res.socket?.setNoDelay(true);
+  await waitUntil(when(plan.headersAt), gone);
+  if (gone()) return;
+  res.writeHead(plan.status, plan.statusMessage || undefined, plan.headers);
+  res.flushHeaders();
+  for (const piece of plan.pieces) {
+    await waitUntil(when(piece.at), gone);
+    if (gone()) return;
+    // One write per recorded frame: with Nagle off, each event leaves in its own packet, as recorded.
+    res.write(piece.bytes);
+  }
+  if (plan.drop) {
+    // Reproduce the cut: let the written bytes drain, then close without ending the body.
+    const socket = res.socket;
+    if (socket) socket.end(() => socket.destroy());
+    else res.destroy();
+    return;
+  }
+  res.end();
+}
+
+/**
+ * Serve recorded interactions: same status, headers and body bytes, each frame at its recorded
+ * offset (scaled by `speed`). Binds 127.0.0.1 by default.
+ *
+ * @example
+ * const replay = await startReplayServer({ cassette: 'fixtures/chat.yaml' });
+ * const openai = new OpenAI({ baseURL: `${replay.url}/v1`, apiKey: 'test' });
+ * await replay.close();
+ */
+export async function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
+  const interactions = typeof options.cassette === 'string'
+    ? (await loadCassette(options.cassette)).interactions
+    : Array.isArray(options.cassette)
+      ? options.cassette
+      : options.cassette.interactions;
+  const speed = options.speed ?? 1;
+  if (!(speed >= 0) || !Number.isFinite(speed)) throw new TraceForgeError('E_USAGE', `speed must be a number >= 0, got ${speed}`);
+  const matcher = createMatcher(interactions, options.match);
+  const misses: MissExplanation[] = [];
+  const served: number[] = [];
+  const host = options.host ?? '127.0.0.1';
+
+  const server = createServer({ noDelay: true, keepAlive: true }, (req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const start = performance.now();
+      const result = matcher.match({ method: req.method ?? 'GET', url: req.url ?? '/', body });
+      if ('miss' in result) {
+        if (options.fallback) return options.fallback(req, res, body);
+        misses.push(result.miss);
+        options.onMiss?.(result.miss);
+        const payload = JSON.stringify({ error: result.miss });
+        res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+        res.end(payload);
+        return;
+      }
+      served.push(result.index);
+      await play(result.trace, res, start, speed);
+    })().catch((e: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { type: 'traceforge_replay_error', message: String(e) } }));
+      } else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') {
+        reject(new TraceForgeError('E_PORT_IN_USE', `port ${options.port} on ${host} is already in use: pass --port 0 for a free port, or another port`, { cause: e }));
+      } else reject(e);
+    });
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const displayHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${displayHost}:${port}`,
+    port,
+    misses,
+    served,
+    unused: () => matcher.unused(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

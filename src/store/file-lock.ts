@@ -1,0 +1,56 @@
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { TraceForgeError } from '../errors.js';
+
+const STALE_MS = 30_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Cross-process exclusive lock: `<path>.lock` created with O_EXCL and holding our pid. Several
+ * vitest workers or `record` processes appending to one cassette take turns instead of losing
+ * each other's interactions. A lock left by a dead process, or older than 30 s, is broken.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const lockPath = `${path}.lock`;
+  const deadline = Date.now() + timeoutMs;
+  let wait = 2;
+  for (;;) {
+    try {
+      const fh = await open(lockPath, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      await breakIfStale(lockPath);
+      if (Date.now() > deadline) {
+        throw new TraceForgeError('E_CASSETTE_LOCKED', `${path} is locked by another process (${lockPath}); if no TraceForge is running, delete the lock file`);
+      }
+      await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
+      wait = Math.min(wait * 2, 100);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockPath, { force: true });
+  }
+}
+
+async function breakIfStale(lockPath: string): Promise<void> {
+  try {
+    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
+    const pid = Number(text);
+    const dead = Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
+    if (dead || Date.now() - info.mtimeMs > STALE_MS) await rm(lockPath, { force: true });
+  } catch {
+    // Gone already, or half-written by its creator: try again on the next loop.
+  }
+}

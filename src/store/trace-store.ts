@@ -1,0 +1,89 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { TraceForgeError } from '../errors.js';
+import { parseTrace, stringifyTrace } from '../trace/codec.js';
+import type { Trace } from '../trace/types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+export const DEFAULT_TRACES_DIR = join('.ai-tests', 'traces');
+
+/** Ids and prefixes are plain tokens: anything path-like is refused before touching the disk. */
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** `2026-11-24T15:41:00.123Z` -> `2026-11-24T15-41-00-123Z`: sortable and safe on every filesystem. */
+export function traceFileName(trace: Pick<Trace, 'id' | 'timestamp'>): string {
+  return `${trace.timestamp.replace(/[:.]/g, '-')}_${trace.id}.json`;
+}
+
+/** The id part of `<timestamp>_<id>.json`, or null for files that are not traces. */
+export function idFromFileName(name: string): string | null {
+  if (!name.endsWith('.json') || name.startsWith('.')) return null;
+  const us = name.lastIndexOf('_');
+  return us < 0 ? null : name.slice(us + 1, -'.json'.length);
+}
+
+export interface TraceStore {
+  readonly dir: string;
+  /** Atomically write the trace; returns its path. */
+  save(trace: Trace): Promise<string>;
+  /** File names of every trace, newest first. */
+  files(): Promise<string[]>;
+  /** Resolve an id, a unique id prefix or a file name to a path inside the store. */
+  resolve(idOrPrefix: string): Promise<string>;
+  load(idOrPrefix: string): Promise<Trace>;
+}
+
+export function createTraceStore(dir: string = DEFAULT_TRACES_DIR): TraceStore {
+  const root = resolve(dir);
+  const files = async (): Promise<string[]> => {
+    let names: string[];
+    try {
+      names = await readdir(root);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return names.filter((n) => idFromFileName(n) !== null).sort().reverse();
+  };
+  const resolveId = async (input: string): Promise<string> => {
+    const key = input.trim();
+    if (!ID_RE.test(key) || key.includes('..')) {
+      throw new TraceForgeError(
+        'E_BAD_ID',
+        `"${input}" is not a trace id: use an id or id prefix from \`traceforge trace list\` (paths are not accepted)`,
+      );
+    }
+    const all = await files();
+    const exact = all.filter((n) => n === key || n === `${key}.json` || idFromFileName(n) === key);
+    const hits = exact.length > 0 ? exact : all.filter((n) => idFromFileName(n)!.startsWith(key) || n.startsWith(key));
+    if (hits.length === 0) {
+      throw new TraceForgeError(
+        'E_TRACE_NOT_FOUND',
+        `no trace matches "${key}" in ${dir}: run \`traceforge trace list\` to see the recorded ids`,
+      );
+    }
+    if (hits.length > 1) {
+      const ids = hits.slice(0, 8).map((n) => idFromFileName(n)!);
+      throw new TraceForgeError(
+        'E_TRACE_AMBIGUOUS',
+        `"${key}" matches ${hits.length} traces (${ids.join(', ')}${hits.length > 8 ? ', …' : ''}): type more of the id`,
+        { detail: hits },
+      );
+    }
+    return join(root, hits[0]!);
+  };
+  return {
+    dir: root,
+    files,
+    resolve: resolveId,
+    async save(trace) {
+      const path = join(root, traceFileName(trace));
+      await writeFileAtomic(path, stringifyTrace(trace));
+      return path;
+    },
+    async load(idOrPrefix) {
+      const path = await resolveId(idOrPrefix);
+      return parseTrace(await readFile(path, 'utf8'), path);
+    },
+  };
+}
