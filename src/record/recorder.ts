@@ -186,7 +186,8 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
           call.requestBody = new Uint8Array(req.body.buffer);
         }
         // identity: a compressed stream could not be timed per event, and apps see the same data either way.
-        return { url: joinUpstream(target, path).toString(), headers: { ...req.headers, 'accept-encoding': 'identity' } };
+        const url = joinUpstream(target, path);
+        return { url: url.toString(), headers: { ...req.headers, host: url.host, 'accept-encoding': 'identity' } };
       },
     });
 

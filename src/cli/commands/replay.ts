@@ -1,0 +1,30 @@
+import pc from 'picocolors';
+import { loadCassette } from '../../store/cassette-file.js';
+import { startReplayServer } from '../../replay/replay-server.js';
+import type { CommandContext } from '../main.js';
+import { parseNumber, parsePort, optionalString } from '../options.js';
+import { untilSignal } from '../format.js';
+
+export async function run({ args, opts }: CommandContext): Promise<number> {
+  const path = args[0]!;
+  const speed = parseNumber(opts.speed, '--speed', 1);
+  const port = parsePort(opts.port, '--port', 8788);
+  const host = optionalString(opts.host, '--host') ?? '127.0.0.1';
+  const cassette = await loadCassette(path);
+  const server = await startReplayServer({
+    cassette,
+    speed,
+    port,
+    host,
+    onMiss: (miss) => process.stderr.write(`${pc.yellow('miss')} ${miss.message}\n`),
+  });
+  process.stdout.write(
+    `${pc.bold('TraceForge replaying')} ${path} (${cassette.interactions.length} interaction(s), speed ${speed === 0 ? 'instant' : `${speed}x`}) on ${server.url}\n` +
+      `  OPENAI_BASE_URL=${server.url}/v1  ANTHROPIC_BASE_URL=${server.url}\n` +
+      `  stop with Ctrl-C\n`,
+  );
+  await untilSignal();
+  await server.close();
+  process.stdout.write(`stopped: served ${server.served.length}, missed ${server.misses.length}\n`);
+  return 0;
+}

@@ -1,0 +1,29 @@
+import { relative } from 'node:path';
+import type { Trace } from '../trace/types.js';
+
+export const ms = (n: number | undefined): string => (n === undefined ? '-' : n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${n.toFixed(1)} ms`);
+
+export const rel = (p: string): string => {
+  const r = relative(process.cwd(), p);
+  return r.startsWith('..') ? p : r;
+};
+
+/** One line per recorded call, for `record` and `demo`. */
+export function describeCall(t: Trace): string {
+  const kind = t.metadata.stream ? `stream, ${t.total_chunks} chunks, TTFB ${ms(t.first_chunk_latency_ms)}` : 'normal';
+  const outcome = t.http.outcome === 'complete' ? '' : ` [${t.http.outcome.replace('_', ' ')}]`;
+  return `${t.http.method} ${t.endpoint} -> ${t.http.status} (${kind}, ${ms(t.metadata.duration_ms)})${outcome}`;
+}
+
+/** Resolve on the first SIGINT or SIGTERM; the caller then flushes and returns 0. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}

@@ -1,0 +1,100 @@
+import { TraceForgeError } from './errors.js';
+import { emptyCassette, type Cassette } from './cassette/codec.js';
+import type { MatchOptions, MissExplanation } from './cassette/match.js';
+import { resolveRecordMode, type RecordMode } from './record-mode.js';
+import { startRecorder, type Recorder } from './record/recorder.js';
+import { forwardTo } from './replay/forward.js';
+import { startReplayServer, type ReplayServer } from './replay/replay-server.js';
+import { appendToCassette, cassetteExists, loadCassette, writeCassette } from './store/cassette-file.js';
+import { createTraceStore } from './store/trace-store.js';
+import type { Trace } from './trace/types.js';
+
+export interface CassetteSessionOptions {
+  /** Record mode; default from TRACEFORGE_RECORD, else `none` under CI and `once` elsewhere. */
+  mode?: RecordMode;
+  /** Where to record from when the mode records (or TRACEFORGE_UPSTREAM). */
+  upstream?: string;
+  /** Replay speed: 1 recorded pace (default), 0 instant. */
+  speed?: number;
+  match?: MatchOptions;
+  /** Also write a trace file per recorded call into this directory. */
+  traces?: string;
+  port?: number;
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface CassetteSession {
+  readonly url: string;
+  readonly mode: RecordMode;
+  readonly misses: MissExplanation[];
+  /** Interactions recorded during this session. */
+  readonly recorded: Trace[];
+  close(): Promise<void>;
+}
+
+/**
+ * Serve a cassette under a record mode: replay what matches and, when the mode allows it,
+ * forward what does not to an in-process recorder that appends it to the cassette.
+ */
+export async function openCassette(path: string, options: CassetteSessionOptions = {}): Promise<CassetteSession> {
+  const env = options.env ?? process.env;
+  const mode = resolveRecordMode(options.mode, env);
+  const exists = await cassetteExists(path);
+  const upstream = options.upstream ?? env.TRACEFORGE_UPSTREAM;
+  const records = mode === 'all' || mode === 'new_episodes' || (mode === 'once' && !exists);
+  if (!records && !exists) {
+    throw new TraceForgeError(
+      'E_CASSETTE_NOT_FOUND',
+      `cassette ${path} does not exist and record mode is "${mode}"${mode === 'none' && env.CI ? ' (CI is set)' : ''}: record it locally first (TRACEFORGE_RECORD=once with TRACEFORGE_UPSTREAM=https://api.openai.com, or \`traceforge record --cassette ${path}\`) and commit it`,
+    );
+  }
+  if (records && !upstream) {
+    throw new TraceForgeError(
+      'E_USAGE',
+      `record mode "${mode}" needs an upstream to record ${path} from: pass { upstream: 'https://api.openai.com' } or set TRACEFORGE_UPSTREAM`,
+    );
+  }
+  const cassette: Cassette = mode === 'all' || !exists ? emptyCassette() : await loadCassette(path);
+  const recorded: Trace[] = [];
+  let recorder: Recorder | undefined;
+  if (records) {
+    const store = options.traces ? createTraceStore(options.traces) : undefined;
+    let replaced = mode !== 'all';
+    recorder = await startRecorder({
+      upstream,
+      onTrace: async (trace) => {
+        recorded.push(trace);
+        if (store) await store.save(trace);
+        if (!replaced) {
+          replaced = true;
+          await writeCassette(path, { ...emptyCassette(), interactions: [trace] });
+        } else await appendToCassette(path, [trace]);
+      },
+    });
+  }
+  let replay: ReplayServer;
+  try {
+    replay = await startReplayServer({
+      cassette,
+      speed: options.speed,
+      match: options.match,
+      port: options.port,
+      host: options.host,
+      fallback: recorder ? forwardTo(recorder.url) : undefined,
+    });
+  } catch (e) {
+    await recorder?.close();
+    throw e;
+  }
+  return {
+    url: replay.url,
+    mode,
+    misses: replay.misses,
+    recorded,
+    async close() {
+      await replay.close();
+      await recorder?.close();
+    },
+  };
+}

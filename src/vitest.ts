@@ -1,0 +1,52 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { MissExplanation } from './cassette/match.js';
+import { openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
+
+export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
+export type { RecordMode } from './record-mode.js';
+
+export interface CassetteHandle {
+  /** Base URL of the replay server, e.g. `http://127.0.0.1:41234`. Available inside tests. */
+  readonly url: string;
+  /** Requests that matched nothing so far. */
+  readonly misses: readonly MissExplanation[];
+}
+
+/**
+ * Serve a cassette for the tests of this file, on 127.0.0.1 and a free port. A test that makes a
+ * request the cassette cannot answer fails, with the closest recording and what differs.
+ *
+ * @example
+ * const cassette = useCassette('fixtures/chat.yaml');
+ * it('streams', async () => {
+ *   const openai = new OpenAI({ baseURL: `${cassette.url}/v1`, apiKey: 'test' });
+ *   // ...
+ * });
+ */
+export function useCassette(path: string, options: CassetteSessionOptions = {}): CassetteHandle {
+  let session: CassetteSession | undefined;
+  let seen = 0;
+  beforeAll(async () => {
+    session = await openCassette(path, options);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+  afterEach(() => {
+    const misses = session?.misses ?? [];
+    const fresh = misses.slice(seen);
+    seen = misses.length;
+    if (fresh.length > 0) {
+      throw new Error(`cassette ${path}: ${fresh.length} request(s) matched no recording.\n${fresh.map((m) => `- ${m.message}`).join('\n')}`);
+    }
+  });
+  return {
+    get url() {
+      if (!session) throw new Error('useCassette(): the URL is available inside tests and hooks, not at module load');
+      return session.url;
+    },
+    get misses() {
+      return session?.misses ?? [];
+    },
+  };
+}
