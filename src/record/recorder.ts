@@ -13,8 +13,19 @@ import { describeUpstream, joinUpstream } from './upstream-url.js';
 export interface RecorderOptions {
   /** Send every call to this base URL. */
   upstream?: string | URL;
-  /** Pick the upstream per request (provider routing). Wins over `upstream` when it returns a URL. */
-  route?: (req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }) => URL | undefined;
+  /**
+   * Pick the upstream per request (provider routing, see `createProviderRouter`). Wins over `upstream`
+   * when it returns a URL. `destination` is the absolute URL the app addressed when it used the
+   * recorder as an HTTP(S) proxy; it is undefined for calls made to the recorder's own address.
+   */
+  route?: (req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }) => URL | undefined;
+  /**
+   * Intercept HTTPS as a proxy (HTTPS_PROXY, CONNECT) with certificates signed by this CA
+   * (see `ensureCA`). Plain HTTP keeps working on the same port.
+   */
+  https?: { keyPath: string; certPath: string } | { key: string; cert: string };
+  /** Extra CA certificates (PEM) to trust for HTTPS upstreams, besides Node's own. */
+  upstreamCAs?: string[];
   /** Port to listen on; 0 picks a free one. Default 0. */
   port?: number;
   /** Interface to bind. Default 127.0.0.1. */
@@ -54,13 +65,18 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     throw new TraceForgeError('E_USAGE', 'the recorder needs an upstream: pass --upstream https://api.openai.com (or a route function)');
   }
   const host = options.host ?? '127.0.0.1';
-  const server = mockttp.getLocal({ http2: false, cors: false, recordTraffic: false });
+  const server = mockttp.getLocal({ http2: false, cors: false, recordTraffic: false, ...(options.https ? { https: options.https } : {}) });
   const pending = new Set<Promise<void>>();
   const live = new Set<LiveCall>();
   const unsubscribe = subscribeTimingTap();
 
-  const pickUpstream = (method: string, url: string, headers: LiveCall['requestHeaders']): URL | undefined =>
-    options.route?.({ method, url, headers }) ?? fixed;
+  const pickUpstream = (method: string, url: string, headers: LiveCall['requestHeaders'], destination?: URL): URL | undefined =>
+    options.route?.({ method, url, headers, destination }) ?? fixed;
+  let selfPort = -1;
+  // A call addressed to our own port (OPENAI_BASE_URL pointing here, even via HTTP_PROXY) is direct, not proxied.
+  const isSelf = (u: URL): boolean =>
+    Number(u.port || (u.protocol === 'https:' ? 443 : 80)) === selfPort &&
+    (host === '0.0.0.0' || host === '::' || ['localhost', '127.0.0.1', '[::1]', host, `[${host}]`].includes(u.hostname));
 
   const finalize = (call: LiveCall): void => {
     if (call.finished) return;
@@ -168,17 +184,20 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     .forAnyRequest()
     .thenPassThrough({
       simulateConnectionErrors: true,
+      ...(options.upstreamCAs?.length ? { additionalTrustedCAs: options.upstreamCAs.map((cert) => ({ cert })) } : {}),
       beforeRequest: async (req) => {
         const call = callStorage.getStore();
-        const path = new URL(req.url).pathname + new URL(req.url).search;
-        const target = pickUpstream(req.method, path, req.headers);
+        const addressed = new URL(req.url);
+        const path = addressed.pathname + addressed.search;
+        const target = pickUpstream(req.method, path, req.headers, isSelf(addressed) ? undefined : addressed);
         if (!target) {
-          return {
-            response: {
-              statusCode: 502,
-              json: { error: { type: 'traceforge_no_upstream', message: `TraceForge has no upstream for ${req.method} ${path}: pass --upstream URL` } },
-            },
-          };
+          // Nothing was forwarded, so there is nothing to record: the app gets the explanation.
+          if (call) {
+            call.finished = true;
+            live.delete(call);
+          }
+          const message = `TraceForge cannot tell which provider ${req.method} ${path} is for: pass --upstream URL, or call a provider path (/v1/chat/completions, /v1/messages, /v1beta/models/...:streamGenerateContent, /api/chat)`;
+          return { response: { statusCode: 502, json: { error: { type: 'traceforge_no_upstream', message } } } };
         }
         if (call) {
           call.url = path;
@@ -202,6 +221,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   }
   const address = inner!.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  selfPort = port;
   const displayHost = host.includes(':') ? `[${host}]` : host;
   let closed = false;
 

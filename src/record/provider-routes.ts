@@ -1,0 +1,101 @@
+import { detectProvider } from '../trace/reconstruct.js';
+
+/** The providers the recorder can route to without `--upstream`. */
+export type RoutedProvider = 'openai' | 'anthropic' | 'gemini' | 'ollama';
+export const ROUTED_PROVIDERS: readonly RoutedProvider[] = ['openai', 'anthropic', 'gemini', 'ollama'];
+
+/** Where each provider's API lives when nothing overrides it. */
+export const DEFAULT_PROVIDER_HOSTS: Readonly<Record<RoutedProvider, string>> = {
+  openai: 'https://api.openai.com',
+  anthropic: 'https://api.anthropic.com',
+  gemini: 'https://generativelanguage.googleapis.com',
+  ollama: 'http://localhost:11434',
+};
+
+export type ProviderRoutes = Record<RoutedProvider, URL>;
+
+/** What the recorder tells a route function about one request. */
+export interface RouteRequest {
+  method: string;
+  /** Path and query as the app sent them. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The absolute URL the app addressed when it used the recorder as an HTTP(S) proxy. */
+  destination?: URL;
+}
+
+const header = (headers: RouteRequest['headers'], name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/**
+ * Which provider a request sent straight to the recorder is meant for, from its path and headers;
+ * undefined when nothing identifies it. SDK headers win over paths that several APIs share
+ * (`/v1/models` is OpenAI's, Anthropic's and, under `/v1beta`, Gemini's).
+ * @example providerForRequest('/v1/messages', { 'anthropic-version': '2023-06-01' }) // 'anthropic'
+ */
+export function providerForRequest(url: string, headers: RouteRequest['headers'] = {}): RoutedProvider | undefined {
+  const [path = '', query = ''] = url.split('?');
+  if (header(headers, 'anthropic-version') !== undefined) return 'anthropic';
+  if (header(headers, 'x-goog-api-key') !== undefined || /(?:^|&)key=/.test(query)) return 'gemini';
+  const lower: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) lower[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  const detected = detectProvider(path, lower);
+  if (detected === 'openai' || detected === 'openai-responses') return 'openai';
+  if (detected !== 'unknown') return detected;
+  // Paths detection leaves open: OpenAI's other /v1 APIs (files, batches, assistants...), Gemini uploads, Ollama's blobs.
+  if (/^\/upload\/v1(?:alpha|beta)?\//.test(path)) return 'gemini';
+  if (/^\/api\//.test(path)) return 'ollama';
+  if (/^\/v1\//.test(path)) return 'openai';
+  return undefined;
+}
+
+function sameOrigin(a: URL, b: URL): boolean {
+  const port = (u: URL) => u.port || (u.protocol === 'https:' ? '443' : '80');
+  const host = (u: URL) => (['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) ? 'loopback' : u.hostname);
+  return a.protocol === b.protocol && host(a) === host(b) && port(a) === port(b);
+}
+
+/** The provider whose default host a proxied request was addressed to, e.g. `https://api.openai.com/...`. */
+export function providerForHost(destination: URL): RoutedProvider | undefined {
+  return ROUTED_PROVIDERS.find((p) => sameOrigin(destination, new URL(DEFAULT_PROVIDER_HOSTS[p])));
+}
+
+/** Default hosts with the user's overrides applied. */
+export function resolveRoutes(overrides: Partial<Record<RoutedProvider, string | URL>> = {}): ProviderRoutes {
+  const out = {} as ProviderRoutes;
+  for (const p of ROUTED_PROVIDERS) out[p] = new URL((overrides[p] ?? DEFAULT_PROVIDER_HOSTS[p]).toString());
+  return out;
+}
+
+export interface ProviderRouterOptions {
+  /** Send everything here (`--upstream`); provider routing is then off. */
+  upstream?: string | URL;
+  /** Per-provider base URLs (`--openai URL` ...); the rest go to the real hosts. */
+  overrides?: Partial<Record<RoutedProvider, string | URL>>;
+}
+
+/**
+ * A `route` function for `startRecorder`: `--upstream` wins; a proxied request (HTTPS_PROXY) goes
+ * where the app addressed it, or to the override for that provider's host; a direct request goes to
+ * the provider its path and headers name. Undefined means no provider could be told.
+ *
+ * @example
+ * const router = createProviderRouter({ overrides: { ollama: 'http://gpu-box:11434' } });
+ * const rec = await startRecorder({ route: router.route, onTrace });
+ */
+export function createProviderRouter(options: ProviderRouterOptions = {}): { routes: ProviderRoutes; route: (req: RouteRequest) => URL | undefined } {
+  const routes = resolveRoutes(options.overrides);
+  const fixed = options.upstream === undefined ? undefined : new URL(options.upstream.toString());
+  const route = (req: RouteRequest): URL | undefined => {
+    if (fixed) return fixed;
+    if (req.destination) {
+      const p = providerForHost(req.destination);
+      return p ? routes[p] : new URL(req.destination.origin);
+    }
+    const p = providerForRequest(req.url, req.headers);
+    return p ? routes[p] : undefined;
+  };
+  return { routes, route };
+}
