@@ -83,11 +83,14 @@ export async function recordThenReplay<T>(handlers: ProviderHandlers, client: (t
   }
   const cassette = opts.cassette ?? join(await mkdtemp(join(tmpdir(), 'tf-prov-')), `${randomUUID()}.yaml`);
   const traces: Trace[] = [];
+  // Appends go through one chain so the cassette keeps the order the calls finished in.
+  let appends = Promise.resolve();
   const rec = await startRecorder({
     route: createProviderRouter({ overrides }).route,
-    onTrace: async (t) => {
+    onTrace: (t) => {
       traces.push(t);
-      await appendToCassette(cassette, [t]);
+      appends = appends.then(() => appendToCassette(cassette, [t]));
+      return appends;
     },
   });
   const liveTap = tapFetch();
