@@ -1,0 +1,55 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export interface ChildEnvOptions {
+  /** The recorder's base URL, e.g. `http://127.0.0.1:41234`. */
+  proxyUrl: string;
+  /** PEM path of the interception CA when `--https-proxy` is on. */
+  caCertPath?: string;
+  /** The environment the command would otherwise get. */
+  base?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The variables that point an unmodified app at the recorder. Base URLs cover the official SDKs
+ * (OpenAI and the AI SDK read OPENAI_BASE_URL with its /v1, Anthropic ANTHROPIC_BASE_URL, Ollama's
+ * CLI and Python client OLLAMA_HOST, @google/genai and the Gemini CLI GOOGLE_GEMINI_BASE_URL).
+ * With HTTPS interception, the proxy variables catch apps that call the provider's https URL directly.
+ */
+export function proxyEnvVars(options: ChildEnvOptions): Record<string, string> {
+  const url = options.proxyUrl.replace(/\/+$/, '');
+  const vars: Record<string, string> = {
+    OPENAI_BASE_URL: `${url}/v1`,
+    ANTHROPIC_BASE_URL: url,
+    OLLAMA_HOST: url,
+    GOOGLE_GEMINI_BASE_URL: url,
+    TRACEFORGE_PROXY_URL: url,
+  };
+  if (options.caCertPath) {
+    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) vars[name] = url;
+    vars.NODE_EXTRA_CA_CERTS = options.caCertPath;
+    // Node >= 22.21 / 24.5 only sends fetch and http through HTTPS_PROXY when this is set; older Node ignores it.
+    vars.NODE_USE_ENV_PROXY = '1';
+  }
+  return vars;
+}
+
+/**
+ * The command's full environment. An NODE_EXTRA_CA_CERTS the user already had (a corporate CA) is
+ * kept: both certificates go into a bundle next to the CA, since Node reads only one such file.
+ */
+export async function buildChildEnv(options: ChildEnvOptions): Promise<NodeJS.ProcessEnv> {
+  const base = options.base ?? process.env;
+  const vars = proxyEnvVars(options);
+  const previous = base.NODE_EXTRA_CA_CERTS;
+  if (options.caCertPath && previous && previous !== options.caCertPath) {
+    const theirs = await readFile(previous, 'utf8').catch(() => undefined);
+    if (theirs !== undefined) {
+      const bundle = join(dirname(options.caCertPath), 'bundle.pem');
+      const ours = await readFile(options.caCertPath, 'utf8');
+      await writeFile(bundle, `${theirs.trimEnd()}\n${ours}`);
+      vars.NODE_EXTRA_CA_CERTS = bundle;
+    }
+  }
+  return { ...base, ...vars };
+}
