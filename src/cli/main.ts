@@ -26,18 +26,26 @@ interface CommandSpec {
 const COMMANDS: CommandSpec[] = [
   {
     usage: 'record',
-    describe: 'Run the recording proxy: forward calls to the provider and write a trace per call. With `-- cmd`, run cmd against it.',
+    describe: 'Run the recording proxy: forward calls to the provider and write a trace per call. With `-- cmd`, run cmd against it and exit with its code.',
     module: './commands/record.js',
     options: [
-      ['--upstream', 'Send every call to this base URL (e.g. https://api.openai.com)'],
-      ['--port', 'Port to listen on (0 picks a free one)', 8787],
+      ['--upstream', 'Send every call to this base URL instead of routing by provider (e.g. http://localhost:8000)'],
+      ['--openai', 'Base URL for OpenAI calls', 'https://api.openai.com'],
+      ['--anthropic', 'Base URL for Anthropic calls', 'https://api.anthropic.com'],
+      ['--gemini', 'Base URL for Gemini calls', 'https://generativelanguage.googleapis.com'],
+      ['--ollama', 'Base URL for Ollama calls', 'http://localhost:11434'],
+      ['--https-proxy', 'Also act as an HTTPS proxy (HTTPS_PROXY) with a local CA kept in .ai-tests/ca'],
+      ['--port', 'Port to listen on, 0 picks a free one (default 8787; a free one with -- cmd)'],
       ['--host', 'Interface to bind', '127.0.0.1'],
       ['--cassette', 'Also append each call to this YAML cassette'],
       ['--traces', 'Directory for trace files', '.ai-tests/traces'],
     ],
     examples: [
-      'record --upstream https://api.openai.com',
-      'record --upstream https://api.openai.com --cassette fixtures/chat.yaml -- node app.js',
+      'record',
+      'record --ollama http://gpu-box:11434 --cassette fixtures/chat.yaml',
+      'record --cassette fixtures/chat.yaml -- node app.js',
+      'record --https-proxy -- python app.py',
+      'record --upstream http://localhost:8000',
     ],
   },
   {
@@ -147,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new SadeExit(String(code ?? 0));
   }) as typeof process.exit;
   try {
-    prog.parse(own, { string: ['upstream', 'cassette', 'host', 'model', 'out', 'template', 'timing', 'traces'] });
+    prog.parse(own, { string: ['upstream', 'cassette', 'host', 'model', 'out', 'template', 'timing', 'traces', 'openai', 'anthropic', 'gemini', 'ollama'] });
   } catch (e) {
     if (e instanceof SadeExit) return Number(e.message) === 0 ? EXIT_OK : EXIT_USAGE;
     return reportError(e, debug);

@@ -1,5 +1,11 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import pc from 'picocolors';
 import { TraceForgeError } from '../../errors.js';
+import { ensureCA, DEFAULT_CA_DIR, type LocalCA } from '../../record/ca.js';
+import { buildChildEnv, proxyEnvVars } from '../../record/child-env.js';
+import { runChild } from '../../record/child-process.js';
+import { createProviderRouter, DEFAULT_PROVIDER_HOSTS, ROUTED_PROVIDERS, type RoutedProvider } from '../../record/provider-routes.js';
 import { startRecorder } from '../../record/recorder.js';
 import { appendToCassette } from '../../store/cassette-file.js';
 import { createTraceStore } from '../../store/trace-store.js';
@@ -7,37 +13,86 @@ import type { CommandContext } from '../main.js';
 import { parsePort, parseUrl, optionalString } from '../options.js';
 import { describeCall, rel, untilSignal } from '../format.js';
 
-export async function run({ opts }: CommandContext): Promise<number> {
+const DEFAULT_PORT = 8787;
+
+export async function run({ opts, rest }: CommandContext): Promise<number> {
   const upstream = parseUrl(opts.upstream, '--upstream');
-  if (!upstream) {
-    throw new TraceForgeError('E_USAGE', 'record needs --upstream URL, e.g. `traceforge record --upstream https://api.openai.com`');
+  const overrides: Partial<Record<RoutedProvider, URL>> = {};
+  for (const p of ROUTED_PROVIDERS) {
+    const u = parseUrl(opts[p], `--${p}`);
+    if (u && u.toString() !== new URL(DEFAULT_PROVIDER_HOSTS[p]).toString()) overrides[p] = u;
   }
-  const port = parsePort(opts.port, '--port', 8787);
+  const overridden = Object.keys(overrides);
+  if (upstream && overridden.length > 0) {
+    throw new TraceForgeError('E_USAGE', `--upstream sends every call to one place, so --${overridden.join(', --')} would be ignored: pass either --upstream or per-provider URLs`);
+  }
+  const child = rest.length > 0 ? rest : undefined;
+  // With a command to run, a fixed port would only collide with the next run: pick a free one.
+  const port = parsePort(opts.port, '--port', child ? 0 : DEFAULT_PORT);
   const host = optionalString(opts.host, '--host') ?? '127.0.0.1';
   const cassette = optionalString(opts.cassette, '--cassette');
+  // The cassette's lock file lives next to it, so its directory must exist before the first append.
+  if (cassette) await mkdir(dirname(cassette), { recursive: true });
   const store = createTraceStore(optionalString(opts.traces, '--traces'));
+  // In child mode the command owns stdout; our lines go to stderr so its output stays clean.
+  const out = child ? process.stderr : process.stdout;
+  const ca: LocalCA | undefined = opts['https-proxy'] ? await ensureCA(DEFAULT_CA_DIR) : undefined;
+  const router = createProviderRouter({ upstream, overrides });
+
   const writes: string[] = [];
+  // One chain for all writes: concurrent appends would race for the cassette lock and could swap two
+  // recordings of the same request, which replay serves in cassette order.
+  let chain: Promise<void> = Promise.resolve();
   const recorder = await startRecorder({
-    upstream,
+    route: router.route,
     port,
     host,
-    onTrace: async (trace) => {
-      const path = await store.save(trace);
-      if (cassette) await appendToCassette(cassette, [trace]);
-      process.stdout.write(`${trace.metadata.status === 'success' ? pc.green('●') : pc.red('●')} ${describeCall(trace)}  ${pc.dim(rel(path))}\n`);
-      writes.push(path);
+    ...(ca ? { https: { keyPath: ca.keyPath, certPath: ca.certPath } } : {}),
+    onTrace: (trace) => {
+      const write = chain.then(async () => {
+        const path = await store.save(trace);
+        if (cassette) await appendToCassette(cassette, [trace]);
+        out.write(`${trace.metadata.status === 'success' ? pc.green('●') : pc.red('●')} ${describeCall(trace)}  ${pc.dim(rel(path))}\n`);
+        writes.push(path);
+      });
+      chain = write.catch(() => {});
+      return write;
     },
     onError: (e) => process.stderr.write(`${pc.red('traceforge:')} could not save a trace: ${e.message}\n`),
   });
-  process.stdout.write(
-    `${pc.bold('TraceForge recording')} ${recorder.url} -> ${upstream.origin}\n` +
+
+  const vars = proxyEnvVars({ proxyUrl: recorder.url, caCertPath: ca?.certPath });
+  const routes = upstream
+    ? `  upstream: ${upstream.origin}${upstream.pathname.replace(/\/$/, '')} (every call)\n`
+    : `  routes:   ${ROUTED_PROVIDERS.map((p) => `${p} -> ${router.routes[p].toString().replace(/\/$/, '')}`).join(', ')}\n`;
+  out.write(
+    `${pc.bold('TraceForge recording')} ${recorder.url}\n` +
+      routes +
+      (ca ? `  https:    intercepting HTTPS_PROXY=${recorder.url} with CA ${rel(ca.certPath)}${ca.created ? ' (new)' : ''}; trust it with NODE_EXTRA_CA_CERTS\n` : '') +
       `  traces:   ${rel(store.dir)}\n` +
       (cassette ? `  cassette: ${cassette}\n` : '') +
-      `  point your app at it: OPENAI_BASE_URL=${recorder.url}/v1  ANTHROPIC_BASE_URL=${recorder.url}\n` +
-      `  stop with Ctrl-C\n`,
+      (child
+        ? `  running:  ${child.join(' ')}\n`
+        : `  point your app at it: OPENAI_BASE_URL=${vars.OPENAI_BASE_URL}  ANTHROPIC_BASE_URL=${vars.ANTHROPIC_BASE_URL}  OLLAMA_HOST=${vars.OLLAMA_HOST}  GOOGLE_GEMINI_BASE_URL=${vars.GOOGLE_GEMINI_BASE_URL}\n` +
+          (ca ? `  or proxy it: HTTPS_PROXY=${recorder.url} NODE_EXTRA_CA_CERTS=${rel(ca.certPath)}\n` : '') +
+          `  stop with Ctrl-C\n`),
   );
-  await untilSignal();
-  await recorder.close();
-  process.stdout.write(`stopped: ${writes.length} call(s) recorded\n`);
-  return 0;
+
+  if (!child) {
+    await untilSignal();
+    await recorder.close();
+    out.write(`stopped: ${writes.length} call(s) recorded\n`);
+    return 0;
+  }
+  let result;
+  try {
+    const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath });
+    result = await runChild(child[0]!, child.slice(1), { env });
+  } finally {
+    // Flush every trace before exiting, whatever the command did.
+    await recorder.close();
+  }
+  const how = result.signal ? `was stopped by ${result.signal}` : `exited with code ${result.code}`;
+  out.write(`stopped: ${writes.length} call(s) recorded; \`${child.join(' ')}\` ${how}\n`);
+  return result.code;
 }
