@@ -1,0 +1,91 @@
+/**
+ * The placeholder values a template is rendered with. Values that land in code are TypeScript
+ * source (strings already quoted); values meant for comments are one line of plain text. Pure.
+ * The README's placeholder table documents every key of {@link GenView}.
+ */
+import type { Trace } from '../trace/types.js';
+import type { Expectations } from './expectations.js';
+import { firstUserMessage, shorten } from './slug.js';
+import { printValue, stringLiteral } from './ts-literal.js';
+import type { Placement, TemplateView } from './template-engine.js';
+
+export type Timing = 'recorded' | 'instant';
+
+/** Replay timing tolerances written at the top of a `--timing recorded` test. */
+export const TTFB_TOLERANCE_MS = 50;
+export const MIN_DURATION_TOLERANCE_MS = 100;
+
+export interface ViewInput {
+  trace: Trace;
+  expect: Expectations;
+  /** Cassette path relative to the test file, `/`-separated, e.g. `../fixtures/say-hello.yaml`. */
+  cassetteUrl: string;
+  timing: Timing;
+  /** Path the template's SDK appends to its base URL (`/chat/completions`); the rest of the endpoint is the base path. */
+  sdkPath?: string;
+}
+
+export type GenView = TemplateView;
+
+// Query parameters that carry credentials: the replay matcher ignores them and they are redacted anyway.
+const CREDENTIAL_PARAMS = new Set(['key', 'api_key', 'apikey', 'access_token', 'token']);
+
+/** Text for inside a template literal: no backticks or `${` can break out of it. */
+const inTemplateLiteral = (s: string) => s.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${');
+/** One line for a `//` comment. */
+const oneLine = (s: string) => s.replace(/[\r\n\u2028\u2029]+/g, ' ');
+const value = (v: unknown) => (at: Placement) => printValue(v, at);
+
+function splitQuery(url: string): { path: string; query: Record<string, string> } {
+  const q = url.indexOf('?');
+  const query: Record<string, string> = {};
+  if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) if (!CREDENTIAL_PARAMS.has(k.toLowerCase())) query[k] = v;
+  return { path: q < 0 ? url : url.slice(0, q), query };
+}
+
+/** `answers "What is…"`, `calls get_weather for "…"`, or the endpoint when nothing was asked. */
+export function testTitle(trace: Trace, expect: Expectations): string {
+  const asked = firstUserMessage(trace.request);
+  const tools = [...new Set(expect.toolCalls.map((c) => c.name))];
+  if (!asked) return `replays ${trace.http.method} ${trace.endpoint}`;
+  const quoted = `"${shorten(asked)}"`;
+  return tools.length ? `calls ${tools.join(' and ')} for ${quoted}` : `answers ${quoted}`;
+}
+
+export function buildView({ trace, expect, cassetteUrl, timing, sdkPath }: ViewInput): GenView {
+  const { path, query } = splitQuery(trace.http.url);
+  const basePath = sdkPath && path.endsWith(sdkPath) ? path.slice(0, -sdkPath.length) : '';
+  const requestPath = Object.keys(query).length ? `${path}?${new URLSearchParams(query)}` : path;
+  const model = trace.metadata.model ?? 'unknown model';
+  return {
+    testName: stringLiteral(testTitle(trace, expect)),
+    cassettePath: stringLiteral(cassetteUrl),
+    speed: timing === 'recorded' ? 1 : 0,
+    timing: timing === 'recorded',
+    request: value(trace.request),
+    method: stringLiteral(trace.http.method),
+    status: trace.http.status,
+    endpoint: stringLiteral(trace.endpoint),
+    basePath: inTemplateLiteral(basePath),
+    baseUrl: basePath ? `\`\${cassette.url}${inTemplateLiteral(basePath)}\`` : 'cassette.url',
+    requestPath: inTemplateLiteral(requestPath),
+    hasQuery: Object.keys(query).length > 0,
+    defaultQuery: value(query),
+    sse: trace.http.framing === 'sse',
+    ndjson: trace.http.framing === 'ndjson',
+    expectedText: value(expect.text),
+    expectedToolCalls: value(expect.toolCalls),
+    hasToolCalls: expect.toolCalls.length > 0,
+    expectedFinishReason: value(expect.finishReason),
+    chunkCount: expect.chunkCount,
+    sdkChunkCount: expect.sdkChunkCount,
+    recordedTtfbMs: expect.ttfbMs,
+    recordedDurationMs: expect.durationMs,
+    ttfbToleranceMs: TTFB_TOLERANCE_MS,
+    durationToleranceMs: Math.max(MIN_DURATION_TOLERANCE_MS, Math.round(expect.durationMs / 10)),
+    traceId: oneLine(trace.id),
+    provider: oneLine(trace.metadata.provider),
+    model: oneLine(model),
+    call: oneLine(`${trace.http.method} ${trace.endpoint}, ${model}`),
+  };
+}
