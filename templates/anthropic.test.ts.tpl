@@ -51,9 +51,9 @@ it({{testName}}, async () => {
   expect(message.stop_reason).toBe({{expectedFinishReason}});
   expect(events).toBe({{sdkChunkCount}});
 {{#timing}}
-  expect(firstEventMs).toBeGreaterThanOrEqual(RECORDED_TTFB_MS - TTFB_TOLERANCE_MS);
-  expect(firstEventMs).toBeLessThanOrEqual(RECORDED_TTFB_MS + TTFB_TOLERANCE_MS);
-  expect(totalMs).toBeGreaterThanOrEqual(RECORDED_DURATION_MS - DURATION_TOLERANCE_MS);
-  expect(totalMs).toBeLessThanOrEqual(RECORDED_DURATION_MS + DURATION_TOLERANCE_MS);
+  expect(firstEventMs, 'time to first event (ms)').toBeGreaterThanOrEqual(RECORDED_TTFB_MS - TTFB_TOLERANCE_MS);
+  expect(firstEventMs, 'time to first event (ms)').toBeLessThanOrEqual(RECORDED_TTFB_MS + TTFB_TOLERANCE_MS);
+  expect(totalMs, 'total duration (ms)').toBeGreaterThanOrEqual(RECORDED_DURATION_MS - DURATION_TOLERANCE_MS);
+  expect(totalMs, 'total duration (ms)').toBeLessThanOrEqual(RECORDED_DURATION_MS + DURATION_TOLERANCE_MS);
 {{/timing}}
 });

@@ -105,9 +105,9 @@ it({{testName}}, async () => {
   expect(answer.finish_reason).toBe({{expectedFinishReason}});
   expect(events).toHaveLength({{chunkCount}});
 {{#timing}}
-  expect(firstChunkMs).toBeGreaterThanOrEqual(RECORDED_TTFB_MS - TTFB_TOLERANCE_MS);
-  expect(firstChunkMs).toBeLessThanOrEqual(RECORDED_TTFB_MS + TTFB_TOLERANCE_MS);
-  expect(totalMs).toBeGreaterThanOrEqual(RECORDED_DURATION_MS - DURATION_TOLERANCE_MS);
-  expect(totalMs).toBeLessThanOrEqual(RECORDED_DURATION_MS + DURATION_TOLERANCE_MS);
+  expect(firstChunkMs, 'time to first chunk (ms)').toBeGreaterThanOrEqual(RECORDED_TTFB_MS - TTFB_TOLERANCE_MS);
+  expect(firstChunkMs, 'time to first chunk (ms)').toBeLessThanOrEqual(RECORDED_TTFB_MS + TTFB_TOLERANCE_MS);
+  expect(totalMs, 'total duration (ms)').toBeGreaterThanOrEqual(RECORDED_DURATION_MS - DURATION_TOLERANCE_MS);
+  expect(totalMs, 'total duration (ms)').toBeLessThanOrEqual(RECORDED_DURATION_MS + DURATION_TOLERANCE_MS);
 {{/timing}}
 });
