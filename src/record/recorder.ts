@@ -21,9 +21,10 @@ export interface RecorderOptions {
   route?: (req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }) => URL | undefined;
   /**
    * Intercept HTTPS as a proxy (HTTPS_PROXY, CONNECT) with certificates signed by this CA
-   * (see `ensureCA`). Plain HTTP keeps working on the same port.
+   * (see `ensureCA`). Plain HTTP keeps working on the same port. With `interceptOnly`, TLS to any
+   * other host is tunnelled untouched and not recorded.
    */
-  https?: { keyPath: string; certPath: string } | { key: string; cert: string };
+  https?: ({ keyPath: string; certPath: string } | { key: string; cert: string }) & { interceptOnly?: string[] };
   /** Extra CA certificates (PEM) to trust for HTTPS upstreams, besides Node's own. */
   upstreamCAs?: string[];
   /** Port to listen on; 0 picks a free one. Default 0. */
@@ -65,7 +66,9 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     throw new TraceForgeError('E_USAGE', 'the recorder needs an upstream: pass --upstream https://api.openai.com (or a route function)');
   }
   const host = options.host ?? '127.0.0.1';
-  const server = mockttp.getLocal({ http2: false, cors: false, recordTraffic: false, ...(options.https ? { https: options.https } : {}) });
+  const { interceptOnly, ...ca } = options.https ?? {};
+  const https = options.https ? { ...ca, ...(interceptOnly ? { tlsInterceptOnly: interceptOnly.map((hostname) => ({ hostname })) } : {}) } : undefined;
+  const server = mockttp.getLocal({ http2: false, cors: false, recordTraffic: false, ...(https ? { https: https as mockttp.MockttpHttpsOptions } : {}) });
   const pending = new Set<Promise<void>>();
   const live = new Set<LiveCall>();
   const unsubscribe = subscribeTimingTap();

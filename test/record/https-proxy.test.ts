@@ -31,7 +31,12 @@ describe('--https-proxy: an app calling https://api.openai.com through HTTPS_PRO
     ca = await ensureCA(join(await mkdtemp(join(tmpdir(), 'tf-https-')), 'ca'));
     // api.openai.com is overridden to the local HTTPS fake, so nothing leaves the machine.
     const { route } = createProviderRouter({ overrides: { openai: front.url, ollama: ollama.url } });
-    rec = await startRecorder({ route, https: { keyPath: ca.keyPath, certPath: ca.certPath }, upstreamCAs: [front.caCert], onTrace: (t) => void traces.push(t) });
+    rec = await startRecorder({
+      route,
+      https: { keyPath: ca.keyPath, certPath: ca.certPath, interceptOnly: ['api.openai.com'] },
+      upstreamCAs: [front.caCert],
+      onTrace: (t) => void traces.push(t),
+    });
   });
   afterAll(async () => {
     await rec.close();
@@ -66,6 +71,16 @@ describe('--https-proxy: an app calling https://api.openai.com through HTTPS_PRO
     const before = fake.requests.length;
     await expect(clientVia(agent).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] })).rejects.toThrow();
     expect(fake.requests.length).toBe(before);
+    await agent.close();
+  });
+
+  it('TLS to a host not in interceptOnly is tunnelled untouched (the server keeps its own certificate) and not recorded', async () => {
+    const agent = new ProxyAgent({ uri: rec.url, requestTls: { ca: front.caCert } });
+    const before = traces.length;
+    const res = await undiciFetch(`${front.url}/v1/chat/completions`, { method: 'POST', body: '{"stream":true}', dispatcher: agent });
+    expect(await res.text()).toContain('Intercepted');
+    await rec.flush();
+    expect(traces.length).toBe(before);
     await agent.close();
   });
 

@@ -15,6 +15,15 @@ import { describeCall, rel, untilSignal } from '../format.js';
 
 const DEFAULT_PORT = 8787;
 
+/**
+ * With routing, only the providers' own HTTPS hosts are intercepted: anything else the app reaches
+ * through HTTPS_PROXY (telemetry, package registries) is tunnelled untouched and not recorded.
+ * With --upstream every call is the user's to record, so everything is intercepted.
+ */
+function interceptedHosts(): string[] {
+  return ROUTED_PROVIDERS.map((p) => new URL(DEFAULT_PROVIDER_HOSTS[p])).filter((u) => u.protocol === 'https:').map((u) => u.hostname);
+}
+
 export async function run({ opts, rest }: CommandContext): Promise<number> {
   const upstream = parseUrl(opts.upstream, '--upstream');
   const overrides: Partial<Record<RoutedProvider, URL>> = {};
@@ -47,7 +56,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
     route: router.route,
     port,
     host,
-    ...(ca ? { https: { keyPath: ca.keyPath, certPath: ca.certPath } } : {}),
+    ...(ca ? { https: { keyPath: ca.keyPath, certPath: ca.certPath, interceptOnly: upstream ? undefined : interceptedHosts() } } : {}),
     onTrace: (trace) => {
       const write = chain.then(async () => {
         const path = await store.save(trace);
@@ -68,7 +77,10 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   out.write(
     `${pc.bold('TraceForge recording')} ${recorder.url}\n` +
       routes +
-      (ca ? `  https:    intercepting HTTPS_PROXY=${recorder.url} with CA ${rel(ca.certPath)}${ca.created ? ' (new)' : ''}; trust it with NODE_EXTRA_CA_CERTS\n` : '') +
+      (ca
+        ? `  https:    intercepting HTTPS_PROXY=${recorder.url} with CA ${rel(ca.certPath)}${ca.created ? ' (new)' : ''}; trust it with NODE_EXTRA_CA_CERTS\n` +
+          `            ${upstream ? 'every host' : `${interceptedHosts().join(', ')} (other hosts are tunnelled untouched)`}\n`
+        : '') +
       `  traces:   ${rel(store.dir)}\n` +
       (cassette ? `  cassette: ${cassette}\n` : '') +
       (child
