@@ -1,0 +1,88 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveRecordMode } from '../../src/record-mode.js';
+import { openCassette } from '../../src/session.js';
+import { loadCassette } from '../../src/store/cassette-file.js';
+import { openaiChatStream, splitTokens, startFakeUpstream, type FakeUpstream } from '../fakes/index.js';
+
+async function ask(url: string, content: string): Promise<string> {
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-test-not-a-real-key-000000', maxRetries: 0 });
+  let text = '';
+  for await (const c of await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] })) text += c.choices[0]?.delta?.content ?? '';
+  return text;
+}
+
+describe('record modes', () => {
+  let upstream: FakeUpstream;
+  let dir: string;
+  const env = { CI: '' } as NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tf-modes-'));
+    upstream = await startFakeUpstream((req) => {
+      const q = (req.json as { messages: Array<{ content: string }> }).messages[0]!.content;
+      return openaiChatStream({ text: splitTokens(`answer to ${q}`), gaps: 1 });
+    });
+  });
+  afterAll(() => upstream.close());
+
+  it('resolves the mode from the option, then TRACEFORGE_RECORD, then CI', () => {
+    expect(resolveRecordMode(undefined, { CI: 'true' })).toBe('none');
+    expect(resolveRecordMode(undefined, {})).toBe('once');
+    expect(resolveRecordMode(undefined, { CI: 'true', TRACEFORGE_RECORD: 'all' })).toBe('all');
+    expect(resolveRecordMode('new_episodes', { TRACEFORGE_RECORD: 'all' })).toBe('new_episodes');
+    expect(() => resolveRecordMode(undefined, { TRACEFORGE_RECORD: 'sometimes' })).toThrow(/"sometimes" is not one of none, once, new_episodes, all \(from TRACEFORGE_RECORD\)/);
+  });
+
+  it('none never touches the network and refuses a missing cassette with the way to record it', async () => {
+    await expect(openCassette(join(dir, 'missing.yaml'), { env: { CI: 'true' }, upstream: upstream.url })).rejects.toThrow(/does not exist and record mode is "none" \(CI is set\)/);
+  });
+
+  it('once records a missing cassette, then replays it without the upstream', async () => {
+    const path = join(dir, 'once.yaml');
+    const s1 = await openCassette(path, { mode: 'once', upstream: upstream.url, env });
+    expect(await ask(s1.url, 'one')).toBe('answer to one');
+    await s1.close();
+    const before = upstream.requests.length;
+    const s2 = await openCassette(path, { mode: 'once', env, speed: 0 });
+    expect(await ask(s2.url, 'one')).toBe('answer to one');
+    await expect(ask(s2.url, 'two')).rejects.toThrow(/No recorded interaction matches POST \/v1\/chat\/completions/);
+    expect(s2.misses).toHaveLength(1);
+    await s2.close();
+    expect(upstream.requests.length).toBe(before);
+  });
+
+  it('new_episodes replays what matches and appends what does not', async () => {
+    const path = join(dir, 'episodes.yaml');
+    const s1 = await openCassette(path, { mode: 'once', upstream: upstream.url, env });
+    await ask(s1.url, 'a');
+    await s1.close();
+    const s2 = await openCassette(path, { mode: 'new_episodes', upstream: upstream.url, env, speed: 0 });
+    const before = upstream.requests.length;
+    expect(await ask(s2.url, 'a')).toBe('answer to a');
+    expect(upstream.requests.length).toBe(before);
+    expect(await ask(s2.url, 'b')).toBe('answer to b');
+    expect(upstream.requests.length).toBe(before + 1);
+    await s2.close();
+    expect((await loadCassette(path)).interactions.map((t) => (t.request as { messages: Array<{ content: string }> }).messages[0]!.content)).toEqual(['a', 'b']);
+  });
+
+  it('all re-records and replaces the cassette', async () => {
+    const path = join(dir, 'all.yaml');
+    const s1 = await openCassette(path, { mode: 'once', upstream: upstream.url, env });
+    await ask(s1.url, 'old');
+    await s1.close();
+    const s2 = await openCassette(path, { mode: 'all', upstream: upstream.url, env });
+    await ask(s2.url, 'new');
+    await s2.close();
+    const c = await loadCassette(path);
+    expect(c.interactions).toHaveLength(1);
+    expect((c.interactions[0]!.request as { messages: Array<{ content: string }> }).messages[0]!.content).toBe('new');
+  });
+
+  it('a recording mode without an upstream says how to give one', async () => {
+    await expect(openCassette(join(dir, 'x.yaml'), { mode: 'new_episodes', env })).rejects.toThrow(/needs an upstream .* TRACEFORGE_UPSTREAM/);
+  });
+});
