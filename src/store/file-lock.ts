@@ -1,4 +1,5 @@
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { TraceForgeError } from '../errors.js';
 
 const STALE_MS = 30_000;
@@ -20,6 +21,8 @@ function alive(pid: number): boolean {
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
   const lockPath = `${path}.lock`;
   const deadline = Date.now() + timeoutMs;
+  // The lock lives next to the file, so its directory must exist before the first write.
+  await mkdir(dirname(path), { recursive: true });
   let wait = 2;
   for (;;) {
     try {

@@ -94,7 +94,7 @@ describe('failures are recorded and replayed faithfully', () => {
     const { rec, traces, upstream } = await recordWith(openaiChatStream({ text: Array.from({ length: 40 }, (_, i) => ` t${i}`), gaps: 25 }));
     const client = new OpenAI({ baseURL: `${rec.url}/v1`, apiKey: 'sk-test-abortabortabortabort', maxRetries: 0 });
     const controller = new AbortController();
-    const stream = await client.chat.completions.create(JSON.parse(CHAT), { signal: controller.signal });
+    const stream = await client.chat.completions.create({ ...(JSON.parse(CHAT) as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming), stream: true }, { signal: controller.signal });
     let seen = 0;
     try {
       for await (const _ of stream) {
