@@ -4,17 +4,10 @@
  * Seeded so a failing test fails the same way every run.
  */
 
-/** mulberry32: tiny, fast, good enough to shape test timing. Returns floats in [0, 1). */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/demo/simulated-upstream.js';
+
+/** mulberry32, shared with the demo upstream. Returns floats in [0, 1). */
+export const createRng = seededRandom;
 
 export interface JitterOptions {
   /** Share of gaps that are bursts (< 2 ms). Default 0.3. */

@@ -1,4 +1,5 @@
 import { TRACE_SCHEMA_VERSION, type Trace, type TraceChunk } from '../../src/trace/types.js';
+import { seededRandom } from '../../src/demo/simulated-upstream.js';
 
 /**
  * Builders of realistic synthetic traces for tests: OpenAI chat SSE, Anthropic Messages SSE and
@@ -33,16 +34,7 @@ export interface MakeTraceOptions {
 const DEFAULT_TEXT = 'Hello! Streaming lets you show tokens as they arrive, so users see the answer build up.';
 
 /** mulberry32: tiny seeded PRNG so timing is random-looking but reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = seededRandom;
 
 /** Gaps like a real token stream: mostly 5-30 ms, some sub-2 ms bursts, an occasional 60-300 ms stall. */
 export function jitteredGaps(n: number, seed = 1): number[] {
