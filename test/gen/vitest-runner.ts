@@ -11,6 +11,7 @@ export interface RunResult {
   code: number | null;
   /** stdout and stderr together, colour-free. */
   output: string;
+  stdout: string;
 }
 
 /** A clean environment: no colour, and nothing from the parent vitest or a record mode leaking in. */
@@ -24,10 +25,14 @@ export function run(command: string, args: string[], cwd: string, extra: Record<
   return new Promise((ok, fail) => {
     const child = spawn(command, args, { cwd, env: childEnv(extra), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d) => (output += d));
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+      stdout += d;
+    });
     child.stderr.on('data', (d) => (output += d));
     child.on('error', fail);
-    child.on('close', (code) => ok({ code, output }));
+    child.on('close', (code) => ok({ code, output, stdout }));
   });
 }
 
