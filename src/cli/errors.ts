@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { err as pc } from './color.js';
 import { isTraceForgeError } from '../errors.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error. */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pc from 'picocolors';
+import { out as pc } from '../color.js';
 import { startSimulatedUpstream } from '../../demo/simulated-upstream.js';
 import { percentile, timedPost } from '../../demo/timed-client.js';
 import { planPlayback } from '../../replay/plan.js';

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import pc from 'picocolors';
+import { out as pc } from '../color.js';
 import { TraceForgeError } from '../../errors.js';
 import { ensureCA, DEFAULT_CA_DIR, type LocalCA } from '../../record/ca.js';
 import { buildChildEnv, proxyEnvVars } from '../../record/child-env.js';

@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { out as pc } from '../color.js';
 import { loadCassette } from '../../store/cassette-file.js';
 import { startReplayServer } from '../../replay/replay-server.js';
 import type { CommandContext } from '../main.js';
