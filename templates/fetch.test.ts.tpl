@@ -38,7 +38,7 @@ function parseEvent(block: string): StreamEvent | undefined {
   try {
     parsed = JSON.parse(text);
   } catch {
-    // Not JSON, such as OpenAI's closing `[DONE]`: keep the text.
+    // Not JSON, such as a closing `[DONE]`: keep the text.
   }
   return event ? { event, data: parsed } : { data: parsed };
 }

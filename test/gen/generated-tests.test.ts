@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli } from '../cli/trace-cli-helpers.js';
 import { recordTraces, type RecordedTraces } from './record-traces.js';
-import { REPO, runVitest } from './vitest-runner.js';
+import { REPO, run, runVitest } from './vitest-runner.js';
 
 // Inside the repo (in gitignored .tmp/) so `traceforge/vitest` resolves to this package by its own name.
 let project: string;
@@ -15,12 +15,14 @@ beforeAll(async () => {
   project = await mkdtemp(join(REPO, '.tmp', 'gen-e2e-'));
   await writeFile(join(project, 'vitest.config.mjs'), "export default { test: { include: ['test/**/*.test.ts'] } };\n");
   traces = await recordTraces(join(project, '.ai-tests', 'traces'));
-  const results = await Promise.all(
+  const results: Array<readonly [string, Awaited<ReturnType<typeof runCli>>]> = await Promise.all(
     Object.entries(traces).map(async ([name, trace]) => {
       const r = await runCli(project, ['gen', trace.id, ...(name === 'paced' ? ['--timing', 'recorded'] : [])], { NO_COLOR: '1' });
       return [name, r] as const;
     }),
   );
+  // The plain-fetch template on an SSE stream too (its NDJSON reader is covered by Ollama's trace).
+  results.push(['chatFetch', await runCli(project, ['gen', traces.chat.id, '--template', 'fetch', '--out', 'test/capital-fetch.test.ts', '--cassette', 'fixtures/capital-fetch.yaml'], { NO_COLOR: '1' })]);
   for (const [name, r] of results) {
     if (r.code !== 0) throw new Error(`gen ${name} failed: ${r.stderr}`);
     generated[name] = /^wrote (test\/\S+\.test\.ts)/m.exec(r.stdout)![1]!;
@@ -30,19 +32,31 @@ afterAll(() => rm(project, { recursive: true, force: true }));
 
 describe('generated tests, run by vitest', () => {
   it('uses the template of each recorded provider', async () => {
-    const imports = async (name: keyof RecordedTraces) => readFile(join(project, generated[name]!), 'utf8');
+    const imports = async (name: keyof RecordedTraces | 'chatFetch') => readFile(join(project, generated[name]!), 'utf8');
     expect(await imports('chat')).toContain("import OpenAI from 'openai';");
     expect(await imports('responses')).toContain('openai.responses.stream(');
     expect(await imports('anthropic')).toContain("import Anthropic from '@anthropic-ai/sdk';");
     expect(await imports('ollama')).toContain('fetch(`${cassette.url}/api/chat`');
     expect(await imports('tools')).toContain("{ name: 'get_weather', arguments: { city: 'Paris', unit: 'celsius' } }");
     expect(await imports('paced')).toContain('{ speed: 1 }');
+    // The key is left out: the replay ignores credential parameters, and the recording has none.
+    expect(await imports('gemini')).toContain('fetch(`${cassette.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`');
+    expect(await imports('gemini')).toContain("{ name: 'paint', arguments: { colour: 'red' } }");
+    expect(await imports('chatFetch')).toContain('function parseEvent(block: string)');
     expect(BIN).toMatch(/dist\/cli\/bin\.js$/);
   });
 
   it('pass against their cassettes, the paced one at recorded speed', async () => {
     const r = await runVitest(project);
-    expect(r.output).toMatch(/Tests\s+6 passed \(6\)/);
+    expect(r.output).toMatch(/Tests\s+8 passed \(8\)/);
+    expect(r.code).toBe(0);
+  });
+
+  it('typecheck under strict settings, as hand-written tests would', async () => {
+    const compilerOptions = { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUnusedLocals: true, noUncheckedIndexedAccess: true, noEmit: true, skipLibCheck: true, types: ['node'] };
+    await writeFile(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['test'] }));
+    const r = await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], project);
+    expect(r.output).toBe('');
     expect(r.code).toBe(0);
   });
 

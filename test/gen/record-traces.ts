@@ -10,6 +10,7 @@ import { createTraceStore } from '../../src/store/trace-store.js';
 import type { Trace } from '../../src/trace/types.js';
 import {
   anthropicStream,
+  geminiStream,
   jitterGaps,
   ollamaChatStream,
   openaiChatStream,
@@ -23,6 +24,7 @@ export const ANSWERS = {
   responses: 'Hamlet avenges his father and almost everyone dies.',
   anthropic: 'Let me look up flights from Paris to Tokyo.',
   ollama: 'Sunlight scatters off air molecules, and blue light scatters the most.',
+  gemini: 'Red, yellow and blue.',
   paced: 'One, two, three, four, five.',
 } as const;
 
@@ -32,6 +34,8 @@ export interface RecordedTraces {
   responses: Trace;
   anthropic: Trace;
   ollama: Trace;
+  /** Gemini's CRLF-framed SSE, called with plain fetch and the key in the query string. */
+  gemini: Trace;
   /** Recorded with real gaps (about 0.3 s in all), for `--timing recorded`. */
   paced: Trace;
 }
@@ -65,6 +69,7 @@ function script(req: { url: string; json: unknown }): Script {
     return anthropicStream({ text: ANSWERS.anthropic, toolUse: { name: 'search_flights', input: { from: 'CDG', to: 'HND', passengers: 2 } } }, fast);
   }
   if (req.url.startsWith('/api/chat')) return ollamaChatStream({ ...fast, text: ANSWERS.ollama });
+  if (req.url.includes(':streamGenerateContent')) return geminiStream({ ...fast, text: ANSWERS.gemini, functionCalls: [{ name: 'paint', args: { colour: 'red' } }] });
   throw new Error(`no fake for ${req.url}`);
 }
 
@@ -101,9 +106,17 @@ export async function recordTraces(tracesDir: string): Promise<RecordedTraces> {
     for await (const part of await ollama.chat({ model: 'llama3.2', messages: user('Why is the sky blue?'), stream: true })) void part;
     const ollamaTrace = await last();
 
+    const gemini = await fetch(`${rec.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=AIzaSyFakeKeyFakeKeyFakeKeyFakeKey12345`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'Name the three primary colours.' }] }] }),
+    });
+    await gemini.text();
+    const geminiTrace = await last();
+
     await openai.chat.completions.stream({ model: 'gpt-4o-mini', messages: user('Count to five.') }).finalChatCompletion();
     const paced = await last();
-    return { chat, tools, responses, anthropic: anthropicTrace, ollama: ollamaTrace, paced };
+    return { chat, tools, responses, anthropic: anthropicTrace, ollama: ollamaTrace, gemini: geminiTrace, paced };
   } finally {
     await rec.close();
     await upstream.close();
