@@ -53,6 +53,17 @@ describe('buildView', () => {
     expect(testTitle(none, expectationsFor(none))).toBe('replays POST /v1/chat/completions');
   });
 
+  it('keeps recorded values from breaking out of the comments and strings they land in', () => {
+    const trace = makeOpenAIStreamTrace({ model: 'gpt\nprocess.exit(1)//' });
+    trace.metadata.model = 'gpt\nprocess.exit(1)//';
+    trace.endpoint = '/v1/`${process.exit(1)}`/chat/completions';
+    trace.http.url = trace.endpoint;
+    const v = view(trace, 'instant', '/chat/completions');
+    expect(v.call).toBe('POST /v1/`${process.exit(1)}`/chat/completions, gpt process.exit(1)//');
+    const baseUrl = new Function('cassette', `return ${String(v.baseUrl)};`) as (c: { url: string }) => string;
+    expect(baseUrl({ url: 'http://127.0.0.1:1' })).toBe('http://127.0.0.1:1/v1/`${process.exit(1)}`');
+  });
+
   it('widens the duration tolerance for long calls', () => {
     const long = makeOpenAIStreamTrace();
     long.metadata.duration_ms = 4000;
