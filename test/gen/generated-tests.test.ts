@@ -47,7 +47,9 @@ describe('generated tests, run by vitest', () => {
   });
 
   it('pass against their cassettes, the paced one at recorded speed', async () => {
-    const r = await runVitest(project);
+    // The paced test measures wall-clock time in a child process while this suite keeps both cores
+    // busy: give it the retries a user's CI would.
+    const r = await runVitest(project, ['--retry=2']);
     expect(r.output).toMatch(/Tests\s+8 passed \(8\)/);
     expect(r.code).toBe(0);
   });

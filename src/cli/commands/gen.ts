@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { out as pc } from '../color.js';
 import { TraceForgeError } from '../../errors.js';
 import { generateFromTrace, type Timing } from '../../gen/index.js';
 import { createTraceStore } from '../../store/trace-store.js';
