@@ -16,3 +16,4 @@ export { reconstruct, summarize, detectProvider } from './trace/reconstruct.js';
 export { redactString, redactValue, collectSecrets } from './trace/redact.js';
 export type { Trace, TraceChunk, TraceMetadata, HttpExchange, Provider, Outcome } from './trace/types.js';
 export * from './stream/index.js';
+export { generateFromTrace, listTemplates } from './gen/index.js';
