@@ -3,6 +3,7 @@ import { emptyCassette, type Cassette } from './cassette/codec.js';
 import type { MatchOptions, MissExplanation } from './cassette/match.js';
 import { resolveRecordMode, type RecordMode } from './record-mode.js';
 import { startRecorder, type Recorder } from './record/recorder.js';
+import type { Fault } from './replay/faults.js';
 import { forwardTo } from './replay/forward.js';
 import { startReplayServer, type ReplayServer } from './replay/replay-server.js';
 import { appendToCassette, cassetteExists, loadCassette, writeCassette } from './store/cassette-file.js';
@@ -17,6 +18,12 @@ export interface CassetteSessionOptions {
   /** Replay speed: 1 recorded pace (default), 0 instant. */
   speed?: number;
   match?: MatchOptions;
+  /**
+   * Deterministic faults applied to replayed answers (not to calls forwarded for recording), e.g.
+   * `['drop-after=3']`, `['stall=5:2000']`, `['status=429:1@1']`, `['error-event=4']`, `['truncate-json=2']`.
+   * Chunks count from 1; `@N` limits a fault to the n-th request.
+   */
+  faults?: ReadonlyArray<string | Fault>;
   /** Also write a trace file per recorded call into this directory. */
   traces?: string;
   port?: number;
@@ -79,6 +86,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       cassette,
       speed: options.speed,
       match: options.match,
+      faults: options.faults,
       port: options.port,
       host: options.host,
       fallback: recorder ? forwardTo(recorder.url) : undefined,

@@ -4,6 +4,7 @@ import { openCassette, type CassetteSession, type CassetteSessionOptions } from 
 
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
 export type { RecordMode } from './record-mode.js';
+export type { Fault } from './replay/faults.js';
 
 export interface CassetteHandle {
   /** Base URL of the replay server, e.g. `http://127.0.0.1:41234`. Available inside tests. */
@@ -22,6 +23,10 @@ export interface CassetteHandle {
  *   const openai = new OpenAI({ baseURL: `${cassette.url}/v1`, apiKey: 'test' });
  *   // ...
  * });
+ *
+ * @example
+ * // The same recording, cut after its third chunk: the app's error handling is what gets tested.
+ * const dropped = useCassette('fixtures/chat.yaml', { faults: ['drop-after=3'] });
  */
 export function useCassette(path: string, options: CassetteSessionOptions = {}): CassetteHandle {
   let session: CassetteSession | undefined;

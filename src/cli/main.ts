@@ -56,8 +56,9 @@ const COMMANDS: CommandSpec[] = [
       ['--port', 'Port to listen on (0 picks a free one)', 8788],
       ['--host', 'Interface to bind', '127.0.0.1'],
       ['--speed', 'Playback speed: 1 recorded pace, 2 twice as fast, 0 instant', 1],
+      ['--fault', 'Inject a fault (repeatable): drop-after=N, stall=K:MS, status=CODE[:RETRY_AFTER], error-event=N, truncate-json=N; chunks count from 1, @N limits it to the n-th request'],
     ],
-    examples: ['replay fixtures/chat.yaml', 'replay fixtures/chat.yaml --speed 0 --port 0'],
+    examples: ['replay fixtures/chat.yaml', 'replay fixtures/chat.yaml --speed 0 --port 0', 'replay fixtures/chat.yaml --fault drop-after=3', 'replay fixtures/chat.yaml --fault status=429:2@1 --fault stall=5:3000'],
   },
   {
     usage: 'trace list',
@@ -155,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new SadeExit(String(code ?? 0));
   }) as typeof process.exit;
   try {
-    prog.parse(own, { string: ['upstream', 'cassette', 'host', 'model', 'out', 'template', 'timing', 'traces', 'openai', 'anthropic', 'gemini', 'ollama'] });
+    prog.parse(own, { string: ['upstream', 'cassette', 'host', 'model', 'out', 'template', 'timing', 'traces', 'fault', 'openai', 'anthropic', 'gemini', 'ollama'] });
   } catch (e) {
     if (e instanceof SadeExit) return Number(e.message) === 0 ? EXIT_OK : EXIT_USAGE;
     return reportError(e, debug);

@@ -8,6 +8,8 @@ export interface PlannedPiece {
   /** ms after the request was fully received, at speed 1. */
   at: number;
   bytes: Uint8Array;
+  /** Extra wall-clock delay from stall faults, in ms; not scaled by the replay speed. */
+  extraMs?: number;
 }
 
 export interface Playback {

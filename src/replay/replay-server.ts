@@ -5,8 +5,12 @@ import { createMatcher, type MatchOptions, type MissExplanation } from '../casse
 import type { Cassette } from '../cassette/codec.js';
 import { loadCassette } from '../store/cassette-file.js';
 import type { Trace } from '../trace/types.js';
+import { applyFaults, faultsFor, normalizeFaults, statusErrorBody, type Fault } from './faults.js';
 import { planPlayback } from './plan.js';
 import { waitUntil } from './scheduler.js';
+
+/** Request bodies above this are refused with 413: no recorded LLM request is that big, and it would be held in memory. */
+export const MAX_REQUEST_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface ReplayServerOptions {
   /** A cassette path, a parsed cassette, or the interactions themselves. */
@@ -24,6 +28,15 @@ export interface ReplayServerOptions {
    */
   fallback?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
   onMiss?: (miss: MissExplanation) => void;
+  /**
+   * Deterministic faults, as `--fault` strings or objects: `drop-after=N`, `stall=K:MS`,
+   * `status=CODE[:RETRY_AFTER]`, `error-event=N`, `truncate-json=N`, each optionally `@REQUEST`.
+   */
+  faults?: ReadonlyArray<string | Fault>;
+  /** A client must send its headers within this many ms (slowloris guard). Default 10,000. */
+  headersTimeoutMs?: number;
+  /** A client must send its whole request within this many ms. Default 30,000. */
+  requestTimeoutMs?: number;
 }
 
 export interface ReplayServer {
@@ -38,26 +51,35 @@ export interface ReplayServer {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** Read the request body, or null when it is over the limit (the caller answers 413). */
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REQUEST_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(null);
+      } else parts.push(c);
+    });
     req.once('end', () => resolve(Buffer.concat(parts)));
     req.once('error', reject);
   });
 }
 
-async function play(trace: Trace, res: ServerResponse, start: number, speed: number): Promise<void> {
-  const plan = planPlayback(trace);
+async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse, start: number, speed: number): Promise<void> {
+  const plan = applyFaults(planPlayback(trace), trace, faults);
   const gone = () => res.destroyed || res.writableEnded;
-  const when = (ms: number) => (speed === 0 ? start : start + ms / speed);
+  const when = (ms: number, extra = 0) => (speed === 0 ? start : start + ms / speed) + extra;
   res.socket?.setNoDelay(true);
   await waitUntil(when(plan.headersAt), gone);
   if (gone()) return;
   res.writeHead(plan.status, plan.statusMessage || undefined, plan.headers);
   res.flushHeaders();
   for (const piece of plan.pieces) {
-    await waitUntil(when(piece.at), gone);
+    await waitUntil(when(piece.at, piece.extraMs), gone);
     if (gone()) return;
     // One write per recorded frame: with Nagle off, each event leaves in its own packet, as recorded.
     res.write(piece.bytes);
@@ -80,6 +102,8 @@ async function play(trace: Trace, res: ServerResponse, start: number, speed: num
  * const replay = await startReplayServer({ cassette: 'fixtures/chat.yaml' });
  * const openai = new OpenAI({ baseURL: `${replay.url}/v1`, apiKey: 'test' });
  * await replay.close();
+ * // The same cassette, with the stream cut after its third chunk:
+ * await startReplayServer({ cassette: 'fixtures/chat.yaml', faults: ['drop-after=3'] });
  */
 export async function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
   const interactions = typeof options.cassette === 'string'
@@ -89,16 +113,51 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       : options.cassette.interactions;
   const speed = options.speed ?? 1;
   if (!(speed >= 0) || !Number.isFinite(speed)) throw new TraceForgeError('E_USAGE', `speed must be a number >= 0, got ${speed}`);
+  const faults = normalizeFaults(options.faults);
   const matcher = createMatcher(interactions, options.match);
+  // Status faults answer instead of the recording: a probe with its own state checks that the request
+  // would match, without using up a recording the retry should get.
+  const probe = faults.some((f) => f.kind === 'status') ? createMatcher(interactions, { ...options.match, repeat: 'last' }) : undefined;
   const misses: MissExplanation[] = [];
   const served: number[] = [];
   const host = options.host ?? '127.0.0.1';
+  let requests = 0;
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
 
-  const server = createServer({ noDelay: true, keepAlive: true }, (req, res) => {
+  const server = createServer({
+    noDelay: true,
+    keepAlive: true,
+    headersTimeout,
+    requestTimeout,
+    // Node checks both timeouts on this interval (default 30 s), which would let a slow client linger.
+    connectionsCheckingInterval: Math.min(1000, headersTimeout),
+  }, (req, res) => {
+    const number = ++requests;
     void (async () => {
       const body = await readBody(req);
+      if (body === null) {
+        const payload = JSON.stringify({ error: { type: 'traceforge_request_too_large', message: `the request body is over ${MAX_REQUEST_BODY_BYTES} bytes; TraceForge replays LLM calls, whose requests are far smaller` } });
+        res.writeHead(413, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), connection: 'close' });
+        res.end(payload);
+        return;
+      }
       const start = performance.now();
-      const result = matcher.match({ method: req.method ?? 'GET', url: req.url ?? '/', body });
+      const active = faultsFor(faults, number);
+      const status = active.find((f): f is Extract<Fault, { kind: 'status' }> => f.kind === 'status');
+      const incoming = { method: req.method ?? 'GET', url: req.url ?? '/', body };
+      const probed = status && probe ? probe.match(incoming) : undefined;
+      if (status && probed && !('miss' in probed)) {
+        const payload = statusErrorBody(probed.trace.metadata.provider, status.status);
+        res.writeHead(status.status, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          ...(status.retryAfter !== undefined ? { 'retry-after': status.retryAfter } : {}),
+        });
+        res.end(payload);
+        return;
+      }
+      const result = matcher.match(incoming);
       if ('miss' in result) {
         if (options.fallback) return options.fallback(req, res, body);
         misses.push(result.miss);
@@ -109,7 +168,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         return;
       }
       served.push(result.index);
-      await play(result.trace, res, start, speed);
+      await play(result.trace, active, res, start, speed);
     })().catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });

@@ -1,5 +1,6 @@
 import { out as pc } from '../color.js';
 import { loadCassette } from '../../store/cassette-file.js';
+import { formatFault, parseFault } from '../../replay/faults.js';
 import { startReplayServer } from '../../replay/replay-server.js';
 import type { CommandContext } from '../main.js';
 import { parseNumber, parsePort, optionalString } from '../options.js';
@@ -10,16 +11,20 @@ export async function run({ args, opts }: CommandContext): Promise<number> {
   const speed = parseNumber(opts.speed, '--speed', 1);
   const port = parsePort(opts.port, '--port', 8788);
   const host = optionalString(opts.host, '--host') ?? '127.0.0.1';
+  // Parse before loading the cassette, so a typo is a usage error whatever the file holds.
+  const faults = (opts.fault === undefined ? [] : ([] as unknown[]).concat(opts.fault)).map((f) => parseFault(String(f)));
   const cassette = await loadCassette(path);
   const server = await startReplayServer({
     cassette,
     speed,
+    faults,
     port,
     host,
     onMiss: (miss) => process.stderr.write(`${pc.yellow('miss')} ${miss.message}\n`),
   });
   process.stdout.write(
     `${pc.bold('TraceForge replaying')} ${path} (${cassette.interactions.length} interaction(s), speed ${speed === 0 ? 'instant' : `${speed}x`}) on ${server.url}\n` +
+      (faults.length > 0 ? `  faults: ${faults.map(formatFault).join(', ')}\n` : '') +
       `  OPENAI_BASE_URL=${server.url}/v1  ANTHROPIC_BASE_URL=${server.url}\n` +
       `  stop with Ctrl-C\n`,
   );
