@@ -20,7 +20,7 @@ const messages = await cassetteOf('messages', [
 async function ask(baseURL: string, opts: { maxRetries?: number; signal?: AbortSignal } = {}): Promise<string> {
   const openai = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey: 'test', maxRetries: opts.maxRetries ?? 0 });
   let text = '';
-  const stream = await openai.chat.completions.create(CHAT_REQUEST, { signal: opts.signal });
+  const stream = await openai.chat.completions.create({ ...(CHAT_REQUEST as OpenAI.Chat.ChatCompletionCreateParamsStreaming), stream: true }, { signal: opts.signal });
   for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
   return text;
 }

@@ -42,5 +42,5 @@ export async function cassetteOf(name: string, traces: Trace[]): Promise<string>
   return path;
 }
 
-export const CHAT_REQUEST = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user' as const, content: 'Say hello' }] };
-export const MESSAGES_REQUEST = { model: 'claude-haiku-4-5', max_tokens: 64, stream: true, messages: [{ role: 'user' as const, content: 'Say hello' }] };
+export const CHAT_REQUEST = { model: 'gpt-4o-mini', stream: true as const, messages: [{ role: 'user' as const, content: 'Say hello' }] };
+export const MESSAGES_REQUEST = { model: 'claude-haiku-4-5', max_tokens: 64, stream: true as const, messages: [{ role: 'user' as const, content: 'Say hello' }] };
