@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Frame, FrameDecoder } from '../stream/frame.js';
+import type { PreparedFrame } from '../trace/build.js';
 
 /**
  * Per-call state shared between the request wrapper, mockttp's forwarding and the timing tap.
@@ -35,6 +36,10 @@ export interface LiveCall {
   };
   decoder?: FrameDecoder;
   frames: Array<{ frame: Frame; atMs: number }>;
+  /** `frames` parsed and redacted as they arrived, so finishing the trace does not stall other streams. */
+  prepared?: PreparedFrame[];
+  /** The request's secret values, collected once when the response starts. */
+  secrets?: string[];
   firstByteMs?: number;
   upstreamEnded: boolean;
   upstreamAborted: boolean;

@@ -124,6 +124,8 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       upstream: call.upstream,
       response,
       frames,
+      prepared: frames === call.frames ? call.prepared : undefined,
+      secrets: call.secrets,
       firstByteMs: call.firstByteMs,
       durationMs: performance.now() - call.arrivedAt,
       outcome,

@@ -1,6 +1,8 @@
 import dc from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Frame } from '../stream/frame.js';
 import { createDecoder, detectFraming } from '../stream/framing.js';
+import { prepareFrame, requestSecrets } from '../trace/build.js';
 import { callStorage, type LiveCall } from './call-context.js';
 
 /**
@@ -53,10 +55,13 @@ function tapResponse(call: LiveCall, response: IncomingMessage): void {
   };
   const decoder = createDecoder(framing);
   call.decoder = decoder;
+  call.secrets = requestSecrets(call);
+  call.prepared = [];
+  // mockttp's pipe listener was attached first, so each read is already on its way to the app when this runs.
   response.on('data', (chunk: Buffer) => {
     const at = now();
     call.firstByteMs ??= at;
-    for (const frame of decoder.push(chunk)) call.frames.push({ frame, atMs: at });
+    for (const frame of decoder.push(chunk)) addFrame(call, frame, at);
   });
   response.once('end', () => {
     call.upstreamEnded = true;
@@ -82,7 +87,13 @@ export function flushDecoder(call: LiveCall, atMs: number): void {
   const decoder = call.decoder;
   if (!decoder) return;
   call.decoder = undefined;
-  for (const frame of decoder.end()) call.frames.push({ frame, atMs });
+  for (const frame of decoder.end()) addFrame(call, frame, atMs);
+}
+
+/** Keep a frame and its parsed, redacted form: the parsing cost is paid per frame as it arrives, not in one block at the end. */
+function addFrame(call: LiveCall, frame: Frame, atMs: number): void {
+  call.frames.push({ frame, atMs });
+  if (call.prepared && call.secrets) call.prepared.push(prepareFrame(frame, atMs, call.response?.framing !== 'raw', call.secrets));
 }
 
 /** Start listening; returns an unsubscribe function. Reference-counted so several recorders can share it. */

@@ -30,6 +30,10 @@ export interface CapturedCall {
   durationMs: number;
   outcome: Outcome;
   error?: string;
+  /** Frames the recorder already prepared as they arrived (see {@link prepareFrame}). */
+  prepared?: PreparedFrame[];
+  /** The request's secrets, when already collected (see {@link requestSecrets}). */
+  secrets?: string[];
 }
 
 const decoder = new TextDecoder();
@@ -54,11 +58,58 @@ function headerRecord(headers: CapturedCall['requestHeaders']): Record<string, s
 }
 
 /**
+ * One frame already turned into what the trace stores: parsed, redacted, bytes as text or base64.
+ * The recorder prepares each frame as it arrives (see {@link prepareFrame}), so finishing a trace is
+ * cheap and never stalls the other streams the recorder is forwarding.
+ */
+export interface PreparedFrame {
+  /** Offset in ms, rounded to microseconds. */
+  at: number;
+  raw: string;
+  raw_encoding?: 'base64';
+  /** Streams only: the chunk's parsed fields (everything but `delta_ms`). */
+  chunk?: TraceChunk;
+  /** Non-streams: the text of this read, for reconstructing the body (empty when base64). */
+  text?: string;
+}
+
+/** The exact secret values of a request, to scrub from everything recorded for it. */
+export function requestSecrets(call: Pick<CapturedCall, 'requestHeaders' | 'url'>): string[] {
+  return collectSecrets(call.requestHeaders, call.url);
+}
+
+/** Parse and redact one frame. Pure; `stream` is true for SSE and NDJSON framing. */
+export function prepareFrame(frame: Frame, atMs: number, stream: boolean, secrets: readonly string[]): PreparedFrame {
+  const stored = bytesToStored(frame.raw);
+  const raw = stored.raw_encoding ? stored.raw : redactString(stored.raw, secrets);
+  const p: PreparedFrame = { at: round3(atMs), raw };
+  if (stored.raw_encoding) p.raw_encoding = stored.raw_encoding;
+  if (!stream) {
+    p.text = stored.raw_encoding ? '' : raw;
+    return p;
+  }
+  const c: TraceChunk = { delta_ms: 0, raw: '' };
+  if (frame.event !== undefined) c.event = redactString(frame.event, secrets);
+  if (frame.id !== undefined) c.id = redactString(frame.id, secrets);
+  if (frame.retry !== undefined) c.retry = frame.retry;
+  if (frame.comments?.length) c.comments = frame.comments.map((x) => redactString(x, secrets));
+  if (frame.data !== undefined) c.data = redactValue(parseMaybeJson(frame.data), secrets);
+  // raw last, after the parsed fields, so the JSON reads top-down like the event.
+  delete (c as { raw?: string }).raw;
+  c.raw = raw;
+  if (stored.raw_encoding) c.raw_encoding = stored.raw_encoding;
+  if (frame.partial) c.partial = true;
+  p.chunk = c;
+  return p;
+}
+
+/**
  * Turn a captured call into a redacted, self-contained trace. Deltas are derived from rounded
  * absolute offsets so their running sum reproduces each offset exactly: no accumulated rounding.
+ * Frames in `prepared` (same order as `frames`, possibly fewer) are used as they are.
  */
 export function buildTrace(call: CapturedCall): Trace {
-  const secrets = collectSecrets(call.requestHeaders, call.url);
+  const secrets = call.secrets ?? collectSecrets(call.requestHeaders, call.url);
   const url = redactUrl(call.url, secrets);
   const endpoint = url.split('?')[0]!;
   const requestText = decoder.decode(call.requestBody);
@@ -70,37 +121,20 @@ export function buildTrace(call: CapturedCall): Trace {
   const framing: Framing = res?.framing ?? 'raw';
   const stream = framing !== 'raw';
   let prev = 0;
+  const prepared = call.prepared ?? [];
   const pieces = call.frames.map(({ frame, atMs }, i) => {
-    const at = round3(atMs);
-    const delta = i === 0 ? 0 : Math.max(0, round3(at - prev));
-    prev = i === 0 ? at : prev + delta;
-    const stored = bytesToStored(frame.raw);
-    const raw = stored.raw_encoding ? stored.raw : redactString(stored.raw, secrets);
-    return { frame, delta, raw, raw_encoding: stored.raw_encoding, redacted: raw !== stored.raw, at };
+    const p = prepared[i] ?? prepareFrame(frame, atMs, stream, secrets);
+    const delta = i === 0 ? 0 : Math.max(0, round3(p.at - prev));
+    prev = i === 0 ? p.at : prev + delta;
+    return { ...p, delta };
   });
 
-  const chunks: TraceChunk[] | undefined = stream
-    ? pieces.map((p) => {
-        const c: TraceChunk = { delta_ms: p.delta, raw: '' };
-        const f = p.frame;
-        if (f.event !== undefined) c.event = redactString(f.event, secrets);
-        if (f.id !== undefined) c.id = redactString(f.id, secrets);
-        if (f.retry !== undefined) c.retry = f.retry;
-        if (f.comments?.length) c.comments = f.comments.map((s) => redactString(s, secrets));
-        if (f.data !== undefined) c.data = redactValue(parseMaybeJson(f.data), secrets);
-        // raw last, after the parsed fields, so the JSON reads top-down like the event.
-        delete (c as { raw?: string }).raw;
-        c.raw = p.raw;
-        if (p.raw_encoding) c.raw_encoding = p.raw_encoding;
-        if (f.partial) c.partial = true;
-        return c;
-      })
-    : undefined;
+  const chunks: TraceChunk[] | undefined = stream ? pieces.map((p) => ({ ...p.chunk!, delta_ms: p.delta })) : undefined;
   const body: BodyRead[] | undefined = stream
     ? undefined
     : pieces.map((p) => (p.raw_encoding ? { delta_ms: p.delta, raw: p.raw, raw_encoding: p.raw_encoding } : { delta_ms: p.delta, raw: p.raw }));
 
-  const bodyText = stream ? '' : pieces.map((p) => (p.raw_encoding ? '' : p.raw)).join('');
+  const bodyText = stream ? '' : pieces.map((p) => p.text ?? '').join('');
   const requestHeaders = headerRecord(call.requestHeaders);
   const rec = reconstruct({
     endpoint,
