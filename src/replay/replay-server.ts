@@ -6,7 +6,7 @@ import type { Cassette } from '../cassette/codec.js';
 import { loadCassette } from '../store/cassette-file.js';
 import type { Trace } from '../trace/types.js';
 import { applyFaults, faultsFor, normalizeFaults, statusErrorBody, type Fault } from './faults.js';
-import { planPlayback } from './plan.js';
+import { planPlayback, type Playback } from './plan.js';
 import { waitUntil } from './scheduler.js';
 
 /** Request bodies above this are refused with 413: no recorded LLM request is that big, and it would be held in memory. */
@@ -69,8 +69,16 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
+// Decoding every chunk's bytes once per interaction, not once per request, keeps a burst of concurrent requests cheap.
+const plans = new WeakMap<Trace, Playback>();
+function planOf(trace: Trace): Playback {
+  let plan = plans.get(trace);
+  if (!plan) plans.set(trace, (plan = planPlayback(trace)));
+  return plan;
+}
+
 async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse, start: number, speed: number): Promise<void> {
-  const plan = applyFaults(planPlayback(trace), trace, faults);
+  const plan = applyFaults(planOf(trace), trace, faults);
   const gone = () => res.destroyed || res.writableEnded;
   const when = (ms: number, extra = 0) => (speed === 0 ? start : start + ms / speed) + extra;
   res.socket?.setNoDelay(true);
