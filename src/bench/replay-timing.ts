@@ -1,102 +1,134 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { jitteredGap, seededRandom } from '../demo/simulated-upstream.js';
-import { percentile, timedPost } from '../demo/timed-client.js';
+import { createHash } from 'node:crypto';
 import { startRecorder } from '../record/recorder.js';
 import { planPlayback } from '../replay/plan.js';
 import { startReplayServer } from '../replay/replay-server.js';
-import { sleep, waitUntil } from '../replay/scheduler.js';
+import { storedToBytes } from '../stream/bytes.js';
 import type { Trace } from '../trace/types.js';
+import { timedPost, timingErrors } from './client.js';
+import { startNaiveReplayer } from './naive-replayer.js';
+import type { BenchOptions } from './options.js';
+import { fmt, spread, table, type Spread } from './stats.js';
+import { jitteredStream } from './stream.js';
+import { startWorld, type World } from './world.js';
+
+export const BENCH_REQUEST = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Count slowly.' }] };
+const PATH = '/v1/chat/completions';
+
+const row = (name: string, s: Spread, drift: number | string, ttfb: number | string) => [
+  name,
+  fmt(s.p50),
+  fmt(s.p99),
+  fmt(s.max),
+  typeof drift === 'number' ? fmt(drift) : drift,
+  typeof ttfb === 'number' ? fmt(ttfb) : ttfb,
+];
+const worst = (xs: number[]) => xs.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Record the bench stream through the real recorder; returns the trace and the per-chunk latency figures. */
+export async function recordBenchStream(o: BenchOptions, world: World) {
+  const stream = jitteredStream(o.chunks);
+  const upstream = await world.upstream(o.chunks);
+  const traces: Trace[] = [];
+  const rec = await startRecorder({ upstream, onTrace: (t) => void traces.push(t) });
+  try {
+    // Warm both paths (JIT, first connections) on a short stream before measuring.
+    for (let i = 0; i < 3; i++) {
+      await timedPost(`${upstream}${PATH}?frames=20`, BENCH_REQUEST);
+      await timedPost(`${rec.url}${PATH}?frames=20`, BENCH_REQUEST);
+    }
+    const direct = await timedPost(`${upstream}${PATH}`, BENCH_REQUEST, { headers: { 'x-bench-id': 'direct' } });
+    const proxied = await timedPost(`${rec.url}${PATH}`, BENCH_REQUEST, { headers: { 'x-bench-id': 'proxied' } });
+    const [directWrites, proxiedWrites] = (await world.writes(['direct', 'proxied'])) as [number[], number[]];
+    await rec.flush();
+    const trace = traces.find((t) => t.http.url === PATH);
+    if (!trace) throw new Error('bench: the recorder wrote no trace for the full stream');
+    const expected = Buffer.concat(stream.frames);
+    const latency = (frameAt: number[], writes: number[]) => frameAt.map((t, i) => t - writes[i]!);
+    const directLat = spread(latency(direct.frameAt, directWrites));
+    const proxiedLat = spread(latency(proxied.frameAt, proxiedWrites));
+    const planned = planPlayback(trace).pieces.map((p) => p.at);
+    // The tap's stamps against the upstream's own write times, both relative to the first frame.
+    const tap = planned.map((p, i) => p - planned[0]! - (proxiedWrites[i]! - proxiedWrites[0]!));
+    const recordedBytes = Buffer.concat((trace.chunks ?? []).map((c) => storedToBytes(c.raw, c.raw_encoding)));
+    return {
+      stream,
+      trace,
+      planned,
+      expected,
+      directLat,
+      proxiedLat,
+      tap,
+      forwardedIdentical: proxied.body!.equals(expected),
+      recordedIdentical: recordedBytes.equals(expected),
+      frames: trace.total_chunks ?? 0,
+    };
+  } finally {
+    await rec.close();
+  }
+}
 
 /**
- * Issue-2 figures: replay timing error and drift next to a chained-setTimeout replayer, the
- * recorder's added latency next to a direct connection, and 100 concurrent replays.
+ * Issue-2 figures: per-chunk replay error and drift next to a chained-setTimeout replayer, the
+ * recorder's timing tap and added latency, and concurrent replays, all measured by a node:http client.
  */
-const CHUNKS = 600;
-
-function frames(): { gaps: number[]; bodies: string[] } {
-  const rand = seededRandom(2026);
-  const gaps = Array.from({ length: CHUNKS }, (_, i) => (i === 0 ? 0 : jitteredGap(rand)));
-  const bodies = gaps.map((_, i) => `data: {"choices":[{"index":0,"delta":{"content":" tok${i}"}}]}\n\n`);
-  bodies.push('data: [DONE]\n\n');
-  gaps.push(1);
-  return { gaps, bodies };
+export async function benchReplayTiming(o: BenchOptions): Promise<string> {
+  const world = startWorld();
+  try {
+    return await measure(o, world);
+  } finally {
+    await world.close();
+  }
 }
 
-/** An upstream that writes each frame at its absolute offset; `naive` chains relative sleeps instead. */
-async function upstream(mode: 'absolute' | 'naive'): Promise<Server> {
-  const { gaps, bodies } = frames();
-  const server = createServer({ noDelay: true }, (req, res) => {
-    req.resume();
-    req.on('end', async () => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.flushHeaders();
-      const start = performance.now() + 20;
-      let at = 20;
-      for (let i = 0; i < bodies.length; i++) {
-        at += gaps[i]!;
-        if (mode === 'absolute') await waitUntil(start - 20 + at);
-        else await sleep(i === 0 ? 20 : gaps[i]!);
-        res.write(bodies[i]!);
-      }
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return server;
-}
+async function measure(o: BenchOptions, world: World): Promise<string> {
+  const r = await recordBenchStream(o, world);
+  const out: string[] = [
+    `Replay timing (issue 2): a seeded jittered SSE stream of ${r.frames} chunks (bursts < 2 ms, 5-30 ms gaps, 60-300 ms stalls; ${(r.stream.offsets.at(-1)! / 1000).toFixed(1)} s)`,
+    `  recorded through the recorder from a local upstream (child process), replayed to a node:http client in the replay server's process;`,
+    `  concurrent clients run in the child process. Per chunk: error = deviation of (arrival - request sent - recorded offset) from its median;`,
+    `  drift = median error of the last 10 chunks - of the first 10; TTFB err = first arrival - sent - recorded TTFB (TCP connect included). ms.`,
+  ];
 
-const url = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  const warm = await startReplayServer({ cassette: [r.trace], speed: 0 });
+  for (let i = 0; i < 5; i++) await timedPost(`${warm.url}${PATH}`, BENCH_REQUEST);
+  await warm.close();
 
-function errorsOf(got: number[], planned: number[]) {
-  const rel = got.map((t, i) => t - got[0]! - (planned[i]! - planned[0]!));
-  const abs = rel.map(Math.abs).sort((a, b) => a - b);
-  return { p50: percentile(abs, 50), p99: percentile(abs, 99), max: abs.at(-1)!, drift: rel.at(-1)! };
-}
+  const replay = await startReplayServer({ cassette: [r.trace], speed: 1 });
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await timedPost(`${replay.url}${PATH}`, BENCH_REQUEST));
+  const ours = runs.map((t) => timingErrors(t, r.planned));
+  const identical = runs.every((t) => t.body!.equals(r.expected) && t.frameAt.length === r.frames);
 
-const row = (name: string, e: { p50: number; p99: number; max: number; drift: number }) =>
-  `  ${name.padEnd(34)} p50 ${e.p50.toFixed(3).padStart(7)} ms   p99 ${e.p99.toFixed(3).padStart(7)} ms   max ${e.max.toFixed(3).padStart(7)} ms   drift ${e.drift.toFixed(3).padStart(8)} ms`;
+  const naive = await startNaiveReplayer(r.trace);
+  const naiveRun = await timedPost(`${naive.url}${PATH}`, BENCH_REQUEST);
+  await naive.close();
+  const base = timingErrors(naiveRun, r.planned);
 
-export async function benchReplayTiming(): Promise<string> {
-  const lines: string[] = [`Replay timing: a jittered ${CHUNKS + 1}-chunk SSE stream (bursts < 2 ms, 5-30 ms gaps, 60-300 ms stalls)`];
-  const up = await upstream('absolute');
-  let trace: Trace | undefined;
-  const rec = await startRecorder({ upstream: url(up), onTrace: (t) => void (trace = t) });
-  const body = { model: 'bench', stream: true, messages: [{ role: 'user', content: 'go' }] };
-
-  // Recorder added latency: the same stream direct and through the proxy, per-chunk arrival difference.
-  const direct = await timedPost(`${url(up)}/v1/chat/completions`, body);
-  const proxied = await timedPost(`${rec.url}/v1/chat/completions`, body);
-  await rec.flush();
-  await rec.close();
-  const recorded = trace!;
-  const planned = planPlayback(recorded).pieces.map((p) => p.at);
-  const added = proxied.frameTimes.map((t, i) => t - (direct.frameTimes[i] ?? t)).sort((a, b) => a - b);
-  // Timing tap accuracy: the recorder's stamps vs what the upstream scheduled.
-  const { gaps } = frames();
-  const truth = gaps.reduce<number[]>((acc, g, i) => [...acc, (acc[i - 1] ?? 0) + (i === 0 ? 0 : g)], []);
-  const tap = errorsOf(planned, truth);
-
-  const replay = await startReplayServer({ cassette: [recorded], speed: 1 });
-  await timedPost(`${replay.url}/v1/chat/completions`, body); // warm-up
-  const runs: Array<ReturnType<typeof errorsOf>> = [];
-  for (let k = 0; k < 3; k++) runs.push(errorsOf((await timedPost(`${replay.url}/v1/chat/completions`, body)).frameTimes, planned));
-  const best = runs.sort((a, b) => a.p99 - b.p99)[1]!; // the median run of three
-  const naiveUp = await upstream('naive');
-  const naive = errorsOf((await timedPost(`${url(naiveUp)}/v1/chat/completions`, body)).frameTimes, planned);
-  lines.push(row('TraceForge replay (median of 3)', best));
-  lines.push(row('baseline: chained setTimeout', naive));
-  lines.push(row('recorder timing tap vs upstream', tap));
-  lines.push(`  recorder added latency per chunk   p50 ${percentile(added, 50).toFixed(3)} ms   p99 ${percentile(added, 99).toFixed(3)} ms (proxied minus direct arrival)`);
-
-  const N = 100;
-  const all = await Promise.all(Array.from({ length: N }, () => timedPost(`${replay.url}/v1/chat/completions`, body)));
-  const allErr = all.flatMap((r) => r.frameTimes.map((t, i) => Math.abs(t - r.frameTimes[0]! - (planned[i]! - planned[0]!)))).sort((a, b) => a - b);
-  const identical = all.every((r) => Buffer.compare(r.body, all[0]!.body) === 0 && r.frameTimes.length === planned.length);
-  lines.push(`  ${N} concurrent replays               p50 ${percentile(allErr, 50).toFixed(3)} ms   p99 ${percentile(allErr, 99).toFixed(3)} ms   max ${allErr.at(-1)!.toFixed(3)} ms   all byte-identical: ${identical}`);
-  lines.push('  targets: p99 <= 1 ms, drift <= 2 ms, added latency p50 <= 0.3 ms, 100 concurrent p99 <= 3 ms');
+  const many = await world.clients(`${replay.url}${PATH}`, o.replays, BENCH_REQUEST);
   await replay.close();
-  await new Promise((r) => up.close(r));
-  await new Promise((r) => naiveUp.close(r));
-  return lines.join('\n');
+  const manyErr = many.map((t) => timingErrors(t, r.planned));
+  const expectedSha = sha(r.expected);
+  const manyIdentical = many.filter((t) => t.sha256 === expectedSha && t.frameAt.length === r.frames).length;
+
+  out.push(
+    table(
+      ['', 'p50', 'p99', 'max', 'drift', 'TTFB err'],
+      [
+        row('TraceForge replay (3 runs)', spread(ours.flatMap((e) => e.errors)), worst(ours.map((e) => e.drift)), worst(ours.map((e) => e.ttfb))),
+        row('baseline: chained setTimeout', spread(base.errors), base.drift, base.ttfb),
+        row(`TraceForge, ${o.replays} concurrent replays`, spread(manyErr.flatMap((e) => e.errors)), worst(manyErr.map((e) => e.drift)), worst(manyErr.map((e) => e.ttfb))),
+        row('recorder tap vs upstream writes', spread(r.tap), r.tap.at(-1)!, '—'),
+      ],
+    ),
+  );
+  out.push(
+    `  upstream write -> client arrival per chunk: direct p50 ${fmt(r.directLat.p50)} p99 ${fmt(r.directLat.p99)}; through the recorder p50 ${fmt(r.proxiedLat.p50)} p99 ${fmt(r.proxiedLat.p99)}` +
+      `\n  recorder added latency per chunk: p50 ${fmt(r.proxiedLat.p50 - r.directLat.p50)} ms`,
+  );
+  out.push(
+    `  bytes: forwarded identical ${r.forwardedIdentical}, recorded identical ${r.recordedIdentical}, replays identical ${identical && manyIdentical === many.length} (${manyIdentical}/${many.length} concurrent)`,
+  );
+  out.push(`  targets: p99 <= 1 ms, drift <= 2 ms, added latency p50 <= 0.3 ms, ${o.replays} concurrent p99 <= 3 ms`);
+  return out.join('\n');
 }

@@ -1,13 +1,31 @@
+import { cpus, loadavg } from 'node:os';
+import { benchAimock } from './aimock-compare.js';
 import { benchListTraces } from './list-traces.js';
+import { benchLoad } from './load.js';
+import { benchOptions, type BenchOptions } from './options.js';
 import { benchReplayTiming } from './replay-timing.js';
 
-// The benchmark runner: timing and throughput figures, printed; never part of the unit suite.
-const sections: Array<[string, () => Promise<string>]> = [
+// The benchmark runner: timing, load and memory figures, printed; never part of the unit suite.
+// `node --expose-gc dist/bench/run.js [--quick] [section...]`
+const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['replay', benchReplayTiming],
-  ['list', benchListTraces],
+  ['load', benchLoad],
+  ['aimock', benchAimock],
+  ['list', () => benchListTraces()],
 ];
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const o = benchOptions(args, process.env);
+const only = args.filter((a) => !a.startsWith('--'));
+const unknown = only.filter((a) => !sections.some(([name]) => name === a));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown section ${unknown.join(', ')}; sections are ${sections.map(([n]) => n).join(', ')}\n`);
+  process.exit(2);
+}
+process.stdout.write(
+  `TraceForge bench${o.quick ? ' (--quick)' : ''}: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, load average ${loadavg()[0]!.toFixed(2)}\n\n`,
+);
 for (const [name, run] of sections) {
   if (only.length > 0 && !only.includes(name)) continue;
-  process.stdout.write(`${await run()}\n\n`);
+  const t0 = performance.now();
+  process.stdout.write(`${await run(o)}\n  (${((performance.now() - t0) / 1000).toFixed(0)} s)\n\n`);
 }

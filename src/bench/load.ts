@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRecorder } from '../record/recorder.js';
+import { planPlayback } from '../replay/plan.js';
+import { startReplayServer } from '../replay/replay-server.js';
+import { createTraceStore } from '../store/trace-store.js';
+import { storedToBytes } from '../stream/bytes.js';
+import type { Trace } from '../trace/types.js';
+import { timingErrors, type Timed } from './client.js';
+import type { BenchOptions } from './options.js';
+import { BENCH_REQUEST } from './replay-timing.js';
+import { fmt, mb, spread, table } from './stats.js';
+import { jitteredStream } from './stream.js';
+import { startWorld, type World } from './world.js';
+
+const PATH = '/v1/chat/completions';
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const worst = (xs: number[]) => xs.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
+
+/** Peak RSS of this process while `fn` runs (sampled every 10 ms, plus the OS high-water mark). */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  (globalThis as { gc?: () => void }).gc?.();
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+  try {
+    const value = await fn();
+    return [value, Math.max(peak, process.memoryUsage.rss())];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function writesOf(world: World, runs: Timed[], tag: string): Promise<Map<string, number[]>> {
+  const ids = runs.map((_, i) => `${tag}-${i}`);
+  const writes = await world.writes(ids);
+  return new Map(ids.map((id, i) => [id, writes[i]!]));
+}
+
+function latencies(runs: Timed[], writes: Map<string, number[]>, tag: string): number[] {
+  return runs.flatMap((r, i) => r.frameAt.map((t, k) => t - (writes.get(`${tag}-${i}`)![k] ?? t)));
+}
+
+/**
+ * Issue-6 load figures. The process under test (recorder, then replay server) runs here alone; the
+ * upstream and every client run in a child process.
+ */
+export async function benchLoad(o: BenchOptions): Promise<string> {
+  const world = startWorld();
+  const dir = await mkdtemp(join(tmpdir(), 'tf-bench-load-'));
+  try {
+    const stream = jitteredStream(o.chunks);
+    const expected = Buffer.concat(stream.frames);
+    const expectedSha = sha(expected);
+    const upstream = await world.upstream(o.chunks);
+    const out: string[] = [
+      `Load (issue 6): the ${stream.frames.length}-chunk jittered stream; clients and upstream in a child process, TraceForge alone in this one`,
+    ];
+
+    // Direct, for the baseline latency of this many concurrent streams on this machine.
+    await world.clients(`${upstream}${PATH}?frames=10`, 20, BENCH_REQUEST, 'warm');
+    const direct = await world.clients(`${upstream}${PATH}`, o.recorderStreams, BENCH_REQUEST, 'd');
+    const directLat = spread(latencies(direct, await writesOf(world, direct, 'd'), 'd'));
+
+    const store = createTraceStore(join(dir, 'traces'));
+    const traces: Trace[] = [];
+    const rec = await startRecorder({
+      upstream,
+      onTrace: async (t) => {
+        traces.push(t);
+        await store.save(t);
+      },
+    });
+    const [proxied, recRss] = await withPeakRss(async () => {
+      const runs = await world.clients(`${rec.url}${PATH}`, o.recorderStreams, BENCH_REQUEST, 'p');
+      await rec.flush();
+      return runs;
+    });
+    await rec.close();
+    const proxiedWrites = await writesOf(world, proxied, 'p');
+    const proxiedLat = spread(latencies(proxied, proxiedWrites, 'p'));
+    const forwarded = proxied.filter((r) => !r.dropped && r.sha256 === expectedSha).length;
+    const complete = traces.filter(
+      (t) =>
+        t.http.outcome === 'complete' &&
+        t.total_chunks === stream.frames.length &&
+        Buffer.concat((t.chunks ?? []).map((c) => storedToBytes(c.raw, c.raw_encoding))).equals(expected),
+    ).length;
+    const saved = (await store.files()).length;
+    // The tap's stamps against the upstream's own write times, both relative to the stream's first frame.
+    const tap = traces.flatMap((t) => {
+      const w = proxiedWrites.get(t.http.request_headers['x-bench-id'] ?? '');
+      if (!w) return [];
+      const p = planPlayback(t).pieces.map((x) => x.at);
+      return p.map((x, i) => x - p[0]! - (w[i]! - w[0]!));
+    });
+    out.push(
+      `  ${o.recorderStreams} concurrent streams through one recorder: ${forwarded}/${o.recorderStreams} clients got every byte, ` +
+        `${complete}/${o.recorderStreams} traces complete and byte-identical, ${saved} trace files written; peak RSS ${mb(recRss)}`,
+    );
+    out.push(
+      table(
+        ['  per chunk, ms', 'p50', 'p99', 'max'],
+        [
+          ['  upstream write -> client, direct', fmt(directLat.p50), fmt(directLat.p99), fmt(directLat.max)],
+          ['  upstream write -> client, through the recorder', fmt(proxiedLat.p50), fmt(proxiedLat.p99), fmt(proxiedLat.max)],
+          ['  recorder added latency (p50 difference)', fmt(proxiedLat.p50 - directLat.p50), '', ''],
+          ['  recorder tap vs upstream writes', fmt(spread(tap).p50), fmt(spread(tap).p99), fmt(spread(tap).max)],
+        ],
+      ),
+    );
+
+    const trace = traces.find((t) => t.total_chunks === stream.frames.length)!;
+    const planned = planPlayback(trace).pieces.map((p) => p.at);
+    const replay = await startReplayServer({ cassette: [trace], speed: 1 });
+    await world.clients(`${replay.url}${PATH}`, 5, BENCH_REQUEST, 'rw');
+    const [replays, replayRss] = await withPeakRss(() => world.clients(`${replay.url}${PATH}`, o.loadReplays, BENCH_REQUEST, 'r'));
+    await replay.close();
+    const identical = replays.filter((r) => !r.dropped && r.sha256 === expectedSha && r.frameAt.length === planned.length).length;
+    const errs = replays.map((r) => timingErrors(r, planned));
+    const all = spread(errs.flatMap((e) => e.errors));
+    const ttfb = spread(errs.map((e) => e.ttfb));
+    out.push(
+      `  ${o.loadReplays} concurrent replays of one cassette on one server: ${identical}/${o.loadReplays} byte-identical with every frame; peak RSS ${mb(replayRss)}`,
+    );
+    out.push(
+      table(
+        ['  ms', 'p50', 'p99', 'max'],
+        [
+          ['  per-chunk error', fmt(all.p50), fmt(all.p99), fmt(all.max)],
+          ['  drift per stream', fmt(spread(errs.map((e) => e.drift)).p50), fmt(spread(errs.map((e) => e.drift)).p99), fmt(Math.abs(worst(errs.map((e) => e.drift))))],
+          ['  TTFB error (includes the connection storm)', fmt(ttfb.p50), fmt(ttfb.p99), fmt(ttfb.max)],
+        ],
+      ),
+    );
+    out.push(`  targets: zero lost or corrupted bytes; per-chunk p99 <= 3 ms at ${o.loadReplays} concurrent; drift <= 2 ms`);
+    return out.join('\n');
+  } finally {
+    await world.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

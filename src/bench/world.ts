@@ -1,0 +1,71 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { timedPost, type Timed } from './client.js';
+import { jitteredStream } from './stream.js';
+import { startBenchUpstream, type BenchUpstream } from './upstream.js';
+
+/**
+ * "The world" for load runs: the upstream and the clients live in a child process, so the process
+ * under test (recorder or replay server) has this one to itself and its peak RSS is its own. Stamps
+ * use CLOCK_MONOTONIC, which both processes share.
+ */
+type Request =
+  | { id: number; cmd: 'upstream'; chunks: number }
+  | { id: number; cmd: 'writes'; ids: string[] }
+  | { id: number; cmd: 'clients'; url: string; n: number; body: unknown; tag?: string }
+  | { id: number; cmd: 'exit' };
+
+type Call = Request extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+
+export interface World {
+  upstream(chunks: number): Promise<string>;
+  /** Write stamps for the requests sent with these `x-bench-id`s. */
+  writes(ids: string[]): Promise<number[][]>;
+  /** n concurrent POSTs (bodies hashed, not kept); request i carries `x-bench-id: <tag>-<i>`. */
+  clients(url: string, n: number, body: unknown, tag?: string): Promise<Timed[]>;
+  close(): Promise<void>;
+}
+
+export function startWorld(): World {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--world'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let next = 0;
+  const waiting = new Map<number, (v: unknown) => void>();
+  child.on('message', (m: { id: number; value: unknown }) => {
+    waiting.get(m.id)?.(m.value);
+    waiting.delete(m.id);
+  });
+  const call = <T>(msg: Call): Promise<T> =>
+    new Promise((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve as (v: unknown) => void);
+      child.send({ ...msg, id });
+    });
+  return {
+    upstream: (chunks) => call({ cmd: 'upstream', chunks }),
+    writes: (ids) => call({ cmd: 'writes', ids }),
+    clients: (url, n, body, tag) => call({ cmd: 'clients', url, n, body, tag }),
+    close: async () => {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.send({ id: -1, cmd: 'exit' });
+      await gone;
+    },
+  };
+}
+
+if (process.argv.includes('--world') && process.send) {
+  let upstream: BenchUpstream | undefined;
+  process.on('message', async (m: Request) => {
+    const reply = (value: unknown) => process.send!({ id: m.id, value });
+    if (m.cmd === 'upstream') {
+      upstream = await startBenchUpstream(jitteredStream(m.chunks));
+      reply(upstream.url);
+    } else if (m.cmd === 'writes') reply(m.ids.map((i) => upstream?.writesById.get(i) ?? []));
+    else if (m.cmd === 'clients') {
+      const tag = m.tag ?? 'c';
+      reply(await Promise.all(Array.from({ length: m.n }, (_, i) => timedPost(m.url, m.body, { keepBody: false, headers: { 'x-bench-id': `${tag}-${i}` } }))));
+    } else if (m.cmd === 'exit') {
+      await upstream?.close();
+      process.exit(0);
+    }
+  });
+}
