@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Frame, FrameDecoder } from '../stream/frame.js';
 import type { PreparedFrame } from '../trace/build.js';
+import type { Spill } from './spill.js';
 
 /**
  * Per-call state shared between the request wrapper, mockttp's forwarding and the timing tap.
@@ -40,6 +41,10 @@ export interface LiveCall {
   prepared?: PreparedFrame[];
   /** The request's secret values, collected once when the response starts. */
   secrets?: string[];
+  /** Body bytes held in `frames` so far. */
+  memoryBytes?: number;
+  /** Set once the body outgrew memory: frames then go to this file instead of `frames`. */
+  spill?: Spill;
   firstByteMs?: number;
   upstreamEnded: boolean;
   upstreamAborted: boolean;

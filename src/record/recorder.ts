@@ -3,10 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import * as mockttp from 'mockttp';
 import { TraceForgeError } from '../errors.js';
-import { buildTrace } from '../trace/build.js';
 import type { Trace } from '../trace/types.js';
 import { callStorage, type LiveCall } from './call-context.js';
+import { finishTrace } from './spill.js';
 import { subscribeTimingTap, flushDecoder } from './timing-tap.js';
+import { skipBodyTracking } from './untracked-body.js';
 import { answerUnreachable } from './upstream-error.js';
 import { describeUpstream, joinUpstream } from './upstream-url.js';
 
@@ -114,7 +115,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
           : call.upstreamError
             ? `${(call.upstreamError as NodeJS.ErrnoException).code ?? 'error'}: ${call.upstreamError.message}`
             : 'the upstream closed the connection before the response was complete';
-    const trace = buildTrace({
+    const trace = finishTrace(call, {
       id: call.id,
       timestamp: call.timestamp,
       method: call.method,
@@ -169,6 +170,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     call.onUpstreamError = (e) => {
       call.syntheticBody = answerUnreachable(res, call.upstream || 'upstream', e);
     };
+    skipBodyTracking(res);
     callStorage.run(call, () => app(req, res, next));
   };
   // mockttp's start() has no host parameter and would listen on every interface; bind ours instead.

@@ -4,6 +4,7 @@ import type { Frame } from '../stream/frame.js';
 import { createDecoder, detectFraming } from '../stream/framing.js';
 import { prepareFrame, requestSecrets } from '../trace/build.js';
 import { callStorage, type LiveCall } from './call-context.js';
+import { spillFrame } from './spill.js';
 
 /**
  * Sub-millisecond chunk timing. mockttp's own body events batch writes for 20 ms
@@ -92,8 +93,11 @@ export function flushDecoder(call: LiveCall, atMs: number): void {
 
 /** Keep a frame and its parsed, redacted form: the parsing cost is paid per frame as it arrives, not in one block at the end. */
 function addFrame(call: LiveCall, frame: Frame, atMs: number): void {
+  const prepared = call.prepared && call.secrets ? prepareFrame(frame, atMs, call.response?.framing !== 'raw', call.secrets) : undefined;
+  // A body past the in-memory limit goes to its spill file instead (see spill.ts).
+  if (prepared && spillFrame(call, prepared, frame.raw.length)) return;
   call.frames.push({ frame, atMs });
-  if (call.prepared && call.secrets) call.prepared.push(prepareFrame(frame, atMs, call.response?.framing !== 'raw', call.secrets));
+  if (prepared) call.prepared!.push(prepared);
 }
 
 /** Start listening; returns an unsubscribe function. Reference-counted so several recorders can share it. */

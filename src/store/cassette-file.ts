@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { TraceForgeError } from '../errors.js';
 import { emptyCassette, parseCassette, stringifyCassette, type Cassette } from '../cassette/codec.js';
+import { spilledOf } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { withFileLock } from './file-lock.js';
@@ -38,8 +39,22 @@ export async function cassetteExists(path: string): Promise<boolean> {
   }
 }
 
+/** A YAML cassette is held in memory whole, so interactions whose body was spilled to disk cannot go in one. */
+function refuseSpilled(path: string, traces: readonly Trace[]): void {
+  for (const t of traces) {
+    const spilled = spilledOf(t);
+    if (spilled) {
+      throw new TraceForgeError(
+        'E_CASSETTE_INVALID',
+        `${path}: interaction ${t.id} (${t.http.method} ${t.endpoint}) has a ${spilled.bytes}-byte body, too big for a YAML cassette, which is held in memory whole; it is kept in its trace file instead (raise TRACEFORGE_SPILL_BYTES to keep bodies this size in memory)`,
+      );
+    }
+  }
+}
+
 /** Atomically replace a cassette with these interactions. */
 export async function writeCassette(path: string, cassette: Cassette): Promise<void> {
+  refuseSpilled(path, cassette.interactions);
   await withFileLock(path, () => writeFileAtomic(path, stringifyCassette(cassette)));
 }
 
@@ -49,6 +64,7 @@ export async function writeCassette(path: string, cassette: Cassette): Promise<v
  */
 export async function appendToCassette(path: string, traces: Trace[]): Promise<void> {
   if (traces.length === 0) return;
+  refuseSpilled(path, traces);
   await withFileLock(path, async () => {
     let cassette: Cassette;
     try {

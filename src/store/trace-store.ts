@@ -2,8 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TraceForgeError } from '../errors.js';
 import { parseTrace, stringifyTrace } from '../trace/codec.js';
+import { spilledOf } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { writeSpilledTrace } from './trace-stream-write.js';
 
 export const DEFAULT_TRACES_DIR = join('.ai-tests', 'traces');
 
@@ -78,7 +80,10 @@ export function createTraceStore(dir: string = DEFAULT_TRACES_DIR): TraceStore {
     resolve: resolveId,
     async save(trace) {
       const path = join(root, traceFileName(trace));
-      await writeFileAtomic(path, stringifyTrace(trace));
+      // A body the recorder spilled to disk is streamed into the file rather than held in memory.
+      const spilled = spilledOf(trace);
+      if (spilled) await writeSpilledTrace(path, trace, spilled);
+      else await writeFileAtomic(path, stringifyTrace(trace));
       return path;
     },
     async load(idOrPrefix) {
