@@ -16,6 +16,6 @@ export interface BenchOptions {
 export function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const quick = argv.includes('--quick') || env.BENCH_QUICK === '1';
   return quick
-    ? { quick, chunks: 150, replays: 100, recorderStreams: 50, loadReplays: 200, bigBytes: 32 * 1048576 }
+    ? { quick, chunks: 150, replays: 100, recorderStreams: 50, loadReplays: 200, bigBytes: 64 * 1048576 }
     : { quick, chunks: 601, replays: 100, recorderStreams: 200, loadReplays: 1000, bigBytes: 200 * 1048576 };
 }

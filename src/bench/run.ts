@@ -1,5 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 import { benchAimock } from './aimock-compare.js';
+import { benchBigStream } from './big-stream.js';
 import { benchListTraces } from './list-traces.js';
 import { benchLoad } from './load.js';
 import { benchOptions, type BenchOptions } from './options.js';
@@ -10,6 +11,7 @@ import { benchReplayTiming } from './replay-timing.js';
 const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['replay', benchReplayTiming],
   ['load', benchLoad],
+  ['big', benchBigStream],
   ['aimock', benchAimock],
   ['list', () => benchListTraces()],
 ];
