@@ -1,4 +1,5 @@
 import { TraceForgeError } from '../errors.js';
+import { shortText } from '../util/one-line.js';
 import { assertTrace } from './validate.js';
 import type { Trace } from './types.js';
 
@@ -7,8 +8,18 @@ export function stringifyTrace(trace: Trace): string {
   return `${JSON.stringify(trace, null, 2)}\n`;
 }
 
+/**
+ * V8's JSON errors quote a snippet of the file, which may hold newlines or megabytes; keep what went
+ * wrong and where, drop the snippet. `Unexpected token 'x', "...": is not valid JSON` -> `Unexpected token 'x'`.
+ */
+function jsonProblem(message: string): string {
+  const cut = message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+  return /call stack/i.test(cut) ? 'nested too deeply' : shortText(cut, 120);
+}
+
 /** Parse and validate a trace file's text. `source` names the file in errors. */
 export function parseTrace(text: string, source: string): Trace {
+  const name = shortText(source);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -18,9 +29,9 @@ export function parseTrace(text: string, source: string): Trace {
     const line = where ? text.slice(0, Number(where[1])).split('\n').length : undefined;
     throw new TraceForgeError(
       'E_TRACE_INVALID',
-      `${source}${line ? `:${line}` : ''}: not valid JSON (${msg}); the file may be truncated: re-record it or delete it`,
+      `${name}${line ? `:${line}` : ''}: not valid JSON (${text.trim() === '' ? 'the file is empty' : jsonProblem(msg)}); the file may be truncated: re-record it or delete it`,
       { cause: e },
     );
   }
-  return assertTrace(value, source);
+  return assertTrace(value, name);
 }

@@ -1,4 +1,5 @@
 import { TraceForgeError } from '../errors.js';
+import { oneLine } from '../util/one-line.js';
 import { TRACE_SCHEMA_VERSION, type Trace } from './types.js';
 
 /**
@@ -32,9 +33,14 @@ class Checker {
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `"${v.length > 30 ? `${v.slice(0, 30)}…` : v}"`;
+  if (typeof v === 'string') return `"${oneLine(v.length > 30 ? `${v.slice(0, 30)}…` : v)}"`;
   return typeof v;
 }
+
+/** What Node's http accepts on the wire: a header name is a token, a value or status message has no CR, LF or NUL. */
+const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// eslint-disable-next-line no-control-regex
+const FIELD_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const OUTCOMES = new Set(['complete', 'upstream_aborted', 'client_aborted', 'upstream_unreachable']);
 const FRAMINGS = new Set(['sse', 'ndjson', 'raw']);
@@ -71,7 +77,7 @@ export function findTraceProblems(value: unknown, base = '$'): InvalidField[] {
     c.need(h, 'method', isStr, 'a string', hb);
     c.need(h, 'url', (v) => isStr(v) && (v as string).startsWith('/'), 'a path starting with /', hb);
     c.need(h, 'status', (v) => isInt(v) && (v as number) >= 100 && (v as number) <= 599, 'an HTTP status (100-599)', hb);
-    c.need(h, 'status_message', isStr, 'a string', hb, true);
+    c.need(h, 'status_message', (v) => isStr(v) && FIELD_VALUE_RE.test(v as string), 'a one-line string of printable characters', hb, true);
     c.need(h, 'framing', (v) => FRAMINGS.has(v as string), '"sse", "ndjson" or "raw"', hb);
     c.need(h, 'outcome', (v) => OUTCOMES.has(v as string), [...OUTCOMES].join(' | '), hb);
     c.need(h, 'headers_ms', isNum, 'a number', hb);
@@ -82,6 +88,9 @@ export function findTraceProblems(value: unknown, base = '$'): InvalidField[] {
       h.response_headers.forEach((p, i) => {
         if (!Array.isArray(p) || p.length !== 2 || !isStr(p[0]) || !isStr(p[1]))
           c.problems.push({ path: `${hb}.response_headers[${i}]`, problem: 'must be a [name, value] pair of strings' });
+        // Replay writes these to the wire: a bad one would fail every request that matches.
+        else if (!TOKEN_RE.test(p[0])) c.problems.push({ path: `${hb}.response_headers[${i}]`, problem: `has a name that is not an HTTP header name, got ${describe(p[0])}` });
+        else if (!FIELD_VALUE_RE.test(p[1])) c.problems.push({ path: `${hb}.response_headers[${i}]`, problem: `has a value with a line break or control character, got ${describe(p[1])}` });
       });
     if (h.body !== undefined) checkPieces(c, h.body, `${hb}.body`);
   }
