@@ -93,3 +93,13 @@ export function statusOf(reply: string): number {
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(reply);
   return m ? Number(m[1]) : 0;
 }
+
+/** The error a synchronous `fn` throws; fails the test when nothing is thrown. */
+export function caughtSync(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an error, got none');
+}
