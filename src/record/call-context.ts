@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Frame, FrameDecoder } from '../stream/frame.js';
 import type { PreparedFrame } from '../trace/build.js';
+import type { RedactOptions, Redaction } from '../trace/redact.js';
+import type { PieceRedactor } from '../trace/redact-pieces.js';
 import type { Spill } from './spill.js';
 
 /**
@@ -39,8 +41,12 @@ export interface LiveCall {
   frames: Array<{ frame: Frame; atMs: number }>;
   /** `frames` parsed and redacted as they arrived, so finishing the trace does not stall other streams. */
   prepared?: PreparedFrame[];
-  /** The request's secret values, collected once when the response starts. */
-  secrets?: string[];
+  /** The user's redaction rules (RecorderOptions.redact). */
+  redact?: RedactOptions;
+  /** The request's redaction (rules and secret values), collected once when the response starts. */
+  secrets?: Redaction;
+  /** Raw (not SSE/NDJSON) bodies: reads wait here until enough follows them to see a cut secret whole. */
+  rawRedactor?: PieceRedactor<Frame>;
   /** Body bytes held in `frames` so far. */
   memoryBytes?: number;
   /** Set once the body outgrew memory: frames then go to this file instead of `frames`. */

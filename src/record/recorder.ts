@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import * as mockttp from 'mockttp';
 import { TraceForgeError } from '../errors.js';
+import type { RedactOptions } from '../trace/redact.js';
 import type { Trace } from '../trace/types.js';
 import { callStorage, type LiveCall } from './call-context.js';
 import { finishTrace } from './spill.js';
@@ -36,6 +37,12 @@ export interface RecorderOptions {
   onTrace?: (trace: Trace) => void | Promise<void>;
   /** Called when handling a call failed inside the recorder. */
   onError?: (error: Error) => void;
+  /**
+   * Your own secrets, on top of the built-in ones: header names (`x-internal-token`), JSON body, form
+   * and query field names, and patterns. Their values are replaced by `[REDACTED]` in everything
+   * recorded, and scrubbed wherever the upstream echoes them. The upstream still receives them.
+   */
+  redact?: RedactOptions;
 }
 
 export interface Recorder {
@@ -156,6 +163,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       requestHeaders: { ...req.headers },
       requestBody: new Uint8Array(0),
       upstream: '',
+      redact: options.redact,
       frames: [],
       upstreamEnded: false,
       upstreamAborted: false,

@@ -2,7 +2,8 @@ import dc from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Frame } from '../stream/frame.js';
 import { createDecoder, detectFraming } from '../stream/framing.js';
-import { prepareFrame, requestSecrets } from '../trace/build.js';
+import { prepareFrame, preparedRead, requestSecrets, type PreparedFrame } from '../trace/build.js';
+import { createPieceRedactor } from '../trace/redact-pieces.js';
 import { callStorage, type LiveCall } from './call-context.js';
 import { spillFrame } from './spill.js';
 
@@ -58,6 +59,7 @@ function tapResponse(call: LiveCall, response: IncomingMessage): void {
   call.decoder = decoder;
   call.secrets = requestSecrets(call);
   call.prepared = [];
+  if (framing === 'raw') call.rawRedactor = createPieceRedactor<Frame>(call.secrets);
   // mockttp's pipe listener was attached first, so each read is already on its way to the app when this runs.
   response.on('data', (chunk: Buffer) => {
     const at = now();
@@ -89,11 +91,22 @@ export function flushDecoder(call: LiveCall, atMs: number): void {
   if (!decoder) return;
   call.decoder = undefined;
   for (const frame of decoder.end()) addFrame(call, frame, atMs);
+  const held = call.rawRedactor?.end() ?? [];
+  call.rawRedactor = undefined;
+  for (const h of held) keepFrame(call, h.tag, h.at, preparedRead(h.raw, h.at));
 }
 
 /** Keep a frame and its parsed, redacted form: the parsing cost is paid per frame as it arrives, not in one block at the end. */
 function addFrame(call: LiveCall, frame: Frame, atMs: number): void {
+  if (call.rawRedactor) {
+    for (const h of call.rawRedactor.push(frame.raw, atMs, frame)) keepFrame(call, h.tag, h.at, preparedRead(h.raw, h.at));
+    return;
+  }
   const prepared = call.prepared && call.secrets ? prepareFrame(frame, atMs, call.response?.framing !== 'raw', call.secrets) : undefined;
+  keepFrame(call, frame, atMs, prepared);
+}
+
+function keepFrame(call: LiveCall, frame: Frame, atMs: number, prepared: PreparedFrame | undefined): void {
   // A body past the in-memory limit goes to its spill file instead (see spill.ts).
   if (prepared && spillFrame(call, prepared, frame.raw.length)) return;
   call.frames.push({ frame, atMs });

@@ -1,7 +1,20 @@
 import type { Frame, Framing } from '../stream/frame.js';
-import { bytesToStored } from '../stream/bytes.js';
+import { bytesToStored, concatBytes, storedToBytes } from '../stream/bytes.js';
 import { reconstruct } from './reconstruct.js';
-import { collectSecrets, redactHeaderPairs, redactHeaderRecord, redactString, redactUrl, redactValue } from './redact.js';
+import {
+  redactBytes,
+  redactForm,
+  redactHeaderPairs,
+  redactHeaderRecord,
+  redactString,
+  redactUrl,
+  redactValue,
+  requestRedaction,
+  toRedaction,
+  type RedactOptions,
+  type RedactionInput,
+} from './redact.js';
+import { redactPieces } from './redact-pieces.js';
 import { TRACE_SCHEMA_VERSION, type BodyRead, type Outcome, type Trace, type TraceChunk } from './types.js';
 
 /** What the recorder saw of one call, before it becomes a trace. Times are ms relative to `t0` (request left for upstream). */
@@ -32,8 +45,10 @@ export interface CapturedCall {
   error?: string;
   /** Frames the recorder already prepared as they arrived (see {@link prepareFrame}). */
   prepared?: PreparedFrame[];
-  /** The request's secrets, when already collected (see {@link requestSecrets}). */
-  secrets?: string[];
+  /** The request's redaction, when already collected (see {@link requestSecrets}). */
+  secrets?: RedactionInput;
+  /** The user's own redaction rules (extra headers, body fields, patterns). */
+  redact?: RedactOptions;
 }
 
 const decoder = new TextDecoder();
@@ -73,14 +88,24 @@ export interface PreparedFrame {
   text?: string;
 }
 
-/** The exact secret values of a request, to scrub from everything recorded for it. */
-export function requestSecrets(call: Pick<CapturedCall, 'requestHeaders' | 'url'>): string[] {
-  return collectSecrets(call.requestHeaders, call.url);
+/** The rules and exact secret values of a request, to scrub from everything recorded for it. */
+export function requestSecrets(call: Pick<CapturedCall, 'requestHeaders' | 'url'> & Partial<Pick<CapturedCall, 'requestBody' | 'redact'>>) {
+  return requestRedaction({ headers: call.requestHeaders, url: call.url, body: call.requestBody }, call.redact);
+}
+
+/** A read that is already redacted (see redact-pieces.ts), in stored form. */
+export function preparedRead(bytes: Uint8Array, atMs: number): PreparedFrame {
+  const stored = bytesToStored(bytes);
+  const p: PreparedFrame = { at: round3(atMs), raw: stored.raw, text: stored.raw_encoding ? '' : stored.raw };
+  if (stored.raw_encoding) p.raw_encoding = stored.raw_encoding;
+  return p;
 }
 
 /** Parse and redact one frame. Pure; `stream` is true for SSE and NDJSON framing. */
-export function prepareFrame(frame: Frame, atMs: number, stream: boolean, secrets: readonly string[]): PreparedFrame {
-  const stored = bytesToStored(frame.raw);
+export function prepareFrame(frame: Frame, atMs: number, stream: boolean, secrets: RedactionInput): PreparedFrame {
+  const text = bytesToStored(frame.raw);
+  // Bytes that are not UTF-8 are still redacted, byte-wise, before they are stored as base64.
+  const stored = text.raw_encoding ? bytesToStored(redactBytes(frame.raw, secrets)) : text;
   const raw = stored.raw_encoding ? stored.raw : redactString(stored.raw, secrets);
   const p: PreparedFrame = { at: round3(atMs), raw };
   if (stored.raw_encoding) p.raw_encoding = stored.raw_encoding;
@@ -109,7 +134,7 @@ export function prepareFrame(frame: Frame, atMs: number, stream: boolean, secret
  * Frames in `prepared` (same order as `frames`, possibly fewer) are used as they are.
  */
 export function buildTrace(call: CapturedCall): Trace {
-  const secrets = call.secrets ?? collectSecrets(call.requestHeaders, call.url);
+  const secrets = call.secrets ? toRedaction(call.secrets) : requestSecrets(call);
   const url = redactUrl(call.url, secrets);
   const endpoint = url.split('?')[0]!;
   const requestText = decoder.decode(call.requestBody);
@@ -121,7 +146,12 @@ export function buildTrace(call: CapturedCall): Trace {
   const framing: Framing = res?.framing ?? 'raw';
   const stream = framing !== 'raw';
   let prev = 0;
-  const prepared = call.prepared ?? [];
+  let prepared = call.prepared ?? [];
+  // Reads of a raw body are redacted together so a secret cut by a read boundary is still found.
+  if (!stream && prepared.length < call.frames.length) {
+    const reads = redactPieces(call.frames.map((f) => f.frame.raw), secrets);
+    prepared = reads.map((b, i) => preparedRead(b, call.frames[i]!.atMs));
+  }
   const pieces = call.frames.map(({ frame, atMs }, i) => {
     const p = prepared[i] ?? prepareFrame(frame, atMs, stream, secrets);
     const delta = i === 0 ? 0 : Math.max(0, round3(p.at - prev));
@@ -134,7 +164,12 @@ export function buildTrace(call: CapturedCall): Trace {
     ? undefined
     : pieces.map((p) => (p.raw_encoding ? { delta_ms: p.delta, raw: p.raw, raw_encoding: p.raw_encoding } : { delta_ms: p.delta, raw: p.raw }));
 
-  const bodyText = stream ? '' : pieces.map((p) => p.text ?? '').join('');
+  // A read cut inside a UTF-8 character is stored as base64; the body as a whole may still be text.
+  const bodyText = stream
+    ? ''
+    : pieces.some((p) => p.raw_encoding)
+      ? new TextDecoder().decode(concatBytes(pieces.map((p) => storedToBytes(p.raw, p.raw_encoding))))
+      : pieces.map((p) => p.text ?? '').join('');
   const requestHeaders = headerRecord(call.requestHeaders);
   const rec = reconstruct({
     endpoint,
@@ -176,8 +211,10 @@ export function buildTrace(call: CapturedCall): Trace {
     },
   };
   if (!requestIsJson && call.requestBody.length > 0) {
-    const stored = bytesToStored(call.requestBody);
-    trace.http.request_body_raw = stored.raw_encoding ? stored.raw : redactString(stored.raw, secrets);
+    const text = bytesToStored(call.requestBody);
+    const stored = text.raw_encoding ? bytesToStored(redactBytes(call.requestBody, secrets)) : text;
+    const form = /x-www-form-urlencoded/i.test(requestHeaders['content-type'] ?? '');
+    trace.http.request_body_raw = stored.raw_encoding ? stored.raw : redactString(form ? redactForm(stored.raw, secrets) : stored.raw, secrets);
     if (stored.raw_encoding) trace.http.request_body_encoding = 'base64';
   }
   if (call.firstByteMs !== undefined) trace.http.first_byte_ms = round3(call.firstByteMs);

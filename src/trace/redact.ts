@@ -1,8 +1,11 @@
 /**
- * Secrets never reach disk. Redaction works on two levels:
- * - header names that always carry credentials are blanked whatever their value looks like;
- * - any string anywhere (headers, bodies, URLs, raw stream bytes) loses values that look like
- *   keys, and every exact secret value taken from the request.
+ * Secrets never reach disk. Redaction works on three levels:
+ * - header names, JSON/form field names and query parameters that always carry credentials are
+ *   blanked whatever their value looks like;
+ * - any string anywhere (headers, bodies, URLs, raw stream bytes) loses values that look like keys
+ *   and every exact secret value taken from the request, in the encodings it may be echoed in
+ *   (JSON-escaped, \u-escaped, percent-encoded, form-encoded);
+ * - users add their own header names, field names and patterns ({@link RedactOptions}).
  * Pure: the recorder calls it on everything before it is written.
  */
 export const REDACTED = '[REDACTED]';
@@ -19,8 +22,41 @@ export const SECRET_HEADERS: ReadonlySet<string> = new Set([
   'openai-project',
 ]);
 
-/** Query parameters that carry credentials (Gemini accepts `?key=`). */
-const SECRET_QUERY_PARAMS = new Set(['key', 'api_key', 'apikey', 'access_token', 'token']);
+/**
+ * JSON and form field names (compared lower-cased, exactly: `max_tokens` is not `token`) whose value is a
+ * credential. Not `token`: OpenAI's logprobs use it for text.
+ */
+export const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set([
+  'api_key', 'apikey', 'api-key', 'x-api-key', 'access_token', 'accesstoken', 'refresh_token', 'refreshtoken',
+  'id_token', 'idtoken', 'auth_token', 'authtoken', 'session_token', 'sessiontoken', 'client_secret', 'clientsecret',
+  'secret', 'secret_key', 'secretkey', 'private_key', 'privatekey', 'password', 'passwd',
+]);
+
+/** Query parameters that carry credentials (Gemini accepts `?key=`, Azure SAS `?sig=`), plus every credential field name. */
+export const CREDENTIAL_QUERY_PARAMS: ReadonlySet<string> = new Set(['key', 'token', 'sig', ...CREDENTIAL_FIELDS]);
+
+/** What a user adds to the built-in rules. Names are case-insensitive. */
+export interface RedactOptions {
+  /** Header names whose value is always replaced and scrubbed everywhere, e.g. `x-internal-token`. */
+  headers?: readonly string[];
+  /** JSON body field names (any depth), form fields and query parameters treated like `api_key`. */
+  bodyFields?: readonly string[];
+  /** Extra patterns: every match, anywhere, is replaced. Write them in ASCII (raw bodies are matched byte-wise). */
+  patterns?: readonly RegExp[];
+}
+
+/** Everything needed to redact one call: the rules plus the exact secret values its request carried. */
+export interface Redaction {
+  /** Exact values, longest first. */
+  readonly secrets: readonly string[];
+  readonly headers: ReadonlySet<string>;
+  readonly fields: ReadonlySet<string>;
+  readonly queryParams: ReadonlySet<string>;
+  readonly patterns: readonly RegExp[];
+}
+
+/** Functions take either a full {@link Redaction} or, as before, just a list of exact secrets. */
+export type RedactionInput = Redaction | readonly string[];
 
 // Key-shaped values from the common providers. Each needs a long random tail so prose is untouched.
 const KEY_PATTERNS: RegExp[] = [
@@ -32,84 +68,179 @@ const KEY_PATTERNS: RegExp[] = [
   /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
 ];
 
-/** Exact values a request carried in its credential headers, so they can be scrubbed from any text. */
-export function collectSecrets(headers: Record<string, string | string[] | undefined>, url?: string): string[] {
-  const found = new Set<string>();
-  const add = (v: string) => {
-    const t = v.trim();
-    // Very short values (e.g. "x") would shred ordinary text and are not credentials worth hiding.
-    if (t.length >= 8) found.add(t);
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const lower = (names: Iterable<string> = []): Set<string> => new Set([...names].map((n) => n.toLowerCase()));
+
+/** Build the rules for a call. Secrets shorter than 8 characters are dropped: they would shred ordinary text. */
+export function createRedaction(options: RedactOptions = {}, secrets: readonly string[] = []): Redaction {
+  const fields = new Set([...CREDENTIAL_FIELDS, ...lower(options.bodyFields)]);
+  return {
+    secrets: [...new Set(secrets.filter(isSecretWorthy))].sort((a, b) => b.length - a.length),
+    headers: new Set([...SECRET_HEADERS, ...lower(options.headers)]),
+    fields,
+    queryParams: new Set([...CREDENTIAL_QUERY_PARAMS, ...fields]),
+    // Global so every match is replaced; a user's pattern without `g` would otherwise stop at the first.
+    patterns: (options.patterns ?? []).map((re) => (re.global ? re : new RegExp(re.source, `${re.flags}g`))),
   };
-  for (const [name, value] of Object.entries(headers)) {
-    if (!SECRET_HEADERS.has(name.toLowerCase()) || value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) {
-      add(v);
-      const bearer = /^\s*(?:bearer|basic|token)\s+(.+)$/i.exec(v);
-      if (bearer) add(bearer[1]!);
-      if (/cookie/i.test(name)) {
-        for (const part of v.split(';')) {
-          const eq = part.indexOf('=');
-          if (eq > 0) add(part.slice(eq + 1).split(';')[0]!);
-        }
-      }
-    }
-  }
-  if (url) {
-    const q = url.indexOf('?');
-    if (q >= 0) {
-      for (const [k, v] of new URLSearchParams(url.slice(q + 1))) if (SECRET_QUERY_PARAMS.has(k.toLowerCase())) add(v);
-    }
-  }
-  // Longest first, so a secret that contains another is replaced whole.
-  return [...found].sort((a, b) => b.length - a.length);
 }
 
-/** Replace key-shaped substrings and the given exact secrets. Idempotent. */
-export function redactString(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
-  for (const re of KEY_PATTERNS) out = out.replace(re, (m) => (m.toLowerCase().startsWith('bearer') ? `Bearer ${REDACTED}` : REDACTED));
+// A value inside "[REDACTED]" would reappear after every replacement, so it can never be hidden.
+const isSecretWorthy = (s: string): boolean => s.length >= 8 && !REDACTED.includes(s);
+
+const fromList = new WeakMap<readonly string[], Redaction>();
+export function toRedaction(input: RedactionInput = []): Redaction {
+  if (!Array.isArray(input)) return input as Redaction;
+  const list = input as readonly string[];
+  let r = fromList.get(list);
+  if (!r) fromList.set(list, (r = createRedaction({}, list)));
+  return r;
+}
+
+/** The forms a secret takes when an upstream echoes it: raw, JSON-escaped (also \u and \/ styles), percent- and form-encoded. */
+function encodings(s: string): string[] {
+  const json = JSON.stringify(s).slice(1, -1);
+  const out = [s, json, json.replace(/\//g, '\\/'), json.replace(/[\u007f-\uffff<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)];
+  try {
+    const uri = encodeURIComponent(s);
+    out.push(uri, uri.replace(/%20/g, '+'), uri.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()), encodeURI(s));
+  } catch {
+    // A lone surrogate cannot be percent-encoded, so it cannot be echoed that way either.
+  }
   return out;
 }
 
-/** Deep-redact any JSON-like value: every string, including object keys' values. */
-export function redactValue<T>(value: T, secrets: readonly string[] = []): T {
-  if (typeof value === 'string') return redactString(value, secrets) as T;
-  if (Array.isArray(value)) return value.map((v) => redactValue(v, secrets)) as T;
+interface Pass {
+  re: RegExp;
+  replace: (match: string, groups: string[]) => string;
+}
+
+const passCache = new WeakMap<Redaction, { text: Pass[]; bytes: Pass[] }>();
+const latin1 = (s: string): string => String.fromCharCode(...new TextEncoder().encode(s));
+
+function passes(r: Redaction, bytes: boolean): Pass[] {
+  let cached = passCache.get(r);
+  if (!cached) {
+    const build = (view: (s: string) => string): Pass[] => {
+      const list: Pass[] = [];
+      const literals = [...new Set(r.secrets.flatMap(encodings).map(view))].filter(isSecretWorthy).sort((a, b) => b.length - a.length);
+      if (literals.length) list.push({ re: new RegExp(literals.map(esc).join('|'), 'g'), replace: () => REDACTED });
+      for (const re of KEY_PATTERNS) list.push({ re, replace: (m) => (m.toLowerCase().startsWith('bearer') ? `Bearer ${REDACTED}` : REDACTED) });
+      for (const re of r.patterns) list.push({ re, replace: () => REDACTED });
+      // "password": "..." or a number, in any JSON text (raw stream bytes included); nested objects are walked by redactValue.
+      const names = [...r.fields].map(esc).join('|');
+      list.push({ re: new RegExp(`("(?:${names})"\\s*:\\s*)(?:"(?:[^"\\\\]|\\\\.)*"|-?\\d[\\d.eE+-]*)`, 'gi'), replace: (_m, g) => `${g[0]}"${REDACTED}"` });
+      return list;
+    };
+    cached = { text: build((s) => s), bytes: build(latin1) };
+    passCache.set(r, cached);
+  }
+  return bytes ? cached.bytes : cached.text;
+}
+
+/**
+ * Apply every pass to `text`. `bounds` (ascending offsets, e.g. where one read ends and the next starts)
+ * are moved along with the edits: a match that straddles a bound is replaced whole in the piece it starts in.
+ */
+export function applyRedaction(text: string, r: Redaction, bytes = false, bounds?: number[]): string {
+  let out = text;
+  for (const { re, replace } of passes(r, bytes)) {
+    re.lastIndex = 0;
+    if (!re.test(out)) continue;
+    re.lastIndex = 0;
+    let next = '';
+    let last = 0;
+    let shift = 0;
+    const moved = bounds?.map((b) => ({ b, to: b }));
+    for (let m = re.exec(out); m; m = re.exec(out)) {
+      if (m[0] === '') {
+        re.lastIndex++;
+        continue;
+      }
+      const start = m.index;
+      const end = start + m[0].length;
+      const rep = replace(m[0], m.slice(1));
+      next += out.slice(last, start) + rep;
+      last = end;
+      if (moved) {
+        for (const x of moved) {
+          if (x.b > start && x.b < end) x.to = start + shift + rep.length;
+          else if (x.b >= end) x.to = x.b + shift + rep.length - m[0].length;
+        }
+      }
+      shift += rep.length - m[0].length;
+    }
+    out = next + out.slice(last);
+    if (bounds && moved) moved.forEach((x, i) => (bounds[i] = x.to));
+  }
+  return out;
+}
+
+/** Replace key-shaped substrings, credential JSON fields and the given exact secrets. Idempotent. */
+export function redactString(text: string, secrets: RedactionInput = []): string {
+  return applyRedaction(text, toRedaction(secrets));
+}
+
+/** Redact bytes that may not be UTF-8 (a cut multi-byte character, a binary body): matched byte-wise. */
+export function redactBytes(bytes: Uint8Array, secrets: RedactionInput = []): Uint8Array {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const out = applyRedaction(view, toRedaction(secrets), true);
+  return out === view ? bytes : new Uint8Array(Buffer.from(out, 'latin1'));
+}
+
+/** Deep-redact any JSON-like value: every string and key, and the whole value of a credential field. */
+export function redactValue<T>(value: T, secrets: RedactionInput = []): T {
+  const r = toRedaction(secrets);
+  if (typeof value === 'string') return redactString(value, r) as T;
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, r)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = redactValue(v, secrets);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const credential = r.fields.has(k.toLowerCase()) && (typeof v === 'string' || typeof v === 'number');
+      out[redactString(k, r)] = credential ? REDACTED : redactValue(v, r);
+    }
     return out as T;
   }
   return value;
 }
 
-export function redactHeaderValue(name: string, value: string, secrets: readonly string[] = []): string {
-  return SECRET_HEADERS.has(name.toLowerCase()) ? REDACTED : redactString(value, secrets);
+export function redactHeaderValue(name: string, value: string, secrets: RedactionInput = []): string {
+  const r = toRedaction(secrets);
+  return r.headers.has(name.toLowerCase()) ? REDACTED : redactString(value, r);
 }
 
-export function redactHeaderRecord(headers: Record<string, string>, secrets: readonly string[] = []): Record<string, string> {
+export function redactHeaderRecord(headers: Record<string, string>, secrets: RedactionInput = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) out[k] = redactHeaderValue(k, v, secrets);
   return out;
 }
 
-export function redactHeaderPairs(pairs: Array<[string, string]>, secrets: readonly string[] = []): Array<[string, string]> {
+export function redactHeaderPairs(pairs: Array<[string, string]>, secrets: RedactionInput = []): Array<[string, string]> {
   return pairs.map(([k, v]) => [k, redactHeaderValue(k, v, secrets)]);
 }
 
-/** Redact credential query parameters in a path+query, keeping everything else byte-identical. */
-export function redactUrl(url: string, secrets: readonly string[] = []): string {
-  const q = url.indexOf('?');
-  if (q < 0) return redactString(url, secrets);
-  const query = url
-    .slice(q + 1)
+/** Blank credential `name=value` pairs of a query string or form body, keeping everything else byte-identical. */
+export function redactForm(form: string, secrets: RedactionInput = []): string {
+  const r = toRedaction(secrets);
+  return form
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
-      const name = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq)).toLowerCase();
-      return eq >= 0 && SECRET_QUERY_PARAMS.has(name) ? `${pair.slice(0, eq)}=${encodeURIComponent(REDACTED)}` : pair;
+      let name = eq < 0 ? pair : pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // Keep a malformed name as it is.
+      }
+      return eq >= 0 && r.queryParams.has(name.toLowerCase()) ? `${pair.slice(0, eq)}=${encodeURIComponent(REDACTED)}` : pair;
     })
     .join('&');
-  return redactString(`${url.slice(0, q)}?${query}`, secrets);
 }
+
+/** Redact credential query parameters in a path+query, and secrets anywhere in it. */
+export function redactUrl(url: string, secrets: RedactionInput = []): string {
+  const r = toRedaction(secrets);
+  const q = url.indexOf('?');
+  return redactString(q < 0 ? url : `${url.slice(0, q)}?${redactForm(url.slice(q + 1), r)}`, r);
+}
+
+export { collectSecrets, requestRedaction } from './redact-collect.js';
