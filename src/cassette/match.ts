@@ -1,3 +1,4 @@
+import { CREDENTIAL_QUERY_PARAMS, REDACTED } from '../trace/redact.js';
 import type { Trace } from '../trace/types.js';
 import { canonicalJson, canonicalize, diffPaths, getPath } from './canonical.js';
 
@@ -32,7 +33,7 @@ export interface MissExplanation {
 
 export type MatchResult = { trace: Trace; index: number } | { miss: MissExplanation };
 
-const CREDENTIAL_PARAMS = new Set(['key', 'api_key', 'apikey', 'access_token', 'token']);
+const CREDENTIAL_PARAMS = CREDENTIAL_QUERY_PARAMS;
 const decoder = new TextDecoder();
 
 interface Shape {
@@ -67,6 +68,41 @@ function recordedBody(t: Trace): unknown {
   return null;
 }
 
+/**
+ * Redacted recordings: the recording has `[REDACTED]` where the app sends the real secret, so a recorded
+ * `[REDACTED]` (whole value, or a part of a string, path or query) matches whatever arrives there.
+ */
+const TOKEN = /\[REDACTED\]|%5BREDACTED%5D/gi;
+const hasToken = (s: string): boolean => s.includes(REDACTED) || /%5BREDACTED%5D/i.test(s);
+const escRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function textMatches(recorded: string, received: string): boolean {
+  if (recorded === received) return true;
+  if (!hasToken(recorded)) return false;
+  return new RegExp(`^${recorded.split(TOKEN).map(escRe).join('[\\s\\S]+?')}$`).test(received);
+}
+
+function hasRedacted(value: unknown): boolean {
+  if (typeof value === 'string') return hasToken(value);
+  if (Array.isArray(value)) return value.some(hasRedacted);
+  if (value && typeof value === 'object') return Object.values(value).some(hasRedacted);
+  return false;
+}
+
+/** Deep equality where a recorded `[REDACTED]` string stands for any value. */
+function valueMatches(recorded: unknown, received: unknown): boolean {
+  if (recorded === REDACTED) return received !== undefined;
+  if (typeof recorded === 'string') return typeof received === 'string' && textMatches(recorded, received);
+  if (Array.isArray(recorded)) return Array.isArray(received) && recorded.length === received.length && recorded.every((v, i) => valueMatches(v, received[i]));
+  if (recorded && typeof recorded === 'object') {
+    if (!received || typeof received !== 'object' || Array.isArray(received)) return false;
+    const a = Object.keys(recorded);
+    const b = Object.keys(received);
+    return a.length === b.length && a.every((k) => k in received && valueMatches((recorded as Record<string, unknown>)[k], (received as Record<string, unknown>)[k]));
+  }
+  return recorded === received;
+}
+
 const preview = (v: unknown): string => {
   const s = v === undefined ? '(absent)' : JSON.stringify(v) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
@@ -94,18 +130,26 @@ export function createMatcher(interactions: readonly Trace[], options: MatchOpti
   });
   const served = new Map<string, number>();
   const used = new Set<number>();
+  const wild = shapes.map((s) => hasToken(s.path) || hasToken(s.query) || hasRedacted(s.body));
+  const shapeMatches = (s: Shape, req: Shape): boolean =>
+    s.method === req.method && textMatches(s.path, req.path) && textMatches(s.query, req.query) && valueMatches(s.body, req.body);
 
   function explain(req: Shape, rawUrl: string, exhausted: boolean): MissExplanation {
     let best: { index: number; score: number; differences: Difference[] } | undefined;
     shapes.forEach((s, index) => {
       const differences: Difference[] = [];
       if (s.method !== req.method) differences.push({ field: 'method', recorded: s.method, received: req.method });
-      if (s.path !== req.path) differences.push({ field: 'path', recorded: s.path, received: req.path });
-      if (s.query !== req.query) differences.push({ field: 'query', recorded: s.query || '(none)', received: req.query || '(none)' });
-      for (const p of diffPaths(s.body, req.body, 5)) {
-        const sub = p.replace(/^body\.?/, '');
-        differences.push({ field: p, recorded: preview(sub ? getPath(s.body, sub) : s.body), received: preview(sub ? getPath(req.body, sub) : req.body) });
-      }
+      if (!textMatches(s.path, req.path)) differences.push({ field: 'path', recorded: s.path, received: req.path });
+      if (!textMatches(s.query, req.query)) differences.push({ field: 'query', recorded: s.query || '(none)', received: req.query || '(none)' });
+      const bodyDiffs = diffPaths(s.body, req.body, 50)
+        .map((p) => {
+          const sub = p.replace(/^body\.?/, '');
+          return { p, rec: sub ? getPath(s.body, sub) : s.body, got: sub ? getPath(req.body, sub) : req.body };
+        })
+        // A redacted value matches anything, so it is never the reason for a miss.
+        .filter((d) => !valueMatches(d.rec, d.got))
+        .slice(0, 5);
+      for (const d of bodyDiffs) differences.push({ field: d.p, recorded: preview(d.rec), received: preview(d.got) });
       const score = (s.method === req.method ? 0 : 100) + (s.path === req.path ? 0 : 50) + (s.query === req.query ? 0 : 5) + differences.length;
       if (!best || score < best.score) best = { index, score, differences };
     });
@@ -119,7 +163,8 @@ export function createMatcher(interactions: readonly Trace[], options: MatchOpti
       const diffs = best.differences.map((d) => `${d.field}: recorded ${d.recorded}, received ${d.received}`).join('; ');
       message = exhausted
         ? `${head}: all ${queues.get(keyOf(req))?.length ?? 0} recordings of this request were already used (repeat: 'none').`
-        : `${head}. Closest recording is #${best.index} (id ${t.id}, ${t.http.method} ${t.http.url}); differs in ${diffs || 'nothing visible'}.`;
+        : `${head}. Closest recording is #${best.index} (id ${t.id}, ${t.http.method} ${t.http.url}); differs in ${diffs || 'nothing visible'}.` +
+          (wild[best.index] ? ` Its ${REDACTED} values (secrets removed when it was recorded) match any value, so they are not the difference.` : '');
     }
     message += ' To record it, re-run with TRACEFORGE_RECORD=new_episodes and an upstream, or use `traceforge record --cassette <file>`.';
     return { type: 'traceforge_replay_miss', message, request: { method: req.method, url: rawUrl, body: req.body }, ...(closest ? { closest } : {}) };
@@ -128,7 +173,12 @@ export function createMatcher(interactions: readonly Trace[], options: MatchOpti
   return {
     match(req: IncomingRequest): MatchResult {
       const shape = shapeOf(req.method, req.url, parseBody(req.body));
-      const key = keyOf(shape);
+      let key = keyOf(shape);
+      if (!queues.has(key)) {
+        // No exact match: a recording with redacted values may still stand for this request.
+        const i = shapes.findIndex((s, j) => wild[j] && shapeMatches(s, shape));
+        if (i >= 0) key = keyOf(shapes[i]!);
+      }
       const queue = queues.get(key);
       if (!queue) return { miss: explain(shape, req.url, false) };
       const n = served.get(key) ?? 0;
