@@ -8,6 +8,7 @@ import { forwardTo } from './replay/forward.js';
 import { startReplayServer, type ReplayServer } from './replay/replay-server.js';
 import { appendToCassette, cassetteExists, loadCassette, writeCassette } from './store/cassette-file.js';
 import { createTraceStore } from './store/trace-store.js';
+import type { RedactOptions } from './trace/redact.js';
 import type { Trace } from './trace/types.js';
 
 export interface CassetteSessionOptions {
@@ -26,6 +27,12 @@ export interface CassetteSessionOptions {
   faults?: ReadonlyArray<string | Fault>;
   /** Also write a trace file per recorded call into this directory. */
   traces?: string;
+  /**
+   * Your own secrets to keep out of what is recorded, on top of the built-in ones, e.g.
+   * `{ headers: ['x-internal-token'], bodyFields: ['session_id'], patterns: [/corp-[a-z0-9]{20}/] }`.
+   * A recorded `[REDACTED]` value still matches the real one on replay.
+   */
+  redact?: RedactOptions;
   port?: number;
   host?: string;
   env?: NodeJS.ProcessEnv;
@@ -70,6 +77,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     let replaced = mode !== 'all';
     recorder = await startRecorder({
       upstream,
+      redact: options.redact,
       onTrace: async (trace) => {
         recorded.push(trace);
         if (store) await store.save(trace);
