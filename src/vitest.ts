@@ -5,6 +5,7 @@ import { openCassette, type CassetteSession, type CassetteSessionOptions } from 
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
 export type { RecordMode } from './record-mode.js';
 export type { Fault } from './replay/faults.js';
+export type { RedactOptions } from './trace/redact.js';
 
 export interface CassetteHandle {
   /** Base URL of the replay server, e.g. `http://127.0.0.1:41234`. Available inside tests. */

@@ -39,9 +39,12 @@ const COMMANDS: CommandSpec[] = [
       ['--host', 'Interface to bind', '127.0.0.1'],
       ['--cassette', 'Also append each call to this YAML cassette'],
       ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+      ['--redact-header', 'Also treat this header as a secret: its value is never written (repeatable)'],
+      ['--redact-field', 'Also treat this JSON body, form or query field as a secret (repeatable)'],
     ],
     examples: [
       'record',
+      'record --redact-header x-internal-token --redact-field session_id',
       'record --ollama http://gpu-box:11434 --cassette fixtures/chat.yaml',
       'record --cassette fixtures/chat.yaml -- node app.js',
       'record --https-proxy -- python app.py',
@@ -156,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new SadeExit(String(code ?? 0));
   }) as typeof process.exit;
   try {
-    prog.parse(own, { string: ['upstream', 'cassette', 'host', 'model', 'out', 'template', 'timing', 'traces', 'fault', 'openai', 'anthropic', 'gemini', 'ollama'] });
+    prog.parse(own, { string: ['upstream', 'cassette', 'host', 'model', 'out', 'template', 'timing', 'traces', 'fault', 'redact-header', 'redact-field', 'openai', 'anthropic', 'gemini', 'ollama'] });
   } catch (e) {
     if (e instanceof SadeExit) return Number(e.message) === 0 ? EXIT_OK : EXIT_USAGE;
     return reportError(e, debug);

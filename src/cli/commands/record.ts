@@ -15,6 +15,17 @@ import { describeCall, rel, untilSignal } from '../format.js';
 
 const DEFAULT_PORT = 8787;
 
+/** `--redact-header`/`--redact-field` may be given several times; each needs a name. */
+function names(value: unknown, flag: string): string[] {
+  const list = value === undefined ? [] : ([] as unknown[]).concat(value);
+  return list.map((v) => {
+    if (typeof v !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v)) {
+      throw new TraceForgeError('E_USAGE', `${flag} needs a header or field name such as x-internal-token, got "${String(v)}"`);
+    }
+    return v;
+  });
+}
+
 /**
  * With routing, only the providers' own HTTPS hosts are intercepted: anything else the app reaches
  * through HTTPS_PROXY (telemetry, package registries) is tunnelled untouched and not recorded.
@@ -40,6 +51,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   const port = parsePort(opts.port, '--port', child ? 0 : DEFAULT_PORT);
   const host = optionalString(opts.host, '--host') ?? '127.0.0.1';
   const cassette = optionalString(opts.cassette, '--cassette');
+  const redact = { headers: names(opts['redact-header'], '--redact-header'), bodyFields: names(opts['redact-field'], '--redact-field') };
   // The cassette's lock file lives next to it, so its directory must exist before the first append.
   if (cassette) await mkdir(dirname(cassette), { recursive: true });
   const store = createTraceStore(optionalString(opts.traces, '--traces'));
@@ -56,6 +68,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
     route: router.route,
     port,
     host,
+    redact,
     ...(ca ? { https: { keyPath: ca.keyPath, certPath: ca.certPath, interceptOnly: upstream ? undefined : interceptedHosts() } } : {}),
     onTrace: (trace) => {
       const write = chain.then(async () => {
