@@ -1,5 +1,6 @@
 import { err as pc } from './color.js';
 import { isTraceForgeError } from '../errors.js';
+import { oneLine } from '../util/one-line.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error. */
 export const EXIT_OK = 0;
@@ -9,7 +10,8 @@ export const EXIT_USAGE = 2;
 /** Print one readable line for an error (the stack only with --debug) and return the exit code. */
 export function reportError(e: unknown, debug: boolean): number {
   const usage = isTraceForgeError(e) && e.code === 'E_USAGE';
-  const message = e instanceof Error ? e.message : String(e);
+  // An id, path or parser message with a newline or escape sequence in it must not split the line or drive the terminal.
+  const message = oneLine(e instanceof Error ? e.message : String(e));
   process.stderr.write(`${pc.red('traceforge:')} ${message}\n`);
   if (usage) process.stderr.write('Run `traceforge --help` for usage.\n');
   if (debug && e instanceof Error) {

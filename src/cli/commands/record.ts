@@ -7,7 +7,7 @@ import { buildChildEnv, proxyEnvVars } from '../../record/child-env.js';
 import { runChild } from '../../record/child-process.js';
 import { createProviderRouter, DEFAULT_PROVIDER_HOSTS, ROUTED_PROVIDERS, type RoutedProvider } from '../../record/provider-routes.js';
 import { startRecorder } from '../../record/recorder.js';
-import { appendToCassette } from '../../store/cassette-file.js';
+import { appendToCassette, cassetteExists, cassetteFsError, loadCassette } from '../../store/cassette-file.js';
 import { createTraceStore } from '../../store/trace-store.js';
 import type { CommandContext } from '../main.js';
 import { parsePort, parseUrl, optionalString } from '../options.js';
@@ -52,8 +52,15 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   const host = optionalString(opts.host, '--host') ?? '127.0.0.1';
   const cassette = optionalString(opts.cassette, '--cassette');
   const redact = { headers: names(opts['redact-header'], '--redact-header'), bodyFields: names(opts['redact-field'], '--redact-field') };
-  // The cassette's lock file lives next to it, so its directory must exist before the first append.
-  if (cassette) await mkdir(dirname(cassette), { recursive: true });
+  if (cassette) {
+    // Every call appends to it: a path that is a directory or a file that does not parse would fail
+    // each append after the call was made, so say so now, before listening.
+    if (await cassetteExists(cassette)) await loadCassette(cassette);
+    // The cassette's lock file lives next to it, so its directory must exist before the first append.
+    await mkdir(dirname(cassette), { recursive: true }).catch((e: unknown) => {
+      throw cassetteFsError(cassette, e, 'write');
+    });
+  }
   const store = createTraceStore(optionalString(opts.traces, '--traces'));
   // In child mode the command owns stdout; our lines go to stderr so its output stays clean.
   const out = child ? process.stderr : process.stdout;
