@@ -1,4 +1,5 @@
 import type { TraceRow } from '../store/trace-row.js';
+import type { TraceWindow } from '../store/trace-store.js';
 import type { TraceDiff } from '../trace/diff.js';
 import type { Trace } from '../trace/types.js';
 import { openBrowser, type BrowserOptions } from './browser.js';
@@ -31,14 +32,16 @@ async function withScreen(io: ScreenStreams, run: (screen: Screen) => Promise<un
   }
 }
 
-export function runTraceViewTui(trace: Trace, io: ScreenStreams & TraceViewOptions = {}): Promise<number> {
-  return withScreen(io, (screen) => openTraceView(screen, buildViewModel(trace), io).closed);
+/** `window` comes from `store.loadForView()` for a trace too big to load whole. */
+export function runTraceViewTui(trace: Trace, io: ScreenStreams & TraceViewOptions & { window?: TraceWindow | null } = {}): Promise<number> {
+  return withScreen(io, (screen) => openTraceView(screen, buildViewModel(trace, io.window ?? null), io).closed);
 }
 
 export function runBrowserTui(rows: readonly TraceRow[], io: ScreenStreams & BrowserOptions): Promise<number> {
   return withScreen(io, (screen) => openBrowser(screen, rows, io).closed);
 }
 
-export function runDiffTui(d: TraceDiff, a: Trace, b: Trace, io: ScreenStreams = {}): Promise<number> {
-  return withScreen(io, (screen) => openDiffView(screen, d, a, b).closed);
+/** `notes` say when a side was too big to load whole and what was compared instead. */
+export function runDiffTui(d: TraceDiff, a: Trace, b: Trace, io: ScreenStreams & { notes?: string[] } = {}): Promise<number> {
+  return withScreen(io, (screen) => openDiffView(screen, d, a, b, io.notes).closed);
 }

@@ -1,5 +1,6 @@
 import blessed from 'blessed';
 import type { TraceRow } from '../store/trace-row.js';
+import type { LoadedTrace } from '../store/trace-store.js';
 import type { Trace } from '../trace/types.js';
 import { filterRows, renderTable, type ListFilter } from './list-table.js';
 import { buildViewModel } from './panels.js';
@@ -12,8 +13,8 @@ export interface BrowserOptions extends TraceViewOptions {
   /** Where the rows came from, for the header. */
   dir: string;
   filter?: ListFilter;
-  /** Load the full trace for a row (by its file name) when it is opened. */
-  load(row: TraceRow): Promise<Trace>;
+  /** Load a row's trace (by its file name) when it is opened: whole, or a window from `store.loadForView()`. */
+  load(row: TraceRow): Promise<Trace | LoadedTrace>;
 }
 
 const HELP = ' {bold}↑↓ PgUp PgDn{/bold} select  {bold}enter{/bold} open  {bold}/{/bold} filter  {bold}q{/bold} quit';
@@ -71,9 +72,10 @@ export function openBrowser(screen: Screen, all: readonly TraceRow[], opts: Brow
     if (!row) return;
     mode = 'view';
     try {
-      const trace = await opts.load(row);
+      const got = await opts.load(row);
+      const vm = 'window' in got ? buildViewModel(got.trace, got.window) : buildViewModel(got);
       root.hide();
-      const view = openTraceView(screen, buildViewModel(trace), { ...opts, leaveLabel: 'back' });
+      const view = openTraceView(screen, vm, { ...opts, leaveLabel: 'back' });
       const how = await view.closed;
       if (how === 'quit') return leave();
       root.show();

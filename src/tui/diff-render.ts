@@ -12,6 +12,8 @@ export interface DiffRenderOptions {
   width: number;
   /** Plain output has no colour, so changes are marked `[-removed-]` and `{+added+}` as in `git diff --word-diff`. */
   markers: boolean;
+  /** Lines shown under the header, e.g. that a side was too big to load whole and what was compared. */
+  notes?: string[];
 }
 
 function paint(seg: Seg, st: Style, markers: boolean): string {
@@ -155,6 +157,7 @@ export function renderDiff(d: TraceDiff, a: Trace, b: Trace, st: Style, o: DiffR
   const out = [
     ...zip(wrap([{ text: `A  ${who(a)}`, kind: 'same' }], colW, st, false), wrap([{ text: `B  ${who(b)}`, kind: 'same' }], colW, st, false), colW, st),
     st.dim(d.sameContent ? 'Same request and response; only timing differs.' : `Changes: ${o.markers ? '[-only in A-] {+only in B+}' : `${st.red('only in A')}  ${st.green('only in B')}`}`),
+    ...(o.notes ?? []).map((n) => st.yellow(st.esc(n))),
     '',
     rule('Request'),
     sub('Messages'),

@@ -9,7 +9,7 @@ import { bar1, panel, scrollKey, type Screen } from './widgets.js';
  * Full-screen side-by-side diff of two traces: one scrollable panel with the request, response and timing
  * sections; `tab` jumps to the next section, arrows and PgUp/PgDn scroll, `q`/`Esc` leave.
  */
-export function openDiffView(screen: Screen, d: TraceDiff, a: Trace, b: Trace): { closed: Promise<'back' | 'quit'> } {
+export function openDiffView(screen: Screen, d: TraceDiff, a: Trace, b: Trace, notes: string[] = []): { closed: Promise<'back' | 'quit'> } {
   const root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
   const header = bar1(root, { top: 0 }, 'blue');
   header.setContent(` {bold}TraceForge{/bold}  diff  A ${st.esc(a.id)}  ↔  B ${st.esc(b.id)}${d.sameContent ? '  (same content)' : ''}`);
@@ -19,7 +19,7 @@ export function openDiffView(screen: Screen, d: TraceDiff, a: Trace, b: Trace): 
   (body.style as { border: { fg: string } }).border.fg = 'cyan';
   let headings: number[] = [];
   const fill = () => {
-    const lines = renderDiff(d, a, b, st, { width: (screen.width as number) - 3, markers: false });
+    const lines = renderDiff(d, a, b, st, { width: (screen.width as number) - 3, markers: false, notes });
     headings = DIFF_SECTIONS.map((s) => lines.findIndex((l) => l.includes(`── ${s} `)));
     body.setContent(lines.join('\n'));
   };

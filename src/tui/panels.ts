@@ -1,6 +1,7 @@
 import { formatMessages, formatToolCalls, requestParams } from '../trace/diff.js';
 import { chunkOffsets, isStall, sparkline, streamMetrics, type StreamMetrics } from '../trace/metrics.js';
 import { summarize, type ResponseSummary } from '../trace/reconstruct.js';
+import type { TraceWindow } from '../store/trace-store.js';
 import type { Trace } from '../trace/types.js';
 import { chunkPreview } from './chunk-text.js';
 import { bar, cell, clip, fmtMs, fmtNum } from './format.js';
@@ -18,19 +19,57 @@ export interface ViewModel {
   offsets: number[];
   previews: string[];
   stream: boolean;
+  /** Set when the trace was too big to load whole: `trace.chunks` is a window, `metrics` cover every chunk. */
+  window: TraceWindow | null;
 }
 
-export function buildViewModel(trace: Trace): ViewModel {
+/**
+ * @example
+ * buildViewModel(trace);                          // a trace loaded whole
+ * buildViewModel(loaded.trace, loaded.window);    // from store.loadForView()
+ */
+export function buildViewModel(trace: Trace, window: TraceWindow | null = null): ViewModel {
   const summary = summarize(trace.metadata.provider, trace.response);
   const chunks = trace.chunks ?? [];
+  const out = summary.usage?.output_tokens;
+  let metrics = streamMetrics(trace, { outputTokens: out });
+  if (window) {
+    const secs = window.metrics.streamDurationMs / 1000;
+    metrics = { ...window.metrics, tokensPerSecond: out != null && out > 0 && secs > 0 ? out / secs : null };
+  }
   return {
     trace,
     summary,
-    metrics: streamMetrics(trace, { outputTokens: summary.usage?.output_tokens }),
-    offsets: chunkOffsets(trace),
+    metrics,
+    offsets: window ? window.offsets : chunkOffsets(trace),
     previews: chunks.map(chunkPreview),
-    stream: trace.metadata.stream && chunks.length > 0,
+    stream: trace.metadata.stream && (window ? window.totalPieces : chunks.length) > 0,
+    window,
   };
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const megabytes = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+
+/** True when some chunks were left out of the view. */
+export const isWindowed = (vm: ViewModel): boolean => vm.window !== null && vm.window.tailStart > vm.window.headCount;
+
+/** `2,050 of 1,048,576 chunks`: what the timeline holds. */
+export function windowShown(w: TraceWindow): string {
+  return `${count(w.headCount + (w.totalPieces - w.tailStart))} of ${count(w.totalPieces)} chunks`;
+}
+
+/** Why the view holds only some chunks, in one line; null when it holds them all. */
+export function windowNote(vm: ViewModel): string | null {
+  const w = vm.window;
+  if (!w || !isWindowed(vm)) return null;
+  return `showing ${windowShown(w)} (the first ${count(w.headCount)} and the last ${count(w.totalPieces - w.tailStart)}): the trace file is ${megabytes(w.fileBytes)}, over the ${megabytes(w.limitBytes)} read whole (TRACEFORGE_WINDOW_BYTES); totals and timing cover every chunk`;
+}
+
+/** A note the recorder leaves in `response` when the body was too big to rebuild. */
+export function responseNote(trace: Trace): string | null {
+  const r = trace.response as { traceforge_note?: unknown } | null;
+  return r && typeof r === 'object' && typeof r.traceforge_note === 'string' ? r.traceforge_note : null;
 }
 
 const LABEL = 22;
@@ -68,6 +107,7 @@ export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40): string[
     kv(st, 'Longest Stall', m.longestStall && isStall(m.longestStall.ms, m) ? st.red(stall) : stall),
     kv(st, 'Tokens/sec', m.tokensPerSecond === null ? '—' : fmtNum(m.tokensPerSecond, 1)),
     kv(st, 'Gaps', st.cyan(sparkline(m.gaps, sparkWidth))),
+    ...(vm.window ? [kv(st, 'Body', `${megabytes(vm.window.bodyBytes)} (${count(vm.window.bodyBytes)} bytes)`)] : []),
   ];
 }
 
@@ -88,14 +128,19 @@ export function timelineRows(vm: ViewModel, st: Style, width = 120): string[] {
   const max = vm.metrics.longestStall?.ms ?? 0;
   const c = timelineCols(width);
   const room = Math.max(4, width - (c.idx + 1 + c.delta + 1 + c.cum + 2 + c.gap + 2));
-  return chunks.map((ch, i) => {
-    const gap = i === 0 ? 0 : ch.delta_ms;
-    const stall = i > 0 && isStall(gap, vm.metrics);
+  const w = isWindowed(vm) ? vm.window : null;
+  const rows = chunks.map((ch, i) => {
+    // In a window the kept tail carries on from its place in the whole stream.
+    const at = w && i >= w.headCount ? w.tailStart + (i - w.headCount) : i;
+    const gap = at === 0 ? 0 : ch.delta_ms;
+    const stall = at > 0 && isStall(gap, vm.metrics);
     const paint = stall ? st.red : st.cyan;
     const delta = cell(gap.toFixed(1), c.delta, 'right');
     const preview = clip(vm.previews[i] ?? '', room);
-    return `${cell(String(i), c.idx, 'right')} ${stall ? st.red(delta) : delta} ${cell(vm.offsets[i]!.toFixed(1), c.cum, 'right')}  ${paint(bar(gap, max, c.gap))}  ${st.esc(preview)}`;
+    return `${cell(String(at), c.idx, 'right')} ${stall ? st.red(delta) : delta} ${cell(vm.offsets[i]!.toFixed(1), c.cum, 'right')}  ${paint(bar(gap, max, c.gap))}  ${st.esc(preview)}`;
   });
+  if (w) rows.splice(w.headCount, 0, st.dim(clip(`${''.padStart(c.idx)} … ${count(w.tailStart - w.headCount)} chunks not loaded (${w.headCount}-${w.tailStart - 1}): the trace is too big to load whole`, width)));
+  return rows;
 }
 
 const split = (text: string) => text.replace(/\n$/, '').split('\n');
@@ -104,7 +149,8 @@ export function responseLines(vm: ViewModel, st: Style): string[] {
   const s = vm.summary;
   const out: string[] = [];
   if (s.reasoning) out.push(st.bold('Reasoning'), ...split(s.reasoning).map((l) => st.dim(st.esc(l))), '');
-  out.push(...(s.text ? split(s.text).map(st.esc) : [st.dim('(no text)')]));
+  const note = responseNote(vm.trace);
+  out.push(...(s.text ? split(s.text).map(st.esc) : [st.dim(note ? st.esc(`(${note})`) : '(no text)')]));
   if (s.tool_calls.length > 0) out.push('', st.bold('Tool calls'), ...split(formatToolCalls(s.tool_calls)).map((l) => st.yellow(st.esc(l))));
   out.push('');
   out.push(kv(st, 'Finish reason', st.esc(s.finish_reason ?? '—')));
@@ -127,10 +173,12 @@ export function requestLines(vm: ViewModel, st: Style): string[] {
 /** The whole view as plain or ANSI text: what `trace view --text` and a piped `trace view` print. */
 export function renderTextView(vm: ViewModel, st: Style, width = 100): string {
   const head = (title: string) => st.bold(`── ${title} ${'─'.repeat(Math.max(0, Math.min(width, 80) - title.length - 4))}`);
-  const out = [`${st.bold('Trace')} ${st.esc(vm.trace.id)}`, '', head('Summary'), ...summaryLines(vm, st)];
+  const note = windowNote(vm);
+  const out = [`${st.bold('Trace')} ${st.esc(vm.trace.id)}`, ...(note ? [st.yellow(st.esc(`Note: ${note}`))] : []), '', head('Summary'), ...summaryLines(vm, st)];
   if (vm.stream) {
     out.push('', head('Streaming metadata'), ...metricsLines(vm, st, Math.min(60, width - LABEL)));
-    out.push('', head('Chunk timeline'), timelineHeader(st, width), ...timelineRows(vm, st, width));
+    const title = vm.window && note ? `Chunk timeline (${windowShown(vm.window)})` : 'Chunk timeline';
+    out.push('', head(title), timelineHeader(st, width), ...timelineRows(vm, st, width));
   }
   out.push('', head('Complete response'), ...responseLines(vm, st), '', head('Request'), ...requestLines(vm, st));
   return `${out.join('\n')}\n`;

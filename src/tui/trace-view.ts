@@ -2,13 +2,14 @@ import blessed from 'blessed';
 import type { Trace } from '../trace/types.js';
 import { MessageBuilder } from './chunk-text.js';
 import { fmtMs, progressBar } from './format.js';
-import { metricsLines, requestLines, responseLines, summaryLines, timelineHeader, timelineRows, type ViewModel } from './panels.js';
+import type { TraceWindow } from '../store/trace-store.js';
+import { isWindowed, metricsLines, requestLines, responseLines, summaryLines, timelineHeader, timelineRows, windowShown, type ViewModel } from './panels.js';
 import { realClock, ReplayController, type Clock, type ReplayState } from './replay-clock.js';
 import { blessedStyle as st } from './style.js';
 import { bar1, listPanel, markFocus, panel, scrollKey, type Box, type Focusable, type Screen } from './widgets.js';
 
-/** Writes test files for a trace and returns their paths (test generation, issue 4). */
-export type GenerateHook = (trace: Trace) => Promise<string[]>;
+/** Writes test files for a trace and returns their paths (test generation, issue 4). `window` is set for a trace too big to load whole. */
+export type GenerateHook = (trace: Trace, window: TraceWindow | null) => Promise<string[]>;
 
 export interface TraceViewOptions {
   clock?: Clock;
@@ -36,12 +37,15 @@ const HELP = (leave: string, stream: boolean) =>
 export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOptions = {}): TraceViewHandle {
   const root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
   const t = vm.trace;
+  // A window of a big trace cannot be replayed: most of its chunks are not in memory.
+  const windowed = isWindowed(vm);
+  const shown = vm.window && windowed ? windowShown(vm.window) : '';
   const header = bar1(root, { top: 0 }, 'blue');
   header.setContent(
-    ` {bold}TraceForge{/bold}  trace ${st.esc(t.id)}  ${st.esc(`${t.http.method} ${t.endpoint}`)}  ${st.esc(t.metadata.model ?? '')}  ${vm.stream ? 'Stream' : 'Normal'}`,
+    ` {bold}TraceForge{/bold}  trace ${st.esc(t.id)}  ${st.esc(`${t.http.method} ${t.endpoint}`)}  ${st.esc(t.metadata.model ?? '')}  ${vm.stream ? 'Stream' : 'Normal'}${windowed ? `  {yellow-fg}${shown} loaded{/yellow-fg}` : ''}`,
   );
   const footer = bar1(root, { bottom: 0 }, 'black');
-  const help = HELP(opts.leaveLabel ?? 'quit', vm.stream);
+  const help = HELP(opts.leaveLabel ?? 'quit', vm.stream && !windowed);
   footer.setContent(help);
 
   const summary = panel(root, 'Summary');
@@ -61,9 +65,14 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     metrics = panel(root, 'Streaming metadata');
     timeline = listPanel(root, 'Chunk timeline');
     const frame = timeline.frame;
-    timeline.list.onChange = (i, n) => frame.setLabel(` Chunk timeline  ${n === 0 ? 0 : i + 1}/${n} `);
+    timeline.list.onChange = (i, n) => frame.setLabel(windowed ? ` Chunk timeline  ${shown} ` : ` Chunk timeline  ${n === 0 ? 0 : i + 1}/${n} `);
     replayBox = panel(root, 'Replay', { scrollable: false });
-    replayBox.setContent(' press {bold}r{/bold} to replay the stream at its recorded pace');
+    const w = vm.window!;
+    replayBox.setContent(
+      windowed
+        ? ` {yellow-fg}no replay: showing ${shown}; the file is ${(w.fileBytes / 1048576).toFixed(1)} MB, over the ${(w.limitBytes / 1048576).toFixed(1)} MB read whole{/yellow-fg}`
+        : ' press {bold}r{/bold} to replay the stream at its recorded pace',
+    );
   }
   const focusables: Focusable[] = [
     ...(timeline ? [{ frame: timeline.frame, target: timeline.list }] : []),
@@ -81,9 +90,10 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     Object.assign(summary, { top: 1, left: 0, width: left, height: Math.min(10, avail) });
     let leftUsed = 10;
     if (metrics) {
-      Object.assign(metrics, { top: 11, left: 0, width: left, height: 11 });
-      metrics.setContent(metricsLines(vm, st, left - 2 - 22 - 1).join('\n'));
-      leftUsed = 21;
+      const lines = metricsLines(vm, st, left - 2 - 22 - 1);
+      Object.assign(metrics, { top: 11, left: 0, width: left, height: lines.length + 2 });
+      metrics.setContent(lines.join('\n'));
+      leftUsed = 12 + lines.length;
     }
     // The request sits under the summary when there is room, otherwise it shares the right column.
     const requestLeft = avail - leftUsed >= 6;
@@ -109,7 +119,7 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
   layout();
   markFocus(focusables, focusables[focused]!);
 
-  const replay = vm.stream ? new ReplayController(vm.offsets, opts.clock ?? realClock, (s) => onReplayTick(s)) : null;
+  const replay = vm.stream && !windowed ? new ReplayController(vm.offsets, opts.clock ?? realClock, (s) => onReplayTick(s)) : null;
   let builder = new MessageBuilder();
   let pushed = 0;
   const chunks = t.chunks ?? [];
@@ -146,7 +156,7 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     if (!opts.onGenerate) return say('{yellow-fg}test generation is not available yet{/yellow-fg}');
     say('generating a test from this trace…');
     try {
-      const paths = await opts.onGenerate(t);
+      const paths = await opts.onGenerate(t, vm.window);
       say(`{green-fg}wrote{/green-fg} ${st.esc(paths.join(', ') || '(nothing)')}`);
     } catch (e) {
       say(`{red-fg}${st.esc(e instanceof Error ? e.message : String(e))}{/red-fg}`);
