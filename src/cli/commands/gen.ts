@@ -1,11 +1,33 @@
 import { out as pc } from '../color.js';
 import { TraceForgeError } from '../../errors.js';
 import { generateFromTrace, type Timing } from '../../gen/index.js';
-import { createTraceStore } from '../../store/trace-store.js';
+import { createTraceStore, type TraceWindow } from '../../store/trace-store.js';
+import type { Trace } from '../../trace/types.js';
 import type { CommandContext } from '../main.js';
 import { optionalString } from '../options.js';
 
 const TIMINGS: readonly Timing[] = ['instant', 'recorded'];
+
+const bodyBytes = (t: Trace) =>
+  [...(t.chunks ?? []), ...(t.http.body ?? [])].reduce((n, p) => n + Buffer.byteLength(p.raw, p.raw_encoding === 'base64' ? 'base64' : 'utf8'), 0);
+
+/**
+ * A cassette is YAML held in memory whole, and a test needs the reconstructed response: refuse a trace
+ * loaded as a window (its file is over the whole-load limit) or one whose body the recorder spilled to disk.
+ */
+export function refuseTooBigForCassette(trace: Trace, window: TraceWindow | null): void {
+  const note = (trace.response as { traceforge_note?: unknown } | null)?.traceforge_note;
+  if (!window && typeof note !== 'string') return;
+  const bytes = window ? window.bodyBytes : bodyBytes(trace);
+  const pieces = window ? window.totalPieces : (trace.chunks ?? trace.http.body ?? []).length;
+  const why = window
+    ? `its ${window.fileBytes}-byte trace file is over the ${window.limitBytes} bytes loaded whole (TRACEFORGE_WINDOW_BYTES)`
+    : 'the recorder kept it on disk, over its in-memory limit (TRACEFORGE_SPILL_BYTES)';
+  throw new TraceForgeError(
+    'E_GEN',
+    `trace ${trace.id} has a ${bytes}-byte body in ${pieces} ${trace.metadata.stream ? 'chunks' : 'reads'}, over the cassette limit: ${why}; nothing was written. A YAML cassette is held in memory whole: make the test from a shorter call (e.g. a lower max_tokens) and browse this one with \`traceforge trace view ${trace.id}\``,
+  );
+}
 
 /** `traceforge gen ID|PREFIX`: write a cassette and a vitest file for one trace, then say how to run it. */
 export async function run({ args, opts }: CommandContext): Promise<number> {
@@ -15,7 +37,9 @@ export async function run({ args, opts }: CommandContext): Promise<number> {
   if (!(TIMINGS as readonly string[]).includes(timing)) {
     throw new TraceForgeError('E_USAGE', `--timing must be ${TIMINGS.join(' or ')}, got "${timing}"`);
   }
-  const trace = await createTraceStore(optionalString(opts.traces, '--traces')).load(id);
+  // A window of no chunks: enough to refuse a big trace without holding any of it.
+  const { trace, window } = await createTraceStore(optionalString(opts.traces, '--traces')).loadForView(id, { head: 0, tail: 0 });
+  refuseTooBigForCassette(trace, window);
   const result = await generateFromTrace(trace, {
     cwd: process.cwd(),
     out: optionalString(opts.out, '--out'),

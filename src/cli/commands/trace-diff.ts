@@ -1,21 +1,58 @@
-import { createTraceStore, DEFAULT_TRACES_DIR } from '../../store/trace-store.js';
-import { diffTraces } from '../../trace/diff.js';
+import { createTraceStore, DEFAULT_TRACES_DIR, type LoadedTrace } from '../../store/trace-store.js';
+import { diffTraces, type NumberDiff, type TraceDiff } from '../../trace/diff.js';
+import type { StreamMetrics } from '../../trace/metrics.js';
 import { renderDiff } from '../../tui/diff-render.js';
 import { shouldColor, styleFor } from '../../tui/style.js';
 import type { CommandContext } from '../main.js';
+
+/** The timing rows that diffTraces computes from the chunks, by label: for a window they come from its streamed totals. */
+const FROM_METRICS: Partial<Record<string, (m: StreamMetrics) => number | null | undefined>> = {
+  'Stream duration': (m) => m.streamDurationMs,
+  Chunks: (m) => m.totalChunks,
+  'Average gap': (m) => m.averageChunkMs,
+  'p50 gap': (m) => m.p50GapMs,
+  'p95 gap': (m) => m.p95GapMs,
+  'Longest stall': (m) => m.longestStall?.ms,
+};
+
+/**
+ * Put the streamed figures of a windowed side into the diff, and say what was compared: a trace over the
+ * whole-load limit is read as totals only, and its response text, when the recorder did not rebuild it, is not compared.
+ */
+export function applyWindows(d: TraceDiff, sides: readonly [LoadedTrace, LoadedTrace]): string[] {
+  const notes: string[] = [];
+  sides.forEach((side, i) => {
+    const w = side.window;
+    if (!w) return;
+    const key = i === 0 ? 'a' : 'b';
+    d.timing.rows = d.timing.rows.map((r): NumberDiff => {
+      const pick = FROM_METRICS[r.label];
+      return pick && side.trace.metadata.stream ? { ...r, [key]: pick(w.metrics) ?? null } : r;
+    });
+    d.timing.histogram[key] = w.histogram;
+    const note = (side.trace.response as { traceforge_note?: unknown } | null)?.traceforge_note;
+    notes.push(
+      `${i === 0 ? 'A' : 'B'} is a ${(w.fileBytes / 1048576).toFixed(1)} MB trace, over the ${(w.limitBytes / 1048576).toFixed(1)} MB read whole: its timing is computed over all ${w.totalPieces.toLocaleString('en-US')} ${side.trace.metadata.stream ? 'chunks' : 'body reads'} as they stream past${typeof note === 'string' ? '; its response was not rebuilt by the recorder, so its text is not compared' : ''}`,
+    );
+  });
+  return notes;
+}
 
 /** `traceforge trace diff A B`: side by side request, response and timing; blessed on a terminal, text otherwise. */
 export async function run(ctx: CommandContext): Promise<number> {
   const dir = typeof ctx.opts.traces === 'string' ? ctx.opts.traces : DEFAULT_TRACES_DIR;
   const store = createTraceStore(dir);
-  const a = await store.load(String(ctx.args[0]));
-  const b = await store.load(String(ctx.args[1]));
+  // A big side keeps no chunks: the diff needs only its totals, which are streamed.
+  const la = await store.loadForView(String(ctx.args[0]), { head: 0, tail: 0 });
+  const lb = await store.loadForView(String(ctx.args[1]), { head: 0, tail: 0 });
+  const [a, b] = [la.trace, lb.trace];
   const d = diffTraces(a, b);
+  const notes = applyWindows(d, [la, lb]);
   if (!ctx.opts.text && process.stdout.isTTY === true && process.stdin.isTTY === true) {
     const { runDiffTui } = await import('../../tui/app.js');
-    return runDiffTui(d, a, b);
+    return runDiffTui(d, a, b, { notes });
   }
-  const lines = renderDiff(d, a, b, styleFor(process.stdout), { width: process.stdout.columns ?? 100, markers: !shouldColor(process.stdout) });
+  const lines = renderDiff(d, a, b, styleFor(process.stdout), { width: process.stdout.columns ?? 100, markers: !shouldColor(process.stdout), notes });
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

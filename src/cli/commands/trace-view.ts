@@ -24,7 +24,8 @@ export function writtenPaths(result: unknown): string[] {
  * The `g` key. Test generation is its own module (issue 4); it is imported only when asked for, and a
  * build without it says so instead of failing.
  */
-export const generateHook: GenerateHook = async (trace: Trace) => {
+export const generateHook: GenerateHook = async (trace: Trace, window) => {
+  (await import('./gen.js')).refuseTooBigForCassette(trace, window);
   // A computed specifier keeps this file compiling before src/gen exists.
   const spec = '../../gen/index.js';
   let mod: { generateFromTrace?: unknown };
@@ -55,7 +56,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     const { rows } = await listTraces(dir);
     if (tui) {
       const { runBrowserTui } = await import('../../tui/app.js');
-      return runBrowserTui(rows, { dir, load: (row) => store.load(row.file), onGenerate: generateHook });
+      return runBrowserTui(rows, { dir, load: (row) => store.loadForView(row.file), onGenerate: generateHook });
     }
     if (rows.length === 0) {
       process.stdout.write(`No traces in ${dir}. Record some with \`traceforge record --upstream URL\`, or run \`traceforge demo\`.\n`);
@@ -66,11 +67,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     return 0;
   }
 
-  const trace = await store.load(id);
+  // Over TRACEFORGE_WINDOW_BYTES this is a window of the chunks with totals streamed over all of them.
+  const { trace, window } = await store.loadForView(id);
   if (tui) {
     const { runTraceViewTui } = await import('../../tui/app.js');
-    return runTraceViewTui(trace, { onGenerate: generateHook });
+    return runTraceViewTui(trace, { onGenerate: generateHook, window });
   }
-  process.stdout.write(renderTextView(buildViewModel(trace), st, process.stdout.columns ?? 100));
+  process.stdout.write(renderTextView(buildViewModel(trace, window), st, process.stdout.columns ?? 100));
   return 0;
 }
