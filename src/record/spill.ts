@@ -47,6 +47,10 @@ function spillDir(): string {
   }
   return dir;
 }
+/** The spill files of calls in flight and of traces not yet collected (for tests that check they hold no secret). */
+export function spillFiles(): string[] {
+  return [...live];
+}
 const collect = new FinalizationRegistry<string>((path) => {
   live.delete(path);
   rmSync(path, { force: true });

@@ -102,7 +102,10 @@ function encodings(s: string): string[] {
   const out = [s, json, json.replace(/\//g, '\\/'), json.replace(/[\u007f-\uffff<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)];
   try {
     const uri = encodeURIComponent(s);
-    out.push(uri, uri.replace(/%20/g, '+'), uri.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()), encodeURI(s));
+    // JS, WHATWG forms (URLSearchParams, browsers) and Python's quote_plus each leave a different set unescaped.
+    const strict = (safe: RegExp) => uri.replace(/[!'()*~]/g, (c) => (safe.test(c) ? c : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+    for (const u of [uri, strict(/[*]/), strict(/[~]/), strict(/$^/)]) out.push(u, u.replace(/%20/g, '+'), u.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
+    out.push(encodeURI(s));
   } catch {
     // A lone surrogate cannot be percent-encoded, so it cannot be echoed that way either.
   }
