@@ -7,6 +7,7 @@ import { loadCassette } from '../store/cassette-file.js';
 import type { Trace } from '../trace/types.js';
 import { applyFaults, faultsFor, normalizeFaults, statusErrorBody, type Fault } from './faults.js';
 import { planPlayback, type Playback } from './plan.js';
+import { pieceWriter } from './piece-writer.js';
 import { waitUntil } from './scheduler.js';
 
 /** Request bodies above this are refused with 413: no recorded LLM request is that big, and it would be held in memory. */
@@ -86,11 +87,19 @@ async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse,
   if (gone()) return;
   res.writeHead(plan.status, plan.statusMessage || undefined, plan.headers);
   res.flushHeaders();
-  for (const piece of plan.pieces) {
-    await waitUntil(when(piece.at, piece.extraMs), gone);
+  const write = pieceWriter(res);
+  const pieces = plan.pieces;
+  for (let i = 0; i < pieces.length; ) {
+    await waitUntil(when(pieces[i]!.at, pieces[i]!.extraMs), gone);
     if (gone()) return;
     // One write per recorded frame: with Nagle off, each event leaves in its own packet, as recorded.
-    res.write(piece.bytes);
+    // Pieces already overdue (the server fell behind) go out with it, so a late server catches up
+    // in one write instead of falling further behind with one write each.
+    const now = performance.now();
+    let j = i + 1;
+    while (j < pieces.length && when(pieces[j]!.at, pieces[j]!.extraMs) <= now) j++;
+    write(j === i + 1 ? [pieces[i]!.bytes] : pieces.slice(i, j).map((p) => p.bytes));
+    i = j;
   }
   if (plan.drop) {
     // Reproduce the cut: let the written bytes drain, then close without ending the body.
