@@ -10,6 +10,7 @@ import { appendToCassette, cassetteExists, loadCassette, writeCassette } from '.
 import { createTraceStore } from './store/trace-store.js';
 import type { RedactOptions } from './trace/redact.js';
 import type { Trace } from './trace/types.js';
+import { shortText } from './util/one-line.js';
 
 export interface CassetteSessionOptions {
   /** Record mode; default from TRACEFORGE_RECORD, else `none` under CI and `once` elsewhere. */
@@ -55,18 +56,19 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   const env = options.env ?? process.env;
   const mode = resolveRecordMode(options.mode, env);
   const exists = await cassetteExists(path);
+  const shown = shortText(path);
   const upstream = options.upstream ?? env.TRACEFORGE_UPSTREAM;
   const records = mode === 'all' || mode === 'new_episodes' || (mode === 'once' && !exists);
   if (!records && !exists) {
     throw new TraceForgeError(
       'E_CASSETTE_NOT_FOUND',
-      `cassette ${path} does not exist and record mode is "${mode}"${mode === 'none' && env.CI ? ' (CI is set)' : ''}: record it locally first (TRACEFORGE_RECORD=once with TRACEFORGE_UPSTREAM=https://api.openai.com, or \`traceforge record --cassette ${path}\`) and commit it`,
+      `cassette ${shown} does not exist and record mode is "${mode}"${mode === 'none' && env.CI ? ' (CI is set)' : ''}: record it locally first (TRACEFORGE_RECORD=once with TRACEFORGE_UPSTREAM=https://api.openai.com, or \`traceforge record --cassette ${shown}\`) and commit it`,
     );
   }
   if (records && !upstream) {
     throw new TraceForgeError(
       'E_USAGE',
-      `record mode "${mode}" needs an upstream to record ${path} from: pass { upstream: 'https://api.openai.com' } or set TRACEFORGE_UPSTREAM`,
+      `record mode "${mode}" needs an upstream to record ${shown} from: pass { upstream: 'https://api.openai.com' } or set TRACEFORGE_UPSTREAM`,
     );
   }
   const cassette: Cassette = mode === 'all' || !exists ? emptyCassette() : await loadCassette(path);

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { MissExplanation } from './cassette/match.js';
 import { openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
+import { checkCassettePath } from './store/cassette-file.js';
 
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
 export type { RecordMode } from './record-mode.js';
@@ -30,6 +31,8 @@ export interface CassetteHandle {
  * const dropped = useCassette('fixtures/chat.yaml', { faults: ['drop-after=3'] });
  */
 export function useCassette(path: string, options: CassetteSessionOptions = {}): CassetteHandle {
+  // A path Node cannot use fails here, at the call in the test file, rather than as a hook error.
+  checkCassettePath(path);
   let session: CassetteSession | undefined;
   let seen = 0;
   beforeAll(async () => {
