@@ -47,13 +47,36 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, timeou
   }
 }
 
+/**
+ * Break a stale lock. Two waiters can both see the same stale lock; if both deleted it, the second
+ * could delete the lock the first had just taken. So breaking is itself exclusive (`<lock>.break`),
+ * and the breaker looks again under it before deleting.
+ */
 async function breakIfStale(lockPath: string): Promise<void> {
+  if (!(await isStale(lockPath))) return;
+  const guard = `${lockPath}.break`;
+  try {
+    await (await open(guard, 'wx')).close();
+  } catch {
+    // Someone else is breaking it; a guard left by a breaker that died goes after a few seconds.
+    await stat(guard).then((g) => (Date.now() - g.mtimeMs > 5_000 ? rm(guard, { force: true }) : undefined), () => undefined);
+    return;
+  }
+  try {
+    if (await isStale(lockPath)) await rm(lockPath, { force: true });
+  } finally {
+    await rm(guard, { force: true });
+  }
+}
+
+async function isStale(lockPath: string): Promise<boolean> {
   try {
     const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
     const pid = Number(text);
-    const dead = Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
-    if (dead || Date.now() - info.mtimeMs > STALE_MS) await rm(lockPath, { force: true });
+    const dead = text !== '' && Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
+    return dead || Date.now() - info.mtimeMs > STALE_MS;
   } catch {
-    // Gone already, or half-written by its creator: try again on the next loop.
+    // Gone already: nothing to break.
+    return false;
   }
 }
