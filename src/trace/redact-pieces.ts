@@ -6,14 +6,13 @@ import { applyRedaction, toRedaction, type RedactionInput } from './redact.js';
  * give back the same number of reads: a match that straddles a boundary is replaced whole in the read
  * it starts in. Bytes are matched as Latin-1, so a read that ends inside a UTF-8 character is handled too. Pure.
  */
-export function redactPieces(pieces: readonly Uint8Array[], secrets: RedactionInput = []): Uint8Array[] {
+export function redactPieces(pieces: readonly Uint8Array[], secrets: RedactionInput = [], until?: number): Uint8Array[] {
   if (pieces.length === 0) return [];
-  const joined = Buffer.concat(pieces);
-  const view = joined.toString('latin1');
+  const view = Buffer.concat(pieces).toString('latin1');
   const bounds: number[] = [];
   let at = 0;
   for (const p of pieces.slice(0, -1)) bounds.push((at += p.length));
-  const out = applyRedaction(view, toRedaction(secrets), true, bounds);
+  const out = applyRedaction(view, toRedaction(secrets), { bytes: true, bounds, until });
   if (out === view) return [...pieces];
   const buf = Buffer.from(out, 'latin1');
   const edges = [0, ...bounds, buf.length];
@@ -29,31 +28,41 @@ export interface HeldPiece<T> {
 /**
  * Redact reads as they arrive with a look-ahead window: a read is released only once `windowBytes`
  * more have arrived after it (or at the end), so any secret or key shorter than the window that starts
- * in it has been seen whole. Memory stays bounded by the window plus the last read.
+ * in it has been seen whole, and the result is the same as redacting the whole body at once (a key longer
+ * than the window may keep its tail). Memory stays bounded by the window plus the last read.
  */
 export function createPieceRedactor<T>(secrets: RedactionInput, windowBytes = 4096) {
   const r = toRedaction(secrets);
+  // Held reads are kept as they arrived (less any head a released read's match took over), so a match is
+  // only ever decided with the whole window after its start in view.
   const held: Array<HeldPiece<T>> = [];
   let heldBytes = 0;
   return {
     push(raw: Uint8Array, at: number, tag: T): Array<HeldPiece<T>> {
       held.push({ raw, at, tag });
-      const redacted = redactPieces(held.map((h) => h.raw), r);
+      heldBytes += raw.length;
+      let release = 0;
+      for (let after = heldBytes; release < held.length - 1 && after - held[release]!.raw.length >= windowBytes; release++) after -= held[release]!.raw.length;
+      if (release === 0) return [];
+      const redacted = redactPieces(
+        held.map((h) => h.raw),
+        r,
+        release - 1,
+      );
       heldBytes = 0;
       redacted.forEach((b, i) => {
         held[i]!.raw = b;
-        heldBytes += b.length;
+        if (i >= release) heldBytes += b.length;
       });
-      const out: Array<HeldPiece<T>> = [];
-      while (held.length > 1 && heldBytes - held[0]!.raw.length >= windowBytes) {
-        const first = held.shift()!;
-        heldBytes -= first.raw.length;
-        out.push(first);
-      }
-      return out;
+      return held.splice(0, release);
     },
-    /** Release everything still held. */
+    /** Release everything still held, redacted to the end. */
     end(): Array<HeldPiece<T>> {
+      const redacted = redactPieces(
+        held.map((h) => h.raw),
+        r,
+      );
+      redacted.forEach((b, i) => (held[i]!.raw = b));
       heldBytes = 0;
       return held.splice(0);
     },

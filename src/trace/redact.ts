@@ -98,8 +98,11 @@ export function toRedaction(input: RedactionInput = []): Redaction {
 
 /** The forms a secret takes when an upstream echoes it: raw, JSON-escaped (also \u and \/ styles), percent- and form-encoded. */
 function encodings(s: string): string[] {
+  const u = (re: RegExp) => (t: string) => t.replace(re, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const json = JSON.stringify(s).slice(1, -1);
-  const out = [s, json, json.replace(/\//g, '\\/'), json.replace(/[\u007f-\uffff<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)];
+  // Escaped non-ASCII (Python), escaped <>& (Go), escaped slashes (PHP), in any combination.
+  const out = [s];
+  for (const a of [json, u(/[\u007f-\uffff]/g)(json)]) for (const b of [a, u(/[<>&]/g)(a)]) out.push(b, b.replace(/\//g, '\\/'));
   try {
     const uri = encodeURIComponent(s);
     // JS, WHATWG forms (URLSearchParams, browsers) and Python's quote_plus each leave a different set unescaped.
@@ -143,8 +146,10 @@ function passes(r: Redaction, bytes: boolean): Pass[] {
 /**
  * Apply every pass to `text`. `bounds` (ascending offsets, e.g. where one read ends and the next starts)
  * are moved along with the edits: a match that straddles a bound is replaced whole in the piece it starts in.
+ * With `until`, only matches that start before `bounds[until]` are replaced; the text after it is left for later.
  */
-export function applyRedaction(text: string, r: Redaction, bytes = false, bounds?: number[]): string {
+export function applyRedaction(text: string, r: Redaction, opts: { bytes?: boolean; bounds?: number[]; until?: number } = {}): string {
+  const { bytes = false, bounds, until } = opts;
   let out = text;
   for (const { re, replace } of passes(r, bytes)) {
     re.lastIndex = 0;
@@ -160,6 +165,7 @@ export function applyRedaction(text: string, r: Redaction, bytes = false, bounds
         continue;
       }
       const start = m.index;
+      if (until !== undefined && bounds && start >= bounds[until]!) break;
       const end = start + m[0].length;
       const rep = replace(m[0], m.slice(1));
       next += out.slice(last, start) + rep;
@@ -186,7 +192,7 @@ export function redactString(text: string, secrets: RedactionInput = []): string
 /** Redact bytes that may not be UTF-8 (a cut multi-byte character, a binary body): matched byte-wise. */
 export function redactBytes(bytes: Uint8Array, secrets: RedactionInput = []): Uint8Array {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  const out = applyRedaction(view, toRedaction(secrets), true);
+  const out = applyRedaction(view, toRedaction(secrets), { bytes: true });
   return out === view ? bytes : new Uint8Array(Buffer.from(out, 'latin1'));
 }
 
