@@ -71,6 +71,14 @@ describe.skipIf(!existsSync(BIN))('broken trace files through the CLI', () => {
     expect(line).not.toContain(goodPath);
   });
 
+  it('a sparse 3 GB trace file is refused from its size, in one line', async () => {
+    const path = join(project.cwd, '.ai-tests', 'traces', '2026-05-01T00-00-00-000Z_ee55huge0000.json');
+    await writeFile(path, '');
+    await truncate(path, 3 * 1024 ** 3);
+    const line = oneLineFailure(await cli('trace', 'view', 'ee55', '--text'), /3221225472-byte/);
+    expect(line).toContain(path);
+  });
+
   it('a trace that is JSON but not a trace names the field', async () => {
     const store = createTraceStore(join(project.cwd, '.ai-tests', 'traces'));
     const path = await store.save(makeOpenAIStreamTrace({ id: 'dd44shape000', timestamp: '2026-04-01T00:00:00.000Z' }));
