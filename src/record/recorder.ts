@@ -9,10 +9,13 @@ import { callStorage, type LiveCall } from './call-context.js';
 import { finishTrace } from './spill.js';
 import { subscribeTimingTap, flushDecoder } from './timing-tap.js';
 import { skipBodyTracking } from './untracked-body.js';
+import { boundRequestTime, wasForwarded, type RequestBounds } from './request-bounds.js';
 import { answerUnreachable } from './upstream-error.js';
 import { describeUpstream, joinUpstream } from './upstream-url.js';
 
 export interface RecorderOptions {
+  /** How long a client may take to send its request before it is closed (slowloris). Defaults: 10 s headers, 60 s whole request. */
+  requestBounds?: RequestBounds;
   /** Send every call to this base URL. */
   upstream?: string | URL;
   /**
@@ -93,6 +96,8 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     if (call.finished) return;
     call.finished = true;
     live.delete(call);
+    // A request that never finished arriving never reached the upstream: there is no call to record.
+    if (!wasForwarded(call)) return;
     const t0 = call.t0 ?? performance.now();
     flushDecoder(call, performance.now() - t0);
     const outcome = !call.upstreamResponse
@@ -234,6 +239,8 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     }
     throw e;
   }
+  // mockttp's inner http server never listens, so Node would never time out a slowloris client.
+  boundRequestTime(inner!, options.requestBounds);
   const address = inner!.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   selfPort = port;

@@ -1,7 +1,7 @@
 /** A replay server and a recorder (with a counting upstream) for the raw-socket tests. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startRecorder, type Recorder } from '../../src/record/recorder.js';
+import { startRecorder, type Recorder, type RecorderOptions } from '../../src/record/recorder.js';
 import { startReplayServer, type ReplayServer, type ReplayServerOptions } from '../../src/replay/replay-server.js';
 import type { Trace } from '../../src/trace/types.js';
 import { makeNonStreamTrace } from '../helpers/make-trace.js';
@@ -31,7 +31,7 @@ export interface RecorderRig {
 }
 
 /** A recorder in front of an upstream that answers every complete request with 200 and its body length. */
-export async function recorderRig(): Promise<RecorderRig> {
+export async function recorderRig(options: Pick<RecorderOptions, 'requestBounds'> = {}): Promise<RecorderRig> {
   const rig = { upstreamHits: 0, traces: [] as Trace[] } as RecorderRig;
   const upstream: Server = createServer((req, res) => {
     let size = 0;
@@ -44,7 +44,7 @@ export async function recorderRig(): Promise<RecorderRig> {
     });
   });
   await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
-  rig.recorder = await startRecorder({ upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, onTrace: (t) => void rig.traces.push(t) });
+  rig.recorder = await startRecorder({ upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, onTrace: (t) => void rig.traces.push(t), ...options });
   rig.close = async () => {
     await rig.recorder.close();
     upstream.closeAllConnections();

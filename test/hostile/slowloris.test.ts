@@ -5,6 +5,7 @@
  */
 import * as mockttp from 'mockttp';
 import type { Server } from 'node:net';
+import { recorderRig, type RecorderRig } from './servers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boundRequestTime } from '../../src/record/request-bounds.js';
 import type { ReplayServer } from '../../src/replay/replay-server.js';
@@ -103,7 +104,17 @@ describe('boundRequestTime on a mockttp server (the recorder serves through one)
 });
 
 describe('the recorder under slowloris', () => {
-  // startRecorder does not apply the bound yet: its inner server is private to src/record/recorder.ts.
-  // Hook (after `await server.start(...)`): `boundRequestTime(inner!);` from src/record/request-bounds.ts.
-  it.todo('closes every slow client and keeps recording (needs the boundRequestTime hook in recorder.ts)');
+  let rig: RecorderRig;
+  beforeAll(async () => {
+    rig = await recorderRig({ requestBounds: BOUNDS });
+  });
+  afterAll(() => rig.close());
+
+  it('closes every slow client and keeps recording', async () => {
+    await underAttack(rig.recorder.port);
+    await rig.recorder.flush();
+    // Only the good requests became traces, all of them complete.
+    expect(rig.traces.length).toBe(4);
+    expect(rig.traces.every((t) => t.http.outcome === 'complete')).toBe(true);
+  });
 });
