@@ -1,7 +1,7 @@
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -30,6 +30,27 @@ async function hashChunks(path: string): Promise<{ sha256: string; chunks: numbe
     }
   }
   return { sha256: hash.digest('hex'), chunks };
+}
+
+/**
+ * `traceforge trace view ID --text` as a user runs it (the built bin, its own process, output read and
+ * dropped), with its peak RSS written at exit by a tiny preloaded module.
+ */
+async function viewText(dir: string, id: string): Promise<{ ms: number; peakRss: number; note: boolean; code: number | null }> {
+  const rssFile = join(dir, `.view-rss-${id}`);
+  const atExit = `import { writeFileSync } from 'node:fs'; process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS * 1024)));`;
+  const bin = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(atExit)}`, bin, 'trace', 'view', id, '--text', '--traces', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let note = false;
+  let tail = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    note ||= (tail + d).includes('Note: showing');
+    tail = d.slice(-64);
+  });
+  const code = await new Promise<number | null>((ok) => child.on('close', ok));
+  const ms = performance.now() - t0;
+  return { ms, peakRss: Number(await readFile(rssFile, 'utf8')), note, code };
 }
 
 interface RecorderReport {
@@ -80,12 +101,13 @@ export async function benchBigStream(o: BenchOptions): Promise<string> {
       const t0 = performance.now();
       const listing = await listTraces(sub);
       const listMs = performance.now() - t0;
-      rows.push([name, mb(client.bytes), file.chunks.toLocaleString('en-US'), mb(size), mb(report.peakRss), `${seconds.toFixed(1)} s`, `${listMs.toFixed(0)} ms`]);
-      checks.push(`${name}: client got every byte ${!client.dropped}, trace chunks byte-identical ${file.sha256 === client.sha256}, listed ${listing.rows.length === 1 && listing.rows[0]!.chunks === file.chunks}`);
+      const view = await viewText(sub, listing.rows[0]!.id);
+      rows.push([name, mb(client.bytes), file.chunks.toLocaleString('en-US'), mb(size), mb(report.peakRss), `${seconds.toFixed(1)} s`, `${listMs.toFixed(0)} ms`, `${(view.ms / 1000).toFixed(1)} s`, mb(view.peakRss)]);
+      checks.push(`${name}: client got every byte ${!client.dropped}, trace chunks byte-identical ${file.sha256 === client.sha256}, listed ${listing.rows.length === 1 && listing.rows[0]!.chunks === file.chunks}, view --text exit ${view.code} with the window note ${view.note}`);
     }
     return [
       `Big stream (issue 6): ~${EVENT}-byte SSE events through the recorder (own process) into a trace file`,
-      table(['', 'body', 'chunks', 'trace file', 'peak RSS', 'recording', 'list'], rows),
+      table(['', 'body', 'chunks', 'trace file', 'peak RSS', 'recording', 'list', 'view --text', 'view RSS'], rows),
       ...checks.map((c) => `  ${c}`),
     ].join('\n');
   } finally {

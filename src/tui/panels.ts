@@ -48,6 +48,8 @@ export function buildViewModel(trace: Trace, window: TraceWindow | null = null):
   };
 }
 
+/** Characters of the response a windowed view shows. */
+const RESPONSE_CAP = 64 * 1024;
 const count = (n: number) => n.toLocaleString('en-US');
 const megabytes = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
 
@@ -150,7 +152,10 @@ export function responseLines(vm: ViewModel, st: Style): string[] {
   const out: string[] = [];
   if (s.reasoning) out.push(st.bold('Reasoning'), ...split(s.reasoning).map((l) => st.dim(st.esc(l))), '');
   const note = responseNote(vm.trace);
-  out.push(...(s.text ? split(s.text).map(st.esc) : [st.dim(note ? st.esc(`(${note})`) : '(no text)')]));
+  // A big trace recorded without spilling still carries its whole response; a screenful of it is enough here.
+  const cut = vm.window && s.text.length > RESPONSE_CAP ? s.text.slice(0, RESPONSE_CAP) : s.text;
+  out.push(...(cut ? split(cut).map(st.esc) : [st.dim(note ? st.esc(`(${note})`) : '(no text)')]));
+  if (cut !== s.text) out.push(st.dim(`… ${count(s.text.length - cut.length)} more characters (the whole response is in the trace file)`));
   if (s.tool_calls.length > 0) out.push('', st.bold('Tool calls'), ...split(formatToolCalls(s.tool_calls)).map((l) => st.yellow(st.esc(l))));
   out.push('');
   out.push(kv(st, 'Finish reason', st.esc(s.finish_reason ?? '—')));
