@@ -9,7 +9,7 @@ import { blessedStyle as st } from './style.js';
 import { bar1, listPanel, markFocus, panel, scrollKey, type Box, type Focusable, type Screen } from './widgets.js';
 
 /** Writes test files for a trace and returns their paths (test generation, issue 4). `window` is set for a trace too big to load whole. */
-export type GenerateHook = (trace: Trace, window: TraceWindow | null) => Promise<string[]>;
+export type GenerateHook = (trace: Trace, window?: TraceWindow | null) => Promise<string[]>;
 
 export interface TraceViewOptions {
   clock?: Clock;

@@ -25,7 +25,7 @@ export function writtenPaths(result: unknown): string[] {
  * build without it says so instead of failing.
  */
 export const generateHook: GenerateHook = async (trace: Trace, window) => {
-  (await import('./gen.js')).refuseTooBigForCassette(trace, window);
+  (await import('./gen.js')).refuseTooBigForCassette(trace, window ?? null);
   // A computed specifier keeps this file compiling before src/gen exists.
   const spec = '../../gen/index.js';
   let mod: { generateFromTrace?: unknown };
