@@ -72,7 +72,7 @@ function drainInline(rest: Record<string, unknown>, counts: StreamReadResult['co
     if (!Array.isArray(list)) continue; // left for assertTrace to report
     counts[kind] ??= 0;
     for (const p of list) {
-      const i = counts[kind] ?? 0;
+      const i: number = counts[kind] ?? 0;
       onPiece(checkPiece(p, path, kind, i), kind, i);
       counts[kind] = i + 1;
     }

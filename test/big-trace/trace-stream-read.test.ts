@@ -105,7 +105,7 @@ describe('readTraceStream', () => {
     const got = await collect(path);
     expect(got.mode).toBe('whole');
     expect(got.pieces.chunks).toEqual(t.chunks);
-    const err = await collect(path, { fullParseLimit: 100 }).catch((e: unknown) => e as Error & { code: string });
+    const err = (await collect(path, { fullParseLimit: 100 }).then(() => new Error('no error'), (e: unknown) => e)) as Error & { code?: string };
     expect(err).toMatchObject({ code: 'E_TRACE_INVALID' });
     expect(err.message).toMatch(/not in the layout TraceForge writes .* over 100 bytes/);
     expect(err.message).not.toContain('\n');
