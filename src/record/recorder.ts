@@ -7,6 +7,7 @@ import type { RedactOptions } from '../trace/redact.js';
 import type { Trace } from '../trace/types.js';
 import { callStorage, type LiveCall } from './call-context.js';
 import { finishTrace } from './spill.js';
+import { oneAtATime } from './turns.js';
 import { subscribeTimingTap, flushDecoder } from './timing-tap.js';
 import { skipBodyTracking } from './untracked-body.js';
 import { boundRequestTime, wasForwarded, type RequestBounds } from './request-bounds.js';
@@ -81,6 +82,10 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   const https = options.https ? { ...ca, ...(interceptOnly ? { tlsInterceptOnly: interceptOnly.map((hostname) => ({ hostname })) } : {}) } : undefined;
   const server = mockttp.getLocal({ http2: false, cors: false, recordTraffic: false, ...(https ? { https: https as mockttp.MockttpHttpsOptions } : {}) });
   const pending = new Set<Promise<void>>();
+  // Building a trace and its onTrace (usually a file write) cost milliseconds each; when many streams
+  // end together, doing them back to back stalled every stream still being forwarded for up to a second.
+  // One per event-loop turn lets forwarding run in between.
+  const finishing = oneAtATime();
   const live = new Set<LiveCall>();
   const unsubscribe = subscribeTimingTap();
 
@@ -127,7 +132,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
           : call.upstreamError
             ? `${(call.upstreamError as NodeJS.ErrnoException).code ?? 'error'}: ${call.upstreamError.message}`
             : 'the upstream closed the connection before the response was complete';
-    const trace = finishTrace(call, {
+    const captured = {
       id: call.id,
       timestamp: call.timestamp,
       method: call.method,
@@ -143,14 +148,20 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       durationMs: performance.now() - call.arrivedAt,
       outcome,
       error: errorText,
-    });
-    const p = (async () => {
-      try {
-        await options.onTrace?.(trace);
-      } catch (e) {
-        options.onError?.(e instanceof Error ? e : new Error(String(e)));
-      }
-    })();
+    } as const;
+    const p = new Promise<void>((done) =>
+      finishing.push(() => {
+        void (async () => {
+          try {
+            await options.onTrace?.(finishTrace(call, captured));
+          } catch (e) {
+            options.onError?.(e instanceof Error ? e : new Error(String(e)));
+          } finally {
+            done();
+          }
+        })();
+      }),
+    );
     pending.add(p);
     void p.finally(() => pending.delete(p));
   };
