@@ -105,7 +105,7 @@ async function measure(o: BenchOptions, world: World): Promise<string> {
   await naive.close();
   const base = timingErrors(naiveRun, r.planned);
 
-  const many = await world.clients(`${replay.url}${PATH}`, o.replays, BENCH_REQUEST);
+  const many = await world.clients(`${replay.url}${PATH}`, o.replays, BENCH_REQUEST, 'c', { lean: true });
   await replay.close();
   const manyErr = many.map((t) => timingErrors(t, r.planned));
   const expectedSha = sha(r.expected);

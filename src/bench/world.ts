@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { timedPost, type Timed } from './client.js';
+import { rawTimedPost } from './raw-client.js';
 import { jitteredStream } from './stream.js';
 import { startBenchUpstream, type BenchUpstream } from './upstream.js';
 
@@ -12,7 +13,7 @@ import { startBenchUpstream, type BenchUpstream } from './upstream.js';
 type Request =
   | { id: number; cmd: 'upstream'; chunks: number }
   | { id: number; cmd: 'writes'; ids: string[] }
-  | { id: number; cmd: 'clients'; url: string; n: number; body: unknown; tag?: string }
+  | { id: number; cmd: 'clients'; url: string; n: number; body: unknown; tag?: string; rampMs?: number; lean?: boolean }
   | { id: number; cmd: 'exit' };
 
 type Call = Request extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
@@ -21,8 +22,12 @@ export interface World {
   upstream(chunks: number): Promise<string>;
   /** Write stamps for the requests sent with these `x-bench-id`s. */
   writes(ids: string[]): Promise<number[][]>;
-  /** n concurrent POSTs (bodies hashed, not kept); request i carries `x-bench-id: <tag>-<i>`. */
-  clients(url: string, n: number, body: unknown, tag?: string): Promise<Timed[]>;
+  /**
+   * n concurrent POSTs (bodies hashed, not kept); request i carries `x-bench-id: <tag>-<i>`. With
+   * `rampMs`, request i starts at i * rampMs / n instead of all at once. `lean` uses the raw-socket
+   * client (SSE only), cheap enough for a thousand streams in one process.
+   */
+  clients(url: string, n: number, body: unknown, tag?: string, opts?: { rampMs?: number; lean?: boolean }): Promise<Timed[]>;
   close(): Promise<void>;
 }
 
@@ -43,7 +48,7 @@ export function startWorld(): World {
   return {
     upstream: (chunks) => call({ cmd: 'upstream', chunks }),
     writes: (ids) => call({ cmd: 'writes', ids }),
-    clients: (url, n, body, tag) => call({ cmd: 'clients', url, n, body, tag }),
+    clients: (url, n, body, tag, opts) => call({ cmd: 'clients', url, n, body, tag, ...opts }),
     close: async () => {
       const gone = new Promise((r) => child.once('exit', r));
       child.send({ id: -1, cmd: 'exit' });
@@ -62,7 +67,11 @@ if (process.argv.includes('--world') && process.send) {
     } else if (m.cmd === 'writes') reply(m.ids.map((i) => upstream?.writesById.get(i) ?? []));
     else if (m.cmd === 'clients') {
       const tag = m.tag ?? 'c';
-      reply(await Promise.all(Array.from({ length: m.n }, (_, i) => timedPost(m.url, m.body, { keepBody: false, headers: { 'x-bench-id': `${tag}-${i}` } }))));
+      const ramp = m.rampMs ?? 0;
+      const one = (i: number) =>
+        m.lean ? rawTimedPost(m.url, m.body, { 'x-bench-id': `${tag}-${i}` }) : timedPost(m.url, m.body, { keepBody: false, headers: { 'x-bench-id': `${tag}-${i}` } });
+      const later = (i: number) => new Promise<Timed>((ok, fail) => setTimeout(() => one(i).then(ok, fail), (i * ramp) / m.n));
+      reply(await Promise.all(Array.from({ length: m.n }, (_, i) => (ramp > 0 ? later(i) : one(i)))));
     } else if (m.cmd === 'exit') {
       await upstream?.close();
       process.exit(0);

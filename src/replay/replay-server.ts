@@ -7,6 +7,7 @@ import { loadCassette } from '../store/cassette-file.js';
 import type { Trace } from '../trace/types.js';
 import { applyFaults, faultsFor, normalizeFaults, statusErrorBody, type Fault } from './faults.js';
 import { planPlayback, type Playback } from './plan.js';
+import { createLateness, type Lateness, type LatenessSummary } from './lateness.js';
 import { pieceWriter } from './piece-writer.js';
 import { waitUntil } from './scheduler.js';
 
@@ -49,6 +50,11 @@ export interface ReplayServer {
   readonly served: number[];
   /** Interactions never served. */
   unused(): Trace[];
+  /**
+   * How late pieces were written against their recorded times, in ms, over every replay so far (not
+   * at speed 0). A p99 of several ms means the machine was too busy for exact timing.
+   */
+  lateness(): LatenessSummary;
   close(): Promise<void>;
 }
 
@@ -78,7 +84,7 @@ function planOf(trace: Trace): Playback {
   return plan;
 }
 
-async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse, start: number, speed: number): Promise<void> {
+async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse, start: number, speed: number, lateness: Lateness): Promise<void> {
   const plan = applyFaults(planOf(trace), trace, faults);
   const gone = () => res.destroyed || res.writableEnded;
   const when = (ms: number, extra = 0) => (speed === 0 ? start : start + ms / speed) + extra;
@@ -96,8 +102,10 @@ async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse,
     // Pieces already overdue (the server fell behind) go out with it, so a late server catches up
     // in one write instead of falling further behind with one write each.
     const now = performance.now();
-    let j = i + 1;
-    while (j < pieces.length && when(pieces[j]!.at, pieces[j]!.extraMs) <= now) j++;
+    let j = i;
+    // At speed 0 every piece is due at once: there is no lateness to speak of.
+    do if (speed !== 0) lateness.add(now - when(pieces[j]!.at, pieces[j]!.extraMs));
+    while (++j < pieces.length && when(pieces[j]!.at, pieces[j]!.extraMs) <= now);
     write(j === i + 1 ? [pieces[i]!.bytes] : pieces.slice(i, j).map((p) => p.bytes));
     i = j;
   }
@@ -139,6 +147,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const served: number[] = [];
   const host = options.host ?? '127.0.0.1';
   let requests = 0;
+  const lateness = createLateness();
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
 
@@ -185,7 +194,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         return;
       }
       served.push(result.index);
-      await play(result.trace, active, res, start, speed);
+      await play(result.trace, active, res, start, speed, lateness);
     })().catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
@@ -210,6 +219,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     misses,
     served,
     unused: () => matcher.unused(),
+    lateness: () => lateness.summary(),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
