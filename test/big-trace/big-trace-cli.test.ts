@@ -1,20 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fmtMs } from '../../src/tui/format.js';
 import { runCli } from '../cli/trace-cli-helpers.js';
-import { BIG_ID, bigTraceProject, type BigTraceProject } from './big-trace-fixture.js';
+import { BIG_ID, useBigTraceProject } from './big-trace-fixture.js';
 
 /** The built bin reads the big trace as a window once its file is over this (it is several MB). */
 const SMALL_LIMIT = { TRACEFORGE_WINDOW_BYTES: String(1024 * 1024) };
 
-let p: BigTraceProject;
-beforeAll(async () => {
-  p = await bigTraceProject();
-}, 60_000);
-afterAll(async () => {
-  await p.cleanup();
-});
+const p = useBigTraceProject();
 
 const line = (out: string, label: string) => out.split('\n').find((l) => l.startsWith(label)) ?? `(no ${label} line)`;
 

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTraceStore } from '../../src/store/trace-store.js';
@@ -70,4 +71,16 @@ export async function bigTraceProject(): Promise<BigTraceProject> {
     expect: { chunks: BIG_CHUNKS, bodyBytes, streamMs, p50: percentile(sorted, 50)!, p95: percentile(sorted, 95)!, stall },
     cleanup: () => rm(cwd, { recursive: true, force: true }),
   };
+}
+
+/** The project for a test file: made once before its tests, removed after. Filled in by beforeAll. */
+export function useBigTraceProject(): BigTraceProject {
+  const holder = {} as BigTraceProject;
+  beforeAll(async () => {
+    Object.assign(holder, await bigTraceProject());
+  }, 60_000);
+  afterAll(async () => {
+    await holder.cleanup?.();
+  });
+  return holder;
 }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { generateHook } from '../../src/cli/commands/trace-view.js';
 import { listTraces } from '../../src/store/trace-index.js';
 import { createTraceStore } from '../../src/store/trace-store.js';
@@ -10,16 +10,10 @@ import { openTraceView } from '../../src/tui/trace-view.js';
 import { plainStyle } from '../../src/tui/style.js';
 import type { Screen } from '../../src/tui/widgets.js';
 import { fakeTerminal, KEY, openScreen, press, settle, text } from '../tui/fake-terminal.js';
-import { BIG_ID, bigTraceProject, type BigTraceProject } from './big-trace-fixture.js';
+import { BIG_ID, useBigTraceProject } from './big-trace-fixture.js';
 
 const LIMIT = 1024 * 1024;
-let p: BigTraceProject;
-beforeAll(async () => {
-  p = await bigTraceProject();
-}, 60_000);
-afterAll(async () => {
-  await p.cleanup();
-});
+const p = useBigTraceProject();
 let screen: Screen | undefined;
 afterEach(() => {
   screen?.destroy();
