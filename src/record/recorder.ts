@@ -10,6 +10,7 @@ import { finishTrace } from './spill.js';
 import { oneAtATime } from './turns.js';
 import { subscribeTimingTap, flushDecoder } from './timing-tap.js';
 import { skipBodyTracking } from './untracked-body.js';
+import { disablePortLoopCheck } from './loop-check.js';
 import { boundRequestTime, wasForwarded, type RequestBounds } from './request-bounds.js';
 import { answerUnreachable } from './upstream-error.js';
 import { describeUpstream, joinUpstream } from './upstream-url.js';
@@ -230,6 +231,15 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
           const message = `TraceForge cannot tell which provider ${req.method} ${path} is for: pass --upstream URL, or call a provider path (/v1/chat/completions, /v1/messages, /v1beta/models/...:streamGenerateContent, /api/chat)`;
           return { response: { statusCode: 502, json: { error: { type: 'traceforge_no_upstream', message } } } };
         }
+        // The upstream is this recorder: forwarding would loop until something ran out.
+        if (isSelf(new URL(target))) {
+          if (call) {
+            call.finished = true;
+            live.delete(call);
+          }
+          const message = `TraceForge would forward ${req.method} ${path} to itself (${describeUpstream(target)} is the recorder's own address): pass the provider's URL as --upstream, and point the app at the recorder`;
+          return { response: { statusCode: 508, json: { error: { type: 'traceforge_loop', message } } } };
+        }
         if (call) {
           call.url = path;
           call.upstream = describeUpstream(target);
@@ -252,6 +262,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   }
   // mockttp's inner http server never listens, so Node would never time out a slowloris client.
   boundRequestTime(inner!, options.requestBounds);
+  disablePortLoopCheck(server);
   const address = inner!.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   selfPort = port;
