@@ -101,11 +101,14 @@ async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse,
     // One write per recorded frame: with Nagle off, each event leaves in its own packet, as recorded.
     // Pieces already overdue (the server fell behind) go out with it, so a late server catches up
     // in one write instead of falling further behind with one write each.
-    const now = performance.now();
-    let j = i;
-    // At speed 0 every piece is due at once: there is no lateness to speak of.
-    do if (speed !== 0) lateness.add(now - when(pieces[j]!.at, pieces[j]!.extraMs));
-    while (++j < pieces.length && when(pieces[j]!.at, pieces[j]!.extraMs) <= now);
+    // At speed 0 there is no schedule to fall behind: one write per piece, and no lateness to speak of.
+    let j = i + 1;
+    if (speed !== 0) {
+      const now = performance.now();
+      const lateBy = (k: number) => now - when(pieces[k]!.at, pieces[k]!.extraMs);
+      lateness.add(lateBy(i));
+      for (; j < pieces.length && lateBy(j) >= 0; j++) lateness.add(lateBy(j));
+    }
     write(j === i + 1 ? [pieces[i]!.bytes] : pieces.slice(i, j).map((p) => p.bytes));
     i = j;
   }
