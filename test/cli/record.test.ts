@@ -69,6 +69,32 @@ describe.skipIf(!existsSync(BIN))('traceforge record (built bin)', () => {
     expect(run.stdout).toContain('stopped: 1 call(s) recorded');
   });
 
+  it.each([
+    [[] as string[], false],
+    [['--debug'], true],
+  ])('a call the app aborts is recorded, and mockttp says nothing on the terminal unless --debug (%j)', async (flags, noisy) => {
+    const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-abort-'));
+    const slow = await startFakeUpstream(openaiChatStream({ text: 'a slow answer that will be cut off', gaps: 200 }));
+    try {
+      const run = startCli(cwd, ['record', '--port', '0', '--upstream', slow.url, ...flags]);
+      const url = (await run.waitFor(/recording (http:\S+)/))[1]!;
+      const controller = new AbortController();
+      const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m","stream":true}', signal: controller.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await run.waitFor(/● POST \/v1\/chat\/completions -> 200/);
+      run.child.kill('SIGINT');
+      expect((await run.exited).code).toBe(0);
+      const files = (await readdir(join(cwd, '.ai-tests', 'traces'))).filter((f) => f.endsWith('.json'));
+      expect(files).toHaveLength(1);
+      expect(JSON.parse(await readFile(join(cwd, '.ai-tests', 'traces', files[0]!), 'utf8')).http.outcome).toBe('client_aborted');
+      expect(/Failed to handle request|Response error:/.test(run.stdout + run.stderr)).toBe(noisy);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('usage errors: a bad provider URL, --upstream with a provider URL, a command that does not exist', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-bad-'));
     // Independent processes: run them side by side.

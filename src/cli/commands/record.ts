@@ -7,6 +7,7 @@ import { buildChildEnv, proxyEnvVars } from '../../record/child-env.js';
 import { runChild } from '../../record/child-process.js';
 import { createProviderRouter, DEFAULT_PROVIDER_HOSTS, ROUTED_PROVIDERS, type RoutedProvider } from '../../record/provider-routes.js';
 import { startRecorder } from '../../record/recorder.js';
+import { muteMockttpNoise } from '../mockttp-noise.js';
 import { appendToCassette, cassetteExists, cassetteFsError, loadCassette } from '../../store/cassette-file.js';
 import { createTraceStore } from '../../store/trace-store.js';
 import type { CommandContext } from '../main.js';
@@ -71,6 +72,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   // One chain for all writes: concurrent appends would race for the cassette lock and could swap two
   // recordings of the same request, which replay serves in cassette order.
   let chain: Promise<void> = Promise.resolve();
+  muteMockttpNoise(opts.debug === true);
   const recorder = await startRecorder({
     route: router.route,
     port,
