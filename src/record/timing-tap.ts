@@ -64,7 +64,7 @@ function tapResponse(call: LiveCall, response: IncomingMessage): void {
   response.on('data', (chunk: Buffer) => {
     const at = now();
     call.firstByteMs ??= at;
-    for (const frame of decoder.push(chunk)) addFrame(call, frame, at);
+    later(call, chunk, at);
   });
   response.once('end', () => {
     call.upstreamEnded = true;
@@ -85,8 +85,36 @@ function tapResponse(call: LiveCall, response: IncomingMessage): void {
   });
 }
 
+/**
+ * Reads waiting to be decoded, parsed and redacted. Node handles every socket that became readable in
+ * one poll in turn; parsing a read right in its data handler made the next socket's read, already
+ * forwarded by mockttp, wait for it, so with 200 streams each forward waited for the parsing of the
+ * others. Stamped on arrival, parsed after every read of the poll was forwarded (setImmediate).
+ */
+const backlog: Array<{ call: LiveCall; chunk: Buffer; at: number }> = [];
+let drainScheduled = false;
+
+function later(call: LiveCall, chunk: Buffer, at: number): void {
+  backlog.push({ call, chunk, at });
+  if (!drainScheduled) {
+    drainScheduled = true;
+    setImmediate(drainBacklog);
+  }
+}
+
+/** Parse every waiting read, in arrival order (so each call's reads stay in order). */
+function drainBacklog(): void {
+  drainScheduled = false;
+  for (let i = 0; i < backlog.length; i++) {
+    const { call, chunk, at } = backlog[i]!;
+    if (call.decoder) for (const frame of call.decoder.push(chunk)) addFrame(call, frame, at);
+  }
+  backlog.length = 0;
+}
+
 /** Emit the unterminated remainder (a stream cut mid-event) as a partial frame, once. */
 export function flushDecoder(call: LiveCall, atMs: number): void {
+  drainBacklog();
   const decoder = call.decoder;
   if (!decoder) return;
   call.decoder = undefined;
