@@ -8,6 +8,7 @@ import type { Expectations } from './expectations.js';
 import { firstUserMessage, shorten } from './slug.js';
 import { printValue, stringLiteral } from './ts-literal.js';
 import type { Placement, TemplateView } from './template-engine.js';
+import { CREDENTIAL_QUERY_PARAMS } from '../trace/redact.js';
 
 export type Timing = 'recorded' | 'instant';
 
@@ -33,7 +34,6 @@ export interface ViewInput {
 export type GenView = TemplateView;
 
 // Query parameters that carry credentials: the replay matcher ignores them and they are redacted anyway.
-const CREDENTIAL_PARAMS = new Set(['key', 'api_key', 'apikey', 'access_token', 'token']);
 
 /** Text for inside a template literal: no backticks or `${` can break out of it. */
 const inTemplateLiteral = (s: string) => s.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${');
@@ -44,7 +44,7 @@ const value = (v: unknown) => (at: Placement) => printValue(v, at);
 function splitQuery(url: string): { path: string; query: Record<string, string> } {
   const q = url.indexOf('?');
   const query: Record<string, string> = {};
-  if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) if (!CREDENTIAL_PARAMS.has(k.toLowerCase())) query[k] = v;
+  if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) if (!CREDENTIAL_QUERY_PARAMS.has(k.toLowerCase())) query[k] = v;
   return { path: q < 0 ? url : url.slice(0, q), query };
 }
 
