@@ -11,6 +11,7 @@ import { createTraceStore } from './store/trace-store.js';
 import type { RedactOptions } from './trace/redact.js';
 import type { Trace } from './trace/types.js';
 import { shortText } from './util/one-line.js';
+import type { LatenessSummary } from './replay/lateness.js';
 
 export interface CassetteSessionOptions {
   /** Record mode; default from TRACEFORGE_RECORD, else `none` under CI and `once` elsewhere. */
@@ -45,6 +46,8 @@ export interface CassetteSession {
   readonly misses: MissExplanation[];
   /** Interactions recorded during this session. */
   readonly recorded: Trace[];
+  /** How late the replay server wrote pieces against their recorded times (see ReplayServer.lateness). */
+  lateness(): LatenessSummary;
   close(): Promise<void>;
 }
 
@@ -110,6 +113,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     mode,
     misses: replay.misses,
     recorded,
+    lateness: () => replay.lateness(),
     async close() {
       await replay.close();
       await recorder?.close();

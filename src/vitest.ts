@@ -1,11 +1,13 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { MissExplanation } from './cassette/match.js';
+import type { LatenessSummary } from './replay/lateness.js';
 import { openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
 import { checkCassettePath } from './store/cassette-file.js';
 
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
 export type { RecordMode } from './record-mode.js';
 export type { Fault } from './replay/faults.js';
+export type { LatenessSummary } from './replay/lateness.js';
 export type { RedactOptions } from './trace/redact.js';
 
 export interface CassetteHandle {
@@ -13,6 +15,11 @@ export interface CassetteHandle {
   readonly url: string;
   /** Requests that matched nothing so far. */
   readonly misses: readonly MissExplanation[];
+  /**
+   * How late the replay server wrote pieces against their recorded times, in ms (`{ count, p50, p99, max }`),
+   * so a timing assertion can tell a busy machine from a real change.
+   */
+  lateness(): LatenessSummary;
 }
 
 /**
@@ -56,6 +63,9 @@ export function useCassette(path: string, options: CassetteSessionOptions = {}):
     },
     get misses() {
       return session?.misses ?? [];
+    },
+    lateness() {
+      return session?.lateness() ?? { count: 0, p50: 0, p99: 0, max: 0 };
     },
   };
 }

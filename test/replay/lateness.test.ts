@@ -2,6 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLateness } from '../../src/replay/lateness.js';
 import { startReplayServer } from '../../src/replay/replay-server.js';
+import { openCassette } from '../../src/session.js';
+import { writeCassette } from '../../src/store/cassette-file.js';
+import { emptyCassette } from '../../src/cassette/codec.js';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeOpenAIStreamTrace } from '../helpers/make-trace.js';
 
 /** Exact nearest-rank percentile, to hold the histogram to. */
@@ -33,6 +39,20 @@ describe('replay lateness histogram', () => {
     expect(l.summary()).toEqual({ count: 0, p50: 0, p99: 0, max: 0 });
     l.add(-3);
     expect(l.summary()).toEqual({ count: 1, p50: 0, p99: 0, max: 0 });
+  });
+
+  it('openCassette passes the replay server lateness through', async () => {
+    const trace = makeOpenAIStreamTrace({ text: 'three small words', firstChunkLatencyMs: 1, gaps: [0, 1, 1, 1, 1, 1, 1] });
+    const path = join(await mkdtemp(join(tmpdir(), 'tf-late-')), 'c.yaml');
+    await writeCassette(path, { ...emptyCassette(), interactions: [trace] });
+    const session = await openCassette(path, { mode: 'none', speed: 1 });
+    try {
+      const res = await fetch(`${session.url}${trace.endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(trace.request) });
+      await res.text();
+      expect(session.lateness().count).toBe(trace.chunks!.length);
+    } finally {
+      await session.close();
+    }
   });
 
   it('the replay server reports one entry per piece played at speed 1, none at speed 0', async () => {
