@@ -5,12 +5,12 @@ import type { Socket } from 'node:net';
  * address and port of one of its own open upstream connections. On loopback that is not a loop: the
  * kernel gives the same ephemeral port to connections with different destinations, so under load (a
  * few hundred streams through one recorder) an app's connection can share a port number with the
- * recorder's connection to the upstream, and mockttp failed it (28 of 200 streams in one benchmark
- * run). The recorder catches real loops itself, by URL (see `isSelf` in recorder.ts), so here the
+ * recorder's connection to the upstream, and mockttp failed it with a 500 (14 of 200 streams in one
+ * benchmark run). The recorder catches real loops itself, by URL (see `isSelf` in recorder.ts), so here the
  * sockets mockttp tracks stay in the set but are hidden from that check, which iterates the set.
  */
 class UntrackedForLoops extends Set<Socket> {
-  override [Symbol.iterator](): ReturnType<Set<Socket>["values"]> {
+  override [Symbol.iterator](): ReturnType<Set<Socket>['values']> {
     return new Set<Socket>().values();
   }
 }
