@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Frame, FrameDecoder } from '../stream/frame.js';
-import type { PreparedFrame } from '../trace/build.js';
-import type { RedactOptions, Redaction } from '../trace/redact.js';
+import type { CapturedCall } from '../trace/build.js';
+import type { Redaction } from '../trace/redact.js';
 import type { PieceRedactor } from '../trace/redact-pieces.js';
 import type { Spill } from './spill.js';
 
@@ -12,15 +12,12 @@ import type { Spill } from './spill.js';
  * ClientRequest created for it can find its call through AsyncLocalStorage without any marker
  * header being sent upstream.
  */
-export interface LiveCall {
-  id: string;
+/** What the recorder knows of a call from the start, in the shape the trace builder takes it. */
+type CallBasics = Pick<CapturedCall, 'id' | 'timestamp' | 'method' | 'url' | 'requestHeaders' | 'requestBody' | 'upstream' | 'response' | 'frames' | 'prepared' | 'firstByteMs' | 'redact'>;
+
+export interface LiveCall extends CallBasics {
+  /** performance.now() when the request arrived at the recorder. */
   arrivedAt: number;
-  timestamp: string;
-  method: string;
-  url: string;
-  requestHeaders: Record<string, string | string[] | undefined>;
-  requestBody: Uint8Array;
-  upstream: string;
   /** performance.now() when the request left for upstream. */
   t0?: number;
   upstreamRequest?: ClientRequest;
@@ -30,19 +27,7 @@ export interface LiveCall {
   onUpstreamError?: (error: Error) => void;
   /** The body we sent the app ourselves (the 502 for an unreachable upstream). */
   syntheticBody?: Uint8Array;
-  response?: {
-    status: number;
-    statusMessage: string;
-    rawHeaders: Array<[string, string]>;
-    headersMs: number;
-    framing: 'sse' | 'ndjson' | 'raw';
-  };
   decoder?: FrameDecoder;
-  frames: Array<{ frame: Frame; atMs: number }>;
-  /** `frames` parsed and redacted as they arrived, so finishing the trace does not stall other streams. */
-  prepared?: PreparedFrame[];
-  /** The user's redaction rules (RecorderOptions.redact). */
-  redact?: RedactOptions;
   /** The request's redaction (rules and secret values), collected once when the response starts. */
   secrets?: Redaction;
   /** Raw (not SSE/NDJSON) bodies: reads wait here until enough follows them to see a cut secret whole. */
@@ -51,7 +36,6 @@ export interface LiveCall {
   memoryBytes?: number;
   /** Set once the body outgrew memory: frames then go to this file instead of `frames`. */
   spill?: Spill;
-  firstByteMs?: number;
   upstreamEnded: boolean;
   upstreamAborted: boolean;
   clientAborted: boolean;

@@ -149,6 +149,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       durationMs: performance.now() - call.arrivedAt,
       outcome,
       error: errorText,
+      redact: call.redact,
     } as const;
     const p = new Promise<void>((done) =>
       finishing.push(() => {
@@ -223,20 +224,12 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
         const path = addressed.pathname + addressed.search;
         const target = pickUpstream(req.method, path, req.headers, isSelf(addressed) ? undefined : addressed);
         if (!target) {
-          // Nothing was forwarded, so there is nothing to record: the app gets the explanation.
-          if (call) {
-            call.finished = true;
-            live.delete(call);
-          }
+          // Nothing is forwarded (call.upstream stays empty), so finalize records nothing: the app gets the explanation.
           const message = `TraceForge cannot tell which provider ${req.method} ${path} is for: pass --upstream URL, or call a provider path (/v1/chat/completions, /v1/messages, /v1beta/models/...:streamGenerateContent, /api/chat)`;
           return { response: { statusCode: 502, json: { error: { type: 'traceforge_no_upstream', message } } } };
         }
         // The upstream is this recorder: forwarding would loop until something ran out.
         if (isSelf(new URL(target))) {
-          if (call) {
-            call.finished = true;
-            live.delete(call);
-          }
           const message = `TraceForge would forward ${req.method} ${path} to itself (${describeUpstream(target)} is the recorder's own address): pass the provider's URL as --upstream, and point the app at the recorder`;
           return { response: { statusCode: 508, json: { error: { type: 'traceforge_loop', message } } } };
         }

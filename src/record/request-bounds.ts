@@ -89,8 +89,8 @@ export function boundRequestTime(server: Server, bounds: RequestBounds = {}): bo
  * larger than its body) never reached the upstream, so there is no response to record or replay.
  *
  * @example
- * // first line of finalize(call) in startRecorder:
- * if (!wasForwarded(call)) { call.finished = true; live.delete(call); return; }
+ * // in finalize(call), before building the trace:
+ * if (!wasForwarded(call)) return;
  */
 export function wasForwarded(call: { upstream: string }): boolean {
   return call.upstream !== '';

@@ -121,7 +121,6 @@ async function* readBack(path: string): AsyncIterable<TraceChunk | BodyRead> {
  */
 export function finishTrace(call: LiveCall & { spill?: Spill }, captured: CapturedCall): Trace {
   const s = call.spill;
-  captured = { ...captured, redact: captured.redact ?? call.redact };
   if (!s || captured.frames !== call.frames) return buildTrace(captured);
   flush(s);
   closeSync(s.fd);
