@@ -17,7 +17,6 @@ import { startWorld, type World } from './world.js';
 
 const PATH = '/v1/chat/completions';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const worst = (xs: number[]) => xs.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
 
 /** Peak RSS of this process while `fn` runs (sampled every 10 ms, plus the OS high-water mark). */
 async function withPeakRss<T>(fn: () => Promise<T>): Promise<[T, number]> {
