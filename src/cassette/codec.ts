@@ -1,131 +1,190 @@
-import { LineCounter, parseDocument, stringify, isAlias, isMap, isNode, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
+import { isMap, isSeq, stringify } from 'yaml';
 import { TraceForgeError } from '../errors.js';
 import { findTraceProblems } from '../trace/validate.js';
 import type { Trace } from '../trace/types.js';
 import { shortText } from '../util/one-line.js';
+import { createDocumentSplitter, DocumentTooBig, type RawDocument } from './documents.js';
+import { parseYaml, toPath } from './yaml-rules.js';
 
-export const CASSETTE_VERSION = 1;
+/** The version written. Version 1 (one document with an `interactions:` list) is still read. */
+export const CASSETTE_VERSION = 2;
 
 /** An ordered list of recorded interactions; each entry has exactly the shape of a trace file. */
 export interface Cassette {
   version: number;
   interactions: Trace[];
+  /** What was skipped while loading (a last interaction cut off mid-write), one line each. Absent when nothing was. */
+  warnings?: string[];
 }
+
+/**
+ * A version 1 cassette is one YAML document, read whole. Version 2 documents are read one at a time,
+ * each up to MAX_INTERACTION_BYTES (a recorded body over 8 MiB is never put in a cassette).
+ */
+export const MAX_V1_CASSETTE_BYTES = 256 * 1024 * 1024;
+export const MAX_INTERACTION_BYTES = 64 * 1024 * 1024;
 
 const HEADER =
   '# TraceForge cassette: recorded LLM calls, replayed byte- and timing-exact.\n' +
-  '# Each interaction has the same shape as a trace file. Re-record rather than hand-edit `raw`.\n';
+  '# Each interaction is one YAML document, from `---` to `...`, with the same shape as a trace file.\n' +
+  '# Re-record rather than hand-edit `raw`.\n' +
+  `version: ${CASSETTE_VERSION}\n`;
 
-/** No YAML alias is ever expanded, so a hostile file cannot exhaust memory (billion laughs). */
-const MAX_ALIASES = 0;
-
-/**
- * A cassette is plain data written by TraceForge. YAML features it never writes are refused with the
- * line they are on, rather than half-supported: aliases and anchors (alias bombs), tags (`!!js/function`,
- * `!!binary`), merge keys (`<<`), non-scalar keys and YAML 1.1 documents (where `yes`, `0o12` and dates change type).
- */
-function findUnsupported(doc: Document): { offset: number | undefined; problem: string } | undefined {
-  const version = doc.directives?.yaml;
-  if (version?.explicit && version.version !== '1.2') {
-    return { offset: 0, problem: `%YAML ${version.version} documents are not supported: remove the %YAML line (cassettes are YAML 1.2)` };
-  }
-  let found: { offset: number | undefined; problem: string } | undefined;
-  visit(doc, {
-    Alias(_, node) {
-      found = { offset: node.range?.[0], problem: `YAML alias *${shortText(node.source, 40)} is not allowed in cassettes (no alias expansion): write the value out in full` };
-      return visit.BREAK;
-    },
-    Pair(_, pair) {
-      const key = pair.key;
-      if (isNode(key) && !isScalar(key) && !isAlias(key)) {
-        found = { offset: key.range?.[0], problem: 'a mapping key must be a plain string, not a list or mapping' };
-        return visit.BREAK;
-      }
-      const name = isScalar(key) ? key.value : key;
-      if (name === '<<' || (typeof name === 'symbol' && name.description === '<<')) {
-        found = { offset: isNode(key) ? key.range?.[0] : undefined, problem: 'YAML merge keys (<<) are not allowed in cassettes: write the fields out in full' };
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-    Node(_, node) {
-      if (node.anchor !== undefined) {
-        found = { offset: node.range?.[0], problem: `YAML anchor &${shortText(node.anchor, 40)} is not allowed in cassettes: remove it (aliases are refused too)` };
-        return visit.BREAK;
-      }
-      if (node.tag !== undefined) {
-        found = { offset: node.range?.[0], problem: `YAML tag ${shortText(node.tag.replace(/^tag:yaml\.org,2002:/, '!!'), 40)} is not allowed in cassettes: remove it (cassettes hold plain strings, numbers, lists and mappings)` };
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
+/** The first document of a version 2 cassette: comments and `version: 2`. */
+export function cassetteHeader(): string {
+  return HEADER;
 }
 
-export function stringifyCassette(cassette: Cassette): string {
+/**
+ * One interaction as a document of the stream. The closing `...` says it was written completely:
+ * a crash mid-append can leave a prefix that is still valid YAML and a valid trace (fewer chunks,
+ * a shorter number), and only the marker tells the two apart.
+ */
+export function stringifyInteraction(trace: Trace): string {
   // lineWidth 0: never fold long lines, so a raw SSE frame stays one diffable line.
-  return HEADER + stringify({ version: cassette.version, interactions: cassette.interactions }, { lineWidth: 0, aliasDuplicateObjects: false });
+  return `---\n${stringify(trace, { lineWidth: 0, aliasDuplicateObjects: false })}...\n`;
+}
+
+/** A whole cassette in the current format. */
+export function stringifyCassette(cassette: Cassette): string {
+  return HEADER + cassette.interactions.map(stringifyInteraction).join('');
 }
 
 export function emptyCassette(): Cassette {
   return { version: CASSETTE_VERSION, interactions: [] };
 }
 
-/**
- * Parse and validate a cassette. Every problem is reported as `file:line: what is wrong`,
- * with the line of the offending field, so it can be fixed in an editor.
- */
-export function parseCassette(text: string, file: string): Cassette {
-  const source = shortText(file);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    // The parser reports its own stack overflow on deeply nested input as a YAML error.
-    const what = /call stack/i.test(err.message) ? 'nested too deeply' : shortText(err.message.split('\n')[0]!, 160);
-    throw new TraceForgeError('E_CASSETTE_INVALID', `${source}:${lineOf(err.pos[0])}: invalid YAML: ${what}`, { cause: err });
+const fail = (file: string, line: number, problem: string): never => {
+  throw new TraceForgeError('E_CASSETTE_INVALID', `${shortText(file)}:${line}: ${problem}`);
+};
+
+/** Validate one trace value; the first problem is reported at its line. */
+function checkTrace(value: unknown, index: number, lineAt: (path: Array<string | number>) => number, file: string, pathPrefix: Array<string | number>): Trace {
+  const problems = findTraceProblems(value, `interactions[${index}]`);
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    const path = [...pathPrefix, ...toPath(first.path).slice(2)];
+    fail(file, lineAt(path), `${first.path} ${first.problem}${problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''}`);
   }
-  const unsupported = findUnsupported(doc);
-  if (unsupported) throw new TraceForgeError('E_CASSETTE_INVALID', `${source}:${lineOf(unsupported.offset)}: ${unsupported.problem}`);
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch (e) {
-    const what = e instanceof RangeError ? 'nested too deeply' : shortText((e as Error).message, 160);
-    throw new TraceForgeError('E_CASSETTE_INVALID', `${source}:1: cassette cannot be read: ${what}`, { cause: e });
-  }
-  const fail = (path: Array<string | number>, problem: string): never => {
-    const node = path.length === 0 ? doc.contents : (doc.getIn(path, true) as Node | undefined);
-    const parentNode = node ?? (doc.getIn(path.slice(0, -1), true) as Node | undefined);
-    const line = lineOf(parentNode?.range?.[0]);
-    throw new TraceForgeError('E_CASSETTE_INVALID', `${source}:${line}: ${problem}`);
-  };
-  if (value === null || value === undefined) fail([], 'the cassette is empty: expected `version: 1` and `interactions:` (record one with `traceforge record --cassette`)');
-  if (!isMap(doc.contents)) fail([], 'a cassette must be a mapping with `version` and `interactions`');
-  const obj = value as Record<string, unknown>;
-  if (obj.version !== CASSETTE_VERSION) {
-    fail(['version'], `version is ${JSON.stringify(obj.version)}; this TraceForge reads cassette version ${CASSETTE_VERSION} (re-record it)`);
-  }
-  if (!Array.isArray(obj.interactions) || !isSeq(doc.get('interactions', true))) {
-    if (obj.interactions === null || obj.interactions === undefined) return { version: CASSETTE_VERSION, interactions: [] };
-    fail(['interactions'], '`interactions` must be a list');
-  }
-  const interactions = obj.interactions as unknown[];
-  interactions.forEach((entry, i) => {
-    const problems = findTraceProblems(entry, `interactions[${i}]`);
-    if (problems.length > 0) {
-      const first = problems[0]!;
-      fail(toPath(first.path), `${first.path} ${first.problem}${problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''}`);
-    }
-  });
-  return { version: CASSETTE_VERSION, interactions: interactions as Trace[] };
+  return value as Trace;
 }
 
-/** `interactions[3].http.body[2].raw` -> ['interactions', 3, 'http', 'body', 2, 'raw'] */
-function toPath(p: string): Array<string | number> {
-  const out: Array<string | number> = [];
-  for (const m of p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
-  return out;
+/** A whole version 1 cassette: `version: 1` and an `interactions:` list, in one document. */
+function parseV1(text: string, file: string, firstLine: number): Trace[] {
+  const y = parseYaml(text, file, firstLine);
+  const obj = y.value as Record<string, unknown>;
+  if (!Array.isArray(obj.interactions) || !isSeq(y.doc.get('interactions', true))) {
+    if (obj.interactions === null || obj.interactions === undefined) return [];
+    y.fail(['interactions'], '`interactions` must be a list');
+  }
+  return (obj.interactions as unknown[]).map((entry, i) => checkTrace(entry, i, y.lineAt, file, ['interactions', i]));
+}
+
+/** The first document: which version, and for version 1 every interaction. */
+export function parseHeader(text: string, file: string, firstLine = 1): { version: 2 } | { version: 1; interactions: Trace[] } {
+  const y = parseYaml(text, file, firstLine);
+  if (y.value === null || y.value === undefined) {
+    y.fail([], `the cassette is empty: expected \`version: ${CASSETTE_VERSION}\` (record one with \`traceforge record --cassette\`)`);
+  }
+  if (!isMap(y.doc.contents)) y.fail([], `a cassette starts with a mapping holding \`version: ${CASSETTE_VERSION}\``);
+  const obj = y.value as Record<string, unknown>;
+  if (obj.version === 1) return { version: 1, interactions: parseV1(text, file, firstLine) };
+  if (obj.version !== 2) y.fail(['version'], `version is ${shortText(JSON.stringify(obj.version) ?? String(obj.version), 40)}; this TraceForge reads cassette versions 1 and 2 (re-record it)`);
+  const extra = Object.keys(obj).find((k) => k !== 'version');
+  if (extra !== undefined) {
+    y.fail([extra], `a version 2 cassette header holds only \`version\`, not \`${shortText(extra, 40)}\`: each interaction is its own \`---\` document`);
+  }
+  return { version: 2 };
+}
+
+/** One interaction document of a version 2 cassette; `index` is its position, for messages. */
+export function parseInteraction(text: string, file: string, firstLine: number, index: number): Trace {
+  const y = parseYaml(text, file, firstLine);
+  if (y.value === null || y.value === undefined) fail(file, firstLine, `interactions[${index}] is an empty document: remove the \`---\` line or record the interaction again`);
+  return checkTrace(y.value, index, y.lineAt, file, []);
+}
+
+/** Where an interaction's document is in the file (absent for version 1, where all are one document). */
+export interface DocumentPlace {
+  offset: number;
+  length: number;
+  line: number;
+}
+
+export interface CassetteParser {
+  push(chunk: Uint8Array): void;
+  /** The version read, how many interactions, and what was skipped. */
+  end(): { version: 1 | 2; count: number; warnings: string[] };
+}
+
+const tornWarning = (file: string, doc: RawDocument): string =>
+  `${shortText(file)}: the last interaction (from line ${doc.line}) was cut off mid-write and is ignored; re-record it or delete it (it has no closing \`...\` line)`;
+
+/**
+ * Read a cassette of either version from its bytes, chunk by chunk, handing over each interaction as
+ * soon as its document is complete, so at most one document is in memory at a time (all of a version 1
+ * cassette, which is one document). Only the last document may be incomplete: it is dropped with a warning.
+ */
+export function createCassetteParser(file: string, onInteraction: (trace: Trace, place: DocumentPlace | undefined, index: number) => void): CassetteParser {
+  const splitter = createDocumentSplitter({ first: MAX_V1_CASSETTE_BYTES, other: MAX_INTERACTION_BYTES });
+  let version: 1 | 2 | undefined;
+  let count = 0;
+  const warnings: string[] = [];
+  const take = (doc: RawDocument, last: boolean) => {
+    const text = doc.bytes.toString('utf8');
+    if (version === undefined) {
+      const header = parseHeader(text, file, doc.line);
+      version = header.version;
+      if (header.version === 1) header.interactions.forEach((t) => onInteraction(t, undefined, count++));
+      return;
+    }
+    if (version === 1) fail(file, doc.line, 'a version 1 cassette is one YAML document, but another starts here: remove it, or re-record the cassette');
+    if (last && !doc.ended) {
+      warnings.push(tornWarning(file, doc));
+      return;
+    }
+    onInteraction(parseInteraction(text, file, doc.line, count), { offset: doc.offset, length: doc.bytes.length, line: doc.line }, count);
+    count++;
+  };
+  const tooBig = (e: unknown): never => {
+    if (!(e instanceof DocumentTooBig)) throw e;
+    if (e.first && !splitter.sawMarker) {
+      fail(file, e.line, `over ${MAX_V1_CASSETTE_BYTES} bytes with no \`---\` document in it: a version 1 cassette is one YAML document and is refused above that size; split it into several cassettes`);
+    }
+    return fail(file, e.line, `this document is over the ${MAX_INTERACTION_BYTES}-byte limit for one interaction; split the cassette or re-record a shorter call`);
+  };
+  return {
+    push(chunk) {
+      let docs: RawDocument[];
+      try {
+        docs = splitter.push(chunk);
+      } catch (e) {
+        return tooBig(e);
+      }
+      for (const d of docs) take(d, false);
+    },
+    end() {
+      let docs: RawDocument[];
+      try {
+        docs = splitter.end();
+      } catch (e) {
+        return tooBig(e);
+      }
+      docs.forEach((d, i) => take(d, i === docs.length - 1));
+      if (version === undefined) fail(file, 1, `the cassette is empty: expected \`version: ${CASSETTE_VERSION}\` (record one with \`traceforge record --cassette\`)`);
+      return { version: version!, count, warnings };
+    },
+  };
+}
+
+/**
+ * Parse and validate a whole cassette held in memory (either version). Every problem is reported as
+ * `file:line: what is wrong`, with the file line of the offending field, so it can be fixed in an editor.
+ */
+export function parseCassette(text: string, file: string): Cassette {
+  const interactions: Trace[] = [];
+  const parser = createCassetteParser(file, (t) => interactions.push(t));
+  parser.push(Buffer.from(text, 'utf8'));
+  const { warnings } = parser.end();
+  return { version: CASSETTE_VERSION, interactions, ...(warnings.length > 0 ? { warnings } : {}) };
 }
