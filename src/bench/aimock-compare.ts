@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRecorder } from '../record/recorder.js';
 import { startReplayServer } from '../replay/replay-server.js';
+import { createTraceStore } from '../store/trace-store.js';
 import { createDecoder } from '../stream/framing.js';
 import type { Trace } from '../trace/types.js';
 import { timedPost, timingErrors, type Timed } from './client.js';
 import type { BenchOptions } from './options.js';
 import { BENCH_REQUEST } from './replay-timing.js';
-import { fmt, spread, table } from './stats.js';
+import { fmt, spread, table, type Spread } from './stats.js';
 import { jitteredStream, type BenchStream } from './stream.js';
-import { startWorld } from './world.js';
+import { startWorld, type World } from './world.js';
 
 const PATH = '/v1/chat/completions';
 
@@ -125,4 +126,52 @@ export async function benchAimock(o: BenchOptions): Promise<string> {
     await world.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+export interface AddedLatency {
+  /** Per-chunk latency, upstream write -> client arrival (ms), over every run. */
+  direct: Spread;
+  traceforge: Spread;
+  aimock: Spread;
+  /** Runs whose client got as many frames as the upstream wrote, of `runs`. */
+  complete: { direct: number; traceforge: number; aimock: number };
+  runs: number;
+}
+
+/**
+ * Recorder added latency per chunk (issue 10): the same upstream stream read directly, through
+ * TraceForge's recorder (saving each trace as `traceforge record` does) and through aimock's recorder,
+ * the three interleaved run by run. The recorders run in this process; the upstream and the raw-socket
+ * client in the world's, so a chunk's latency is the client's arrival stamp minus the upstream's own
+ * write stamp. Each call has its own request body, so aimock proxies every one rather than replaying
+ * the fixture it just recorded.
+ */
+export async function recorderAddedLatency(world: World, upstream: string, runs: number, dir: string): Promise<AddedLatency> {
+  const { LLMock } = (await import('@copilotkit/aimock')) as unknown as AimockModule;
+  const store = createTraceStore(join(dir, 'traces'));
+  const tf = await startRecorder({ upstream, onTrace: (t) => store.save(t).then(() => undefined) });
+  const am = new LLMock({ port: 0, logLevel: 'silent', record: { providers: { openai: upstream }, fixturePath: join(dir, 'aimock') } });
+  await am.start();
+  const lat = { direct: [] as number[], traceforge: [] as number[], aimock: [] as number[] };
+  const complete = { direct: 0, traceforge: 0, aimock: 0 };
+  let call = 0;
+  const one = async (base: string, path: string) => {
+    const body = { ...BENCH_REQUEST, messages: [{ role: 'user', content: `Count slowly (${call++}).` }] };
+    const [r] = await world.clients(`${base}${path}`, 1, body, `added${call}`, { lean: true });
+    return { r: r!, writes: await world.latest() };
+  };
+  try {
+    for (const base of [upstream, tf.url, am.url]) for (let i = 0; i < 3; i++) await one(base, `${PATH}?frames=20`);
+    for (let i = 0; i < runs; i++) {
+      for (const [name, base] of [['direct', upstream], ['traceforge', tf.url], ['aimock', am.url]] as const) {
+        const { r, writes } = await one(base, PATH);
+        if (!r.dropped && r.frameAt.length === writes.length) complete[name]++;
+        r.frameAt.forEach((t, k) => (writes[k] === undefined ? undefined : lat[name].push(t - writes[k]!)));
+      }
+    }
+  } finally {
+    await tf.close();
+    await am.stop();
+  }
+  return { direct: spread(lat.direct), traceforge: spread(lat.traceforge), aimock: spread(lat.aimock), complete, runs };
 }

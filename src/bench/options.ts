@@ -11,11 +11,17 @@ export interface BenchOptions {
   loadReplays: number;
   /** Bytes of the big-stream recording. */
   bigBytes: number;
+  /** Sequential calls recorded into one cassette by the session run (issue 10). */
+  sessionCalls: number;
+  /** Concurrent calls recorded into one cassette by the session run. */
+  sessionConcurrent: number;
+  /** Build and load a ~250 MB cassette (skipped by --quick). */
+  bigCassette: boolean;
 }
 
 export function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const quick = argv.includes('--quick') || env.BENCH_QUICK === '1';
   return quick
-    ? { quick, chunks: 150, replays: 100, recorderStreams: 50, loadReplays: 200, bigBytes: 64 * 1048576 }
-    : { quick, chunks: 601, replays: 100, recorderStreams: 200, loadReplays: 1000, bigBytes: 200 * 1048576 };
+    ? { quick, chunks: 150, replays: 100, recorderStreams: 50, loadReplays: 200, bigBytes: 64 * 1048576, sessionCalls: 30, sessionConcurrent: 50, bigCassette: false }
+    : { quick, chunks: 601, replays: 100, recorderStreams: 200, loadReplays: 1000, bigBytes: 200 * 1048576, sessionCalls: 200, sessionConcurrent: 200, bigCassette: true };
 }

@@ -5,6 +5,7 @@ import { benchListTraces } from './list-traces.js';
 import { benchLoad } from './load.js';
 import { benchOptions, type BenchOptions } from './options.js';
 import { benchReplayTiming } from './replay-timing.js';
+import { benchSession } from './session.js';
 
 // The benchmark runner: timing, load and memory figures, printed; never part of the unit suite.
 // `node --expose-gc dist/bench/run.js [--quick] [section...]`
@@ -14,6 +15,7 @@ const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['big', benchBigStream],
   ['aimock', benchAimock],
   ['list', () => benchListTraces()],
+  ['session', benchSession],
 ];
 const args = process.argv.slice(2);
 const o = benchOptions(args, process.env);

@@ -16,6 +16,11 @@ export interface BenchUpstream {
   readonly writes: number[][];
   /** The same, by the request's `x-bench-id` header. */
   readonly writesById: Map<string, number[]>;
+  /**
+   * Monotonic ms at which each request arrived (its headers parsed: Node hands the request to the
+   * handler), by `x-bench-id`. The true TTFB of a call is `writes[0] - arrival`, the upstream's own.
+   */
+  readonly arrivalsById: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -46,7 +51,9 @@ async function big(res: ServerResponse, bytes: number, eventSize: number): Promi
 export async function startBenchUpstream(stream: BenchStream): Promise<BenchUpstream> {
   const writes: number[][] = [];
   const writesById = new Map<string, number[]>();
+  const arrivalsById = new Map<string, number>();
   const server = createServer({ noDelay: true, keepAlive: true }, (req, res) => {
+    const arrived = mono();
     req.resume();
     req.on('end', () => {
       const u = new URL(req.url ?? '/', 'http://x');
@@ -58,7 +65,10 @@ export async function startBenchUpstream(stream: BenchStream): Promise<BenchUpst
       const stamps: number[] = [];
       writes.push(stamps);
       const id = req.headers['x-bench-id'];
-      if (typeof id === 'string') writesById.set(id, stamps);
+      if (typeof id === 'string') {
+        writesById.set(id, stamps);
+        arrivalsById.set(id, arrived);
+      }
       const start = performance.now();
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
       res.flushHeaders();
@@ -78,6 +88,7 @@ export async function startBenchUpstream(stream: BenchStream): Promise<BenchUpst
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     writes,
     writesById,
+    arrivalsById,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
