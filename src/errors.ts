@@ -15,7 +15,9 @@ export type TraceForgeErrorCode =
   | 'E_UPSTREAM'
   | 'E_PORT_IN_USE'
   | 'E_GEN'
-  | 'E_PATH';
+  | 'E_PATH'
+  | 'E_MOCKTTP'
+  | 'E_RECORDER';
 
 export class TraceForgeError extends Error {
   readonly code: TraceForgeErrorCode;

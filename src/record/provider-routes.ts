@@ -86,6 +86,22 @@ export interface ProviderRouterOptions {
  * const rec = await startRecorder({ route: router.route, onTrace });
  */
 export function createProviderRouter(options: ProviderRouterOptions = {}): { routes: ProviderRoutes; route: (req: RouteRequest) => URL | undefined } {
+  const routeFn = providerRoute(options);
+  // The recorder's proxy runs on its own thread, where a function cannot go: it rebuilds this router there from its options.
+  const overrides: Record<string, string> = {};
+  for (const [p, u] of Object.entries(options.overrides ?? {})) if (u !== undefined) overrides[p] = u.toString();
+  Object.defineProperty(routeFn.route, ROUTE_SPEC, { value: { kind: 'providers', upstream: options.upstream?.toString(), overrides } });
+  return routeFn;
+}
+
+const ROUTE_SPEC = Symbol('traceforge.routeSpec');
+
+/** The description of a route made by createProviderRouter, or undefined for any other function. */
+export function routeSpecOf(route: unknown): { kind: 'providers'; upstream?: string; overrides: Record<string, string> } | undefined {
+  return typeof route === 'function' ? (route as unknown as Record<symbol, { kind: 'providers'; upstream?: string; overrides: Record<string, string> }>)[ROUTE_SPEC] : undefined;
+}
+
+function providerRoute(options: ProviderRouterOptions): { routes: ProviderRoutes; route: (req: RouteRequest) => URL | undefined } {
   const routes = resolveRoutes(options.overrides);
   const fixed = options.upstream === undefined ? undefined : new URL(options.upstream.toString());
   const route = (req: RouteRequest): URL | undefined => {

@@ -1,19 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from 'node:net';
-import * as mockttp from 'mockttp';
 import { TraceForgeError } from '../errors.js';
 import type { RedactOptions } from '../trace/redact.js';
 import type { Trace } from '../trace/types.js';
-import { callStorage, type LiveCall } from './call-context.js';
-import { finishTrace } from './spill.js';
-import { oneAtATime } from './turns.js';
-import { subscribeTimingTap, flushDecoder } from './timing-tap.js';
-import { skipBodyTracking } from './untracked-body.js';
-import { disablePortLoopCheck } from './loop-check.js';
-import { boundRequestTime, wasForwarded, type RequestBounds } from './request-bounds.js';
-import { answerUnreachable } from './upstream-error.js';
-import { describeUpstream, joinUpstream } from './upstream-url.js';
+import { beginCall, endCall, headOf, readOf, type AssemblingCall } from './call-assembler.js';
+import type { ProxyEvent, RouteSpec } from './proxy-messages.js';
+import { startProxyThread } from './proxy-thread.js';
+import { routeSpecOf } from './provider-routes.js';
+import type { RequestBounds } from './request-bounds.js';
 
 export interface RecorderOptions {
   /** How long a client may take to send its request before it is closed (slowloris). Defaults: 10 s headers, 60 s whole request. */
@@ -48,6 +40,8 @@ export interface RecorderOptions {
    * recorded, and scrubbed wherever the upstream echoes them. The upstream still receives them.
    */
   redact?: RedactOptions;
+  /** Print mockttp's own console lines ("Failed to handle request: Aborted"); they are noise, as each call is recorded with its outcome. */
+  debug?: boolean;
 }
 
 export interface Recorder {
@@ -56,17 +50,21 @@ export interface Recorder {
   readonly port: number;
   /** Wait until every finished call's onTrace has settled. */
   flush(): Promise<void>;
-  /** Stop accepting calls, wait for calls in flight to finish, flush. */
-  close(): Promise<void>;
+  /**
+   * Stop accepting calls, let calls in flight finish (up to `graceMs`, default 5 s; the rest are cut
+   * and recorded with outcome `recorder_shutdown`), and wait until every trace's onTrace has settled.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+  /** Cut every call in flight now (a second Ctrl-C): each is recorded, partial, with outcome `recorder_shutdown`. */
+  cut(): void;
 }
 
-interface ConnectApp {
-  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
-}
 
 /**
- * Start the recording proxy. Every call is forwarded live (mockttp pipes the upstream response
- * straight through) while the timing tap writes down each frame and when it arrived.
+ * Start the recording proxy. The proxy runs on a thread of its own that only forwards and stamps
+ * (mockttp pipes each upstream response straight through while the timing tap notes when every read
+ * arrived); this thread decodes, redacts, builds the traces and runs onTrace. So a slow disk, a big
+ * cassette or an app burning CPU on this thread cannot shift a stamp.
  *
  * @example
  * const rec = await startRecorder({ upstream: 'https://api.openai.com', onTrace: (t) => store.save(t) });
@@ -79,204 +77,118 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     throw new TraceForgeError('E_USAGE', 'the recorder needs an upstream: pass --upstream https://api.openai.com (or a route function)');
   }
   const host = options.host ?? '127.0.0.1';
-  const { interceptOnly, ...ca } = options.https ?? {};
-  const https = options.https ? { ...ca, ...(interceptOnly ? { tlsInterceptOnly: interceptOnly.map((hostname) => ({ hostname })) } : {}) } : undefined;
-  const server = mockttp.getLocal({ http2: false, cors: false, recordTraffic: false, ...(https ? { https: https as mockttp.MockttpHttpsOptions } : {}) });
+  const route: RouteSpec = options.route
+    ? (routeSpecOf(options.route) ?? { kind: 'parent' })
+    : { kind: 'fixed', upstream: fixed!.toString() };
+  const calls = new Map<string, AssemblingCall>();
   const pending = new Set<Promise<void>>();
-  // Building a trace and its onTrace (usually a file write) cost milliseconds each; when many streams
-  // end together, doing them back to back stalled every stream still being forwarded for up to a second.
-  // One per event-loop turn lets forwarding run in between.
-  const finishing = oneAtATime();
-  const live = new Set<LiveCall>();
-  const unsubscribe = subscribeTimingTap();
+  const fail = (e: unknown): void => options.onError?.(e instanceof Error ? e : new Error(String(e)));
 
-  const pickUpstream = (method: string, url: string, headers: LiveCall['requestHeaders'], destination?: URL): URL | undefined =>
-    options.route?.({ method, url, headers, destination }) ?? fixed;
-  let selfPort = -1;
-  // A call addressed to our own port (OPENAI_BASE_URL pointing here, even via HTTP_PROXY) is direct, not proxied.
-  const isSelf = (u: URL): boolean =>
-    Number(u.port || (u.protocol === 'https:' ? 443 : 80)) === selfPort &&
-    (host === '0.0.0.0' || host === '::' || ['localhost', '127.0.0.1', '[::1]', host, `[${host}]`].includes(u.hostname));
-
-  const finalize = (call: LiveCall): void => {
-    if (call.finished) return;
-    call.finished = true;
-    live.delete(call);
-    // A request that never finished arriving never reached the upstream: there is no call to record.
-    if (!wasForwarded(call)) return;
-    const t0 = call.t0 ?? performance.now();
-    flushDecoder(call, performance.now() - t0);
-    const outcome = !call.upstreamResponse
-      ? call.upstreamError
-        ? 'upstream_unreachable'
-        : call.clientAborted
-          ? 'client_aborted'
-          : 'upstream_unreachable'
-      : call.clientAborted && !call.upstreamEnded
-        ? 'client_aborted'
-        : call.upstreamAborted && !call.upstreamEnded
-          ? 'upstream_aborted'
-          : 'complete';
-    let response = call.response;
-    let frames = call.frames;
-    if (outcome === 'upstream_unreachable' && !response) {
-      // The app got our 502; record it so a replay answers the same way.
-      const body = call.syntheticBody;
-      response = { status: 502, statusMessage: 'Bad Gateway', rawHeaders: [['content-type', 'application/json']], headersMs: 0, framing: 'raw' };
-      frames = body ? [{ frame: { raw: body }, atMs: 0 }] : [];
-    }
-    const errorText =
-      outcome === 'complete'
-        ? undefined
-        : outcome === 'client_aborted'
-          ? 'the client closed the connection before the response was complete'
-          : call.upstreamError
-            ? `${(call.upstreamError as NodeJS.ErrnoException).code ?? 'error'}: ${call.upstreamError.message}`
-            : 'the upstream closed the connection before the response was complete';
-    const captured = {
-      id: call.id,
-      timestamp: call.timestamp,
-      method: call.method,
-      url: call.url,
-      requestHeaders: call.requestHeaders,
-      requestBody: call.requestBody,
-      upstream: call.upstream,
-      response,
-      frames,
-      prepared: frames === call.frames ? call.prepared : undefined,
-      secrets: call.secrets,
-      firstByteMs: call.firstByteMs,
-      durationMs: performance.now() - call.arrivedAt,
-      outcome,
-      error: errorText,
-      redact: call.redact,
-    } as const;
-    const p = new Promise<void>((done) =>
-      finishing.push(() => {
-        void (async () => {
-          try {
-            await options.onTrace?.(finishTrace(call, captured));
-          } catch (e) {
-            options.onError?.(e instanceof Error ? e : new Error(String(e)));
-          } finally {
-            done();
-          }
-        })();
-      }),
-    );
+  const deliver = (trace: Trace): void => {
+    const p = (async () => {
+      try {
+        await options.onTrace?.(trace);
+      } catch (e) {
+        fail(e);
+      }
+    })();
     pending.add(p);
     void p.finally(() => pending.delete(p));
   };
 
-  // Wrap mockttp's request listener so each request runs inside its own call context.
-  const internals = server as unknown as { app: ConnectApp; server?: Server };
-  const app = internals.app;
-  internals.app = (req, res, next) => {
-    const call: LiveCall = {
-      id: randomBytes(6).toString('hex'),
-      arrivedAt: performance.now(),
-      timestamp: new Date().toISOString(),
-      method: req.method ?? 'GET',
-      url: req.url ?? '/',
-      requestHeaders: { ...req.headers },
-      requestBody: new Uint8Array(0),
-      upstream: '',
-      redact: options.redact,
-      frames: [],
-      upstreamEnded: false,
-      upstreamAborted: false,
-      clientAborted: false,
-      finished: false,
-    };
-    live.add(call);
-    res.on('close', () => {
-      if (!res.writableFinished && !call.upstreamAborted && !call.upstreamError) call.clientAborted = true;
-      finalize(call);
-    });
-    call.onUpstreamError = (e) => {
-      call.syntheticBody = answerUnreachable(res, call.upstream || 'upstream', e);
-    };
-    skipBodyTracking(res);
-    callStorage.run(call, () => app(req, res, next));
-  };
-  // mockttp's start() has no host parameter and would listen on every interface; bind ours instead.
-  let inner: Server | undefined;
-  Object.defineProperty(server, 'server', {
-    configurable: true,
-    get: () => inner,
-    set: (v: Server | undefined) => {
-      inner = v;
-      if (v) {
-        const listen = v.listen.bind(v) as (port: number, host: string) => Server;
-        (v as unknown as { listen: (port: number) => Server }).listen = (port: number) => listen(port, host);
+  const onEvent = (event: ProxyEvent): void => {
+    try {
+      switch (event.t) {
+        case 'start':
+          calls.set(event.id, beginCall(event, options.redact));
+          return;
+        case 'head': {
+          const call = calls.get(event.id);
+          if (call) headOf(call, event);
+          return;
+        }
+        case 'reads': {
+          let from = 0;
+          for (let i = 0; i < event.ids.length; i++) {
+            const call = calls.get(event.ids[i]!);
+            const to = event.ends[i]!;
+            if (call) readOf(call, event.bytes.subarray(from, to), event.ats[i]!);
+            from = to;
+          }
+          return;
+        }
+        case 'end': {
+          const call = calls.get(event.id);
+          if (!call) return;
+          calls.delete(event.id);
+          deliver(endCall(call, event));
+          return;
+        }
+        case 'route': {
+          let url: URL | undefined;
+          try {
+            url = options.route?.({ method: event.method, url: event.url, headers: event.headers, destination: event.destination ? new URL(event.destination) : undefined }) ?? fixed;
+          } catch (e) {
+            fail(e);
+          }
+          thread.send({ t: 'routed', seq: event.seq, url: url?.toString() });
+          return;
+        }
+        case 'error':
+          fail(new Error(event.message));
+          return;
       }
-    },
-  });
-
-  await server
-    .forAnyRequest()
-    .thenPassThrough({
-      simulateConnectionErrors: true,
-      ...(options.upstreamCAs?.length ? { additionalTrustedCAs: options.upstreamCAs.map((cert) => ({ cert })) } : {}),
-      beforeRequest: async (req) => {
-        const call = callStorage.getStore();
-        const addressed = new URL(req.url);
-        const path = addressed.pathname + addressed.search;
-        const target = pickUpstream(req.method, path, req.headers, isSelf(addressed) ? undefined : addressed);
-        if (!target) {
-          // Nothing is forwarded (call.upstream stays empty), so finalize records nothing: the app gets the explanation.
-          const message = `TraceForge cannot tell which provider ${req.method} ${path} is for: pass --upstream URL, or call a provider path (/v1/chat/completions, /v1/messages, /v1beta/models/...:streamGenerateContent, /api/chat)`;
-          return { response: { statusCode: 502, json: { error: { type: 'traceforge_no_upstream', message } } } };
-        }
-        // The upstream is this recorder: forwarding would loop until something ran out.
-        if (isSelf(new URL(target))) {
-          const message = `TraceForge would forward ${req.method} ${path} to itself (${describeUpstream(target)} is the recorder's own address): pass the provider's URL as --upstream, and point the app at the recorder`;
-          return { response: { statusCode: 508, json: { error: { type: 'traceforge_loop', message } } } };
-        }
-        if (call) {
-          call.url = path;
-          call.upstream = describeUpstream(target);
-          call.requestBody = new Uint8Array(req.body.buffer);
-        }
-        // identity: a compressed stream could not be timed per event, and apps see the same data either way.
-        const url = joinUpstream(target, path);
-        return { url: url.toString(), headers: { ...req.headers, host: url.host, 'accept-encoding': 'identity' } };
-      },
-    });
-
-  try {
-    await server.start(options.port ?? 0);
-  } catch (e) {
-    unsubscribe();
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new TraceForgeError('E_PORT_IN_USE', `port ${options.port} on ${host} is already in use: pass --port 0 for a free port, or another port`, { cause: e });
+    } catch (e) {
+      fail(e);
     }
-    throw e;
-  }
-  // mockttp's inner http server never listens, so Node would never time out a slowloris client.
-  boundRequestTime(inner!, options.requestBounds);
-  disablePortLoopCheck(server);
-  const address = inner!.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
-  selfPort = port;
+  };
+
+  // Events can arrive before startProxyThread resolves only for 'route' (a request during start-up); they wait for `thread`.
+  let thread!: Awaited<ReturnType<typeof startProxyThread>>;
+  const early: ProxyEvent[] = [];
+  let ready = false;
+  thread = await startProxyThread(
+    {
+      route,
+      port: options.port ?? 0,
+      host,
+      https: options.https,
+      upstreamCAs: options.upstreamCAs,
+      requestBounds: options.requestBounds,
+      debug: options.debug,
+      ...(testHooks.stallEveryRead ? { stallEveryRead: testHooks.stallEveryRead } : {}),
+    },
+    (event) => (ready ? onEvent(event) : early.push(event)),
+  );
+  ready = true;
+  for (const e of early.splice(0)) onEvent(e);
+  const port = thread.port;
   const displayHost = host.includes(':') ? `[${host}]` : host;
-  let closed = false;
+  let closing: Promise<void> | undefined;
+  const settle = async (): Promise<void> => {
+    while (pending.size > 0) await Promise.all([...pending]);
+  };
+  const flush = async (): Promise<void> => {
+    if (!closing) await thread.settled();
+    await settle();
+  };
 
   return {
     url: `http://${displayHost}:${port}`,
     port,
-    async flush() {
-      while (pending.size > 0) await Promise.all([...pending]);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Let calls in flight finish (bounded) so their traces are complete, then stop.
-      const deadline = Date.now() + 5000;
-      while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await server.stop();
-      unsubscribe();
-      while (pending.size > 0) await Promise.all([...pending]);
+    flush,
+    cut: () => thread.send({ t: 'cut' }),
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        thread.send({ t: 'close', graceMs: closeOptions.graceMs ?? 5000 });
+        await thread.closed();
+        await thread.terminate();
+        await settle();
+      })();
+      return closing;
     },
   };
 }
+
+/** Tests only: make the proxy thread busy on purpose, to check that traces say when their stamps may be off. */
+export const testHooks: { stallEveryRead?: { every: number; ms: number } } = {};

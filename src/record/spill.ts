@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { buildTrace, type CapturedCall, type PreparedFrame } from '../trace/build.js';
 import { attachSpilled } from '../trace/spilled.js';
 import type { BodyRead, Trace, TraceChunk } from '../trace/types.js';
-import type { LiveCall } from './call-context.js';
+import type { AssemblingCall } from './call-assembler.js';
 
 /**
  * Big bodies go to disk as they arrive. Below the threshold a call's frames stay in memory; past it,
@@ -78,7 +78,7 @@ function write(s: Spill, p: PreparedFrame, bytes: number): void {
  * Account for one more frame; past the threshold, move everything to the spill file. Returns true
  * when the frame was spilled (the caller then keeps no copy).
  */
-export function spillFrame(call: LiveCall & { spill?: Spill; memoryBytes?: number }, prepared: PreparedFrame, bytes: number): boolean {
+export function spillFrame(call: AssemblingCall & { spill?: Spill; memoryBytes?: number }, prepared: PreparedFrame, bytes: number): boolean {
   if (call.spill) {
     write(call.spill, prepared, bytes);
     return true;
@@ -119,7 +119,7 @@ async function* readBack(path: string): AsyncIterable<TraceChunk | BodyRead> {
  * pieces comes from the usual builder, and the pieces stay on disk behind a reader. The reconstructed
  * `response` is left out for a spilled call: rebuilding it would hold the whole body in memory.
  */
-export function finishTrace(call: LiveCall & { spill?: Spill }, captured: CapturedCall): Trace {
+export function finishTrace(call: AssemblingCall & { spill?: Spill }, captured: CapturedCall): Trace {
   const s = call.spill;
   if (!s || captured.frames !== call.frames) return buildTrace(captured);
   flush(s);

@@ -36,7 +36,7 @@ export function planPlayback(trace: Trace): Playback {
     if (i > 0) at += p.delta_ms;
     return { at, bytes: storedToBytes(p.raw, p.raw_encoding) };
   });
-  const drop = http.outcome === 'upstream_aborted' || http.outcome === 'client_aborted';
+  const drop = http.outcome === 'upstream_aborted' || http.outcome === 'client_aborted' || http.outcome === 'recorder_shutdown';
   const total = pieces.reduce((n, p) => n + p.bytes.length, 0);
   const headers: string[] = [];
   for (const [name, value] of http.response_headers) {

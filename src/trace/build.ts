@@ -49,6 +49,8 @@ export interface CapturedCall {
   secrets?: RedactionInput;
   /** The user's own redaction rules (extra headers, body fields, patterns). */
   redact?: RedactOptions;
+  /** The worst event-loop delay of the stamping thread while the call was in flight (see TraceTiming). */
+  maxLoopDelayMs?: number;
 }
 
 const decoder = new TextDecoder();
@@ -230,5 +232,6 @@ export function buildTrace(call: CapturedCall): Trace {
     trace.first_chunk_latency_ms = round3(call.firstByteMs ?? first);
     if (rec.firstContentIndex !== null && pieces[rec.firstContentIndex]) trace.first_content_latency_ms = pieces[rec.firstContentIndex]!.at;
   }
+  if (call.maxLoopDelayMs !== undefined) trace.timing = { max_loop_delay_ms: round3(call.maxLoopDelayMs) };
   return trace;
 }

@@ -13,7 +13,9 @@ export type Outcome =
   /** The app went away mid-response; the upstream request was aborted too. */
   | 'client_aborted'
   /** The upstream could not be reached at all; the app got a 502. */
-  | 'upstream_unreachable';
+  | 'upstream_unreachable'
+  /** The recorder was stopped (a second Ctrl-C, or its shutdown grace ran out) while the call was in flight. */
+  | 'recorder_shutdown';
 
 /**
  * One protocol event of a streamed body (an SSE event or an NDJSON line), with its timing.
@@ -104,4 +106,19 @@ export interface Trace {
   /** Request leaving for upstream -> first chunk that carries content (not lifecycle events like `ping`). */
   first_content_latency_ms?: number;
   http: HttpExchange;
+  /** How far the recorder's stamps can be trusted (absent in traces from before it was measured). */
+  timing?: TraceTiming;
 }
+
+/**
+ * A chunk's time is taken when the recorder's event loop gets to its read, so a loop that was busy
+ * for N ms may have stamped a chunk up to N ms late. The recorder measures its own loop while each
+ * call is in flight and writes down the worst delay it saw.
+ */
+export interface TraceTiming {
+  /** The longest the stamping thread's event loop was held up while this call was in flight, in ms. */
+  max_loop_delay_ms: number;
+}
+
+/** Above this loop delay a trace's per-chunk timing may be off by more than replay's own error. */
+export const LOOP_DELAY_WARN_MS = 10;

@@ -42,7 +42,7 @@ const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const FIELD_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-const OUTCOMES = new Set(['complete', 'upstream_aborted', 'client_aborted', 'upstream_unreachable']);
+const OUTCOMES = new Set(['complete', 'upstream_aborted', 'client_aborted', 'upstream_unreachable', 'recorder_shutdown']);
 const FRAMINGS = new Set(['sse', 'ndjson', 'raw']);
 
 /** Returns every problem found (empty when valid). `base` prefixes paths, e.g. `interactions[3]`. */
@@ -101,6 +101,10 @@ export function findTraceProblems(value: unknown, base = '$'): InvalidField[] {
       c.problems.push({ path: `${base}.total_chunks`, problem: `is ${t.total_chunks} but there are ${t.chunks.length} chunks` });
   }
   for (const k of ['stream_duration_ms', 'first_chunk_latency_ms', 'first_content_latency_ms']) c.need(t, k, isNum, 'a number', base, true);
+  if (t.timing !== undefined) {
+    if (!isObj(t.timing)) c.problems.push({ path: `${base}.timing`, problem: 'must be an object' });
+    else c.need(t.timing, 'max_loop_delay_ms', isNum, 'a number', `${base}.timing`, true);
+  }
   return c.problems;
 }
 

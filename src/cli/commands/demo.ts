@@ -6,7 +6,6 @@ import { startSimulatedUpstream } from '../../demo/simulated-upstream.js';
 import { percentile, timedPost } from '../../demo/timed-client.js';
 import { planPlayback } from '../../replay/plan.js';
 import { startRecorder } from '../../record/recorder.js';
-import { muteMockttpNoise } from '../mockttp-noise.js';
 import { startReplayServer } from '../../replay/replay-server.js';
 import { appendToCassette, loadCassette } from '../../store/cassette-file.js';
 import { createTraceStore, DEFAULT_TRACES_DIR } from '../../store/trace-store.js';
@@ -28,9 +27,9 @@ export async function run({ opts }: CommandContext): Promise<number> {
   const traces: Trace[] = [];
   try {
     step(1, `Recording through the proxy (simulated OpenAI-compatible upstream at ${upstream.url})`);
-    muteMockttpNoise(false);
     const recorder = await startRecorder({
       upstream: upstream.url,
+      debug: opts.debug === true,
       onTrace: async (t) => {
         const path = await store.save(t);
         await appendToCassette(cassette, [t]);

@@ -7,12 +7,13 @@ import { buildChildEnv, proxyEnvVars } from '../../record/child-env.js';
 import { runChild } from '../../record/child-process.js';
 import { createProviderRouter, DEFAULT_PROVIDER_HOSTS, ROUTED_PROVIDERS, type RoutedProvider } from '../../record/provider-routes.js';
 import { startRecorder } from '../../record/recorder.js';
-import { muteMockttpNoise } from '../mockttp-noise.js';
-import { appendToCassette, cassetteExists, cassetteFsError, loadCassette } from '../../store/cassette-file.js';
+import { cassetteExists, cassetteFsError, loadCassette } from '../../store/cassette-file.js';
+import { createCassetteQueue } from '../../store/cassette-queue.js';
+import { LOOP_DELAY_WARN_MS } from '../../trace/types.js';
 import { createTraceStore } from '../../store/trace-store.js';
 import type { CommandContext } from '../main.js';
 import { parsePort, parseUrl, optionalString } from '../options.js';
-import { describeCall, rel, untilSignal } from '../format.js';
+import { describeCall, rel, timingDoubt } from '../format.js';
 
 const DEFAULT_PORT = 8787;
 
@@ -69,28 +70,44 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   const router = createProviderRouter({ upstream, overrides });
 
   const writes: string[] = [];
-  // One chain for all writes: concurrent appends would race for the cassette lock and could swap two
-  // recordings of the same request, which replay serves in cassette order.
-  let chain: Promise<void> = Promise.resolve();
-  muteMockttpNoise(opts.debug === true);
+  let doubtful = 0;
+  let worstDelay = 0;
+  // Appends are batched in finishing order; the trace file is written at the same time.
+  const queue = cassette ? createCassetteQueue(cassette) : undefined;
   const recorder = await startRecorder({
     route: router.route,
     port,
     host,
     redact,
+    debug: opts.debug === true,
     ...(ca ? { https: { keyPath: ca.keyPath, certPath: ca.certPath, interceptOnly: upstream ? undefined : interceptedHosts() } } : {}),
-    onTrace: (trace) => {
-      const write = chain.then(async () => {
-        const path = await store.save(trace);
-        if (cassette) await appendToCassette(cassette, [trace]);
-        out.write(`${trace.metadata.status === 'success' ? pc.green('●') : pc.red('●')} ${describeCall(trace)}  ${pc.dim(rel(path))}\n`);
-        writes.push(path);
-      });
-      chain = write.catch(() => {});
-      return write;
+    onTrace: async (trace) => {
+      const [path] = await Promise.all([store.save(trace), queue?.add(trace)]);
+      const doubt = timingDoubt(trace);
+      if (doubt) {
+        doubtful++;
+        worstDelay = Math.max(worstDelay, trace.timing!.max_loop_delay_ms);
+      }
+      out.write(`${trace.metadata.status === 'success' ? pc.green('●') : pc.red('●')} ${describeCall(trace)}  ${pc.dim(rel(path))}${doubt ? `  ${pc.yellow(doubt)}` : ''}\n`);
+      writes.push(path);
     },
     onError: (e) => process.stderr.write(`${pc.red('traceforge:')} could not save a trace: ${e.message}\n`),
   });
+  const summary = (): string =>
+    `stopped: ${writes.length} call(s) recorded` +
+    (doubtful > 0 ? `; ${doubtful} with timing that may be off by up to ${Math.ceil(worstDelay)} ms (the recorder's event loop was held up over ${LOOP_DELAY_WARN_MS} ms; re-record them on a quieter machine)` : '');
+
+  // Ctrl-C once: stop, letting calls in flight finish. Once stopping has begun, any further Ctrl-C or
+  // SIGTERM cuts the calls still in flight (they are saved as partial, outcome recorder_shutdown);
+  // calls that already finished are written either way. The process never dies with writes pending.
+  let stopping = false;
+  let firstSignal: (() => void) | undefined;
+  const onSignal = (): void => {
+    if (stopping) recorder.cut();
+    else firstSignal?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const vars = proxyEnvVars({ proxyUrl: recorder.url, caCertPath: ca?.certPath });
   const routes = upstream
@@ -113,9 +130,11 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   );
 
   if (!child) {
-    await untilSignal();
+    await new Promise<void>((resolve) => (firstSignal = resolve));
+    stopping = true;
+    out.write(pc.dim('stopping: waiting for calls in flight (Ctrl-C again to cut them, saved as partial)\n'));
     await recorder.close();
-    out.write(`stopped: ${writes.length} call(s) recorded\n`);
+    out.write(`${summary()}\n`);
     return 0;
   }
   let result;
@@ -124,9 +143,10 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
     result = await runChild(child[0]!, child.slice(1), { env });
   } finally {
     // Flush every trace before exiting, whatever the command did.
+    stopping = true;
     await recorder.close();
   }
   const how = result.signal ? `was stopped by ${result.signal}` : `exited with code ${result.code}`;
-  out.write(`stopped: ${writes.length} call(s) recorded; \`${child.join(' ')}\` ${how}\n`);
+  out.write(`${summary()}; \`${child.join(' ')}\` ${how}\n`);
   return result.code;
 }

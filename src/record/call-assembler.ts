@@ -1,0 +1,120 @@
+import type { Frame, FrameDecoder } from '../stream/frame.js';
+import { createDecoder, detectFraming } from '../stream/framing.js';
+import { prepareFrame, preparedRead, requestSecrets, type CapturedCall } from '../trace/build.js';
+import type { PreparedFrame } from '../trace/build.js';
+import type { Redaction, RedactOptions } from '../trace/redact.js';
+import { createPieceRedactor, type PieceRedactor } from '../trace/redact-pieces.js';
+import type { Trace } from '../trace/types.js';
+import type { ProxyEvent } from './proxy-messages.js';
+import { finishTrace, spillFrame, type Spill } from './spill.js';
+
+/** What the recorder knows of a call from the start, in the shape the trace builder takes it. */
+type CallBasics = Pick<CapturedCall, 'id' | 'timestamp' | 'method' | 'url' | 'requestHeaders' | 'requestBody' | 'upstream' | 'response' | 'frames' | 'prepared' | 'firstByteMs' | 'redact'>;
+
+/** One call being turned into a trace on the recorder's own thread, from what the proxy thread reported. */
+export interface AssemblingCall extends CallBasics {
+  decoder?: FrameDecoder;
+  /** The request's redaction (rules and secret values), collected once when the response starts. */
+  secrets?: Redaction;
+  /** Raw (not SSE/NDJSON) bodies: reads wait here until enough follows them to see a cut secret whole. */
+  rawRedactor?: PieceRedactor<Frame>;
+  /** Body bytes held in `frames` so far. */
+  memoryBytes?: number;
+  /** Set once the body outgrew memory: frames then go to this file instead of `frames`. */
+  spill?: Spill;
+}
+
+type Start = Extract<ProxyEvent, { t: 'start' }>;
+type Head = Extract<ProxyEvent, { t: 'head' }>;
+type End = Extract<ProxyEvent, { t: 'end' }>;
+
+export function beginCall(start: Start, redact: RedactOptions | undefined): AssemblingCall {
+  return {
+    id: start.id,
+    timestamp: start.timestamp,
+    method: start.method,
+    url: start.url,
+    requestHeaders: start.headers,
+    requestBody: start.body,
+    upstream: start.upstream,
+    redact,
+    frames: [],
+  };
+}
+
+export function headOf(call: AssemblingCall, head: Head): void {
+  const header = (name: string) => head.rawHeaders.find(([k]) => k.toLowerCase() === name)?.[1];
+  const encoded = (header('content-encoding') ?? 'identity') !== 'identity';
+  // A compressed body cannot be split into events; keep its reads as they came so replay stays byte-exact.
+  const framing = encoded ? 'raw' : detectFraming(header('content-type'));
+  call.response = { status: head.status, statusMessage: head.statusMessage, rawHeaders: head.rawHeaders, headersMs: head.headersMs, framing };
+  call.decoder = createDecoder(framing);
+  call.secrets = requestSecrets(call);
+  call.prepared = [];
+  if (framing === 'raw') call.rawRedactor = createPieceRedactor<Frame>(call.secrets);
+}
+
+/** Decode one read into frames, each parsed and redacted as it completes. */
+export function readOf(call: AssemblingCall, chunk: Uint8Array, at: number): void {
+  if (call.decoder) for (const frame of call.decoder.push(chunk)) addFrame(call, frame, at);
+}
+
+/** Emit the unterminated remainder (a stream cut mid-event) as a partial frame, once. */
+function flushDecoder(call: AssemblingCall, atMs: number): void {
+  const decoder = call.decoder;
+  if (!decoder) return;
+  call.decoder = undefined;
+  for (const frame of decoder.end()) addFrame(call, frame, atMs);
+  const held = call.rawRedactor?.end() ?? [];
+  call.rawRedactor = undefined;
+  for (const h of held) keepFrame(call, h.tag, h.at, preparedRead(h.raw, h.at));
+}
+
+function addFrame(call: AssemblingCall, frame: Frame, atMs: number): void {
+  if (call.rawRedactor) {
+    for (const h of call.rawRedactor.push(frame.raw, atMs, frame)) keepFrame(call, h.tag, h.at, preparedRead(h.raw, h.at));
+    return;
+  }
+  const prepared = call.prepared && call.secrets ? prepareFrame(frame, atMs, call.response?.framing !== 'raw', call.secrets) : undefined;
+  keepFrame(call, frame, atMs, prepared);
+}
+
+function keepFrame(call: AssemblingCall, frame: Frame, atMs: number, prepared: PreparedFrame | undefined): void {
+  // A body past the in-memory limit goes to its spill file instead (see spill.ts).
+  if (prepared && spillFrame(call, prepared, frame.raw.length)) return;
+  call.frames.push({ frame, atMs });
+  if (prepared) call.prepared!.push(prepared);
+}
+
+/** The call's trace, redacted, from everything the proxy thread reported. */
+export function endCall(call: AssemblingCall, end: End): Trace {
+  flushDecoder(call, end.endMs);
+  let response = call.response;
+  let frames = call.frames;
+  if (end.outcome === 'upstream_unreachable' && !response) {
+    // The app got our 502; record it so a replay answers the same way.
+    const body = end.syntheticBody;
+    response = { status: 502, statusMessage: 'Bad Gateway', rawHeaders: [['content-type', 'application/json']], headersMs: 0, framing: 'raw' };
+    frames = body ? [{ frame: { raw: body }, atMs: 0 }] : [];
+  }
+  const captured: CapturedCall = {
+    id: call.id,
+    timestamp: call.timestamp,
+    method: call.method,
+    url: call.url,
+    requestHeaders: call.requestHeaders,
+    requestBody: call.requestBody,
+    upstream: call.upstream,
+    response,
+    frames,
+    prepared: frames === call.frames ? call.prepared : undefined,
+    secrets: call.secrets,
+    firstByteMs: end.firstByteMs,
+    durationMs: end.durationMs,
+    outcome: end.outcome,
+    error: end.error,
+    redact: call.redact,
+    maxLoopDelayMs: end.maxLoopDelayMs,
+  };
+  return finishTrace(call, captured);
+}

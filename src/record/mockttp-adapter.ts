@@ -1,0 +1,90 @@
+import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from 'node:net';
+import * as mockttp from 'mockttp';
+import { TraceForgeError } from '../errors.js';
+import { disablePortLoopCheck } from './loop-check.js';
+import { boundRequestTime, type RequestBounds } from './request-bounds.js';
+
+/**
+ * Every place TraceForge reaches into mockttp's internals, in one module. Each patch is checked once
+ * the server has started; if one did not take (a mockttp upgrade moved what it relies on), the
+ * recorder refuses to start instead of silently losing a guard (the slowloris bound, the loopback
+ * port-reuse fix, the per-call context, the interface it binds).
+ *
+ * Tested with mockttp 4.6.3 (the version package.json pins).
+ */
+export const MOCKTTP_TESTED = '4.6.3';
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
+
+export interface PatchedMockttp {
+  server: mockttp.Mockttp;
+  /** The listening server mockttp created (httpolyglot's net.Server). */
+  listener(): Server;
+}
+
+function mockttpVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('mockttp/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function patchFailed(what: string): TraceForgeError {
+  return new TraceForgeError(
+    'E_MOCKTTP',
+    `mockttp ${mockttpVersion()} is not what TraceForge patches (${what}); TraceForge is tested with mockttp ${MOCKTTP_TESTED}: install that version (npm i mockttp@${MOCKTTP_TESTED})`,
+  );
+}
+
+/**
+ * A mockttp server whose request listener is `wrap(app)` (so each request can run in its own async
+ * context) and which listens on `host` only (mockttp's start() has no host parameter and would listen
+ * on every interface).
+ */
+export function createPatchedMockttp(options: mockttp.MockttpOptions, host: string, wrap: (app: RequestListener) => RequestListener): PatchedMockttp {
+  const server = mockttp.getLocal(options);
+  const internals = server as unknown as { app?: RequestListener; server?: Server };
+  if (typeof internals.app !== 'function') throw patchFailed('its request listener `app` is missing');
+  // mockttp reads `this.app` when it starts, so the wrapper is what its HTTP server calls.
+  internals.app = wrap(internals.app);
+  let inner: Server | undefined;
+  Object.defineProperty(server, 'server', {
+    configurable: true,
+    get: () => inner,
+    set: (v: Server | undefined) => {
+      inner = v;
+      if (v) {
+        const listen = v.listen.bind(v) as (port: number, host: string) => Server;
+        (v as unknown as { listen: (port: number) => Server }).listen = (port: number) => listen(port, host);
+      }
+    },
+  });
+  return {
+    server,
+    listener: () => {
+      if (!inner) throw patchFailed('its listening server is not where it used to be');
+      return inner;
+    },
+  };
+}
+
+/**
+ * The patches that need a started server: the request-time bounds and the port-loop check. Then every
+ * patch is checked. `probe` proves the wrapped listener is on the request path (it sends one request
+ * the wrapper answers itself).
+ */
+export async function finishPatches(p: PatchedMockttp, host: string, bounds: RequestBounds | undefined, probe: () => Promise<boolean>): Promise<void> {
+  const inner = p.listener();
+  const address = inner.address();
+  const bound = typeof address === 'object' && address ? address.address : '';
+  const wanted = host === 'localhost' ? ['127.0.0.1', '::1'] : [host.replace(/^\[|\]$/g, '')];
+  if (!wanted.includes(bound)) throw patchFailed(`it listens on ${bound || 'an unknown address'}, not on ${host}`);
+  // mockttp's inner http server never listens, so Node would never time out a slowloris client.
+  if (!boundRequestTime(inner, bounds)) throw patchFailed('its inner HTTP server cannot be given request timeouts, so slow clients could hold sockets forever');
+  // On loopback mockttp's port-based loop check fails real calls (see loop-check.ts).
+  if (disablePortLoopCheck(p.server) < 1) throw patchFailed('its passthrough loop check could not be adjusted, so calls could fail as false loops under load');
+  if (!(await probe())) throw patchFailed('the per-call request wrapper is not on its request path');
+}

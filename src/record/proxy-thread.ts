@@ -1,0 +1,85 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { TraceForgeError, type TraceForgeErrorCode } from '../errors.js';
+import type { ProxyCommand, ProxyConfig, ProxyEvent } from './proxy-messages.js';
+
+export interface ProxyThread {
+  readonly port: number;
+  send(cmd: ProxyCommand): void;
+  /** Resolves once every call whose response was already sent has been reported (its events handed to onEvent). */
+  settled(): Promise<void>;
+  /** Resolves when the proxy thread has reported every call and stopped. */
+  closed(): Promise<void>;
+  terminate(): Promise<void>;
+}
+
+/**
+ * Start the proxy on its own thread. Built, it runs dist/record/proxy-worker.js; run from the
+ * TypeScript sources (vitest), the worker loads them through tsx, since a worker is a fresh Node
+ * that vitest does not transform.
+ */
+function spawn(config: ProxyConfig): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./proxy-worker.js', here), { workerData: config });
+  // The `import` condition of tsx's `./esm/api` export (require.resolve would give its CommonJS twin).
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./proxy-worker.ts', here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true, workerData: config });
+}
+
+export async function startProxyThread(config: ProxyConfig, onEvent: (event: ProxyEvent) => void): Promise<ProxyThread> {
+  const worker = spawn(config);
+  let closedResolve!: () => void;
+  const closed = new Promise<void>((r) => (closedResolve = r));
+  let exited = false;
+  const flushes = new Map<number, () => void>();
+  let flushSeq = 0;
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.on('message', (event: ProxyEvent) => {
+      if (event.t === 'ready') resolve(event.port);
+      else if (event.t === 'failed') reject(new TraceForgeError(event.code as TraceForgeErrorCode, event.message));
+      else if (event.t === 'closed') {
+        closedResolve();
+        for (const done of flushes.values()) done();
+      } else if (event.t === 'flushed') {
+        flushes.get(event.seq)?.();
+        flushes.delete(event.seq);
+      }
+      else onEvent(event);
+    });
+    worker.once('error', (e) => {
+      reject(new TraceForgeError('E_RECORDER', `the recorder's proxy thread failed: ${e.message}`, { cause: e }));
+      onEvent({ t: 'error', message: `the recorder's proxy thread failed: ${e.message}` });
+      closedResolve();
+    });
+    worker.once('exit', (code) => {
+      exited = true;
+      for (const done of flushes.values()) done();
+      reject(new TraceForgeError('E_RECORDER', `the recorder's proxy thread exited (code ${code}) before it was listening`));
+      closedResolve();
+    });
+  }).catch(async (e: unknown) => {
+    await worker.terminate();
+    throw e;
+  });
+  return {
+    port,
+    send: (cmd) => {
+      if (!exited) worker.postMessage(cmd);
+    },
+    closed: () => closed,
+    settled: () =>
+      exited
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const seq = ++flushSeq;
+            flushes.set(seq, resolve);
+            worker.postMessage({ t: 'flush', seq } satisfies ProxyCommand);
+          }),
+    terminate: async () => {
+      if (!exited) await worker.terminate();
+    },
+  };
+}

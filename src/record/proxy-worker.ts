@@ -1,0 +1,49 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { TraceForgeError } from '../errors.js';
+import { startProxy } from './proxy.js';
+import type { ProxyCommand, ProxyConfig, ProxyEvent } from './proxy-messages.js';
+import { createProviderRouter } from './provider-routes.js';
+import { muteMockttpNoise } from './mockttp-noise.js';
+
+/**
+ * The recorder's proxy thread: forwards and stamps, and hands everything else to the thread that
+ * started it (see proxy-thread.ts). Nothing but forwarding runs on this event loop.
+ */
+const port = parentPort!;
+const config = workerData as ProxyConfig;
+const post = (event: ProxyEvent, transfer?: ArrayBuffer[]): void => port.postMessage(event, transfer ?? []);
+
+muteMockttpNoise(config.debug === true);
+
+const asked = new Map<number, (url: URL | undefined) => void>();
+let seq = 0;
+const spec = config.route;
+const route =
+  spec.kind === 'fixed'
+    ? (() => {
+        const fixed = new URL(spec.upstream);
+        return () => fixed;
+      })()
+    : spec.kind === 'providers'
+      ? createProviderRouter({ upstream: spec.upstream, overrides: spec.overrides }).route
+      : (req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }) =>
+          new Promise<URL | undefined>((resolve) => {
+            const n = ++seq;
+            asked.set(n, resolve);
+            post({ t: 'route', seq: n, method: req.method, url: req.url, headers: req.headers, destination: req.destination?.toString() });
+          });
+
+try {
+  const proxy = await startProxy(config, { emit: post, route });
+  port.on('message', (cmd: ProxyCommand) => {
+    if (cmd.t === 'routed') {
+      asked.get(cmd.seq)?.(cmd.url === undefined ? undefined : new URL(cmd.url));
+      asked.delete(cmd.seq);
+    } else if (cmd.t === 'cut') proxy.cut();
+    else if (cmd.t === 'flush') void proxy.settled().then(() => post({ t: 'flushed', seq: cmd.seq }));
+    else if (cmd.t === 'close') void proxy.close(cmd.graceMs).then(() => post({ t: 'closed' }));
+  });
+  post({ t: 'ready', port: proxy.port });
+} catch (e) {
+  post({ t: 'failed', code: e instanceof TraceForgeError ? e.code : ((e as NodeJS.ErrnoException).code ?? 'E_RECORDER'), message: e instanceof Error ? e.message : String(e) });
+}

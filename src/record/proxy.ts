@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type * as mockttp from 'mockttp';
+import { TraceForgeError } from '../errors.js';
+import type { Outcome } from '../trace/types.js';
+import { callStorage, type ProxyCall } from './call-context.js';
+import { watchLoopDelay } from './loop-delay.js';
+import { createPatchedMockttp, finishPatches } from './mockttp-adapter.js';
+import type { ProxyConfig, ProxyEvent } from './proxy-messages.js';
+import { wasForwarded } from './request-bounds.js';
+import { subscribeTimingTap } from './timing-tap.js';
+import { skipBodyTracking } from './untracked-body.js';
+import { answerUnreachable } from './upstream-error.js';
+import { describeUpstream, joinUpstream } from './upstream-url.js';
+
+export interface Proxy {
+  readonly port: number;
+  /** Stop accepting calls; calls in flight get `graceMs` to finish, then are cut. Resolves once every call has been reported. */
+  close(graceMs: number): Promise<void>;
+  /** Cut every call in flight now, each reported with outcome recorder_shutdown. */
+  cut(): void;
+  /** Resolves once every call whose response was already sent to the app has been reported. */
+  settled(): Promise<void>;
+}
+
+export interface ProxyHooks {
+  /** Every event for the recorder's thread; `transfer` lists buffers that may be moved, not copied. */
+  emit(event: ProxyEvent, transfer?: ArrayBuffer[]): void;
+  /** Pick the upstream for one request (undefined: no provider could be told). */
+  route(req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }): URL | undefined | Promise<URL | undefined>;
+}
+
+const PROBE_PATH = '/__traceforge_probe';
+
+/**
+ * Reads of every call, collected as they are stamped and sent in one message per event-loop turn:
+ * one copy into a fresh buffer that is then moved (not cloned) to the recorder's thread.
+ */
+function readBatcher(emit: ProxyHooks['emit']): { add(id: string, at: number, chunk: Buffer): void; flush(): void } {
+  let ids: string[] = [];
+  let ats: number[] = [];
+  let chunks: Buffer[] = [];
+  let size = 0;
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (chunks.length === 0) return;
+    const bytes = new Uint8Array(size);
+    const ends: number[] = [];
+    let o = 0;
+    for (const c of chunks) {
+      bytes.set(c, o);
+      o += c.length;
+      ends.push(o);
+    }
+    emit({ t: 'reads', ids, ats, ends, bytes }, [bytes.buffer]);
+    ids = [];
+    ats = [];
+    chunks = [];
+    size = 0;
+  };
+  return {
+    add(id, at, chunk) {
+      ids.push(id);
+      ats.push(at);
+      chunks.push(chunk);
+      size += chunk.length;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
+function outcomeOf(call: ProxyCall): { outcome: Outcome; error?: string } {
+  const upstreamError = call.upstreamError ? `${(call.upstreamError as NodeJS.ErrnoException).code ?? 'error'}: ${call.upstreamError.message}` : undefined;
+  if (call.shutdown && !call.upstreamEnded) return { outcome: 'recorder_shutdown', error: 'the recorder was stopped while the call was in flight (Ctrl-C twice, or its shutdown grace ran out); the response is partial' };
+  if (!call.upstreamResponse) {
+    if (call.upstreamError || !call.clientAborted) return { outcome: 'upstream_unreachable', error: upstreamError ?? 'the upstream closed the connection before the response was complete' };
+    return { outcome: 'client_aborted', error: 'the client closed the connection before the response was complete' };
+  }
+  if (call.clientAborted && !call.upstreamEnded) return { outcome: 'client_aborted', error: 'the client closed the connection before the response was complete' };
+  if (call.upstreamAborted && !call.upstreamEnded) return { outcome: 'upstream_aborted', error: upstreamError ?? 'the upstream closed the connection before the response was complete' };
+  return { outcome: 'complete' };
+}
+
+/**
+ * The recording proxy: mockttp forwards every call live while the timing tap stamps each read. This
+ * runs on its own thread (see proxy-worker.ts) and does nothing else, so nothing the recorder does with
+ * what it recorded can delay a stamp.
+ */
+export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promise<Proxy> {
+  const host = config.host;
+  const { interceptOnly, ...ca } = config.https ?? {};
+  const https = config.https ? { ...ca, ...(interceptOnly ? { tlsInterceptOnly: interceptOnly.map((hostname) => ({ hostname })) } : {}) } : undefined;
+  const live = new Set<ProxyCall>();
+  const loop = watchLoopDelay();
+  const batch = readBatcher(hooks.emit);
+  const probeToken = randomBytes(12).toString('hex');
+  let probed = false;
+  // Every control message first sends the reads stamped before it, so the recorder's thread sees each call's events in order.
+  const emit = (event: ProxyEvent, transfer?: ArrayBuffer[]): void => {
+    batch.flush();
+    hooks.emit(event, transfer);
+  };
+  let selfPort = -1;
+  // A call addressed to our own port (OPENAI_BASE_URL pointing here, even via HTTP_PROXY) is direct, not proxied.
+  const isSelf = (u: URL): boolean =>
+    Number(u.port || (u.protocol === 'https:' ? 443 : 80)) === selfPort &&
+    (host === '0.0.0.0' || host === '::' || ['localhost', '127.0.0.1', '[::1]', host, `[${host}]`].includes(u.hostname));
+
+  const stall = config.stallEveryRead;
+  let reads = 0;
+  const calls = new WeakMap<ProxyCall, () => number>();
+
+  const finalize = (call: ProxyCall): void => {
+    if (call.finished) return;
+    call.finished = true;
+    live.delete(call);
+    const loopDelay = calls.get(call)?.() ?? 0;
+    // A request that never finished arriving never reached the upstream: there is no call to record.
+    if (!wasForwarded(call)) return;
+    const t0 = call.t0 ?? performance.now();
+    const { outcome, error } = outcomeOf(call);
+    emit({
+      t: 'end',
+      id: call.id,
+      outcome,
+      error,
+      firstByteMs: call.firstByteMs,
+      durationMs: performance.now() - call.arrivedAt,
+      endMs: call.endMs ?? performance.now() - t0,
+      syntheticBody: call.syntheticBody,
+      maxLoopDelayMs: loopDelay,
+    });
+  };
+
+  const wrap = (app: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next?: (err?: unknown) => void) => void) =>
+    (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next?: (err?: unknown) => void): void => {
+      if (req.url === PROBE_PATH && req.headers['x-traceforge-probe'] === probeToken) {
+        probed = true;
+        res.writeHead(204).end();
+        return;
+      }
+      const id = randomBytes(6).toString('hex');
+      const call: ProxyCall = {
+        id,
+        arrivedAt: performance.now(),
+        timestamp: new Date().toISOString(),
+        upstream: '',
+        res,
+        upstreamEnded: false,
+        upstreamAborted: false,
+        clientAborted: false,
+        shutdown: false,
+        finished: false,
+        onHead: (head) => emit({ t: 'head', id, ...head }),
+        onRead: (at, chunk) => {
+          batch.add(id, at, chunk);
+          if (stall && ++reads % stall.every === 0) {
+            const until = performance.now() + stall.ms;
+            while (performance.now() < until);
+          }
+        },
+      };
+      calls.set(call, loop.begin());
+      live.add(call);
+      res.on('close', () => {
+        if (!res.writableFinished && !call.upstreamAborted && !call.upstreamError) call.clientAborted = true;
+        finalize(call);
+      });
+      call.onUpstreamError = (e) => {
+        call.syntheticBody = answerUnreachable(res, call.upstream || 'upstream', e);
+      };
+      skipBodyTracking(res);
+      callStorage.run(call, () => app(req, res, next));
+    };
+
+  const patched = createPatchedMockttp({ http2: false, cors: false, recordTraffic: false, ...(https ? { https: https as mockttp.MockttpHttpsOptions } : {}) }, host, wrap);
+  const server = patched.server;
+  await server.forAnyRequest().thenPassThrough({
+    simulateConnectionErrors: true,
+    ...(config.upstreamCAs?.length ? { additionalTrustedCAs: config.upstreamCAs.map((cert) => ({ cert })) } : {}),
+    beforeRequest: async (req) => {
+      const call = callStorage.getStore();
+      const addressed = new URL(req.url);
+      const path = addressed.pathname + addressed.search;
+      const target = await hooks.route({ method: req.method, url: path, headers: req.headers, destination: isSelf(addressed) ? undefined : addressed });
+      if (!target) {
+        // Nothing is forwarded (call.upstream stays empty), so nothing is recorded: the app gets the explanation.
+        const message = `TraceForge cannot tell which provider ${req.method} ${path} is for: pass --upstream URL, or call a provider path (/v1/chat/completions, /v1/messages, /v1beta/models/...:streamGenerateContent, /api/chat)`;
+        return { response: { statusCode: 502, json: { error: { type: 'traceforge_no_upstream', message } } } };
+      }
+      // The upstream is this recorder: forwarding would loop until something ran out.
+      if (isSelf(new URL(target))) {
+        const message = `TraceForge would forward ${req.method} ${path} to itself (${describeUpstream(target)} is the recorder's own address): pass the provider's URL as --upstream, and point the app at the recorder`;
+        return { response: { statusCode: 508, json: { error: { type: 'traceforge_loop', message } } } };
+      }
+      if (call) {
+        call.upstream = describeUpstream(target);
+        const body = new Uint8Array(req.body.buffer);
+        emit({ t: 'start', id: call.id, timestamp: call.timestamp, method: req.method, url: path, headers: { ...req.headers }, body, upstream: call.upstream });
+      }
+      // identity: a compressed stream could not be timed per event, and apps see the same data either way.
+      const url = joinUpstream(target, path);
+      return { url: url.toString(), headers: { ...req.headers, host: url.host, 'accept-encoding': 'identity' } };
+    },
+  });
+
+  const unsubscribe = subscribeTimingTap();
+  try {
+    await server.start(config.port);
+  } catch (e) {
+    unsubscribe();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new TraceForgeError('E_PORT_IN_USE', `port ${config.port} on ${host} is already in use: pass --port 0 for a free port, or another port`, { cause: e });
+    }
+    throw e;
+  }
+  const inner = patched.listener();
+  const address = inner.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  selfPort = port;
+  const probe = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host.replace(/^\[|\]$/g, '');
+      const req = httpRequest({ host: connectHost, port, path: PROBE_PATH, method: 'GET', headers: { 'x-traceforge-probe': probeToken }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(probed && res.statusCode === 204));
+      });
+      req.on('error', () => resolve(false));
+      req.setTimeout(5000, () => req.destroy());
+      req.end();
+    });
+  try {
+    await finishPatches(patched, host, config.requestBounds, probe);
+  } catch (e) {
+    await server.stop().catch(() => {});
+    unsubscribe();
+    throw e;
+  }
+
+  const cut = (): void => {
+    for (const call of [...live]) {
+      call.shutdown = true;
+      call.endMs ??= call.t0 === undefined ? 0 : performance.now() - call.t0;
+      call.upstreamRequest?.destroy();
+      call.res.destroy();
+    }
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    cut,
+    async settled() {
+      // A response the app has read to its end is reported when its socket's close event runs, a turn or two later.
+      const sent = [...live].filter((c) => c.res.writableEnded);
+      const deadline = performance.now() + 2000;
+      while (sent.some((c) => !c.finished) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      batch.flush();
+    },
+    close(graceMs) {
+      closing ??= (async () => {
+        // mockttp's stop() destroys open connections, so calls in flight get their grace first.
+        const deadline = performance.now() + graceMs;
+        while (live.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        cut();
+        await server.stop().catch(() => {});
+        // Calls cut above report from their close events; give those one turn to run.
+        while (live.size > 0) await new Promise((r) => setTimeout(r, 5));
+        batch.flush();
+        loop.stop();
+        unsubscribe();
+      })();
+      return closing;
+    },
+  };
+}
