@@ -7,6 +7,7 @@ import type { Fault } from './replay/faults.js';
 import { forwardTo } from './replay/forward.js';
 import { startReplayServer, type ReplayServer } from './replay/replay-server.js';
 import { appendToCassette, cassetteExists, loadCassette, writeCassette } from './store/cassette-file.js';
+import { createCassetteQueue } from './store/cassette-queue.js';
 import { createTraceStore } from './store/trace-store.js';
 import type { RedactOptions } from './trace/redact.js';
 import type { Trace } from './trace/types.js';
@@ -80,16 +81,19 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   if (records) {
     const store = options.traces ? createTraceStore(options.traces) : undefined;
     let replaced = mode !== 'all';
+    // Mode `all` replaces the cassette with its first batch; every later batch is appended (one write at the end).
+    const queue = createCassetteQueue(path, async (file, traces) => {
+      if (replaced) return appendToCassette(file, traces);
+      replaced = true;
+      return writeCassette(file, { ...emptyCassette(), interactions: traces });
+    });
+    // The recorder forwards and stamps on a thread of its own, so a test busy on this thread cannot shift what it records.
     recorder = await startRecorder({
       upstream,
       redact: options.redact,
       onTrace: async (trace) => {
         recorded.push(trace);
-        if (store) await store.save(trace);
-        if (!replaced) {
-          replaced = true;
-          await writeCassette(path, { ...emptyCassette(), interactions: [trace] });
-        } else await appendToCassette(path, [trace]);
+        await Promise.all([store?.save(trace), queue.add(trace)]);
       },
     });
   }

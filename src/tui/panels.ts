@@ -2,7 +2,7 @@ import { formatMessages, formatToolCalls, requestParams } from '../trace/diff.js
 import { chunkOffsets, isStall, sparkline, streamMetrics, type StreamMetrics } from '../trace/metrics.js';
 import { summarize, type ResponseSummary } from '../trace/reconstruct.js';
 import type { TraceWindow } from '../store/trace-store.js';
-import type { Trace } from '../trace/types.js';
+import { LOOP_DELAY_WARN_MS, type Trace } from '../trace/types.js';
 import { chunkPreview } from './chunk-text.js';
 import { bar, cell, clip, fmtMs, fmtNum } from './format.js';
 import type { Style } from './style.js';
@@ -109,8 +109,20 @@ export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40): string[
     kv(st, 'Longest Stall', m.longestStall && isStall(m.longestStall.ms, m) ? st.red(stall) : stall),
     kv(st, 'Tokens/sec', m.tokensPerSecond === null ? '—' : fmtNum(m.tokensPerSecond, 1)),
     kv(st, 'Gaps', st.cyan(sparkline(m.gaps, sparkWidth))),
+    ...timingLines(vm, st),
     ...(vm.window ? [kv(st, 'Body', `${megabytes(vm.window.bodyBytes)} (${count(vm.window.bodyBytes)} bytes)`)] : []),
   ];
+}
+
+/**
+ * How far the recorded stamps can be trusted: the worst event-loop delay the recorder's proxy thread
+ * saw during the call. Over LOOP_DELAY_WARN_MS the chunk times may be off by that much.
+ */
+function timingLines(vm: ViewModel, st: Style): string[] {
+  const delay = vm.trace.timing?.max_loop_delay_ms;
+  if (delay === undefined) return [];
+  if (delay <= LOOP_DELAY_WARN_MS) return [kv(st, 'Stamp Accuracy', st.green(`within ${fmtMs(Math.max(1, delay))} (recorder loop delay)`))];
+  return [kv(st, 'Stamp Accuracy', st.red(`may be off by up to ${fmtMs(delay)}: the recorder's loop was held up; re-record on a quieter machine`))];
 }
 
 /** Timeline column widths: roomy, or compact for a narrow panel. */
