@@ -192,13 +192,16 @@ interface SequentialRun {
   entries: string;
 }
 
+/** How long `traceforge record` may take to flush after its app is done before it is stopped. */
+const flushLimit = (o: BenchOptions): number => (o.quick ? 5_000 : 15_000);
+
 async function sequential(o: BenchOptions, world: World, upstream: string, dir: string, withCassette: boolean, tag: string, deadlineMs: number): Promise<SequentialRun> {
   const run = await runRecordCli({
     upstream,
     dir,
     withCassette,
     env: { TF_BENCH_MODE: 'sequential', TF_BENCH_CALLS: String(o.sessionCalls), TF_BENCH_TAG: tag, TF_BENCH_DEADLINE: String(mono() + deadlineMs) },
-    afterClientMs: 10_000,
+    afterClientMs: flushLimit(o),
     limitMs: deadlineMs + 30_000,
   });
   const traces = await tracesOf(run.tracesDir);
@@ -215,26 +218,25 @@ async function benchSequential(o: BenchOptions, world: World, dir: string): Prom
   const baseMs = base.run.exitedAt - base.run.startedAt;
   // The cassette run may take longer, but not forever: past this the app stops calling and the
   // calls it did not make are reported as not reached.
-  const limit = Math.max(1.5 * baseMs, baseMs + 15_000);
+  const slack = o.quick ? 5_000 : 15_000;
+  const limit = Math.max(1.5 * baseMs, baseMs + slack);
   const cas = await sequential(o, world, upstream, join(dir, 'seq-cassette'), true, 'sc', limit);
-  const picks = [0, Math.floor(n / 2) - 1, n - 1];
+  // Calls 1, n/2 and n; and, when the cassette session stopped early, the last call it made.
+  const reached = cas.errors.findLastIndex((e) => e !== undefined);
+  const picks = [...new Set([0, Math.floor(n / 2) - 1, n - 1, ...(reached >= 0 ? [reached] : [])])].sort((a, b) => a - b);
   const rows: string[][] = [];
-  const figure = (r: SequentialRun, i: number) => {
-    const e = r.errors[i];
-    if (e) return e;
-    return undefined;
-  };
   const missing = (r: SequentialRun, i: number) =>
     (r.run.report?.calls ?? 0) <= i ? `not reached` : 'no trace';
   for (const i of picks) {
-    const b = figure(base, i);
-    const c = figure(cas, i);
+    const b = base.errors[i];
+    const c = cas.errors[i];
     const bd = b ? spread(b.deltas) : undefined;
     const cd = c ? spread(c.deltas) : undefined;
     const last = i === n - 1;
     const ttfbGoal = last && b ? Math.max(Math.abs(b.ttfb) * 1.5, 0) : undefined;
     const deltaGoal = last && bd ? bd.p99 * 1.5 : undefined;
-    rows.push([`call ${i + 1}: TTFB error`, b ? signed(b.ttfb) : missing(base, i), c ? signed(c.ttfb) : missing(cas, i), last ? `|err| <= 1.5x no cassette (${fmt(ttfbGoal ?? Number.NaN)})` : '', last ? verdict(c?.ttfb, ttfbGoal) : '']);
+    const name = `call ${i + 1}${i === reached && i < n - 1 ? ' (the last the cassette session recorded)' : ''}`;
+    rows.push([`${name}: TTFB error`, b ? signed(b.ttfb) : missing(base, i), c ? signed(c.ttfb) : missing(cas, i), last ? `|err| <= 1.5x no cassette (${fmt(ttfbGoal ?? Number.NaN)})` : '', last ? verdict(c?.ttfb, ttfbGoal) : '']);
     rows.push([`call ${i + 1}: delta_ms error p50`, bd ? fmt(bd.p50) : '—', cd ? fmt(cd.p50) : '—', '', '']);
     rows.push([`call ${i + 1}: delta_ms error p99`, bd ? fmt(bd.p99) : '—', cd ? fmt(cd.p99) : '—', last ? `<= 1.5x no cassette (${fmt(deltaGoal ?? Number.NaN)})` : '', last ? verdict(cd?.p99, deltaGoal) : '']);
   }
@@ -252,7 +254,7 @@ async function benchSequential(o: BenchOptions, world: World, dir: string): Prom
   rows.push([`recorder peak RSS`, mb(base.run.peakRss), mb(cas.run.peakRss), '', '']);
   const mismatch = [base, cas].flatMap((r) => r.errors.filter((e) => e && e.chunks !== e.writes).map((e) => `${e!.chunks} chunks recorded for ${e!.writes} written`));
   const notes = [describeFailure('sequential, no cassette', base.run), describeFailure('sequential, cassette', cas.run)].filter((x): x is string => x !== undefined);
-  if (cas.run.report?.stoppedEarly) notes.push(`sequential, cassette: the app stopped calling after ${cas.run.report.calls} of ${n} calls (${seconds(limit)} limit: 1.5x the no-cassette session, at least +15 s)`);
+  if (cas.run.report?.stoppedEarly) notes.push(`sequential, cassette: the app stopped calling after ${cas.run.report.calls} of ${n} calls (${seconds(limit)} limit: 1.5x the no-cassette session, at least +${slack / 1000} s)`);
   if (mismatch.length > 0) notes.push(`${mismatch.length} call(s) with a chunk count unlike the upstream's, e.g. ${mismatch[0]}`);
   return {
     lines: [
@@ -270,7 +272,6 @@ async function benchSequential(o: BenchOptions, world: World, dir: string): Prom
 async function benchConcurrent(o: BenchOptions, world: World, dir: string): Promise<{ lines: string[]; notes: string[] }> {
   const n = o.sessionConcurrent;
   const upstream = await world.upstream(200);
-  const CAP = o.quick ? 10_000 : 20_000;
   const runs: CliRun[] = [];
   const entries: string[] = [];
   for (const withCassette of [false, true]) {
@@ -279,7 +280,7 @@ async function benchConcurrent(o: BenchOptions, world: World, dir: string): Prom
       dir: join(dir, withCassette ? 'conc-cassette' : 'conc-plain'),
       withCassette,
       env: { TF_BENCH_MODE: 'concurrent', TF_BENCH_CALLS: String(n), TF_BENCH_TAG: withCassette ? 'cc' : 'cp' },
-      afterClientMs: CAP,
+      afterClientMs: flushLimit(o),
       limitMs: 120_000,
     });
     runs.push(run);
@@ -423,6 +424,7 @@ async function replayStartup(path: string, limitMs: number): Promise<{ ms: numbe
 
 async function benchBigCassette(o: BenchOptions, dir: string): Promise<{ lines: string[]; notes: string[] }> {
   if (!o.bigCassette) return { lines: [`  5. 250 MB cassette load: skipped (--quick)`], notes: [] };
+  const decimal = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB (${mb(bytes).replace(' MB', ' MiB')})`;
   const path = join(dir, 'big', 'big.yaml');
   await mkdir(join(dir, 'big'), { recursive: true });
   const made = await runCassetteChild<MakeReport>(['--make', path, String(250e6), '250'], 120_000);
@@ -436,7 +438,7 @@ async function benchBigCassette(o: BenchOptions, dir: string): Promise<{ lines: 
   ];
   return {
     lines: [
-      `  5. a ${mb(made.value.bytes)} cassette (${made.value.interactions} recorded interactions of SSE bodies, 1 KiB events), written by writeCassette in ${seconds(made.value.writeMs)} (no goal set yet):`,
+      `  5. a ${decimal(made.value.bytes)} cassette (${made.value.interactions} recorded interactions of SSE bodies, 1 KiB events), written by writeCassette in ${seconds(made.value.writeMs)} (no goal set yet):`,
       table(['', 'time', 'peak RSS'], rows),
     ],
     notes: load.value && load.value.interactions !== made.value.interactions ? [`loadCassette found ${load.value.interactions} interactions, ${made.value.interactions} written`] : [],
