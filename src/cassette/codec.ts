@@ -117,6 +117,22 @@ export interface CassetteParser {
   end(): { version: 1 | 2; count: number; warnings: string[] };
 }
 
+/** What to do with each interaction as it is read. */
+export interface CassetteHandlers {
+  /** A version 1 interaction: all of them are parsed at once, with the one document. */
+  trace(trace: Trace, index: number): void;
+  /** A version 2 interaction document, complete, not parsed yet. */
+  document(text: string, place: DocumentPlace, index: number): void;
+}
+
+/** Handlers that parse and validate every interaction. */
+export function parseEach(file: string, onInteraction: (trace: Trace, place: DocumentPlace | undefined, index: number) => void): CassetteHandlers {
+  return {
+    trace: (t, i) => onInteraction(t, undefined, i),
+    document: (text, place, i) => onInteraction(parseInteraction(text, file, place.line, i), place, i),
+  };
+}
+
 const tornWarning = (file: string, doc: RawDocument): string =>
   `${shortText(file)}: the last interaction (from line ${doc.line}) was cut off mid-write and is ignored; re-record it or delete it (it has no closing \`...\` line)`;
 
@@ -125,7 +141,7 @@ const tornWarning = (file: string, doc: RawDocument): string =>
  * soon as its document is complete, so at most one document is in memory at a time (all of a version 1
  * cassette, which is one document). Only the last document may be incomplete: it is dropped with a warning.
  */
-export function createCassetteParser(file: string, onInteraction: (trace: Trace, place: DocumentPlace | undefined, index: number) => void): CassetteParser {
+export function createCassetteParser(file: string, handlers: CassetteHandlers): CassetteParser {
   const splitter = createDocumentSplitter({ first: MAX_V1_CASSETTE_BYTES, other: MAX_INTERACTION_BYTES });
   let version: 1 | 2 | undefined;
   let count = 0;
@@ -135,7 +151,7 @@ export function createCassetteParser(file: string, onInteraction: (trace: Trace,
     if (version === undefined) {
       const header = parseHeader(text, file, doc.line);
       version = header.version;
-      if (header.version === 1) header.interactions.forEach((t) => onInteraction(t, undefined, count++));
+      if (header.version === 1) header.interactions.forEach((t) => handlers.trace(t, count++));
       return;
     }
     if (version === 1) fail(file, doc.line, 'a version 1 cassette is one YAML document, but another starts here: remove it, or re-record the cassette');
@@ -143,7 +159,7 @@ export function createCassetteParser(file: string, onInteraction: (trace: Trace,
       warnings.push(tornWarning(file, doc));
       return;
     }
-    onInteraction(parseInteraction(text, file, doc.line, count), { offset: doc.offset, length: doc.bytes.length, line: doc.line }, count);
+    handlers.document(text, { offset: doc.offset, length: doc.bytes.length, line: doc.line }, count);
     count++;
   };
   const tooBig = (e: unknown): never => {
@@ -183,7 +199,7 @@ export function createCassetteParser(file: string, onInteraction: (trace: Trace,
  */
 export function parseCassette(text: string, file: string): Cassette {
   const interactions: Trace[] = [];
-  const parser = createCassetteParser(file, (t) => interactions.push(t));
+  const parser = createCassetteParser(file, parseEach(file, (t) => interactions.push(t)));
   parser.push(Buffer.from(text, 'utf8'));
   const { warnings } = parser.end();
   return { version: CASSETTE_VERSION, interactions, ...(warnings.length > 0 ? { warnings } : {}) };

@@ -62,6 +62,22 @@ function parseBody(body: Uint8Array | string): unknown {
   }
 }
 
+/**
+ * What matching needs of one recorded interaction. An index of a cassette keeps only these, and
+ * loads the rest of an interaction when it is matched.
+ */
+export interface InteractionKey {
+  id: string;
+  method: string;
+  url: string;
+  /** The recorded request body: its JSON, or its text when it was not JSON, or null. */
+  body: unknown;
+}
+
+export function interactionKey(t: Trace): InteractionKey {
+  return { id: t.id, method: t.http.method, url: t.http.url, body: recordedBody(t) };
+}
+
 function recordedBody(t: Trace): unknown {
   if (t.request !== null && t.request !== undefined) return t.request;
   if (t.http.request_body_raw !== undefined && t.http.request_body_encoding !== 'base64') return t.http.request_body_raw;
@@ -113,7 +129,7 @@ const preview = (v: unknown): string => {
  * Identical requests are answered in recorded order. A miss comes with the closest recording and
  * the fields that differ, so the test failure says what changed.
  */
-export function createMatcher(interactions: readonly Trace[], options: MatchOptions = {}) {
+export function createKeyMatcher(interactions: readonly InteractionKey[], options: MatchOptions = {}) {
   const ignoreBody = options.ignoreBodyFields ?? [];
   const ignoreQuery = new Set(options.ignoreQueryParams ?? []);
   const shapeOf = (method: string, url: string, body: unknown): Shape => ({
@@ -122,7 +138,7 @@ export function createMatcher(interactions: readonly Trace[], options: MatchOpti
     body: canonicalize(body, ignoreBody),
   });
   const keyOf = (s: Shape) => `${s.method} ${s.path}?${s.query} ${canonicalJson(s.body)}`;
-  const shapes = interactions.map((t) => shapeOf(t.http.method, t.http.url, recordedBody(t)));
+  const shapes = interactions.map((k) => shapeOf(k.method, k.url, k.body));
   const queues = new Map<string, number[]>();
   shapes.forEach((s, i) => {
     const k = keyOf(s);
@@ -159,11 +175,11 @@ export function createMatcher(interactions: readonly Trace[], options: MatchOpti
     if (!best) message = `${head}: the cassette is empty.`;
     else {
       const t = interactions[best.index]!;
-      closest = { index: best.index, id: t.id, method: t.http.method, url: t.http.url, differences: best.differences };
+      closest = { index: best.index, id: t.id, method: t.method, url: t.url, differences: best.differences };
       const diffs = best.differences.map((d) => `${d.field}: recorded ${d.recorded}, received ${d.received}`).join('; ');
       message = exhausted
         ? `${head}: all ${queues.get(keyOf(req))?.length ?? 0} recordings of this request were already used (repeat: 'none').`
-        : `${head}. Closest recording is #${best.index} (id ${t.id}, ${t.http.method} ${t.http.url}); differs in ${diffs || 'nothing visible'}.` +
+        : `${head}. Closest recording is #${best.index} (id ${t.id}, ${t.method} ${t.url}); differs in ${diffs || 'nothing visible'}.` +
           (wild[best.index] ? ` Its ${REDACTED} values (secrets removed when it was recorded) match any value, so they are not the difference.` : '');
     }
     message += ' To record it, re-run with TRACEFORGE_RECORD=new_episodes and an upstream, or use `traceforge record --cassette <file>`.';
@@ -171,7 +187,7 @@ export function createMatcher(interactions: readonly Trace[], options: MatchOpti
   }
 
   return {
-    match(req: IncomingRequest): MatchResult {
+    match(req: IncomingRequest): { index: number } | { miss: MissExplanation } {
       const shape = shapeOf(req.method, req.url, parseBody(req.body));
       let key = keyOf(shape);
       if (!queues.has(key)) {
@@ -186,11 +202,28 @@ export function createMatcher(interactions: readonly Trace[], options: MatchOpti
       served.set(key, n + 1);
       const index = queue[Math.min(n, queue.length - 1)]!;
       used.add(index);
-      return { trace: interactions[index]!, index };
+      return { index };
+    },
+    /** Indices of the interactions never served so far. */
+    unused(): number[] {
+      return interactions.map((_, i) => i).filter((i) => !used.has(i));
+    },
+  };
+}
+
+export type KeyMatcher = ReturnType<typeof createKeyMatcher>;
+
+/** createKeyMatcher over interactions held in memory, answering with the trace itself. */
+export function createMatcher(interactions: readonly Trace[], options: MatchOptions = {}) {
+  const keys = createKeyMatcher(interactions.map(interactionKey), options);
+  return {
+    match(req: IncomingRequest): MatchResult {
+      const r = keys.match(req);
+      return 'miss' in r ? r : { trace: interactions[r.index]!, index: r.index };
     },
     /** Interactions never served so far. */
     unused(): Trace[] {
-      return interactions.filter((_, i) => !used.has(i));
+      return keys.unused().map((i) => interactions[i]!);
     },
   };
 }

@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TraceForgeError } from '../errors.js';
-import { createMatcher, type MatchOptions, type MissExplanation } from '../cassette/match.js';
-import type { Cassette } from '../cassette/codec.js';
-import { loadCassette } from '../store/cassette-file.js';
+import { createKeyMatcher, type MatchOptions, type MissExplanation } from '../cassette/match.js';
 import type { Trace } from '../trace/types.js';
+import { interactionSource, type CassetteInput } from './interaction-source.js';
 import { applyFaults, faultsFor, normalizeFaults, statusErrorBody, type Fault } from './faults.js';
 import { planPlayback, type Playback } from './plan.js';
 import { createLateness, type Lateness, type LatenessSummary } from './lateness.js';
@@ -15,8 +14,11 @@ import { waitUntil } from './scheduler.js';
 export const MAX_REQUEST_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface ReplayServerOptions {
-  /** A cassette path, a parsed cassette, or the interactions themselves. */
-  cassette: string | Cassette | Trace[];
+  /**
+   * A cassette path (indexed, each interaction read from the file when it is served: memory does not
+   * grow with the cassette), an index from indexCassette, a parsed cassette, or the interactions themselves.
+   */
+  cassette: CassetteInput;
   /** Default 0 (a free port). */
   port?: number;
   /** Default 127.0.0.1. */
@@ -30,6 +32,8 @@ export interface ReplayServerOptions {
    */
   fallback?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
   onMiss?: (miss: MissExplanation) => void;
+  /** Told, one line each, what was skipped while loading a cassette path (a last interaction cut off mid-write). */
+  onWarning?: (message: string) => void;
   /**
    * Deterministic faults, as `--fault` strings or objects: `drop-after=N`, `stall=K:MS`,
    * `status=CODE[:RETRY_AFTER]`, `error-event=N`, `truncate-json=N`, each optionally `@REQUEST`.
@@ -48,8 +52,10 @@ export interface ReplayServer {
   readonly misses: MissExplanation[];
   /** Indices of the interactions served, in order. */
   readonly served: number[];
-  /** Interactions never served. */
+  /** Interactions never served (for a cassette given by path, read from the file now). */
   unused(): Trace[];
+  /** What was skipped while loading the cassette, one line each (also given to onWarning). */
+  readonly warnings: readonly string[];
   /**
    * How late pieces were written against their recorded times, in ms, over every replay so far (not
    * at speed 0). A p99 of several ms means the machine was too busy for exact timing.
@@ -134,18 +140,15 @@ async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse,
  * await startReplayServer({ cassette: 'fixtures/chat.yaml', faults: ['drop-after=3'] });
  */
 export async function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
-  const interactions = typeof options.cassette === 'string'
-    ? (await loadCassette(options.cassette)).interactions
-    : Array.isArray(options.cassette)
-      ? options.cassette
-      : options.cassette.interactions;
   const speed = options.speed ?? 1;
   if (!(speed >= 0) || !Number.isFinite(speed)) throw new TraceForgeError('E_USAGE', `speed must be a number >= 0, got ${speed}`);
   const faults = normalizeFaults(options.faults);
-  const matcher = createMatcher(interactions, options.match);
+  const source = await interactionSource(options.cassette);
+  for (const w of source.warnings) options.onWarning?.(w);
+  const matcher = createKeyMatcher(source.keys, options.match);
   // Status faults answer instead of the recording: a probe with its own state checks that the request
   // would match, without using up a recording the retry should get.
-  const probe = faults.some((f) => f.kind === 'status') ? createMatcher(interactions, { ...options.match, repeat: 'last' }) : undefined;
+  const probe = faults.some((f) => f.kind === 'status') ? createKeyMatcher(source.keys, { ...options.match, repeat: 'last' }) : undefined;
   const misses: MissExplanation[] = [];
   const served: number[] = [];
   const host = options.host ?? '127.0.0.1';
@@ -177,7 +180,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       const incoming = { method: req.method ?? 'GET', url: req.url ?? '/', body };
       const probed = status && probe ? probe.match(incoming) : undefined;
       if (status && probed && !('miss' in probed)) {
-        const payload = statusErrorBody(probed.trace.metadata.provider, status.status);
+        const payload = statusErrorBody(source.provider(probed.index), status.status);
         res.writeHead(status.status, {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
@@ -197,7 +200,11 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         return;
       }
       served.push(result.index);
-      await play(result.trace, active, res, start, speed, lateness);
+      const loaded = source.load(result.index);
+      // An interaction read from the file starts its clock once it is parsed: the read shifts the first
+      // byte a little, but never squeezes the recorded gaps between chunks to catch up.
+      const trace = loaded instanceof Promise ? await loaded : loaded;
+      await play(trace, active, res, loaded instanceof Promise ? performance.now() : start, speed, lateness);
     })().catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
@@ -221,7 +228,8 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     port,
     misses,
     served,
-    unused: () => matcher.unused(),
+    unused: () => matcher.unused().map((i) => source.loadSync(i)),
+    warnings: source.warnings,
     lateness: () => lateness.summary(),
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { cassetteHeader, parseHeader, stringifyCassette, stringifyInteraction } from '../cassette/codec.js';
+import { cassetteHeader, parseEach, parseHeader, stringifyCassette, stringifyInteraction } from '../cassette/codec.js';
 import { markerAt } from '../cassette/documents.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -80,7 +80,7 @@ export async function appendLocked(path: string, traces: readonly Trace[]): Prom
     if (version === 1) {
       await fh.close();
       const existing: Trace[] = [];
-      await readCassette(path, (t) => existing.push(t));
+      await readCassette(path, parseEach(path, (t) => existing.push(t)));
       return writeFileAtomic(path, stringifyCassette({ version: 2, interactions: [...existing, ...traces] }));
     }
     end = await completeEnd(fh, size, marker >= 0 ? marker : size);

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { TraceForgeError } from '../errors.js';
-import { stringifyCassette, type Cassette } from '../cassette/codec.js';
+import { parseEach, stringifyCassette, type Cassette } from '../cassette/codec.js';
 import { spilledOf } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -21,7 +21,7 @@ export { MAX_INTERACTION_BYTES, MAX_V1_CASSETTE_BYTES } from '../cassette/codec.
  */
 export async function loadCassette(path: string): Promise<Cassette> {
   const interactions: Trace[] = [];
-  const { version, warnings } = await readCassette(path, (t) => interactions.push(t));
+  const { version, warnings } = await readCassette(path, parseEach(path, (t) => interactions.push(t)));
   return { version, interactions, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { createCassetteParser, parseInteraction, type DocumentPlace } from '../cassette/codec.js';
+import { createCassetteParser, parseInteraction, type CassetteHandlers, type DocumentPlace } from '../cassette/codec.js';
 import type { Trace } from '../trace/types.js';
 import { cassetteFsError, cassetteIo, openCassetteFile } from './cassette-fs.js';
 
@@ -10,15 +10,12 @@ const CHUNK_BYTES = 1024 * 1024;
  * Stream a cassette file through the parser, one document at a time: the file is never held whole
  * (except a version 1 cassette, which is one document). Errors carry `file:line`.
  */
-export async function readCassette(
-  path: string,
-  onInteraction: (trace: Trace, place: DocumentPlace | undefined, index: number) => void,
-): Promise<{ version: 1 | 2; count: number; warnings: string[] }> {
+export async function readCassette(path: string, handlers: CassetteHandlers): Promise<{ version: 1 | 2; count: number; warnings: string[] }> {
   const fh = await openCassetteFile(path, 'r');
   if (!fh) throw cassetteFsError(path, Object.assign(new Error('not found'), { code: 'ENOENT' }), 'read');
   try {
     return await cassetteIo(path, 'read', async () => {
-      const parser = createCassetteParser(path, onInteraction);
+      const parser = createCassetteParser(path, handlers);
       let position = 0;
       // One buffer for every read: the parser copies what it keeps.
       const buf = Buffer.allocUnsafe(CHUNK_BYTES);

@@ -1,5 +1,5 @@
-import { out as pc } from '../color.js';
-import { loadCassette } from '../../store/cassette-file.js';
+import { err, out as pc } from '../color.js';
+import { indexCassette } from '../../store/cassette-index.js';
 import { formatFault, parseFault } from '../../replay/faults.js';
 import { startReplayServer } from '../../replay/replay-server.js';
 import type { CommandContext } from '../main.js';
@@ -13,7 +13,10 @@ export async function run({ args, opts }: CommandContext): Promise<number> {
   const host = optionalString(opts.host, '--host') ?? '127.0.0.1';
   // Parse before loading the cassette, so a typo is a usage error whatever the file holds.
   const faults = (opts.fault === undefined ? [] : ([] as unknown[]).concat(opts.fault)).map((f) => parseFault(String(f)));
-  const cassette = await loadCassette(path);
+  // Indexed, not loaded: each interaction is read from the file when it is served, so a cassette of
+  // any size is served in bounded memory.
+  const cassette = await indexCassette(path);
+  for (const w of cassette.warnings) process.stderr.write(`${err.yellow('warning:')} ${w}\n`);
   const server = await startReplayServer({
     cassette,
     speed,

@@ -1,0 +1,48 @@
+import type { Cassette } from '../cassette/codec.js';
+import { interactionKey, type InteractionKey } from '../cassette/match.js';
+import { indexCassette, type CassetteIndex } from '../store/cassette-index.js';
+import type { Provider, Trace } from '../trace/types.js';
+
+/**
+ * Where the replay server gets its interactions: match keys up front, the whole interaction when it is
+ * served. A cassette given by path is indexed and read from disk per interaction, so its size does not
+ * decide the server's memory; interactions given as objects are served from memory.
+ */
+export interface InteractionSource {
+  readonly keys: readonly InteractionKey[];
+  provider(index: number): Provider;
+  load(index: number): Trace | Promise<Trace>;
+  loadSync(index: number): Trace;
+  readonly warnings: readonly string[];
+}
+
+export type CassetteInput = string | Cassette | Trace[] | CassetteIndex;
+
+const isIndex = (c: CassetteInput): c is CassetteIndex => typeof c === 'object' && !Array.isArray(c) && typeof (c as CassetteIndex).load === 'function';
+
+function fromIndex(index: CassetteIndex): InteractionSource {
+  return {
+    keys: index.interactions,
+    provider: (i) => index.interactions[i]!.provider,
+    load: (i) => index.load(i),
+    loadSync: (i) => index.loadSync(i),
+    warnings: index.warnings,
+  };
+}
+
+function fromMemory(traces: readonly Trace[], warnings: readonly string[] = []): InteractionSource {
+  return {
+    keys: traces.map(interactionKey),
+    provider: (i) => traces[i]!.metadata.provider,
+    load: (i) => traces[i]!,
+    loadSync: (i) => traces[i]!,
+    warnings,
+  };
+}
+
+export async function interactionSource(cassette: CassetteInput): Promise<InteractionSource> {
+  if (typeof cassette === 'string') return fromIndex(await indexCassette(cassette));
+  if (Array.isArray(cassette)) return fromMemory(cassette);
+  if (isIndex(cassette)) return fromIndex(cassette);
+  return fromMemory(cassette.interactions, cassette.warnings);
+}

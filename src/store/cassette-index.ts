@@ -1,0 +1,115 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { TraceForgeError } from '../errors.js';
+import { parseInteraction, type DocumentPlace } from '../cassette/codec.js';
+import { interactionKey, type InteractionKey } from '../cassette/match.js';
+import { readMatchKey } from '../cassette/match-key-read.js';
+import type { Provider, Trace } from '../trace/types.js';
+import { shortText } from '../util/one-line.js';
+import { readCassette, readInteractionAt } from './cassette-read.js';
+
+/** What is kept of one interaction: what matching needs, its provider, and where its document is. */
+export interface IndexedInteraction extends InteractionKey {
+  provider: Provider;
+  /** Where its document is in the file (version 2). */
+  place?: DocumentPlace;
+  /** The interaction itself, for a version 1 cassette, which cannot be read one interaction at a time. */
+  trace?: Trace;
+}
+
+/** A cassette indexed for replay: its interactions are read from the file when they are served. */
+export interface CassetteIndex {
+  readonly path: string;
+  readonly version: 1 | 2;
+  readonly interactions: readonly IndexedInteraction[];
+  /** What was skipped while indexing (a last interaction cut off mid-write), one line each. */
+  readonly warnings: readonly string[];
+  /** Read and parse interaction `index` (kept for a while: a burst of requests for one recording parses it once). */
+  load(index: number): Promise<Trace>;
+  /** The same, synchronously (for `unused()`, which lists what was never served). */
+  loadSync(index: number): Trace;
+}
+
+/** Parsed interactions kept in memory, by total document size: a few big streams, many small ones. */
+const CACHE_BYTES = 64 * 1024 * 1024;
+const CACHE_ENTRIES = 64;
+
+/**
+ * Index a cassette in one streaming pass: per interaction, its match key and the byte range of its
+ * document. Memory is the index (request bodies, not responses) plus one document at a time.
+ */
+export async function indexCassette(path: string): Promise<CassetteIndex> {
+  const interactions: IndexedInteraction[] = [];
+  const { version, warnings } = await readCassette(path, {
+    trace: (t) => interactions.push({ ...interactionKey(t), provider: t.metadata.provider, trace: t }),
+    document: (text, place, i) => {
+      const { key, provider } = readMatchKey(text, path, place.line, i);
+      interactions.push({ ...key, provider, place });
+    },
+  });
+  const cache = new Map<number, Promise<Trace>>();
+  let cachedBytes = 0;
+  const sizeOf = (i: number) => interactions[i]!.place?.length ?? 0;
+
+  const check = (i: number, t: Trace): Trace => {
+    const want = interactions[i]!;
+    const got = interactionKey(t);
+    if (got.id !== want.id || got.method !== want.method || got.url !== want.url || JSON.stringify(got.body) !== JSON.stringify(want.body)) {
+      throw new TraceForgeError(
+        'E_CASSETTE_INVALID',
+        `${shortText(path)}:${want.place?.line ?? 1}: interaction ${i} is now ${shortText(t.id, 40)}, not ${shortText(want.id, 40)} as when the replay started: the cassette was rewritten while it was served; restart the replay`,
+      );
+    }
+    return t;
+  };
+  const remember = (i: number, p: Promise<Trace>) => {
+    cache.set(i, p);
+    cachedBytes += sizeOf(i);
+    p.catch(() => forget(i));
+    for (const oldest of cache.keys()) {
+      if ((cachedBytes <= CACHE_BYTES && cache.size <= CACHE_ENTRIES) || oldest === i) break;
+      forget(oldest);
+    }
+  };
+  const forget = (i: number) => {
+    if (cache.delete(i)) cachedBytes -= sizeOf(i);
+  };
+
+  return {
+    path,
+    version,
+    interactions,
+    warnings,
+    load(i) {
+      const entry = interactions[i]!;
+      if (entry.trace) return Promise.resolve(entry.trace);
+      const hit = cache.get(i);
+      if (hit) {
+        // Most recently used goes last.
+        cache.delete(i);
+        cache.set(i, hit);
+        return hit;
+      }
+      const p = readInteractionAt(path, entry.place!, i).then((t) => check(i, t));
+      remember(i, p);
+      return p;
+    },
+    loadSync(i) {
+      const entry = interactions[i]!;
+      if (entry.trace) return entry.trace;
+      const { offset, length, line } = entry.place!;
+      const fd = openSync(path, 'r');
+      try {
+        const buf = Buffer.alloc(length);
+        let got = 0;
+        while (got < length) {
+          const n = readSync(fd, buf, got, length - got, offset + got);
+          if (n === 0) break;
+          got += n;
+        }
+        return check(i, parseInteraction(buf.subarray(0, got).toString('utf8'), path, line, i));
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
