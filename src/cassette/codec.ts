@@ -113,6 +113,8 @@ export interface DocumentPlace {
 
 export interface CassetteParser {
   push(chunk: Uint8Array): void;
+  /** True once a `---` line was seen: the file is a document stream, not one version 1 document. */
+  readonly sawMarker: boolean;
   /** The version read, how many interactions, and what was skipped. */
   end(): { version: 1 | 2; count: number; warnings: string[] };
 }
@@ -170,6 +172,9 @@ export function createCassetteParser(file: string, handlers: CassetteHandlers): 
     return fail(file, e.line, `this document is over the ${MAX_INTERACTION_BYTES}-byte limit for one interaction; split the cassette or re-record a shorter call`);
   };
   return {
+    get sawMarker() {
+      return splitter.sawMarker;
+    },
     push(chunk) {
       let docs: RawDocument[];
       try {

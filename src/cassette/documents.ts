@@ -66,6 +66,8 @@ export interface DocumentSplitter {
  */
 export function createDocumentSplitter(limits: { first: number; other: number }): DocumentSplitter {
   let carry = Buffer.alloc(0); // the current line, not yet ended by a newline
+  let pending: Buffer[] = []; // chunks of that line that had no newline in them
+  let pendingBytes = 0;
   let carryOffset = 0;
   let line = 1; // file line of `carry`'s first byte
   let sawMarker = false;
@@ -134,7 +136,17 @@ export function createDocumentSplitter(limits: { first: number; other: number })
     },
     push(chunk) {
       const out: RawDocument[] = [];
-      const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : Buffer.from(chunk);
+      if (chunk.indexOf(NL) < 0) {
+        // Still inside one line: keep the pieces, and join them once the line ends (joining on every
+        // chunk would copy a long line over and over).
+        pending.push(Buffer.from(chunk));
+        pendingBytes += chunk.length;
+        if (carry.length + pendingBytes > (first ? limits.first : limits.other)) throw new DocumentTooBig(docLine, docOffset, size + carry.length + pendingBytes, first);
+        return out;
+      }
+      const buf = Buffer.concat([carry, ...pending, chunk]);
+      pending = [];
+      pendingBytes = 0;
       const used = lines(buf, carryOffset, out, false);
       // Copied: the caller may reuse its chunk buffer, and a slice would pin all of it.
       carry = Buffer.from(buf.subarray(used));
@@ -144,7 +156,8 @@ export function createDocumentSplitter(limits: { first: number; other: number })
     },
     end() {
       const out: RawDocument[] = [];
-      lines(carry, carryOffset, out, true);
+      lines(Buffer.concat([carry, ...pending]), carryOffset, out, true);
+      pending = [];
       carry = Buffer.alloc(0);
       close(false, out);
       return out;

@@ -65,6 +65,15 @@ export interface ParsedYaml {
  */
 export function parseYaml(text: string, file: string, firstLine = 1): ParsedYaml {
   const source = shortText(file);
+  // A directive belongs to the document after the next `---`, which the stream split off: say what it is.
+  const directive = /^%(\S*)[ \t]*(\S*)/m.exec(text);
+  if (directive) {
+    const line = firstLine + text.slice(0, directive.index).split('\n').length - 1;
+    const problem = directive[1] === 'YAML' && directive[2] !== '1.2'
+      ? `%YAML ${shortText(directive[2]!, 20)} documents are not supported: remove the %YAML line (cassettes are YAML 1.2)`
+      : `YAML directive %${shortText(directive[1]!, 20)} is not supported in cassettes: remove the line`;
+    throw new TraceForgeError('E_CASSETTE_INVALID', `${source}:${line}: ${problem}`);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number | undefined) => firstLine - 1 + (offset === undefined ? 1 : lineCounter.linePos(offset).line);

@@ -1,10 +1,14 @@
 import type { FileHandle } from 'node:fs/promises';
-import { createCassetteParser, parseInteraction, type CassetteHandlers, type DocumentPlace } from '../cassette/codec.js';
+import { TraceForgeError } from '../errors.js';
+import { createCassetteParser, MAX_V1_CASSETTE_BYTES, parseInteraction, type CassetteHandlers, type DocumentPlace } from '../cassette/codec.js';
+import { shortText } from '../util/one-line.js';
 import type { Trace } from '../trace/types.js';
 import { cassetteFsError, cassetteIo, openCassetteFile } from './cassette-fs.js';
 
 /** Read size: big enough that a 250 MB cassette is a few hundred reads, small enough to never matter for memory. */
 const CHUNK_BYTES = 1024 * 1024;
+/** A version 2 file has its first `---` within this many bytes. */
+const HEAD_BYTES = 64 * 1024;
 
 /**
  * Stream a cassette file through the parser, one document at a time: the file is never held whole
@@ -16,14 +20,21 @@ export async function readCassette(path: string, handlers: CassetteHandlers): Pr
   try {
     return await cassetteIo(path, 'read', async () => {
       const parser = createCassetteParser(path, handlers);
+      const size = (await fh.stat()).size;
       let position = 0;
       // One buffer for every read: the parser copies what it keeps.
       const buf = Buffer.allocUnsafe(CHUNK_BYTES);
       for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, position);
+        // The first read is small: it decides whether the file is one big document.
+        const want = position === 0 ? HEAD_BYTES : CHUNK_BYTES;
+        const { bytesRead } = await fh.read(buf, 0, want, position);
         if (bytesRead === 0) break;
         position += bytesRead;
         parser.push(buf.subarray(0, bytesRead));
+        if (position === bytesRead && !parser.sawMarker && size > MAX_V1_CASSETTE_BYTES) {
+          // No `---` at the start: one YAML document (version 1), read whole, so refused by its size alone.
+          throw new TraceForgeError('E_CASSETTE_INVALID', `${shortText(path)}: ${size} bytes is over the ${MAX_V1_CASSETTE_BYTES}-byte limit for a cassette that is one YAML document (version 1); split it into several cassettes, or record a new one (version 2 cassettes have no size limit)`);
+        }
       }
       return parser.end();
     });

@@ -7,7 +7,7 @@ const roundTrip = (c: Cassette) => parseCassette(stringifyCassette(c), 'x.yaml')
 
 describe('cassette codec', () => {
   it('read(write(x)) equals x for realistic interactions', () => {
-    const c: Cassette = { version: 1, interactions: [makeOpenAIStreamTrace({ seed: 3 }), makeAnthropicStreamTrace(), makeNonStreamTrace()] };
+    const c: Cassette = { version: 2, interactions: [makeOpenAIStreamTrace({ seed: 3 }), makeAnthropicStreamTrace(), makeNonStreamTrace()] };
     expect(roundTrip(c)).toEqual(c);
   });
 
@@ -18,7 +18,7 @@ describe('cassette codec', () => {
         const t = structuredClone(base);
         t.chunks = raws.map((raw, i) => ({ delta_ms: i === 0 ? 0 : delta, raw, data: raw }));
         t.total_chunks = raws.length;
-        const c: Cassette = { version: 1, interactions: [t] };
+        const c: Cassette = { version: 2, interactions: [t] };
         expect(roundTrip(c)).toEqual(c);
       }),
       { numRuns: 200 },
@@ -26,7 +26,7 @@ describe('cassette codec', () => {
   });
 
   it('reports problems with file and line', () => {
-    const text = stringifyCassette({ version: 1, interactions: [makeNonStreamTrace()] });
+    const text = stringifyCassette({ version: 2, interactions: [makeNonStreamTrace()] });
     const broken = text.replace(/status: 200/, 'status: "two hundred"');
     const line = broken.split('\n').findIndex((l) => l.includes('two hundred')) + 1;
     expect(() => parseCassette(broken, 'fixtures/chat.yaml')).toThrow(new RegExp(`^fixtures/chat\\.yaml:${line}: interactions\\[0\\]\\.http\\.status must be an HTTP status`));
@@ -34,7 +34,7 @@ describe('cassette codec', () => {
 
   it('rejects bad YAML, wrong versions, empty files and aliases with one clear line', () => {
     expect(() => parseCassette('version: 1\ninteractions: [\n', 'a.yaml')).toThrow(/^a\.yaml:\d+: invalid YAML/);
-    expect(() => parseCassette('version: 9\ninteractions: []\n', 'b.yaml')).toThrow(/^b\.yaml:1: version is 9; this TraceForge reads cassette version 1/);
+    expect(() => parseCassette('version: 9\ninteractions: []\n', 'b.yaml')).toThrow(/^b\.yaml:1: version is 9; this TraceForge reads cassette versions 1 and 2/);
     expect(() => parseCassette('', 'c.yaml')).toThrow(/c\.yaml:1: the cassette is empty/);
     const bomb = 'a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\nversion: 1\ninteractions: []\n';
     expect(() => parseCassette(bomb, 'd.yaml')).toThrow(/d\.yaml:\d+: .*alias/i);
@@ -43,5 +43,6 @@ describe('cassette codec', () => {
 
   it('accepts a cassette with no interactions yet', () => {
     expect(parseCassette('version: 1\ninteractions:\n', 'f.yaml').interactions).toEqual([]);
+    expect(parseCassette('version: 2\n', 'f.yaml').interactions).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMatcher } from '../../src/cassette/match.js';
 import { planPlayback } from '../../src/replay/plan.js';
-import { loadCassette, MAX_CASSETTE_BYTES, writeCassette } from '../../src/store/cassette-file.js';
+import { loadCassette, MAX_V1_CASSETTE_BYTES, writeCassette } from '../../src/store/cassette-file.js';
 import { createTraceStore, traceFileName } from '../../src/store/trace-store.js';
 import { findTraceProblems } from '../../src/trace/validate.js';
 import type { Trace } from '../../src/trace/types.js';
@@ -67,7 +67,7 @@ const small = () => [
 describe('a truncated or mutated cassette file', () => {
   it('loads to a valid cassette or fails with one line naming the file', async () => {
     const path = join(tmp.dir, 'good.yaml');
-    await writeCassette(path, { version: 1, interactions: [...small(), makeAnthropicStreamTrace({ text: 'Short answer' })] });
+    await writeCassette(path, { version: 2, interactions: [...small(), makeAnthropicStreamTrace({ text: 'Short answer' })] });
     const good = await readFile(path);
     const bad = join(tmp.dir, 'mutated.yaml');
     let refused = 0;
@@ -134,9 +134,9 @@ describe('a huge cassette', () => {
     await writeFile(path, '');
     // Sparse: takes no disk, and reading it would take seconds and gigabytes.
     await truncate(path, 4 * 1024 ** 3);
-    expect((await stat(path)).size).toBeGreaterThan(MAX_CASSETTE_BYTES);
+    expect((await stat(path)).size).toBeGreaterThan(MAX_V1_CASSETTE_BYTES);
     const e = expectOneLine(await caught(() => loadCassette(path)), 'E_CASSETTE_INVALID', path);
-    expect(e.message).toContain(`${4 * 1024 ** 3} bytes is over the ${MAX_CASSETTE_BYTES}-byte cassette limit`);
+    expect(e.message).toContain(`${4 * 1024 ** 3} bytes is over the ${MAX_V1_CASSETTE_BYTES}-byte limit for a cassette that is one YAML document (version 1)`);
   });
 });
 

@@ -48,7 +48,7 @@ describe('YAML bombs and features a cassette never uses', () => {
   });
 
   it('an alias inside an interaction names its line', async () => {
-    const text = valid.replace(/^( {4}endpoint: )(.*)$/m, '$1&ep $2').replace(/^( {4}id: ).*$/m, '$1*ep');
+    const text = valid.replace(/^(endpoint: )(.*)$/m, '$1&ep $2').replace(/^(id: ).*$/m, '$1*ep');
     // The alias comes first in the file, so it is what is reported.
     const line = text.split('\n').findIndex((l) => l.includes('*ep')) + 1;
     await refuse(text, new RegExp(`^bomb\\.yaml:${line}: YAML alias \\*ep is not allowed`));
@@ -75,14 +75,14 @@ describe('YAML bombs and features a cassette never uses', () => {
     // A core tag the value does not fit is a YAML error before it is a tag problem: one line either way.
     await refuse('version: 1\ninteractions: []\nx: !!timestamp "value"\n', /^bomb\.yaml:3: invalid YAML: !!timestamp expects a date/);
     // In an interaction's request too, where a non-plain value would reach the matcher.
-    const text = valid.replace(/^( {6}model: )(.*)$/m, '$1!!binary aGVsbG8=');
+    const text = valid.replace(/^( {2}model: )(.*)$/m, '$1!!binary aGVsbG8=');
     await refuse(text, /^bomb\.yaml:\d+: YAML tag !!binary is not allowed/);
   });
 
   it('duplicate keys, non-string keys and several documents are refused', async () => {
     await refuse('version: 1\nversion: 1\ninteractions: []\n', /^bomb\.yaml:2: invalid YAML: Map keys must be unique/);
     await refuse('version: 1\ninteractions: []\n? [a, b]\n: 1\n', /^bomb\.yaml:3: a mapping key must be a plain string/);
-    await refuse('version: 1\ninteractions: []\n---\nversion: 1\n', /^bomb\.yaml:3: invalid YAML: Source contains multiple documents/);
+    await refuse('version: 1\ninteractions: []\n---\nversion: 1\n', /^bomb\.yaml:3: a version 1 cassette is one YAML document, but another starts here/);
   });
 
   it('any anchor, alias or tag spliced into a valid cassette is refused with one line', () => {
