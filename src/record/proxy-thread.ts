@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { TraceForgeError, type TraceForgeErrorCode } from '../errors.js';
 import type { ProxyCommand, ProxyConfig, ProxyEvent } from './proxy-messages.js';
+import { spawnWorker } from '../util/spawn-worker.js';
 
 export interface ProxyThread {
   readonly port: number;
@@ -14,23 +12,9 @@ export interface ProxyThread {
   terminate(): Promise<void>;
 }
 
-/**
- * Start the proxy on its own thread. Built, it runs dist/record/proxy-worker.js; run from the
- * TypeScript sources (vitest), the worker loads them through tsx, since a worker is a fresh Node
- * that vitest does not transform.
- */
-function spawn(config: ProxyConfig): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./proxy-worker.js', here), { workerData: config });
-  // The `import` condition of tsx's `./esm/api` export (require.resolve would give its CommonJS twin).
-  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./proxy-worker.ts', here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: config });
-}
-
 export async function startProxyThread(config: ProxyConfig, onEvent: (event: ProxyEvent) => void): Promise<ProxyThread> {
-  const worker = spawn(config);
+  // Built, this runs dist/record/proxy-worker.js; from the sources (vitest), proxy-worker.ts through tsx.
+  const worker = spawnWorker(import.meta.url, 'proxy-worker', { workerData: config });
   let closedResolve!: () => void;
   const closed = new Promise<void>((r) => (closedResolve = r));
   let exited = false;
