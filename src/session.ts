@@ -1,12 +1,11 @@
 import { TraceForgeError } from './errors.js';
-import { emptyCassette, type Cassette } from './cassette/codec.js';
+import { emptyCassette } from './cassette/codec.js';
 import type { MatchOptions, MissExplanation } from './cassette/match.js';
 import { resolveRecordMode, type RecordMode } from './record-mode.js';
 import { startRecorder, type Recorder } from './record/recorder.js';
 import type { Fault } from './replay/faults.js';
-import { forwardTo } from './replay/forward.js';
-import { startReplayServer, type ReplayServer } from './replay/replay-server.js';
-import { appendToCassette, cassetteExists, loadCassette, writeCassette } from './store/cassette-file.js';
+import { startReplayThread, type ReplayThread } from './replay/replay-thread.js';
+import { appendToCassette, cassetteExists, writeCassette } from './store/cassette-file.js';
 import { createCassetteQueue } from './store/cassette-queue.js';
 import { createTraceStore } from './store/trace-store.js';
 import type { RedactOptions } from './trace/redact.js';
@@ -44,7 +43,10 @@ export interface CassetteSessionOptions {
 export interface CassetteSession {
   readonly url: string;
   readonly mode: RecordMode;
+  /** Requests that matched nothing so far; a miss is here by the time its client has the 404. */
   readonly misses: MissExplanation[];
+  /** What was skipped while loading the cassette (a last interaction cut off mid-write), one line each. */
+  readonly warnings: readonly string[];
   /** Interactions recorded during this session. */
   readonly recorded: Trace[];
   /** How late the replay server wrote pieces against their recorded times (see ReplayServer.lateness). */
@@ -75,7 +77,9 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       `record mode "${mode}" needs an upstream to record ${shown} from: pass { upstream: 'https://api.openai.com' } or set TRACEFORGE_UPSTREAM`,
     );
   }
-  const cassette: Cassette = mode === 'all' || !exists ? emptyCassette() : await loadCassette(path);
+  // An existing cassette goes by path: the replay thread indexes it and reads each interaction when it is
+  // served, so a big cassette replays in bounded memory. Mode `all` starts from nothing.
+  const cassette = mode === 'all' || !exists ? emptyCassette() : path;
   const recorded: Trace[] = [];
   let recorder: Recorder | undefined;
   if (records) {
@@ -97,16 +101,17 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       },
     });
   }
-  let replay: ReplayServer;
+  let replay: ReplayThread;
   try {
-    replay = await startReplayServer({
+    // The replay server runs on a thread of its own too: a test busy on this thread cannot make a chunk late.
+    replay = await startReplayThread({
       cassette,
       speed: options.speed,
       match: options.match,
       faults: options.faults,
       port: options.port,
       host: options.host,
-      fallback: recorder ? forwardTo(recorder.url) : undefined,
+      forwardTo: recorder?.url,
     });
   } catch (e) {
     await recorder?.close();
@@ -115,7 +120,10 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   return {
     url: replay.url,
     mode,
-    misses: replay.misses,
+    get misses() {
+      return replay.misses;
+    },
+    warnings: replay.warnings,
     recorded,
     lateness: () => replay.lateness(),
     async close() {

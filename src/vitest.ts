@@ -44,6 +44,7 @@ export function useCassette(path: string, options: CassetteSessionOptions = {}):
   let seen = 0;
   beforeAll(async () => {
     session = await openCassette(path, options);
+    for (const w of session.warnings) console.warn(`cassette ${path}: ${w}`);
   });
   afterAll(async () => {
     await session?.close();

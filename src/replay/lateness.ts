@@ -20,11 +20,19 @@ export interface Lateness {
   summary(): LatenessSummary;
 }
 
-export function createLateness(): Lateness {
-  const counts = new Uint32Array(BUCKETS + 1);
-  let count = 0;
-  let max = 0;
-  const at = (q: number): number => {
+/** Bytes of a lateness histogram's memory: count and max (float64), then the buckets (uint32). */
+export const LATENESS_BYTES = 16 + 4 * (BUCKETS + 1);
+
+/**
+ * A histogram in its own memory, or in `shared` (LATENESS_BYTES of a SharedArrayBuffer): a replay
+ * thread adds to it and the test's thread reads its summary at any time, with no round trip. Only
+ * one thread adds; a summary read during an add may miss that one entry.
+ */
+export function createLateness(shared?: SharedArrayBuffer): Lateness {
+  const memory = shared ?? new ArrayBuffer(LATENESS_BYTES);
+  const totals = new Float64Array(memory, 0, 2);
+  const counts = new Uint32Array(memory, 16, BUCKETS + 1);
+  const at = (q: number, count: number, max: number): number => {
     const rank = Math.ceil(q * count);
     let seen = 0;
     for (let i = 0; i <= BUCKETS; i++) {
@@ -37,9 +45,13 @@ export function createLateness(): Lateness {
     add(lateMs) {
       const ms = Math.max(0, lateMs);
       counts[Math.min(BUCKETS, Math.floor(ms / BUCKET_MS))]!++;
-      count++;
-      if (ms > max) max = ms;
+      if (ms > totals[1]!) totals[1] = ms;
+      totals[0]!++;
     },
-    summary: () => (count === 0 ? { count, p50: 0, p99: 0, max: 0 } : { count, p50: at(0.5), p99: at(0.99), max }),
+    summary: () => {
+      const count = totals[0]!;
+      const max = totals[1]!;
+      return count === 0 ? { count, p50: 0, p99: 0, max: 0 } : { count, p50: at(0.5, count, max), p99: at(0.99, count, max), max };
+    },
   };
 }

@@ -139,7 +139,12 @@ async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse,
  * // The same cassette, with the stream cut after its third chunk:
  * await startReplayServer({ cassette: 'fixtures/chat.yaml', faults: ['drop-after=3'] });
  */
-export async function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
+export function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
+  return serveReplay(options, createLateness());
+}
+
+/** startReplayServer, adding its lateness to a given histogram (the replay thread's lives in shared memory). */
+export async function serveReplay(options: ReplayServerOptions, lateness: Lateness): Promise<ReplayServer> {
   const speed = options.speed ?? 1;
   if (!(speed >= 0) || !Number.isFinite(speed)) throw new TraceForgeError('E_USAGE', `speed must be a number >= 0, got ${speed}`);
   const faults = normalizeFaults(options.faults);
@@ -153,7 +158,6 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const served: number[] = [];
   const host = options.host ?? '127.0.0.1';
   let requests = 0;
-  const lateness = createLateness();
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
 
