@@ -1,8 +1,9 @@
-import { isMap, isSeq, stringify } from 'yaml';
+import { isMap, isSeq } from 'yaml';
 import { TraceForgeError } from '../errors.js';
 import { findTraceProblems } from '../trace/validate.js';
 import type { Trace } from '../trace/types.js';
 import { shortText } from '../util/one-line.js';
+import { stringifyTraceBody } from './emit.js';
 import { createDocumentSplitter, DocumentTooBig, type RawDocument } from './documents.js';
 import { parseYaml, toPath } from './yaml-rules.js';
 
@@ -41,8 +42,7 @@ export function cassetteHeader(): string {
  * a shorter number), and only the marker tells the two apart.
  */
 export function stringifyInteraction(trace: Trace): string {
-  // lineWidth 0: never fold long lines, so a raw SSE frame stays one diffable line.
-  return `---\n${stringify(trace, { lineWidth: 0, aliasDuplicateObjects: false })}...\n`;
+  return `---\n${stringifyTraceBody(trace)}...\n`;
 }
 
 /** A whole cassette in the current format. */
