@@ -58,17 +58,19 @@ function entry(key: string, value: unknown, pad: string): string {
 function pieces(key: string, list: readonly unknown[], pad: string): string {
   if (list.length === 0) return `${pad}${key}: []\n`;
   let out = `${pad}${key}:\n`;
-  const inner = `${pad}  `;
-  for (const item of list) {
-    const fields = item && typeof item === 'object' && !Array.isArray(item) ? Object.entries(item).filter(([, v]) => v !== undefined) : [];
+  // Items indented under their key, as `yaml` writes sequences (the cassette index reads lines by indentation).
+  const item = `${pad}  `;
+  const inner = `${pad}    `;
+  for (const entryValue of list) {
+    const fields = entryValue && typeof entryValue === 'object' && !Array.isArray(entryValue) ? Object.entries(entryValue).filter(([, v]) => v !== undefined) : [];
     if (fields.length === 0) {
-      out += indentLines(stringify([item], OPTIONS), pad);
+      out += indentLines(stringify([entryValue], OPTIONS), item);
       continue;
     }
     let first = true;
     for (const [k, v] of fields) {
       const line = entry(k, v, inner);
-      out += first ? `${pad}- ${line.slice(inner.length)}` : line;
+      out += first ? `${item}- ${line.slice(inner.length)}` : line;
       first = false;
     }
   }

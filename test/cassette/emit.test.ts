@@ -57,8 +57,8 @@ describe('fast emitter', () => {
     const t = makeOpenAIStreamTrace({ id: 'd' });
     const out = stringifyTraceBody(t);
     const first = t.chunks![0]!;
-    expect(out).toContain(`\n- delta_ms: ${first.delta_ms}\n`);
-    expect(out).toContain(`  raw: ${quoted(first.raw)}\n`);
-    expect(out).toContain(`  data: ${JSON.stringify(first.data)}\n`);
+    expect(out).toContain(`\n  - delta_ms: ${first.delta_ms}\n`);
+    expect(out).toContain(`    raw: ${quoted(first.raw)}\n`);
+    expect(out).toContain(`    data: ${JSON.stringify(first.data)}\n`);
   });
 });

@@ -7,7 +7,8 @@ import { buildChildEnv, proxyEnvVars } from '../../record/child-env.js';
 import { runChild } from '../../record/child-process.js';
 import { createProviderRouter, DEFAULT_PROVIDER_HOSTS, ROUTED_PROVIDERS, type RoutedProvider } from '../../record/provider-routes.js';
 import { startRecorder } from '../../record/recorder.js';
-import { cassetteExists, cassetteFsError, loadCassette } from '../../store/cassette-file.js';
+import { cassetteExists, cassetteFsError } from '../../store/cassette-file.js';
+import { indexCassette } from '../../store/cassette-index.js';
 import { createCassetteQueue } from '../../store/cassette-queue.js';
 import { LOOP_DELAY_WARN_MS } from '../../trace/types.js';
 import { createTraceStore } from '../../store/trace-store.js';
@@ -57,7 +58,8 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   if (cassette) {
     // Every call appends to it: a path that is a directory or a file that does not parse would fail
     // each append after the call was made, so say so now, before listening.
-    if (await cassetteExists(cassette)) await loadCassette(cassette);
+    // Indexed, not loaded: a cassette of hundreds of megabytes is checked without holding it in memory.
+    if (await cassetteExists(cassette)) for (const w of (await indexCassette(cassette)).warnings) process.stderr.write(`${pc.yellow('warning:')} ${w} (the next recorded call repairs the file)\n`);
     // The cassette's lock file lives next to it, so its directory must exist before the first append.
     await mkdir(dirname(cassette), { recursive: true }).catch((e: unknown) => {
       throw cassetteFsError(cassette, e, 'write');
