@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { waitUntil } from '../../src/replay/scheduler.js';
+import type { Trace } from '../../src/trace/types.js';
 
 /**
  * An OpenAI-compatible streaming upstream that writes down, on its own clock, when each request
@@ -64,4 +68,12 @@ export async function startLoggedUpstream(opts: { chunks: number; gapMs: number;
 export async function drain(url: string, body: unknown): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-00000000000000000000' }, body: JSON.stringify(body) });
   await res.arrayBuffer();
+}
+
+/** The trace files a `traceforge record` run in `cwd` wrote, oldest first. */
+export async function readTraces(cwd: string): Promise<Trace[]> {
+  const dir = join(cwd, '.ai-tests', 'traces');
+  const files = existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.json')) : [];
+  const all = await Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')) as Trace));
+  return all.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
 }

@@ -1,21 +1,14 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCassette } from '../../src/store/cassette-file.js';
-import type { Trace } from '../../src/trace/types.js';
 import { BIN, startCli } from '../record/cli-process.js';
-import { drain, startLoggedUpstream, type LoggedUpstream } from './logged-upstream.js';
+import { drain, readTraces, startLoggedUpstream, type LoggedUpstream } from './logged-upstream.js';
 
 const REQUEST = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'count' }] };
 
-async function traces(cwd: string): Promise<Trace[]> {
-  const dir = join(cwd, '.ai-tests', 'traces');
-  const files = existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.json')) : [];
-  const all = await Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')) as Trace));
-  return all.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
-}
 
 describe.skipIf(!existsSync(BIN))('recorded timing stays true as the cassette grows (traceforge record --cassette)', () => {
   let upstream: LoggedUpstream;
@@ -34,10 +27,10 @@ describe.skipIf(!existsSync(BIN))('recorded timing stays true as the cassette gr
     for (let i = 0; i < 10; i++) await drain(`${url}/v1/chat/completions`, REQUEST);
     // Every finished call reaches disk promptly: no waiting for the recorder to stop.
     const deadline = Date.now() + 5000;
-    while ((await traces(cwd)).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((await readTraces(cwd)).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     run.child.kill('SIGINT');
     expect((await run.exited).code).toBe(0);
-    const recorded = await traces(cwd);
+    const recorded = await readTraces(cwd);
     expect(recorded).toHaveLength(10);
     expect((await loadCassette(join(cwd, 'fixtures', 's.yaml'))).interactions).toHaveLength(10);
     const truth = upstream.log.slice(first);

@@ -1,21 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCassette } from '../../src/store/cassette-file.js';
-import type { Trace } from '../../src/trace/types.js';
 import { BIN, startCli } from '../record/cli-process.js';
-import { drain, startLoggedUpstream, type LoggedUpstream } from './logged-upstream.js';
+import { drain, readTraces, startLoggedUpstream, type LoggedUpstream } from './logged-upstream.js';
 
 const REQUEST = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'count' }] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function traces(cwd: string): Promise<Trace[]> {
-  const dir = join(cwd, '.ai-tests', 'traces');
-  const files = existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.json')) : [];
-  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')) as Trace));
-}
 
 describe.skipIf(!existsSync(BIN))('Ctrl-C twice never loses a finished call (traceforge record --cassette)', () => {
   let quick: LoggedUpstream;
@@ -36,7 +30,7 @@ describe.skipIf(!existsSync(BIN))('Ctrl-C twice never loses a finished call (tra
     run.child.kill('SIGINT');
     const { code } = await run.exited;
     expect(code).toBe(0);
-    expect(await traces(cwd)).toHaveLength(50);
+    expect(await readTraces(cwd)).toHaveLength(50);
     expect((await loadCassette(join(cwd, 'fixtures', 'burst.yaml'))).interactions).toHaveLength(50);
     expect(run.stderr + run.stdout).toContain('stopped: 50 call(s) recorded');
   }, 60_000);
@@ -60,7 +54,7 @@ describe.skipIf(!existsSync(BIN))('Ctrl-C twice never loses a finished call (tra
     run.child.kill('SIGINT');
     const { code } = await run.exited;
     expect(code).toBe(0);
-    const all = await traces(cwd);
+    const all = await readTraces(cwd);
     expect(all).toHaveLength(25);
     const cut = all.filter((t) => t.http.outcome === 'recorder_shutdown');
     expect(cut).toHaveLength(5);
