@@ -1,4 +1,5 @@
 import { cpus, loadavg } from 'node:os';
+import { benchAdded } from './added.js';
 import { benchAimock } from './aimock-compare.js';
 import { benchBigStream } from './big-stream.js';
 import { benchListTraces } from './list-traces.js';
@@ -16,6 +17,7 @@ const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['aimock', benchAimock],
   ['list', () => benchListTraces()],
   ['session', benchSession],
+  ['added', benchAdded],
 ];
 const args = process.argv.slice(2);
 const o = benchOptions(args, process.env);
