@@ -71,12 +71,23 @@ export function createPatchedMockttp(options: mockttp.MockttpOptions, host: stri
   };
 }
 
+export interface ProbeResult {
+  /** Whether the probe's socket to the recorder had TCP_NODELAY set (undefined: Node's field for it was not found). */
+  noDelay: boolean | undefined;
+}
+
+/** Whether Node set TCP_NODELAY on this socket (net.Socket keeps it under a private symbol); undefined if that field is not there. */
+export function socketNoDelay(socket: unknown): boolean | undefined {
+  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'kSetNoDelay');
+  return key === undefined ? undefined : (socket as Record<symbol, unknown>)[key] === true;
+}
+
 /**
  * The patches that need a started server: the request-time bounds and the port-loop check. Then every
  * patch is checked. `probe` proves the wrapped listener is on the request path (it sends one request
- * the wrapper answers itself).
+ * the wrapper answers itself) and reports whether that request's socket had Nagle turned off.
  */
-export async function finishPatches(p: PatchedMockttp, host: string, bounds: RequestBounds | undefined, probe: () => Promise<boolean>): Promise<void> {
+export async function finishPatches(p: PatchedMockttp, host: string, bounds: RequestBounds | undefined, probe: () => Promise<ProbeResult | undefined>): Promise<void> {
   const inner = p.listener();
   const address = inner.address();
   const bound = typeof address === 'object' && address ? address.address : '';
@@ -86,5 +97,10 @@ export async function finishPatches(p: PatchedMockttp, host: string, bounds: Req
   if (!boundRequestTime(inner, bounds)) throw patchFailed('its inner HTTP server cannot be given request timeouts, so slow clients could hold sockets forever');
   // On loopback mockttp's port-based loop check fails real calls (see loop-check.ts).
   if (disablePortLoopCheck(p.server) < 1) throw patchFailed('its passthrough loop check could not be adjusted, so calls could fail as false loops under load');
-  if (!(await probe())) throw patchFailed('the per-call request wrapper is not on its request path');
+  // httpolyglot's net.Server is built without options and the inner http.Server never listens, so
+  // Node's noDelay default never applies to app sockets: mockttp's own 'connection' handler turns
+  // Nagle off. Without it a frame written while the previous one is unacknowledged waits for the ACK.
+  const probed = await probe();
+  if (!probed) throw patchFailed('the per-call request wrapper is not on its request path');
+  if (probed.noDelay === false) throw patchFailed('app-facing sockets still have Nagle on (each frame written during an unacknowledged one would wait for its ACK)');
 }

@@ -5,7 +5,7 @@ import { TraceForgeError } from '../errors.js';
 import type { Outcome } from '../trace/types.js';
 import { callStorage, type ProxyCall } from './call-context.js';
 import { watchLoopDelay } from './loop-delay.js';
-import { createPatchedMockttp, finishPatches } from './mockttp-adapter.js';
+import { createPatchedMockttp, finishPatches, socketNoDelay, type ProbeResult } from './mockttp-adapter.js';
 import type { ProxyConfig, ProxyEvent } from './proxy-messages.js';
 import { wasForwarded } from './request-bounds.js';
 import { subscribeTimingTap } from './timing-tap.js';
@@ -99,7 +99,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   const loop = watchLoopDelay();
   const batch = readBatcher(hooks.emit);
   const probeToken = randomBytes(12).toString('hex');
-  let probed = false;
+  let probed: ProbeResult | undefined;
   // Every control message first sends the reads stamped before it, so the recorder's thread sees each call's events in order.
   const emit = (event: ProxyEvent, transfer?: ArrayBuffer[]): void => {
     batch.flush();
@@ -140,7 +140,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   const wrap = (app: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next?: (err?: unknown) => void) => void) =>
     (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next?: (err?: unknown) => void): void => {
       if (req.url === PROBE_PATH && req.headers['x-traceforge-probe'] === probeToken) {
-        probed = true;
+        probed = { noDelay: socketNoDelay(req.socket) };
         res.writeHead(204).end();
         return;
       }
@@ -223,14 +223,14 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   const address = inner.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   selfPort = port;
-  const probe = (): Promise<boolean> =>
+  const probe = (): Promise<ProbeResult | undefined> =>
     new Promise((resolve) => {
       const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host.replace(/^\[|\]$/g, '');
       const req = httpRequest({ host: connectHost, port, path: PROBE_PATH, method: 'GET', headers: { 'x-traceforge-probe': probeToken }, agent: false }, (res) => {
         res.resume();
-        res.on('end', () => resolve(probed && res.statusCode === 204));
+        res.on('end', () => resolve(res.statusCode === 204 ? probed : undefined));
       });
-      req.on('error', () => resolve(false));
+      req.on('error', () => resolve(undefined));
       req.setTimeout(5000, () => req.destroy());
       req.end();
     });
