@@ -1,94 +1,143 @@
-import { stringify } from 'yaml';
 import type { Trace } from '../trace/types.js';
 
 /**
  * One trace as a YAML document body, fast enough to append hundreds of calls a second.
  *
  * `yaml`'s stringify builds a node for every value: a 200-chunk OpenAI stream took 10-20 ms, so 200
- * calls ending together kept the cassette 2-4 s behind the trace files. The chunks (and a plain
- * body's reads) are nearly all of a trace, and every value in them is JSON data, which YAML 1.2
- * reads as is: each chunk is written as a block mapping whose strings are double-quoted scalars and
- * whose `data` is one JSON flow line. Everything else still goes through `yaml`. The result parses
- * with `yaml` to the same values, and a chunk's `data` stays one diffable line.
+ * calls ending together kept the cassette 4 s behind the trace files. It also wrote a string that
+ * starts with spaces and ends in newlines (`"  \n\n\n"`) as a literal block it then read back as
+ * `"\n\n\n"`. Traces are plain data (strings, numbers, booleans, null, lists, mappings), so this writes
+ * them directly: block mappings and lists as `yaml` lays them out, text with line breaks as literal
+ * blocks (a raw SSE frame reads as it went over the wire), other strings double-quoted, and each
+ * chunk's parsed `data` as one JSON-style flow line. Reading stays with `yaml`; the property tests in
+ * test/cassette/emit.test.ts check it reads back exactly what was written.
  */
-const OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 
 const hex4 = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+// What YAML does not allow raw in a double-quoted scalar, beyond what JSON already escapes.
+const NOT_PRINTABLE = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
 
-/**
- * A YAML double-quoted scalar. JSON's escapes are YAML's too; YAML also forbids raw non-printable
- * characters JSON leaves alone (DEL, C1 controls, line and paragraph separators, BOM, U+FFFE/FFFF).
- */
+/** A YAML double-quoted scalar: JSON's escapes, which are YAML's too, plus the characters YAML forbids raw. */
 export function quoted(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g, hex4);
+  return JSON.stringify(s).replace(NOT_PRINTABLE, hex4);
 }
 
-/** JSON flow text of a value, or undefined when JSON would change it (-0, NaN, Infinity, undefined in a list). */
-function flow(value: unknown): string | undefined {
-  let exact = true;
-  const text = JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) exact = false;
-    else if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint') exact = false;
-    return v;
-  });
-  return exact && text !== undefined ? text.replace(/[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g, hex4) : undefined;
+// Plain (unquoted) only when nothing could read it as something else: starts with a letter or `/`, no
+// character that means something in YAML (`:` `#` quotes brackets...), no spaces at either end.
+const PLAIN = /^[A-Za-z/][A-Za-z0-9 _./()?!,;=+@$%~-]*$/;
+const NOT_PLAIN = /^(?:true|false|null|yes|no|on|off|y|n)$/i;
+
+/** A string as a block-context scalar: plain when it reads back as the same string, else double-quoted. */
+function text(s: string): string {
+  return PLAIN.test(s) && !s.endsWith(' ') && !NOT_PLAIN.test(s) ? s : quoted(s);
 }
 
-function scalar(v: unknown): string | undefined {
-  if (typeof v === 'string') return quoted(v);
+function scalar(v: unknown, plain = false): string | undefined {
+  if (typeof v === 'string') return plain ? text(v) : quoted(v);
   if (typeof v === 'boolean' || v === null) return String(v);
   if (typeof v === 'number') return Number.isNaN(v) ? '.nan' : v === Infinity ? '.inf' : v === -Infinity ? '-.inf' : Object.is(v, -0) ? '-0' : String(v);
   return undefined;
 }
 
-const indentLines = (text: string, pad: string): string => text.replace(/^(?=.)/gm, pad);
-const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const keyText = (k: string): string => (KEY.test(k) && !['true', 'false', 'null', 'y', 'n', 'yes', 'no', 'on', 'off'].includes(k.toLowerCase()) ? k : quoted(k));
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+};
 
-/** `key: value` at `pad`, for any value: a scalar or a JSON flow line when exact, else `yaml`'s block output. */
-function entry(key: string, value: unknown, pad: string): string {
+const fieldsOf = (o: Record<string, unknown>): Array<[string, unknown]> => Object.entries(o).filter(([, v]) => v !== undefined);
+
+/** A value as one flow line (JSON, with YAML's notation for -0, NaN and infinities). */
+function flow(value: unknown): string {
   const s = scalar(value);
-  if (s !== undefined) return `${pad}${keyText(key)}: ${s}\n`;
-  const f = flow(value);
-  if (f !== undefined) return `${pad}${keyText(key)}: ${f}\n`;
-  return indentLines(stringify({ [key]: value }, OPTIONS), pad);
+  if (s !== undefined) return s;
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : flow(v))).join(',')}]`;
+  if (isPlainObject(value)) return `{${fieldsOf(value).map(([k, v]) => `${quoted(k)}:${flow(v)}`).join(',')}}`;
+  throw new TypeError(`a cassette holds plain data; got ${typeof value}`);
 }
 
-/** A list of chunks or body reads: one block mapping per item. */
-function pieces(key: string, list: readonly unknown[], pad: string): string {
-  if (list.length === 0) return `${pad}${key}: []\n`;
-  let out = `${pad}${key}:\n`;
-  // Items indented under their key, as `yaml` writes sequences (the cassette index reads lines by indentation).
-  const item = `${pad}  `;
-  const inner = `${pad}    `;
-  for (const entryValue of list) {
-    const fields = entryValue && typeof entryValue === 'object' && !Array.isArray(entryValue) ? Object.entries(entryValue).filter(([, v]) => v !== undefined) : [];
-    if (fields.length === 0) {
-      out += indentLines(stringify([entryValue], OPTIONS), item);
-      continue;
-    }
-    let first = true;
-    for (const [k, v] of fields) {
-      const line = entry(k, v, inner);
-      out += first ? `${item}- ${line.slice(inner.length)}` : line;
-      first = false;
-    }
+// Text a literal block keeps exactly: printable characters only (no CR, which YAML reads as a line break).
+const LITERAL_SAFE = /^[\t\n\u0020-\u007e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
+
+/**
+ * A string with line breaks as a literal block (`|`, `|-` or `|+` for its trailing newlines). Undefined
+ * when a literal could not hold it exactly: a line that starts with a space (YAML takes the indentation
+ * from the first line and reads space-only lines as blank), characters YAML does not allow raw, or
+ * nothing but newlines.
+ */
+function literal(s: string, pad: string): string | undefined {
+  if (!s.includes('\n') || !LITERAL_SAFE.test(s)) return undefined;
+  const body = s.replace(/\n+$/, '');
+  if (body === '') return undefined;
+  const lines = body.split('\n');
+  if (lines.some((l) => l.startsWith(' '))) return undefined;
+  const trailing = s.length - body.length;
+  const chomp = trailing === 0 ? '|-' : trailing === 1 ? '|' : '|+';
+  const inner = `${pad}  `;
+  return `${chomp}\n${lines.map((l) => (l === '' ? '' : inner + l)).join('\n')}\n${'\n'.repeat(Math.max(0, trailing - 1))}`;
+}
+
+const BARE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESERVED = new Set(['true', 'false', 'null', 'y', 'n', 'yes', 'no', 'on', 'off']);
+// YAML caps an implicit key at 1024 characters; longer ones are written as explicit `? key` entries.
+const MAX_IMPLICIT_KEY = 1000;
+const keyText = (k: string): string => (BARE_KEY.test(k) && !RESERVED.has(k.toLowerCase()) ? k : quoted(k));
+
+/** What follows `key:` or `- `: ` value\n` on the same line, or `\n` and the nested block at `pad`. */
+function after(value: unknown, pad: string, flowData: boolean): string {
+  if (typeof value === 'string') {
+    const block = literal(value, pad.slice(2));
+    if (block !== undefined) return ` ${block}`;
+  }
+  const s = scalar(value, true);
+  if (s !== undefined) return ` ${s}\n`;
+  if (flowData) return ` ${flow(value)}\n`;
+  // A short list of scalars (a header's [name, value]) reads best on one line.
+  if (Array.isArray(value) && value.length > 0 && value.length <= 4 && value.every((v) => scalar(v) !== undefined && !(typeof v === 'string' && v.length > 200))) return ` ${flow(value)}\n`;
+  if (Array.isArray(value)) return value.length === 0 ? ' []\n' : `\n${list(value, pad)}`;
+  if (isPlainObject(value)) {
+    const fields = fieldsOf(value);
+    return fields.length === 0 ? ' {}\n' : `\n${mapping(fields, pad)}`;
+  }
+  throw new TypeError(`a cassette holds plain data; got ${typeof value}`);
+}
+
+/** Block mapping entries at `pad`. Inside a chunk or body read, `data` is written as one flow line. */
+function mapping(fields: Array<[string, unknown]>, pad: string, piece = false): string {
+  let out = '';
+  for (const [k, v] of fields) {
+    const flowData = piece && k === 'data';
+    if (k.length > MAX_IMPLICIT_KEY) out += `${pad}? ${quoted(k)}\n${pad}:${after(v, `${pad}  `, flowData)}`;
+    else out += `${pad}${keyText(k)}:${after(v, `${pad}  `, flowData)}`;
   }
   return out;
 }
 
+/** Block list items at `pad`; a mapping item starts on the dash line, as `yaml` writes it. */
+function list(items: readonly unknown[], pad: string, pieces = false): string {
+  let out = '';
+  for (const item of items) {
+    const value = item === undefined ? null : item;
+    const fields = isPlainObject(value) ? fieldsOf(value) : [];
+    if (fields.length > 0 && fields[0]![0].length <= MAX_IMPLICIT_KEY) {
+      // `- ` then the first entry; the rest line up under it.
+      out += `${pad}- ${mapping(fields, `${pad}  `, pieces).slice(pad.length + 2)}`;
+    } else out += `${pad}-${after(value, `${pad}  `, false)}`;
+  }
+  return out;
+}
+
+/** The document body for one trace (without the `---` and `...` lines). */
 export function stringifyTraceBody(trace: Trace): string {
   let out = '';
-  for (const [key, value] of Object.entries(trace)) {
-    if (value === undefined) continue;
-    if (key === 'chunks' && Array.isArray(value)) out += pieces('chunks', value, '');
-    else if (key === 'http' && value && typeof value === 'object' && Array.isArray((value as { body?: unknown }).body)) {
+  for (const [key, value] of fieldsOf(trace as unknown as Record<string, unknown>)) {
+    if (key === 'chunks' && Array.isArray(value)) out += value.length === 0 ? 'chunks: []\n' : `chunks:\n${list(value, '  ', true)}`;
+    else if (key === 'http' && isPlainObject(value)) {
       out += 'http:\n';
-      for (const [k, v] of Object.entries(value)) {
-        if (v === undefined) continue;
-        out += k === 'body' && Array.isArray(v) ? pieces('body', v, '  ') : indentLines(stringify({ [k]: v }, OPTIONS), '  ');
+      for (const [k, v] of fieldsOf(value)) {
+        out += k === 'body' && Array.isArray(v) ? (v.length === 0 ? '  body: []\n' : `  body:\n${list(v, '    ', true)}`) : mapping([[k, v]], '  ');
       }
-    } else out += stringify({ [key]: value }, OPTIONS);
+    } else out += mapping([[key, value]], '');
   }
   return out;
 }

@@ -78,7 +78,7 @@ describe('generated tests, run by vitest', () => {
     const cassette = join(project, 'fixtures', 'what-is-the-capital-of-france.yaml');
     const yaml = await readFile(cassette, 'utf8');
     // Only the bytes on the wire: the frame's raw SSE line, not the parsed copy beside it.
-    const tampered = yaml.replace(/^(\s+data: \{.*)"content":" Paris\."/m, '$1"content":" Lyon."');
+    const tampered = yaml.replace(/^(\s+raw: \|\+?\n\s+data: \{.*)"content":" Paris\."/m, '$1"content":" Lyon."');
     expect(tampered).not.toBe(yaml);
     await writeFile(cassette, tampered);
 
