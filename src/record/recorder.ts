@@ -89,7 +89,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       try {
         await options.onTrace?.(trace);
       } catch (e) {
-        fail(e);
+        fail(new Error(`could not save the trace of ${trace.http.method} ${trace.http.url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
       }
     })();
     pending.add(p);

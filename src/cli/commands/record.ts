@@ -15,6 +15,7 @@ import { createTraceStore } from '../../store/trace-store.js';
 import type { CommandContext } from '../main.js';
 import { parsePort, parseUrl, optionalString } from '../options.js';
 import { describeCall, rel, timingDoubt } from '../format.js';
+import { oneLine } from '../../util/one-line.js';
 
 const DEFAULT_PORT = 8787;
 
@@ -93,7 +94,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
       out.write(`${trace.metadata.status === 'success' ? pc.green('●') : pc.red('●')} ${describeCall(trace)}  ${pc.dim(rel(path))}${doubt ? `  ${pc.yellow(doubt)}` : ''}\n`);
       writes.push(path);
     },
-    onError: (e) => process.stderr.write(`${pc.red('traceforge:')} could not save a trace: ${e.message}\n`),
+    onError: (e) => process.stderr.write(`${pc.red('traceforge:')} ${oneLine(e.message)}\n`),
   });
   const summary = (): string =>
     `stopped: ${writes.length} call(s) recorded` +
