@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,10 +24,22 @@ describe.skipIf(!existsSync(BIN))('recorded timing stays true as the cassette gr
     const run = startCli(cwd, ['record', '--upstream', upstream.url, '--port', '0', '--cassette', 'fixtures/s.yaml']);
     const url = (await run.waitFor(/TraceForge recording (http:\/\/\S+)/))[1]!;
     const first = upstream.log.length;
-    for (let i = 0; i < 10; i++) await drain(`${url}/v1/chat/completions`, REQUEST);
-    // Every finished call reaches disk promptly: no waiting for the recorder to stop.
-    const deadline = Date.now() + 5000;
-    while ((await readTraces(cwd)).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const cassette = join(cwd, 'fixtures', 's.yaml');
+    const onDisk: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await drain(`${url}/v1/chat/completions`, REQUEST);
+      // Each finished call reaches disk, trace file and cassette entry, while the recorder keeps running.
+      const ended = performance.now();
+      const deadline = ended + 5000;
+      while (performance.now() < deadline) {
+        const entries = existsSync(cassette) ? (await readFile(cassette, 'utf8')).match(/^\.\.\.$/gm)?.length ?? 0 : 0;
+        if (entries === i + 1 && (await readTraces(cwd)).length === i + 1) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      onDisk.push(performance.now() - ended);
+    }
+    // The bench measures this against 100 ms; here a loose bound a busy CI machine keeps (the old recorder took seconds by the 10th call).
+    expect(Math.max(...onDisk), `ms from each call's end to its trace and cassette entry on disk: ${onDisk.map((t) => t.toFixed(0)).join(' ')}`).toBeLessThan(1000);
     run.child.kill('SIGINT');
     expect((await run.exited).code).toBe(0);
     const recorded = await readTraces(cwd);
