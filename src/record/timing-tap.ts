@@ -41,7 +41,9 @@ function tapResponse(call: ProxyCall, response: IncomingMessage): void {
   const now = () => performance.now() - t0;
   call.upstreamResponse = response;
   call.onHead({ status: response.statusCode ?? 0, statusMessage: response.statusMessage ?? '', rawHeaders: pairs(response.rawHeaders), headersMs: now() });
-  // mockttp's pipe listener was attached first, so each read is already on its way to the app when this runs.
+  // This listener is attached before mockttp pipes the response to the app (its passthrough awaits
+  // first), so it runs before each read is forwarded: it must stay cheap (a stamp and a push), since
+  // the chunk is written to the app only after every 'data' listener has returned.
   response.on('data', (chunk: Buffer) => {
     const at = now();
     call.firstByteMs ??= at;
