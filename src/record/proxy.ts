@@ -10,6 +10,7 @@ import type { ProxyConfig, ProxyEvent } from './proxy-messages.js';
 import { wasForwarded } from './request-bounds.js';
 import { subscribeTimingTap } from './timing-tap.js';
 import { skipBodyTracking } from './untracked-body.js';
+import { writeThrough } from './write-through.js';
 import { answerUnreachable } from './upstream-error.js';
 import { describeUpstream, joinUpstream } from './upstream-url.js';
 
@@ -204,6 +205,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
         call.syntheticBody = answerUnreachable(res, call.upstream || 'upstream', e);
       };
       skipBodyTracking(res);
+      writeThrough(res);
       callStorage.run(call, () => app(req, res, next));
     };
 
