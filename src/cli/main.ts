@@ -26,7 +26,7 @@ interface CommandSpec {
 const COMMANDS: CommandSpec[] = [
   {
     usage: 'record',
-    describe: 'Run the recording proxy: forward calls to the provider and write a trace per call. With `-- cmd`, run cmd against it and exit with its code.',
+    describe: 'Run the recording proxy: forward calls to the provider and write a trace per call as it ends. With `-- cmd`, run cmd against it and exit with its code. Ctrl-C stops it after calls in flight finish (up to 5 s); Ctrl-C again cuts them, saved as partial (outcome recorder_shutdown). A call that had finished is never lost.',
     module: './commands/record.js',
     options: [
       ['--upstream', 'Send every call to this base URL instead of routing by provider (e.g. http://localhost:8000)'],
@@ -37,7 +37,7 @@ const COMMANDS: CommandSpec[] = [
       ['--https-proxy', 'Also act as an HTTPS proxy (HTTPS_PROXY) with a local CA kept in .ai-tests/ca'],
       ['--port', 'Port to listen on, 0 picks a free one (default 8787; a free one with -- cmd)'],
       ['--host', 'Interface to bind', '127.0.0.1'],
-      ['--cassette', 'Also append each call to this YAML cassette'],
+      ['--cassette', 'Also append each call to this YAML cassette (one write at its end, whatever its size)'],
       ['--traces', 'Directory for trace files', '.ai-tests/traces'],
       ['--redact-header', 'Also treat this header as a secret: its value is never written (repeatable)'],
       ['--redact-field', 'Also treat this JSON body, form or query field as a secret (repeatable)'],
