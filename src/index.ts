@@ -17,6 +17,6 @@ export { createTraceStore, DEFAULT_TRACES_DIR, type TraceStore } from './store/t
 export { parseTrace, stringifyTrace } from './trace/codec.js';
 export { reconstruct, summarize, detectProvider } from './trace/reconstruct.js';
 export { redactString, redactValue, collectSecrets, createRedaction, type RedactOptions, type Redaction } from './trace/redact.js';
-export type { Trace, TraceChunk, TraceMetadata, HttpExchange, Provider, Outcome } from './trace/types.js';
+export type { Trace, TraceChunk, TraceMetadata, TraceTiming, HttpExchange, Provider, Outcome } from './trace/types.js';
 export * from './stream/index.js';
 export { generateFromTrace, listTemplates } from './gen/index.js';
