@@ -27,6 +27,8 @@ export interface ProxyConfig {
   debug?: boolean;
   /** Tests only: hold the proxy thread's loop for this long on every n-th read, to check the loop-delay measure. */
   stallEveryRead?: { every: number; ms: number };
+  /** Tests only: throw an uncaught error on the proxy thread after this many reads, to check a dead proxy thread is reported. */
+  crashAfterReads?: number;
 }
 
 export type ProxyEvent =

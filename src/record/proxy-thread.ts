@@ -7,8 +7,10 @@ export interface ProxyThread {
   send(cmd: ProxyCommand): void;
   /** Resolves once every call whose response was already sent has been reported (its events handed to onEvent). */
   settled(): Promise<void>;
-  /** Resolves when the proxy thread has reported every call and stopped. */
+  /** Resolves when the proxy thread has reported every call and stopped, or died. */
   closed(): Promise<void>;
+  /** Why the proxy thread died, if it did (an uncaught error, or an exit nobody asked for). */
+  failure(): Error | undefined;
   terminate(): Promise<void>;
 }
 
@@ -18,6 +20,8 @@ export async function startProxyThread(config: ProxyConfig, onEvent: (event: Pro
   let closedResolve!: () => void;
   const closed = new Promise<void>((r) => (closedResolve = r));
   let exited = false;
+  let closedCleanly = false;
+  let failure: Error | undefined;
   const flushes = new Map<number, () => void>();
   let flushSeq = 0;
   const port = await new Promise<number>((resolve, reject) => {
@@ -25,6 +29,7 @@ export async function startProxyThread(config: ProxyConfig, onEvent: (event: Pro
       if (event.t === 'ready') resolve(event.port);
       else if (event.t === 'failed') reject(new TraceForgeError(event.code as TraceForgeErrorCode, event.message));
       else if (event.t === 'closed') {
+        closedCleanly = true;
         closedResolve();
         for (const done of flushes.values()) done();
       } else if (event.t === 'flushed') {
@@ -34,12 +39,14 @@ export async function startProxyThread(config: ProxyConfig, onEvent: (event: Pro
       else onEvent(event);
     });
     worker.once('error', (e) => {
-      reject(new TraceForgeError('E_RECORDER', `the recorder's proxy thread failed: ${e.message}`, { cause: e }));
+      failure ??= new TraceForgeError('E_RECORDER', `the recorder's proxy thread failed: ${e.message}`, { cause: e });
+      reject(failure);
       onEvent({ t: 'error', message: `the recorder's proxy thread failed: ${e.message}` });
       closedResolve();
     });
     worker.once('exit', (code) => {
       exited = true;
+      if (!closedCleanly) failure ??= new TraceForgeError('E_RECORDER', `the recorder's proxy thread exited (code ${code}) without being asked to`);
       for (const done of flushes.values()) done();
       reject(new TraceForgeError('E_RECORDER', `the recorder's proxy thread exited (code ${code}) before it was listening`));
       closedResolve();
@@ -54,6 +61,7 @@ export async function startProxyThread(config: ProxyConfig, onEvent: (event: Pro
       if (!exited) worker.postMessage(cmd);
     },
     closed: () => closed,
+    failure: () => failure,
     settled: () =>
       exited
         ? Promise.resolve()

@@ -140,6 +140,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
 
   const stall = config.stallEveryRead;
   let reads = 0;
+  let crashReads = 0;
   const calls = new WeakMap<ProxyCall, () => number>();
   const batching = new WeakMap<ProxyCall, () => void>();
 
@@ -191,6 +192,11 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
           if (stall && ++reads % stall.every === 0) {
             const until = performance.now() + stall.ms;
             while (performance.now() < until);
+          }
+          if (config.crashAfterReads !== undefined && ++crashReads === config.crashAfterReads) {
+            setImmediate(() => {
+              throw new Error('crash asked for by a test (crashAfterReads)');
+            });
           }
         },
       };

@@ -57,6 +57,11 @@ export interface Recorder {
   close(options?: { graceMs?: number }): Promise<void>;
   /** Cut every call in flight now (a second Ctrl-C): each is recorded, partial, with outcome `recorder_shutdown`. */
   cut(): void;
+  /**
+   * Settles when the proxy stops: with undefined after close(), or with the error when its thread died
+   * (calls that had finished are still delivered; new calls are refused).
+   */
+  readonly stopped: Promise<Error | undefined>;
 }
 
 
@@ -156,7 +161,8 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       upstreamCAs: options.upstreamCAs,
       requestBounds: options.requestBounds,
       debug: options.debug,
-      ...(testHooks.stallEveryRead ? { stallEveryRead: testHooks.stallEveryRead } : {}),
+      stallEveryRead: testHooks.stallEveryRead,
+      crashAfterReads: testHooks.crashAfterReads,
     },
     (event) => (ready ? onEvent(event) : early.push(event)),
   );
@@ -178,6 +184,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     port,
     flush,
     cut: () => thread.send({ t: 'cut' }),
+    stopped: thread.closed().then(() => thread.failure()),
     close(closeOptions = {}) {
       closing ??= (async () => {
         thread.send({ t: 'close', graceMs: closeOptions.graceMs ?? 5000 });
@@ -190,5 +197,5 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   };
 }
 
-/** Tests only: make the proxy thread busy on purpose, to check that traces say when their stamps may be off. */
-export const testHooks: { stallEveryRead?: { every: number; ms: number } } = {};
+/** Tests only: make the proxy thread busy (traces must say their stamps may be off) or die (the recorder must say so). */
+export const testHooks: { stallEveryRead?: { every: number; ms: number }; crashAfterReads?: number } = {};

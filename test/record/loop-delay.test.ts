@@ -17,6 +17,7 @@ describe('each trace says how far its stamps can be trusted', () => {
   });
   afterEach(() => {
     delete testHooks.stallEveryRead;
+    delete testHooks.crashAfterReads;
   });
 
   async function recordOne(): Promise<Trace> {
@@ -28,6 +29,7 @@ describe('each trace says how far its stamps can be trusted', () => {
     } finally {
       await rec.close();
     }
+    expect(await rec.stopped).toBeUndefined();
     expect(traces).toHaveLength(1);
     return traces[0]!;
   }
@@ -67,5 +69,16 @@ describe('each trace says how far its stamps can be trusted', () => {
     const errs = t.chunks!.map((c, k) => Math.abs(c.delta_ms - deltas[k]!)).sort((a, b) => a - b);
     // Stamped on this thread, every chunk arriving during a block would be up to 25 ms off.
     expect(errs[Math.floor(errs.length * 0.9)]!).toBeLessThan(10);
+  });
+
+  it('a proxy thread that dies is reported: onError names it, `stopped` settles with the error, close() still returns', async () => {
+    testHooks.crashAfterReads = 5;
+    const errors: Error[] = [];
+    const rec = await startRecorder({ upstream: upstream.url, onError: (e) => void errors.push(e) });
+    await drain(`${rec.url}/v1/chat/completions`, REQUEST).catch(() => undefined);
+    const stopped = await rec.stopped;
+    expect(stopped?.message).toMatch(/the recorder's proxy thread failed: crash asked for by a test/);
+    expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(/proxy thread failed/));
+    await rec.close();
   });
 });

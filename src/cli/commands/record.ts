@@ -133,8 +133,14 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   );
 
   if (!child) {
-    await new Promise<void>((resolve) => (firstSignal = resolve));
+    const crashed = await Promise.race([new Promise<undefined>((resolve) => (firstSignal = () => resolve(undefined))), recorder.stopped]);
     stopping = true;
+    if (crashed) {
+      // Already printed through onError; the calls that had finished are written by close().
+      await recorder.close();
+      out.write(`${summary()}; the recorder stopped because its proxy thread failed (the error is above)\n`);
+      return 1;
+    }
     out.write(pc.dim('stopping: waiting for calls in flight (Ctrl-C again to cut them, saved as partial)\n'));
     await recorder.close();
     out.write(`${summary()}\n`);
