@@ -16,6 +16,9 @@ export interface RecorderOptions {
    * Pick the upstream per request (provider routing, see `createProviderRouter`). Wins over `upstream`
    * when it returns a URL. `destination` is the absolute URL the app addressed when it used the
    * recorder as an HTTP(S) proxy; it is undefined for calls made to the recorder's own address.
+   * A router from `createProviderRouter` is rebuilt on the proxy thread; any other function stays on
+   * this thread and is asked once per request before it is forwarded (a busy thread delays the request,
+   * never a chunk's stamp).
    */
   route?: (req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }) => URL | undefined;
   /**
