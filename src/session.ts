@@ -6,6 +6,7 @@ import { startRecorder, type Recorder } from './record/recorder.js';
 import type { Fault } from './replay/faults.js';
 import { startReplayThread, type ReplayThread } from './replay/replay-thread.js';
 import { appendToCassette, cassetteExists, writeCassette } from './store/cassette-file.js';
+import { notFromProvider } from './cassette/provider-said.js';
 import { createCassetteQueue } from './store/cassette-queue.js';
 import { createTraceStore } from './store/trace-store.js';
 import type { RedactOptions } from './trace/redact.js';
@@ -97,7 +98,8 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       redact: options.redact,
       onTrace: async (trace) => {
         recorded.push(trace);
-        await Promise.all([store?.save(trace), queue.add(trace)]);
+        // A call the recorder answered or cut itself is not what the provider said: no cassette entry.
+        await Promise.all([store?.save(trace), notFromProvider(trace) ? undefined : queue.add(trace)]);
       },
     });
   }

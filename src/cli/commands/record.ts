@@ -10,6 +10,7 @@ import { startRecorder } from '../../record/recorder.js';
 import { cassetteExists, cassetteFsError } from '../../store/cassette-file.js';
 import { indexCassette } from '../../store/cassette-index.js';
 import { createCassetteQueue } from '../../store/cassette-queue.js';
+import { notFromProvider } from '../../cassette/provider-said.js';
 import { LOOP_DELAY_WARN_MS } from '../../trace/types.js';
 import { createTraceStore } from '../../store/trace-store.js';
 import type { CommandContext } from '../main.js';
@@ -73,6 +74,8 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   const router = createProviderRouter({ upstream, overrides });
 
   const writes: string[] = [];
+  // Calls the recorder answered or cut itself: trace files only (see notFromProvider).
+  const keptOut = new Map<string, number>();
   let doubtful = 0;
   let worstDelay = 0;
   // Appends are batched in finishing order; the trace file is written at the same time.
@@ -85,7 +88,9 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
     debug: opts.debug === true,
     ...(ca ? { https: { keyPath: ca.keyPath, certPath: ca.certPath, interceptOnly: upstream ? undefined : interceptedHosts() } } : {}),
     onTrace: async (trace) => {
-      const [path] = await Promise.all([store.save(trace), queue?.add(trace)]);
+      const leftOut = notFromProvider(trace);
+      if (leftOut && queue) keptOut.set(leftOut, (keptOut.get(leftOut) ?? 0) + 1);
+      const [path] = await Promise.all([store.save(trace), leftOut ? undefined : queue?.add(trace)]);
       const doubt = timingDoubt(trace);
       if (doubt) {
         doubtful++;
@@ -98,7 +103,8 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   });
   const summary = (): string =>
     `stopped: ${writes.length} call(s) recorded` +
-    (doubtful > 0 ? `; ${doubtful} with timing that may be off by up to ${Math.ceil(worstDelay)} ms (the recorder's event loop was held up over ${LOOP_DELAY_WARN_MS} ms; re-record them on a quieter machine)` : '');
+    (doubtful > 0 ? `; ${doubtful} with timing that may be off by up to ${Math.ceil(worstDelay)} ms (the recorder's event loop was held up over ${LOOP_DELAY_WARN_MS} ms; re-record them on a quieter machine)` : '') +
+    (keptOut.size > 0 ? `; left out of the cassette (trace files only): ${[...keptOut].map(([why, n]) => `${n} ${why}`).join(', ')}` : '');
 
   // Ctrl-C once: stop, letting calls in flight finish. Once stopping has begun, any further Ctrl-C or
   // SIGTERM cuts the calls still in flight (they are saved as partial, outcome recorder_shutdown);
