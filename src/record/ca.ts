@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as mockttp from 'mockttp';
 import { TraceForgeError } from '../errors.js';
@@ -31,6 +31,14 @@ async function readCA(dir: string): Promise<LocalCA | undefined> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
+  }
+  // A key others can read lets them intercept every HTTPS call that trusts this CA: refuse it rather than reuse it.
+  const mode = (await stat(keyPath)).mode & 0o777;
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new TraceForgeError(
+      'E_PATH',
+      `the CA key ${keyPath} can be read by other users (mode ${mode.toString(8).padStart(3, '0')}): run \`chmod 600 ${keyPath}\`, or delete ${dir} and a new CA will be made`,
+    );
   }
   let validTo: number;
   try {

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,5 +41,14 @@ describe('ensureCA', () => {
     await writeFile(join(bad, 'ca.pem'), 'not a certificate');
     await writeFile(join(bad, 'ca.key'), 'not a key');
     await expect(ensureCA(bad)).rejects.toMatchObject({ code: 'E_PATH', message: expect.stringContaining(`delete ${bad}`) });
+  });
+
+  it('refuses a key other users can read, saying how to fix its mode, and reuses it once fixed', async () => {
+    const dir = await fresh();
+    const first = await ensureCA(dir);
+    await chmod(first.keyPath, 0o644);
+    await expect(ensureCA(dir)).rejects.toMatchObject({ code: 'E_PATH', message: expect.stringContaining(`can be read by other users (mode 644): run \`chmod 600 ${first.keyPath}\``) });
+    await chmod(first.keyPath, 0o600);
+    expect((await ensureCA(dir)).cert).toBe(first.cert);
   });
 });
