@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { TraceForgeError } from '../errors.js';
 import { createKeyMatcher, type MatchOptions, type MissExplanation } from '../cassette/match.js';
@@ -39,7 +40,10 @@ export interface ReplayServerOptions {
    * `status=CODE[:RETRY_AFTER]`, `error-event=N`, `truncate-json=N`, each optionally `@REQUEST`.
    */
   faults?: ReadonlyArray<string | Fault>;
-  /** A client must send its headers within this many ms (slowloris guard). Default 10,000. */
+  /**
+   * A client must send its request headers within this many ms of connecting (slowloris guard; a
+   * connection that sends nothing at all is closed after this too). Default 10,000.
+   */
   headersTimeoutMs?: number;
   /** A client must send its whole request within this many ms. Default 30,000. */
   requestTimeoutMs?: number;
@@ -217,6 +221,8 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
     });
   });
 
+  closeIdleConnections(server, headersTimeout);
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') {
@@ -241,4 +247,37 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Close a connection that has not sent a whole request head within `boundMs` of connecting. Node's
+ * headersTimeout only starts once the first byte arrives, so a socket that never sends anything would
+ * otherwise hold a file descriptor forever (enough of them starve every other client). Once a request
+ * has arrived, Node's own bounds take over: requestTimeout for the body, keepAliveTimeout between
+ * requests, headersTimeout for a next request that has started.
+ */
+function closeIdleConnections(server: Server, boundMs: number): void {
+  const timers = new Map<Socket, NodeJS.Timeout>();
+  server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => {
+      timers.delete(socket);
+      if (!socket.destroyed) socket.destroy();
+    }, boundMs);
+    timer.unref();
+    timers.set(socket, timer);
+    socket.once('close', () => {
+      clearTimeout(timers.get(socket));
+      timers.delete(socket);
+    });
+  });
+  server.on('request', (req: IncomingMessage) => {
+    const timer = timers.get(req.socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    timers.delete(req.socket);
+  });
+  server.once('close', () => {
+    for (const t of timers.values()) clearTimeout(t);
+    timers.clear();
+  });
 }
