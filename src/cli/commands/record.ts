@@ -17,6 +17,7 @@ import type { CommandContext } from '../main.js';
 import { parsePort, parseUrl, optionalString } from '../options.js';
 import { describeCall, rel, timingDoubt } from '../format.js';
 import { oneLine } from '../../util/one-line.js';
+import { ensureWritableDir } from '../../util/writable-dir.js';
 
 const DEFAULT_PORT = 8787;
 
@@ -68,6 +69,8 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
     });
   }
   const store = createTraceStore(optionalString(opts.traces, '--traces'));
+  // Found now, not when the first recorded call cannot be saved.
+  await ensureWritableDir(store.dir, '--traces DIR');
   // In child mode the command owns stdout; our lines go to stderr so its output stays clean.
   const out = child ? process.stderr : process.stdout;
   const ca: LocalCA | undefined = opts['https-proxy'] ? await ensureCA(DEFAULT_CA_DIR) : undefined;
