@@ -1,4 +1,5 @@
-import { CREDENTIAL_QUERY_PARAMS, REDACTED } from '../trace/redact.js';
+import { CREDENTIAL_QUERY_PARAMS, REDACTED, redactString, redactUrl, redactValue, type RedactOptions, type Redaction } from '../trace/redact.js';
+import { requestRedaction } from '../trace/redact-collect.js';
 import type { Trace } from '../trace/types.js';
 import { canonicalJson, canonicalize, diffPaths, getPath } from './canonical.js';
 
@@ -9,6 +10,8 @@ export interface MatchOptions {
   ignoreQueryParams?: string[];
   /** When every recording of a request has been served: `last` repeats the last one, `none` treats it as a miss. Default `last`. */
   repeat?: 'last' | 'none';
+  /** The user's own redaction rules: a miss explanation shows the received request only after them and the built-in ones. */
+  redact?: RedactOptions;
 }
 
 export interface IncomingRequest {
@@ -16,6 +19,8 @@ export interface IncomingRequest {
   /** Path and query. */
   url: string;
   body: Uint8Array | string;
+  /** The request's headers: secrets they carry are hidden wherever a miss explanation would show them. */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 export interface Difference {
@@ -150,22 +155,30 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
   const shapeMatches = (s: Shape, req: Shape): boolean =>
     s.method === req.method && textMatches(s.path, req.path) && textMatches(s.query, req.query) && valueMatches(s.body, req.body);
 
-  function explain(req: Shape, rawUrl: string, exhausted: boolean): MissExplanation {
+  function explain(req: Shape, incoming: IncomingRequest, exhausted: boolean): MissExplanation {
+    // Everything shown of the received request passes through the same redaction as a recording.
+    const r: Redaction = requestRedaction({ headers: incoming.headers ?? {}, url: incoming.url, body: incoming.body }, options.redact);
+    const rawUrl = redactUrl(incoming.url, r);
+    const shownBody = redactValue(req.body, r);
+    const shown = (s: string): string => redactString(s, r);
     let best: { index: number; score: number; differences: Difference[] } | undefined;
     shapes.forEach((s, index) => {
       const differences: Difference[] = [];
       if (s.method !== req.method) differences.push({ field: 'method', recorded: s.method, received: req.method });
-      if (!textMatches(s.path, req.path)) differences.push({ field: 'path', recorded: s.path, received: req.path });
-      if (!textMatches(s.query, req.query)) differences.push({ field: 'query', recorded: s.query || '(none)', received: req.query || '(none)' });
+      if (!textMatches(s.path, req.path)) differences.push({ field: 'path', recorded: s.path, received: redactUrl(req.path, r) });
+      if (!textMatches(s.query, req.query)) differences.push({ field: 'query', recorded: s.query || '(none)', received: req.query ? redactUrl(`?${req.query}`, r).slice(1) : '(none)' });
       const bodyDiffs = diffPaths(s.body, req.body, 50)
         .map((p) => {
           const sub = p.replace(/^body\.?/, '');
-          return { p, rec: sub ? getPath(s.body, sub) : s.body, got: sub ? getPath(req.body, sub) : req.body };
+          const got = sub ? getPath(req.body, sub) : req.body;
+          // The received value as redaction leaves it: a credential field's value is blanked by its name.
+          const gotShown = sub ? getPath(shownBody, sub) : shownBody;
+          return { p, rec: sub ? getPath(s.body, sub) : s.body, got, gotShown: gotShown === undefined && got !== undefined ? redactValue(got, r) : gotShown };
         })
         // A redacted value matches anything, so it is never the reason for a miss.
         .filter((d) => !valueMatches(d.rec, d.got))
         .slice(0, 5);
-      for (const d of bodyDiffs) differences.push({ field: d.p, recorded: preview(d.rec), received: preview(d.got) });
+      for (const d of bodyDiffs) differences.push({ field: shown(d.p), recorded: preview(d.rec), received: shown(preview(d.gotShown)) });
       const score = (s.method === req.method ? 0 : 100) + (s.path === req.path ? 0 : 50) + (s.query === req.query ? 0 : 5) + differences.length;
       if (!best || score < best.score) best = { index, score, differences };
     });
@@ -183,7 +196,7 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
           (wild[best.index] ? ` Its ${REDACTED} values (secrets removed when it was recorded) match any value, so they are not the difference.` : '');
     }
     message += ' To record it, re-run with TRACEFORGE_RECORD=new_episodes and an upstream, or use `traceforge record --cassette <file>`.';
-    return { type: 'traceforge_replay_miss', message, request: { method: req.method, url: rawUrl, body: req.body }, ...(closest ? { closest } : {}) };
+    return { type: 'traceforge_replay_miss', message: shown(message), request: { method: shown(req.method), url: rawUrl, body: shownBody }, ...(closest ? { closest } : {}) };
   }
 
   return {
@@ -196,9 +209,9 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
         if (i >= 0) key = keyOf(shapes[i]!);
       }
       const queue = queues.get(key);
-      if (!queue) return { miss: explain(shape, req.url, false) };
+      if (!queue) return { miss: explain(shape, req, false) };
       const n = served.get(key) ?? 0;
-      if (n >= queue.length && options.repeat === 'none') return { miss: explain(shape, req.url, true) };
+      if (n >= queue.length && options.repeat === 'none') return { miss: explain(shape, req, true) };
       served.set(key, n + 1);
       const index = queue[Math.min(n, queue.length - 1)]!;
       used.add(index);

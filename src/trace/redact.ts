@@ -20,6 +20,10 @@ export const SECRET_HEADERS: ReadonlySet<string> = new Set([
   'set-cookie',
   'openai-organization',
   'openai-project',
+  // Azure API Management and Azure Functions keys; the session token of temporary AWS credentials.
+  'ocp-apim-subscription-key',
+  'x-functions-key',
+  'x-amz-security-token',
 ]);
 
 /**
@@ -32,8 +36,14 @@ export const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set([
   'secret', 'secret_key', 'secretkey', 'private_key', 'privatekey', 'password', 'passwd',
 ]);
 
-/** Query parameters that carry credentials (Gemini accepts `?key=`, Azure SAS `?sig=`), plus every credential field name. */
-export const CREDENTIAL_QUERY_PARAMS: ReadonlySet<string> = new Set(['key', 'token', 'sig', ...CREDENTIAL_FIELDS]);
+/**
+ * Query parameters that carry credentials (Gemini accepts `?key=`, Azure SAS `?sig=`, Azure API Management
+ * `?subscription-key=`, Azure Functions `?code=`, a pre-signed AWS URL `?X-Amz-Security-Token=`), plus every
+ * credential field name. Only as query parameters: a JSON field named `code` is not a secret.
+ */
+export const CREDENTIAL_QUERY_PARAMS: ReadonlySet<string> = new Set([
+  'key', 'token', 'sig', 'subscription-key', 'code', 'x-amz-security-token', 'x-amz-signature', 'x-amz-credential', ...CREDENTIAL_FIELDS,
+]);
 
 /** What a user adds to the built-in rules. Names are case-insensitive. */
 export interface RedactOptions {
@@ -59,13 +69,22 @@ export interface Redaction {
 export type RedactionInput = Redaction | readonly string[];
 
 // Key-shaped values from the common providers. Each needs a long random tail so prose is untouched.
+// A key starts where a reader sees a new token: at the start, after a character that is not a letter or
+// digit, or after a JSON escape whose last character is one (`\n`, `\t`, `\r`, `\b`, `\f`, `\u00e9`) —
+// `\b` would miss those, as the `n` of `\n` is a word character. `task-...` does not start an `sk-` key.
+const START = String.raw`(?:(?<![A-Za-z0-9])|(?<=\\[bfnrt]|\\u[0-9A-Fa-f]{4}))`;
+// Where a key ends: not in the middle of a longer run of letters and digits.
+const END = String.raw`(?![A-Za-z0-9])`;
+// Whitespace as the reader sees it, also when JSON-escaped inside raw stream bytes.
+const SPACE = String.raw`(?:\s|\\[nrt])`;
+const keyPattern = (body: string): RegExp => new RegExp(START + body, 'g');
 const KEY_PATTERNS: RegExp[] = [
-  /\bsk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}/g,
-  /\bAIza[0-9A-Za-z_-]{30,}/g,
-  /\b(?:xai|gsk|hf|pplx|ghp|gho|github_pat|glpat|r8|fw|tgp_v1)_[A-Za-z0-9_-]{16,}/g,
-  /\bAKIA[0-9A-Z]{16}\b/g,
-  /\b[Bb]earer\s+[A-Za-z0-9._~+/=-]{8,}/g,
-  /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
+  keyPattern(String.raw`sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}`),
+  keyPattern(String.raw`AIza[0-9A-Za-z_-]{30,}`),
+  keyPattern(String.raw`(?:xai|gsk|hf|pplx|ghp|gho|github_pat|glpat|r8|fw|tgp_v1)_[A-Za-z0-9_-]{16,}`),
+  keyPattern(String.raw`(?:AKIA|ASIA)[0-9A-Z]{16}${END}`),
+  keyPattern(String.raw`[Bb]earer${SPACE}+[A-Za-z0-9._~+/=-]{8,}`),
+  keyPattern(String.raw`eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`),
 ];
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
