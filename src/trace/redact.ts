@@ -231,9 +231,14 @@ export function redactValue<T>(value: T, secrets: RedactionInput = []): T {
   return value;
 }
 
+// Headers whose value is a URL: its credential query parameters (`?code=`, `?sig=`...) are blanked too.
+const URL_HEADERS: ReadonlySet<string> = new Set(['location', 'content-location', 'referer', 'refresh']);
+
 export function redactHeaderValue(name: string, value: string, secrets: RedactionInput = []): string {
   const r = toRedaction(secrets);
-  return r.headers.has(name.toLowerCase()) ? REDACTED : redactString(value, r);
+  const lname = name.toLowerCase();
+  if (r.headers.has(lname)) return REDACTED;
+  return URL_HEADERS.has(lname) ? redactUrl(value, r) : redactString(value, r);
 }
 
 export function redactHeaderRecord(headers: Record<string, string>, secrets: RedactionInput = []): Record<string, string> {
