@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Frame, FrameDecoder } from '../stream/frame.js';
 import { createDecoder, detectFraming } from '../stream/framing.js';
 import { prepareFrame, preparedRead, requestSecrets, type CapturedCall } from '../trace/build.js';
@@ -91,10 +92,11 @@ export function endCall(call: AssemblingCall, end: End): Trace {
   flushDecoder(call, end.endMs);
   let response = call.response;
   let frames = call.frames;
-  if (end.outcome === 'upstream_unreachable' && !response) {
-    // The app got our 502; record it so a replay answers the same way.
+  if ((end.outcome === 'upstream_unreachable' || end.outcome === 'recorder_refused') && !response) {
+    // The app got our own answer (502, or a 508 loop / 403 refused host); record it so a replay answers the same way.
     const body = end.syntheticBody;
-    response = { status: 502, statusMessage: 'Bad Gateway', rawHeaders: [['content-type', 'application/json']], headersMs: 0, framing: 'raw' };
+    const status = end.syntheticStatus ?? 502;
+    response = { status, statusMessage: STATUS_CODES[status] ?? '', rawHeaders: [['content-type', 'application/json']], headersMs: 0, framing: 'raw' };
     frames = body ? [{ frame: { raw: body }, atMs: 0 }] : [];
   }
   const captured: CapturedCall = {

@@ -26,6 +26,10 @@ export interface ProxyCall {
   onUpstreamError?: (error: Error) => void;
   /** The body we sent the app ourselves (the 502 for an unreachable upstream). */
   syntheticBody?: Uint8Array;
+  /** Its status when it is not a 502. */
+  syntheticStatus?: number;
+  /** Why the recorder answered the call itself instead of forwarding it (a loop, a host not allowed). */
+  refused?: string;
   firstByteMs?: number;
   /** When the body ended or was cut, relative to t0. */
   endMs?: number;

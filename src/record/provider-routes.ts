@@ -74,6 +74,62 @@ export interface ProviderRouterOptions {
   upstream?: string | URL;
   /** Per-provider base URLs (`--openai URL` ...); the rest go to the real hosts. */
   overrides?: Partial<Record<RoutedProvider, string | URL>>;
+  /**
+   * Other hosts a proxied request (HTTP_PROXY, HTTPS_PROXY, a Host header) may be forwarded to
+   * (`--allow-host HOST[:PORT]`; without a port, any port). Without `upstream`, a proxied request to
+   * a host that is neither a provider's, an override's nor listed here is refused with a 403.
+   */
+  allowHosts?: string[];
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const hostKey = (hostname: string): string => {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  return LOOPBACK_NAMES.has(h) ? 'loopback' : h.replace(/^\[|\]$/g, '');
+};
+const portOf = (u: URL): string => u.port || (u.protocol === 'https:' ? '443' : '80');
+
+/**
+ * Parse one `--allow-host` value: `HOST`, `HOST:PORT`, `[V6]:PORT` or a URL (its host and port).
+ * @example parseAllowHost('gpu-box:8000') // { host: 'gpu-box', port: '8000' }
+ */
+export function parseAllowHost(value: string): { host: string; port?: string } | undefined {
+  const v = value.trim();
+  if (v === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `http://${v}`);
+  } catch {
+    return undefined;
+  }
+  if (u.pathname !== '/' || u.search || u.username || u.hash) return undefined;
+  const explicit = /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? portOf(u) : u.port || undefined;
+  return { host: u.hostname, ...(explicit ? { port: explicit } : {}) };
+}
+
+/**
+ * The hosts a router without `upstream` may forward a proxied request to, as `HOST[:PORT]` entries:
+ * every provider's default host, every override, and `allowHosts`. Undefined with `upstream`
+ * (everything goes there, whatever the app addressed).
+ */
+export function allowedHostsOf(options: ProviderRouterOptions): string[] | undefined {
+  if (options.upstream !== undefined) return undefined;
+  const out: string[] = [];
+  const add = (u: URL): void => void out.push(`${u.hostname}:${portOf(u)}`);
+  for (const p of ROUTED_PROVIDERS) add(new URL(DEFAULT_PROVIDER_HOSTS[p]));
+  for (const u of Object.values(options.overrides ?? {})) if (u !== undefined) add(new URL(u.toString()));
+  out.push(...(options.allowHosts ?? []));
+  return out;
+}
+
+/** Whether `url`'s host and port match one of `allowed` (`HOST` matches any port; localhost, 127.0.0.1 and [::1] are one host). */
+export function hostAllowed(allowed: readonly string[], url: URL): boolean {
+  const host = hostKey(url.hostname);
+  const port = portOf(url);
+  return allowed.some((entry) => {
+    const a = parseAllowHost(entry);
+    return a !== undefined && hostKey(a.host) === host && (a.port === undefined || a.port === port);
+  });
 }
 
 /**
@@ -90,15 +146,24 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): { rou
   // The recorder's proxy runs on its own thread, where a function cannot go: it rebuilds this router there from its options.
   const overrides: Record<string, string> = {};
   for (const [p, u] of Object.entries(options.overrides ?? {})) if (u !== undefined) overrides[p] = u.toString();
-  Object.defineProperty(routeFn.route, ROUTE_SPEC, { value: { kind: 'providers', upstream: options.upstream?.toString(), overrides } });
+  const spec: ProvidersSpec = { kind: 'providers', upstream: options.upstream?.toString(), overrides, ...(options.allowHosts?.length ? { allowHosts: [...options.allowHosts] } : {}) };
+  Object.defineProperty(routeFn.route, ROUTE_SPEC, { value: spec });
   return routeFn;
 }
 
 const ROUTE_SPEC = Symbol('traceforge.routeSpec');
 
+/** createProviderRouter's options in a form that can cross to the proxy thread. */
+export interface ProvidersSpec {
+  kind: 'providers';
+  upstream?: string;
+  overrides: Record<string, string>;
+  allowHosts?: string[];
+}
+
 /** The description of a route made by createProviderRouter, or undefined for any other function. */
-export function routeSpecOf(route: unknown): { kind: 'providers'; upstream?: string; overrides: Record<string, string> } | undefined {
-  return typeof route === 'function' ? (route as unknown as Record<symbol, { kind: 'providers'; upstream?: string; overrides: Record<string, string> }>)[ROUTE_SPEC] : undefined;
+export function routeSpecOf(route: unknown): ProvidersSpec | undefined {
+  return typeof route === 'function' ? (route as unknown as Record<symbol, ProvidersSpec>)[ROUTE_SPEC] : undefined;
 }
 
 function providerRoute(options: ProviderRouterOptions): { routes: ProviderRoutes; route: (req: RouteRequest) => URL | undefined } {

@@ -12,7 +12,7 @@ import type { RequestBounds } from './request-bounds.js';
 export type RouteSpec =
   | { kind: 'fixed'; upstream: string }
   /** createProviderRouter's options, rebuilt on the proxy thread. */
-  | { kind: 'providers'; upstream?: string; overrides: Record<string, string> }
+  | { kind: 'providers'; upstream?: string; overrides: Record<string, string>; allowHosts?: string[] }
   /** A user's own route function: the proxy thread asks the recorder's thread once per request. */
   | { kind: 'parent' };
 
@@ -22,6 +22,11 @@ export interface ProxyConfig {
   host: string;
   https?: ({ keyPath: string; certPath: string } | { key: string; cert: string }) & { interceptOnly?: string[] };
   upstreamCAs?: string[];
+  /**
+   * The only hosts (`HOST[:PORT]`, see hostAllowed) a proxied request (absolute URL, CONNECT, a Host
+   * other than the recorder's own) may be forwarded to; others get a 403. Undefined: any host.
+   */
+  allowHosts?: string[];
   requestBounds?: RequestBounds;
   /** Keep mockttp's "Failed to handle request" console lines (they are noise: the call is recorded with its outcome). */
   debug?: boolean;
@@ -48,8 +53,10 @@ export type ProxyEvent =
       durationMs: number;
       /** When the body ended (for an unterminated last frame). */
       endMs: number;
-      /** The 502 the recorder answered itself when the upstream was unreachable. */
+      /** The answer the recorder sent itself: the 502 for an unreachable upstream, a 508 loop or a 403 refused host. */
       syntheticBody?: Uint8Array;
+      /** Its status, when it is not the 502. */
+      syntheticStatus?: number;
       maxLoopDelayMs: number;
     }
   | { t: 'route'; seq: number; method: string; url: string; headers: Record<string, string | string[] | undefined>; destination?: string }

@@ -25,7 +25,7 @@ const route =
         return () => fixed;
       })()
     : spec.kind === 'providers'
-      ? createProviderRouter({ upstream: spec.upstream, overrides: spec.overrides }).route
+      ? createProviderRouter({ upstream: spec.upstream, overrides: spec.overrides, allowHosts: spec.allowHosts }).route
       : (req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }) =>
           new Promise<URL | undefined>((resolve) => {
             const n = ++seq;

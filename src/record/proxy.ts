@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { lookup } from 'node:dns/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { isIP, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type * as mockttp from 'mockttp';
 import { TraceForgeError } from '../errors.js';
 import type { Outcome } from '../trace/types.js';
@@ -12,6 +15,7 @@ import { subscribeTimingTap } from './timing-tap.js';
 import { skipBodyTracking } from './untracked-body.js';
 import { writeThrough } from './write-through.js';
 import { answerUnreachable } from './upstream-error.js';
+import { hostAllowed } from './provider-routes.js';
 import { describeUpstream, joinUpstream } from './upstream-url.js';
 
 export interface Proxy {
@@ -102,6 +106,7 @@ function readBatcher(emit: ProxyHooks['emit']): { add(id: string, at: number, ch
 }
 
 function outcomeOf(call: ProxyCall): { outcome: Outcome; error?: string } {
+  if (call.refused !== undefined) return { outcome: 'recorder_refused', error: call.refused };
   const upstreamError = call.upstreamError ? `${(call.upstreamError as NodeJS.ErrnoException).code ?? 'error'}: ${call.upstreamError.message}` : undefined;
   if (call.shutdown && !call.upstreamEnded) return { outcome: 'recorder_shutdown', error: 'the recorder was stopped while the call was in flight (Ctrl-C twice, or its shutdown grace ran out); the response is partial' };
   if (!call.upstreamResponse) {
@@ -134,9 +139,8 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   };
   let selfPort = -1;
   // A call addressed to our own port (OPENAI_BASE_URL pointing here, even via HTTP_PROXY) is direct, not proxied.
-  const isSelf = (u: URL): boolean =>
-    Number(u.port || (u.protocol === 'https:' ? 443 : 80)) === selfPort &&
-    (host === '0.0.0.0' || host === '::' || ['localhost', '127.0.0.1', '[::1]', host, `[${host}]`].includes(u.hostname));
+  const isSelf = (u: URL): Promise<boolean> => addressesSelf(u, selfPort);
+  const allowHosts = config.allowHosts;
 
   const stall = config.stallEveryRead;
   let reads = 0;
@@ -163,6 +167,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
       durationMs: performance.now() - call.arrivedAt,
       endMs: call.endMs ?? performance.now() - t0,
       syntheticBody: call.syntheticBody,
+      syntheticStatus: call.syntheticStatus,
       maxLoopDelayMs: loopDelay,
     });
   };
@@ -216,6 +221,19 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
     };
 
   const patched = createPatchedMockttp({ http2: false, cors: false, recordTraffic: false, ...(https ? { https: https as mockttp.MockttpHttpsOptions } : {}) }, host, wrap);
+  /** Answer a call ourselves instead of forwarding it, and record that answer (outcome recorder_refused). */
+  const refuse = (req: { method: string; headers: Record<string, string | string[] | undefined>; body: { buffer: Buffer } }, path: string, target: string, status: number, type: string, message: string) => {
+    const body = Buffer.from(JSON.stringify({ error: { type, message } }));
+    const call = callStorage.getStore();
+    if (call) {
+      call.upstream = target;
+      call.refused = message;
+      call.syntheticBody = body;
+      call.syntheticStatus = status;
+      emit({ t: 'start', id: call.id, timestamp: call.timestamp, method: req.method, url: path, headers: { ...req.headers }, body: new Uint8Array(req.body.buffer), upstream: target });
+    }
+    return { response: { statusCode: status, headers: { 'content-type': 'application/json' }, body } };
+  };
   const server = patched.server;
   await server.forAnyRequest().thenPassThrough({
     simulateConnectionErrors: true,
@@ -224,16 +242,22 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
       const call = callStorage.getStore();
       const addressed = new URL(req.url);
       const path = addressed.pathname + addressed.search;
-      const target = await hooks.route({ method: req.method, url: path, headers: req.headers, destination: isSelf(addressed) ? undefined : addressed });
+      const direct = await isSelf(addressed);
+      // Routing mode is no open proxy: an app may only reach the hosts it was told about through the recorder.
+      if (!direct && allowHosts && !hostAllowed(allowHosts, addressed)) {
+        const message = `TraceForge forwards only to the providers' hosts and the upstreams you named; ${addressed.host} is neither: pass --allow-host ${addressed.host} to record calls to it (or --upstream ${addressed.origin} to send every call there)`;
+        return refuse(req, path, addressed.origin, 403, 'traceforge_host_not_allowed', message);
+      }
+      const target = await hooks.route({ method: req.method, url: path, headers: req.headers, destination: direct ? undefined : addressed });
       if (!target) {
         // Nothing is forwarded (call.upstream stays empty), so nothing is recorded: the app gets the explanation.
         const message = `TraceForge cannot tell which provider ${req.method} ${path} is for: pass --upstream URL, or call a provider path (/v1/chat/completions, /v1/messages, /v1beta/models/...:streamGenerateContent, /api/chat)`;
         return { response: { statusCode: 502, json: { error: { type: 'traceforge_no_upstream', message } } } };
       }
       // The upstream is this recorder: forwarding would loop until something ran out.
-      if (isSelf(new URL(target))) {
+      if (await isSelf(new URL(target))) {
         const message = `TraceForge would forward ${req.method} ${path} to itself (${describeUpstream(target)} is the recorder's own address): pass the provider's URL as --upstream, and point the app at the recorder`;
-        return { response: { statusCode: 508, json: { error: { type: 'traceforge_loop', message } } } };
+        return refuse(req, path, describeUpstream(target), 508, 'traceforge_loop', message);
       }
       if (call) {
         call.upstream = describeUpstream(target);
@@ -260,6 +284,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   const address = inner.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   selfPort = port;
+  if (allowHosts) guardConnect(inner, allowHosts, isSelf);
   const probe = (): Promise<ProbeResult | undefined> =>
     new Promise((resolve) => {
       const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host.replace(/^\[|\]$/g, '');
@@ -314,4 +339,78 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
       return closing;
     },
   };
+}
+
+/** An IPv4-mapped IPv6 address (::ffff:127.0.0.1, ::ffff:7f00:1) as IPv4; anything else unchanged, lower-cased, without brackets. */
+function plainIp(ip: string): string {
+  const a = ip.toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const mapped = /^(?:::|(?:0{1,4}:){5})ffff:(.+)$/.exec(a)?.[1];
+  if (mapped) {
+    if (isIP(mapped) === 4) return mapped;
+    const m = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(mapped);
+    if (m) {
+      const hi = parseInt(m[1]!, 16);
+      const lo = parseInt(m[2]!, 16);
+      return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+    }
+  }
+  return a;
+}
+
+/** Whether an IP address is this machine: loopback, the unspecified address (0.0.0.0, ::) or one of its interfaces' addresses. */
+export function isOwnAddress(ip: string): boolean {
+  const a = plainIp(ip);
+  if (isIP(a) === 4 && (a.startsWith('127.') || a === '0.0.0.0')) return true;
+  if (a === '::' || a === '::1' || /^(?:0{1,4}:){7}0{0,3}[01]$/.test(a)) return true;
+  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (plainIp(i.address) === a) return true;
+  return false;
+}
+
+/**
+ * Whether a URL reaches this recorder: its port is the recorder's and its host is, or resolves to, an
+ * address of this machine (localhost in any case, *.localhost, 0.0.0.0, ::, loopback, IPv4-mapped
+ * IPv6, an interface address, a name such as the machine's own). Names are looked up only when the
+ * port is ours, so forwarding to a provider costs no extra lookup.
+ */
+export async function addressesSelf(u: URL, selfPort: number): Promise<boolean> {
+  if (Number(u.port || (u.protocol === 'https:' ? 443 : 80)) !== selfPort) return false;
+  const name = u.hostname.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  const bare = name.replace(/^\[|\]$/g, '');
+  if (isIP(bare)) return isOwnAddress(bare);
+  try {
+    return (await lookup(bare, { all: true })).some((r) => isOwnAddress(r.address));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuse a CONNECT to a host that is not allowed (403, JSON) before mockttp answers it with a 200 and
+ * tunnels it (TLS to a host outside interceptOnly is passed through untouched, so no request would
+ * ever reach the per-request check). A CONNECT to the recorder itself, or to an allowed host, goes on.
+ */
+function guardConnect(server: import('node:net').Server, allowHosts: readonly string[], isSelf: (u: URL) => Promise<boolean>): void {
+  const listeners = server.listeners('connect') as Array<(req: IncomingMessage, socket: Socket, head: Buffer) => void>;
+  if (listeners.length === 0) throw new TraceForgeError('E_MOCKTTP', 'mockttp no longer handles CONNECT where TraceForge guards it, so the recorder could tunnel to any host: install mockttp 4.6.3');
+  server.removeAllListeners('connect');
+  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const target = req.url ?? '';
+    let url: URL | undefined;
+    try {
+      url = new URL(`https://${target}`);
+    } catch {
+      url = undefined;
+    }
+    void (async () => {
+      if (url && (hostAllowed(allowHosts, url) || (await isSelf(url)))) {
+        for (const l of listeners) l.call(server, req, socket, head);
+        return;
+      }
+      const message = `TraceForge forwards only to the providers' hosts and the upstreams you named; ${target || 'this CONNECT target'} is neither: pass --allow-host ${target || 'HOST:PORT'} to let calls through to it`;
+      const body = JSON.stringify({ error: { type: 'traceforge_host_not_allowed', message } });
+      socket.on('error', () => {});
+      socket.end(`HTTP/${req.httpVersion} 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    })();
+  });
 }

@@ -4,7 +4,8 @@ import type { Trace } from '../trace/types.js';
 import { beginCall, endCall, headOf, readOf, type AssemblingCall } from './call-assembler.js';
 import type { ProxyEvent, RouteSpec } from './proxy-messages.js';
 import { startProxyThread } from './proxy-thread.js';
-import { routeSpecOf } from './provider-routes.js';
+import { sweepStaleSpills } from './spill.js';
+import { allowedHostsOf, routeSpecOf } from './provider-routes.js';
 import type { RequestBounds } from './request-bounds.js';
 
 export interface RecorderOptions {
@@ -27,6 +28,15 @@ export interface RecorderOptions {
    * other host is tunnelled untouched and not recorded.
    */
   https?: ({ keyPath: string; certPath: string } | { key: string; cert: string }) & { interceptOnly?: string[] };
+  /**
+   * More hosts (`HOST` or `HOST:PORT`) a proxied request may be forwarded to. With a router from
+   * `createProviderRouter` (no `upstream`), a request the app addressed through the recorder as a
+   * proxy (absolute URL, CONNECT, a Host header that is not the recorder's) is forwarded only to the
+   * providers' hosts, the router's overrides and its `allowHosts`, and these; any other host gets a 403
+   * (`traceforge_host_not_allowed`). With your own route function, setting this turns the same check
+   * on (providers' hosts plus these); without it your function decides alone.
+   */
+  allowHosts?: string[];
   /** Extra CA certificates (PEM) to trust for HTTPS upstreams, besides Node's own. */
   upstreamCAs?: string[];
   /** Port to listen on; 0 picks a free one. Default 0. */
@@ -88,6 +98,12 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   const route: RouteSpec = options.route
     ? (routeSpecOf(options.route) ?? { kind: 'parent' })
     : { kind: 'fixed', upstream: fixed!.toString() };
+  const spec = route.kind === 'providers' ? route : undefined;
+  const allowHosts = spec
+    ? allowedHostsOf({ upstream: spec.upstream, overrides: spec.overrides, allowHosts: [...(spec.allowHosts ?? []), ...(options.allowHosts ?? [])] })
+    : route.kind === 'parent' && options.allowHosts
+      ? [...allowedHostsOf({})!, ...options.allowHosts]
+      : undefined;
   const calls = new Map<string, AssemblingCall>();
   const pending = new Set<Promise<void>>();
   const fail = (e: unknown): void => options.onError?.(e instanceof Error ? e : new Error(String(e)));
@@ -151,6 +167,8 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     }
   };
 
+  // Spill files a killed recorder left behind (it never ran its exit hook) go now, alongside the thread's start.
+  const sweeping = sweepStaleSpills().catch(() => []);
   // Events can arrive before startProxyThread resolves only for 'route' (a request during start-up); they wait for `thread`.
   let thread!: Awaited<ReturnType<typeof startProxyThread>>;
   const early: ProxyEvent[] = [];
@@ -162,6 +180,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       host,
       https: options.https,
       upstreamCAs: options.upstreamCAs,
+      allowHosts,
       requestBounds: options.requestBounds,
       debug: options.debug,
       stallEveryRead: testHooks.stallEveryRead,
@@ -171,6 +190,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   );
   ready = true;
   for (const e of early.splice(0)) onEvent(e);
+  await sweeping;
   const port = thread.port;
   const displayHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;

@@ -14,6 +14,8 @@ export type Outcome =
   | 'client_aborted'
   /** The upstream could not be reached at all; the app got a 502. */
   | 'upstream_unreachable'
+  /** The recorder answered the call itself and forwarded nothing: a 508 (it would have forwarded to itself) or a 403 (a host not allowed). */
+  | 'recorder_refused'
   /** The recorder was stopped (a second Ctrl-C, or its shutdown grace ran out) while the call was in flight. */
   | 'recorder_shutdown';
 

@@ -42,7 +42,7 @@ const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const FIELD_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-const OUTCOMES = new Set(['complete', 'upstream_aborted', 'client_aborted', 'upstream_unreachable', 'recorder_shutdown']);
+const OUTCOMES = new Set(['complete', 'upstream_aborted', 'client_aborted', 'upstream_unreachable', 'recorder_refused', 'recorder_shutdown']);
 const FRAMINGS = new Set(['sse', 'ndjson', 'raw']);
 
 /** Returns every problem found (empty when valid). `base` prefixes paths, e.g. `interactions[3]`. */

@@ -79,7 +79,8 @@ describe('a recorder whose upstream is itself', () => {
     await rec?.close();
   });
 
-  it('answers 508 naming the loop, records nothing, and keeps working', async () => {
+  // The issue asks for one trace of the recorder's own answer (outcome recorder_refused), kept out of cassettes.
+  it('answers 508 naming the loop, records it once as the recorder\'s own answer, and keeps working', async () => {
     const traces: Trace[] = [];
     let self: URL | undefined;
     rec = await startRecorder({ route: () => self, onTrace: (t) => void traces.push(t) });
@@ -91,6 +92,7 @@ describe('a recorder whose upstream is itself', () => {
     expect(body.error.message).toContain(`${self.host}`);
     expect(body.error.message).toContain('--upstream');
     await rec.flush();
-    expect(traces).toHaveLength(0);
+    expect(traces).toHaveLength(1);
+    expect(traces[0]!.http).toMatchObject({ status: 508, outcome: 'recorder_refused' });
   });
 });
