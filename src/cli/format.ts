@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { LOOP_DELAY_WARN_MS, type Trace } from '../trace/types.js';
+import { visible } from '../util/visible.js';
 
 export const ms = (n: number | undefined): string => (n === undefined ? '-' : n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${n.toFixed(1)} ms`);
 
@@ -8,11 +9,11 @@ export const rel = (p: string): string => {
   return r.startsWith('..') ? p : r;
 };
 
-/** One line per recorded call, for `record` and `demo`. */
+/** One line per recorded call, for `record` and `demo`; recorded text shows its control characters as escapes. */
 export function describeCall(t: Trace): string {
   const kind = t.metadata.stream ? `stream, ${t.total_chunks} chunks, TTFB ${ms(t.first_chunk_latency_ms)}` : 'normal';
   const outcome = t.http.outcome === 'complete' ? '' : ` [${t.http.outcome.replace('_', ' ')}]`;
-  return `${t.http.method} ${t.endpoint} -> ${t.http.status} (${kind}, ${ms(t.metadata.duration_ms)})${outcome}`;
+  return visible(`${t.http.method} ${t.endpoint} -> ${t.http.status} (${kind}, ${ms(t.metadata.duration_ms)})${outcome}`, '');
 }
 
 /**

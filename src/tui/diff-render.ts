@@ -1,6 +1,7 @@
 import type { DiffOp, FieldDiff, NumberDiff, TraceDiff } from '../trace/diff.js';
 import type { Trace } from '../trace/types.js';
-import { bar, cell, fmtMs, fmtNum, fmtTime } from './format.js';
+import { visible } from '../util/visible.js';
+import { bar, cell, clip, fmtMs, fmtNum, fmtTime } from './format.js';
 import type { Style } from './style.js';
 
 /** A run of text with one look: unchanged, only in A (removed) or only in B (added). */
@@ -52,7 +53,8 @@ function wrap(segs: Seg[], width: number, st: Style, markers: boolean): Row[] {
     widths[widths.length - 1] = used + piece.length + overhead;
   };
   for (const seg of segs) {
-    seg.text.replace(/\t/g, '  ').split('\n').forEach((line, i) => {
+    // Control characters become visible escapes before measuring, so widths count what is shown.
+    visible(seg.text.replace(/\t/g, '  '), '\n').split('\n').forEach((line, i) => {
       if (i > 0) newRow();
       for (const piece of line.match(/\s+|\S+/g) ?? []) push(seg.kind, piece);
     });
@@ -105,7 +107,7 @@ function fieldRows(fields: FieldDiff[], colW: number, st: Style): string[] {
   const label = Math.min(22, Math.max(...fields.map((f) => f.key.length), 4) + 2);
   return fields.map((f) => {
     const a = cell(f.a ?? '—', colW - label);
-    const b = f.b ?? '—';
+    const b = clip(f.b ?? '—', Infinity);
     const mark = (s: string) => (f.same ? st.esc(s) : st.yellow(st.esc(s)));
     return `${st.dim(cell(f.key, label))}${mark(a)} ${st.dim('│')} ${mark(b)}`.trimEnd();
   });

@@ -1,4 +1,5 @@
 /** Number and text formatting shared by the CLI tables, the text view and the TUI. */
+import { visible } from '../util/visible.js';
 
 /** `0.8 ms`, `312.5 ms`, `1.52 s`; `—` when unknown. */
 export function fmtMs(ms: number | null | undefined): string {
@@ -21,9 +22,9 @@ export function fmtTime(iso: string): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
-/** One line, at most `width` characters, with an ellipsis when cut. */
+/** One line, at most `width` characters, with an ellipsis when cut; control characters shown as escapes (`\x1b`). */
 export function clip(s: string, width: number): string {
-  const flat = s.replace(/\r?\n/g, '⏎').replace(/\t/g, ' ');
+  const flat = visible(s.replace(/\r?\n/g, '⏎').replace(/\t/g, ' '));
   if (width <= 0) return '';
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
 }

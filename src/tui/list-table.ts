@@ -1,6 +1,6 @@
 import { uniquePrefixLength } from '../store/trace-index.js';
 import type { TraceRow } from '../store/trace-row.js';
-import { cell, fmtMs, fmtTime } from './format.js';
+import { cell, clip, fmtMs, fmtTime } from './format.js';
 import type { Style } from './style.js';
 
 /** Filters shared by `trace list` and the TUI browser. */
@@ -82,7 +82,8 @@ export function renderTable(
   maxWidth = Infinity,
 ): { header: string; lines: string[] } {
   const cols = columns(uniquePrefixLength(allIds));
-  const texts = rows.map((r) => cols.map((c) => c.get(r)));
+  // Recorded text is made one visible line first (control characters as `\x1b`), so widths count what is shown.
+  const texts = rows.map((r) => cols.map((c) => clip(c.get(r), Infinity)));
   const widths = cols.map((c, i) => Math.min(c.max ?? Infinity, Math.max(c.title.length, ...texts.map((t) => t[i]!.length))));
   // Too wide for the screen: drop the year, then narrow endpoint and model (clipped with an ellipsis).
   const over = () => widths.reduce((a, b) => a + b, 0) + 2 * (cols.length - 1) - maxWidth;

@@ -1,9 +1,11 @@
 import pc from 'picocolors';
+import { visible } from '../util/visible.js';
 
 /**
  * One set of text builders, three outputs: plain text, ANSI colours (picocolors) and blessed tags.
  * Panels are written once against this interface and shown by `--text`, pipes and the TUI alike.
- * Builders must pass any recorded content through `esc` before styling it.
+ * Builders must pass any recorded content through `esc` before styling it: in every style it shows
+ * control characters and escape sequences as visible escapes (`\x1b`), keeping newlines and tabs.
  */
 export interface Style {
   esc(s: string): string;
@@ -18,18 +20,18 @@ export interface Style {
 
 const id = (s: string) => s;
 
-export const plainStyle: Style = { esc: id, bold: id, dim: id, red: id, green: id, yellow: id, magenta: id, cyan: id };
+export const plainStyle: Style = { esc: (s) => visible(s), bold: id, dim: id, red: id, green: id, yellow: id, magenta: id, cyan: id };
 
 export function ansiStyle(): Style {
   const c = pc.createColors(true);
-  return { esc: id, bold: c.bold, dim: c.dim, red: c.red, green: c.green, yellow: c.yellow, magenta: c.magenta, cyan: c.cyan };
+  return { esc: (s) => visible(s), bold: c.bold, dim: c.dim, red: c.red, green: c.green, yellow: c.yellow, magenta: c.magenta, cyan: c.cyan };
 }
 
 const tag = (name: string) => (s: string) => (s === '' ? s : `{${name}}${s}{/${name}}`);
 
-/** blessed tag markup; `{` and `}` in content become `{open}` / `{close}` so recorded text cannot inject tags. */
+/** blessed tag markup; control characters shown as escapes, and `{` and `}` in content become `{open}` / `{close}` so recorded text cannot inject tags. */
 export const blessedStyle: Style = {
-  esc: (s) => s.replace(/[{}]/g, (ch) => (ch === '{' ? '{open}' : '{close}')),
+  esc: (s) => visible(s).replace(/[{}]/g, (ch) => (ch === '{' ? '{open}' : '{close}')),
   bold: tag('bold'),
   dim: tag('gray-fg'),
   red: tag('red-fg'),

@@ -3,6 +3,7 @@ import { listTraces, uniquePrefixLength } from '../../store/trace-index.js';
 import { DEFAULT_TRACES_DIR } from '../../store/trace-store.js';
 import { filterRows, jsonRow, renderTable, type ListFilter } from '../../tui/list-table.js';
 import { styleFor } from '../../tui/style.js';
+import { safeJson, visible } from '../../util/visible.js';
 import type { CommandContext } from '../main.js';
 import { optionalString } from '../options.js';
 
@@ -28,13 +29,13 @@ export async function run(ctx: CommandContext): Promise<number> {
   const dir = typeof ctx.opts.traces === 'string' ? ctx.opts.traces : DEFAULT_TRACES_DIR;
   const { rows: all, problems } = await listTraces(dir);
   const rows = filterRows(all, filter);
-  for (const p of problems.slice(0, 5)) process.stderr.write(`traceforge: skipped ${p.file}: ${p.message}\n`);
+  for (const p of problems.slice(0, 5)) process.stderr.write(`traceforge: skipped ${visible(p.file, '')}: ${visible(p.message, '')}\n`);
   if (problems.length > 5) process.stderr.write(`traceforge: skipped ${problems.length - 5} more unreadable trace files\n`);
 
   const allIds = all.map((r) => r.id);
   if (ctx.opts.json) {
     const shortLen = uniquePrefixLength(allIds);
-    process.stdout.write(`${JSON.stringify(rows.map((r) => jsonRow(r, shortLen)), null, 2)}\n`);
+    process.stdout.write(`${safeJson(rows.map((r) => jsonRow(r, shortLen)), 2)}\n`);
     return 0;
   }
   if (rows.length === 0) {
