@@ -35,6 +35,7 @@ const COMMANDS: CommandSpec[] = [
       ['--gemini', 'Base URL for Gemini calls', 'https://generativelanguage.googleapis.com'],
       ['--ollama', 'Base URL for Ollama calls', 'http://localhost:11434'],
       ['--https-proxy', 'Also act as an HTTPS proxy (HTTPS_PROXY) with a local CA kept in .ai-tests/ca'],
+      ['--allow-host', 'Without --upstream, also forward calls the app sends through the recorder as a proxy (HTTP_PROXY, HTTPS_PROXY, a Host header) to HOST or HOST:PORT; other hosts than the providers\' and the ones you named get a 403 (repeatable)'],
       ['--port', 'Port to listen on, 0 picks a free one (default 8787; a free one with -- cmd)'],
       ['--host', 'Interface to bind', '127.0.0.1'],
       ['--cassette', 'Also append each call to this YAML cassette (one write at its end, whatever its size)'],

@@ -40,7 +40,7 @@ describe('Azure and AWS credentials', () => {
         statusMessage: 'OK',
         rawHeaders: [['content-type', 'application/json'], ['location', `https://example.azurewebsites.net/api/next?code=${OTHER_CODE}&page=2`], ['ocp-apim-subscription-key', AZ_HEADER]],
         headersMs: 5,
-        framing: 'none',
+        framing: 'raw',
       },
       frames: [{ frame: { raw: enc.encode('{"choices":[]}'), data: '{"choices":[]}' }, atMs: 12 }],
       firstByteMs: 10,
