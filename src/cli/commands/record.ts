@@ -5,7 +5,7 @@ import { TraceForgeError } from '../../errors.js';
 import { ensureCA, DEFAULT_CA_DIR, type LocalCA } from '../../record/ca.js';
 import { buildChildEnv, proxyEnvVars } from '../../record/child-env.js';
 import { runChild } from '../../record/child-process.js';
-import { createProviderRouter, DEFAULT_PROVIDER_HOSTS, ROUTED_PROVIDERS, type RoutedProvider } from '../../record/provider-routes.js';
+import { createProviderRouter, DEFAULT_PROVIDER_HOSTS, parseAllowHost, ROUTED_PROVIDERS, type RoutedProvider } from '../../record/provider-routes.js';
 import { startRecorder } from '../../record/recorder.js';
 import { cassetteExists, cassetteFsError } from '../../store/cassette-file.js';
 import { indexCassette } from '../../store/cassette-index.js';
@@ -74,7 +74,11 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   // In child mode the command owns stdout; our lines go to stderr so its output stays clean.
   const out = child ? process.stderr : process.stdout;
   const ca: LocalCA | undefined = opts['https-proxy'] ? await ensureCA(DEFAULT_CA_DIR) : undefined;
-  const router = createProviderRouter({ upstream, overrides });
+  const allowHosts = ([] as unknown[]).concat(opts['allow-host'] ?? []).map((v) => {
+    if (typeof v !== 'string' || !parseAllowHost(v)) throw new TraceForgeError('E_USAGE', `--allow-host needs HOST or HOST:PORT such as gpu-box:8000, got "${String(v)}"`);
+    return v;
+  });
+  const router = createProviderRouter({ upstream, overrides, allowHosts });
 
   const writes: string[] = [];
   // Calls the recorder answered or cut itself: trace files only (see notFromProvider).
