@@ -63,3 +63,25 @@ describe('traceforge replay --fault', () => {
     expect(r.stderr).toContain('traceforge --help');
   });
 });
+
+describe('traceforge replay misses', () => {
+  it('prints a miss quoting a request with escape sequences without raw control characters', async () => {
+    const trace = await recordScript(openaiChatStream({ text: splitTokens('one two') }), '/v1/chat/completions', CHAT_REQUEST);
+    const path = await cassetteOf('cli-miss', [trace]);
+    const evil = { ...CHAT_REQUEST, model: 'gpt\u001b]0;PWNED\u0007\u001b[2J\u009b31m', messages: [{ role: 'user', content: 'x\u001b]52;c;aGk=\u0007' }] };
+    const r = await cli(['replay', path, '--port', '0', '--speed', '0'], async (url) => {
+      await new Promise<void>((done) => {
+        const req = request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => done());
+        });
+        req.on('error', () => done());
+        req.end(JSON.stringify(evil));
+      });
+    });
+    expect(r.stderr).toContain('miss');
+    expect(r.stderr).toContain('PWNED');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+});

@@ -4,6 +4,7 @@ import { formatFault, parseFault } from '../../replay/faults.js';
 import { startReplayServer } from '../../replay/replay-server.js';
 import type { CommandContext } from '../main.js';
 import { parseNumber, parsePort, optionalString } from '../options.js';
+import { visible } from '../../util/visible.js';
 import { untilSignal } from '../format.js';
 
 export async function run({ args, opts }: CommandContext): Promise<number> {
@@ -16,14 +17,15 @@ export async function run({ args, opts }: CommandContext): Promise<number> {
   // Indexed, not loaded: each interaction is read from the file when it is served, so a cassette of
   // any size is served in bounded memory.
   const cassette = await indexCassette(path);
-  for (const w of cassette.warnings) process.stderr.write(`${err.yellow('warning:')} ${w}\n`);
+  for (const w of cassette.warnings) process.stderr.write(`${err.yellow('warning:')} ${visible(w, '')}\n`);
   const server = await startReplayServer({
     cassette,
     speed,
     faults,
     port,
     host,
-    onMiss: (miss) => process.stderr.write(`${pc.yellow('miss')} ${miss.message}\n`),
+    // The message quotes the received request: its control characters are shown as escapes, not sent to the terminal.
+    onMiss: (miss) => process.stderr.write(`${pc.yellow('miss')} ${visible(miss.message, '')}\n`),
   });
   process.stdout.write(
     `${pc.bold('TraceForge replaying')} ${path} (${cassette.interactions.length} interaction(s), speed ${speed === 0 ? 'instant' : `${speed}x`}) on ${server.url}\n` +
