@@ -1,4 +1,5 @@
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,9 +40,11 @@ export interface Spill {
 
 let dir: string | undefined;
 const live = new Set<string>();
+// The owner's pid is in the name, so a later recorder can tell a directory left by a killed process.
+const PREFIX = 'traceforge-spill-';
 function spillDir(): string {
   if (!dir) {
-    dir = mkdtempSync(join(tmpdir(), 'traceforge-spill-'));
+    dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     // Spill files outlive the call only until the trace is written; whatever is left goes with the process.
     process.once('exit', () => rmSync(dir!, { recursive: true, force: true }));
   }
@@ -137,4 +140,36 @@ export function finishTrace(call: AssemblingCall & { spill?: Spill }, captured: 
   const path = s.path;
   collect.register(trace, path);
   return attachSpilled(trace, { kind: stream ? 'chunks' : 'body', count: s.count, bytes: s.bytes, read: () => readBack(path) });
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Remove spill directories whose recorder is gone. A process killed with SIGKILL never runs its exit
+ * hook, so its spill files (redacted, but still the bodies of real calls) stayed in the temp directory.
+ * Returns the directories removed.
+ */
+export async function sweepStaleSpills(root: string = tmpdir()): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const owner = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
+    if (!owner || Number(owner[1]) === process.pid || alive(Number(owner[1]))) continue;
+    await rm(join(root, name), { recursive: true, force: true }).catch(() => {});
+    removed.push(join(root, name));
+  }
+  return removed;
 }

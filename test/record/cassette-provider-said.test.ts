@@ -4,7 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { notFromProvider } from '../../src/cassette/provider-said.js';
 import { loadCassette } from '../../src/store/cassette-file.js';
+import type { Outcome } from '../../src/trace/types.js';
+import { makeOpenAIStreamTrace } from '../helpers/make-trace.js';
 import { BIN, startCli } from './cli-process.js';
 import { readTraces } from '../session-length/logged-upstream.js';
 
@@ -16,6 +19,18 @@ async function deadPort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+describe('which outcomes are what the provider said', () => {
+  it('the recorder\'s own answers and cuts are left out; complete calls and real upstream drops go in', () => {
+    const said = (outcome: Outcome) => {
+      const t = makeOpenAIStreamTrace({ id: 'o' });
+      t.http.outcome = outcome;
+      return notFromProvider(t) === undefined;
+    };
+    expect((['complete', 'upstream_aborted', 'client_aborted'] as Outcome[]).map(said)).toEqual([true, true, true]);
+    expect((['upstream_unreachable', 'recorder_shutdown', 'recorder_refused'] as Outcome[]).map(said)).toEqual([false, false, false]);
+  });
+});
 
 describe.skipIf(!existsSync(BIN))('the cassette holds only what the provider said', () => {
   it("a call the recorder answered itself (unreachable upstream) keeps its trace file but is not appended; the summary says so", async () => {
