@@ -51,7 +51,7 @@ interface Column {
   paint?(r: TraceRow, text: string, st: Style): string;
 }
 
-const OUTCOME_SHORT: Record<string, string> = { upstream_aborted: 'dropped', client_aborted: 'cancelled', upstream_unreachable: 'unreachable', recorder_shutdown: 'cut' };
+const OUTCOME_SHORT: Record<string, string> = { upstream_aborted: 'dropped', client_aborted: 'cancelled', upstream_unreachable: 'unreachable', recorder_shutdown: 'cut', recorder_refused: 'refused' };
 
 function columns(shortLen: number): Column[] {
   return [
