@@ -147,7 +147,7 @@ class SadeExit extends Error {}
 /** Run the CLI; returns the exit code instead of exiting so tests can call it in-process. */
 export async function main(argv: string[]): Promise<number> {
   const dash = argv.indexOf('--', 2);
-  const own = dash >= 0 ? argv.slice(0, dash) : argv;
+  const own = joinNegativeValues(dash >= 0 ? argv.slice(0, dash) : argv);
   const rest = dash >= 0 ? argv.slice(dash + 1) : [];
   const debug = own.includes('--debug');
   let picked: { spec: CommandSpec; ctx: Omit<CommandContext, 'rest'> } | undefined;
@@ -178,6 +178,23 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return reportError(e, debug);
   }
+}
+
+/**
+ * `--port -1` would be read as a flag `-1` ("unknown option --1"); no flag is a number, so a negative
+ * number after a long option is that option's value, and its own check can say what is wrong with it.
+ */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (/^--[a-z][\w-]*$/.test(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 function unknownFlags(spec: CommandSpec, opts: Record<string, unknown>): string[] {

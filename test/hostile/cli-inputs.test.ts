@@ -130,6 +130,18 @@ describe.skipIf(!existsSync(BIN))('hostile ids', () => {
 });
 
 describe.skipIf(!existsSync(BIN))('cassette paths that are not cassettes', () => {
+  it('a negative number as a value is that option\'s usage error, not "unknown option --1"', async () => {
+    for (const [args, want] of [
+      [['record', '--port', '-1'], /--port must be a port number 0-65535, got "-1"/],
+      [['replay', 'in/missing.yaml', '--speed', '-2'], /--speed must be a number >= 0, got "-2"/],
+    ] as const) {
+      const r = await cli(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(want);
+      expect(r.stderr).not.toContain('unknown option');
+    }
+  });
+
   it('replay of a directory, a missing file, a FIFO and a sparse 3 GB file', async () => {
     oneLineFailure(await cli('replay', 'in/a-directory.yaml', '--port', '0'), /^traceforge: cassette in\/a-directory\.yaml is a directory, not a cassette file: pass the path of a \.yaml file$/);
     oneLineFailure(await cli('replay', 'in/missing.yaml', '--port', '0'), /^traceforge: cassette in\/missing\.yaml does not exist: record it first with `traceforge record --cassette in\/missing\.yaml`$/);
