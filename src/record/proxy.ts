@@ -266,7 +266,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
       }
       // identity: a compressed stream could not be timed per event, and apps see the same data either way.
       const url = joinUpstream(target, path);
-      return { url: url.toString(), headers: { ...req.headers, host: url.host, 'accept-encoding': 'identity' } };
+      return { url: url.toString(), headers: { ...req.headers, ...basicAuth(target, req.headers), host: url.host, 'accept-encoding': 'identity' } };
     },
   });
 
@@ -413,4 +413,18 @@ function guardConnect(server: import('node:net').Server, allowHosts: readonly st
       socket.end(`HTTP/${req.httpVersion} 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     })();
   });
+}
+
+/**
+ * `--upstream http://user:pass@gateway` (a gateway behind basic auth): the credentials go to the
+ * upstream as an `authorization: Basic` header, unless the app sent its own authorization. They are
+ * added to the forwarded request only, so they are never in what is recorded, and `describeUpstream`
+ * leaves them out of the trace's upstream.
+ */
+export function basicAuth(target: URL, headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  if (!target.username && !target.password) return {};
+  if (headers.authorization !== undefined) return {};
+  const user = decodeURIComponent(target.username);
+  const pass = decodeURIComponent(target.password);
+  return { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` };
 }
