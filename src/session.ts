@@ -109,7 +109,8 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     replay = await startReplayThread({
       cassette,
       speed: options.speed,
-      match: options.match,
+      // The user's own secrets stay out of miss explanations too.
+      match: options.redact ? { ...options.match, redact: options.redact } : options.match,
       faults: options.faults,
       port: options.port,
       host: options.host,

@@ -185,7 +185,8 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
       const start = performance.now();
       const active = faultsFor(faults, number);
       const status = active.find((f): f is Extract<Fault, { kind: 'status' }> => f.kind === 'status');
-      const incoming = { method: req.method ?? 'GET', url: req.url ?? '/', body };
+      // Headers too: a miss explanation hides every value the request carried as a credential.
+      const incoming = { method: req.method ?? 'GET', url: req.url ?? '/', body, headers: req.headers };
       const probed = status && probe ? probe.match(incoming) : undefined;
       if (status && probed && !('miss' in probed)) {
         const payload = statusErrorBody(source.provider(probed.index), status.status);

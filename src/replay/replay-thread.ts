@@ -38,6 +38,8 @@ function matchOptions(match: MatchOptions | undefined): MatchOptions | undefined
     ...(match.ignoreBodyFields ? { ignoreBodyFields: [...match.ignoreBodyFields] } : {}),
     ...(match.ignoreQueryParams ? { ignoreQueryParams: [...match.ignoreQueryParams] } : {}),
     ...(match.repeat ? { repeat: match.repeat } : {}),
+    // Names and RegExps: both cross a thread.
+    ...(match.redact ? { redact: match.redact } : {}),
   };
 }
 
