@@ -319,7 +319,8 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
     async settled() {
       // A response the app has read to its end is reported when its socket's close event runs, a turn or two later.
       const sent = [...live].filter((c) => c.res.writableEnded);
-      const deadline = performance.now() + 2000;
+      // Bounded so a flush never hangs; these calls normally report within a turn or two, 10 s covers a machine under heavy load.
+      const deadline = performance.now() + 10_000;
       while (sent.some((c) => !c.finished) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
       batch.flush();
     },
