@@ -87,8 +87,9 @@ describe('a truncated or mutated cassette file', () => {
       }),
       { numRuns: 300 },
     );
-    // The property is only meaningful if most edits break the file.
-    expect(refused).toBeGreaterThan(100);
+    // The property is only meaningful if many edits break the file. About 30-45% of them do (90-140 of
+    // 300 in repeated runs): most land inside a chunk's quoted or literal text, which stays valid YAML.
+    expect(refused).toBeGreaterThan(50);
   });
 });
 
