@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import * as mockttp from 'mockttp';
 import { TraceForgeError } from '../errors.js';
 import { disablePortLoopCheck } from './loop-check.js';
@@ -103,4 +103,26 @@ export async function finishPatches(p: PatchedMockttp, host: string, bounds: Req
   const probed = await probe();
   if (!probed) throw patchFailed('the per-call request wrapper is not on its request path');
   if (probed.noDelay === false) throw patchFailed('app-facing sockets still have Nagle on (each frame written during an unacknowledged one would wait for its ACK)');
+}
+
+/**
+ * Put `decide` in front of mockttp's CONNECT handling on its listening server: it answers with the raw
+ * HTTP response to send (and the tunnel is never opened), or undefined to let mockttp handle the
+ * CONNECT as usual. mockttp's own 'connect' listeners are moved behind it; if it has none, it no
+ * longer handles CONNECT there, and the recorder refuses to start rather than tunnel unchecked.
+ */
+export function gateConnect(server: Server, decide: (req: IncomingMessage) => Promise<string | undefined>): void {
+  const listeners = server.listeners('connect') as Array<(req: IncomingMessage, socket: Socket, head: Buffer) => void>;
+  if (listeners.length === 0) throw patchFailed('it no longer handles CONNECT on its listening server, so the recorder could tunnel to any host');
+  server.removeAllListeners('connect');
+  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    void decide(req).then((answer) => {
+      if (answer === undefined) {
+        for (const l of listeners) l.call(server, req, socket, head);
+        return;
+      }
+      socket.on('error', () => {});
+      socket.end(answer);
+    });
+  });
 }

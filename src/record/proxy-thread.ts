@@ -24,6 +24,11 @@ export async function startProxyThread(config: ProxyConfig, onEvent: (event: Pro
   let failure: Error | undefined;
   const flushes = new Map<number, () => void>();
   let flushSeq = 0;
+  // Once the thread is gone there is nothing left to report: every flush waiting on it is done.
+  const releaseFlushes = (): void => {
+    for (const done of flushes.values()) done();
+    flushes.clear();
+  };
   const port = await new Promise<number>((resolve, reject) => {
     worker.on('message', (event: ProxyEvent) => {
       if (event.t === 'ready') resolve(event.port);
@@ -31,7 +36,7 @@ export async function startProxyThread(config: ProxyConfig, onEvent: (event: Pro
       else if (event.t === 'closed') {
         closedCleanly = true;
         closedResolve();
-        for (const done of flushes.values()) done();
+        releaseFlushes();
       } else if (event.t === 'flushed') {
         flushes.get(event.seq)?.();
         flushes.delete(event.seq);
@@ -41,13 +46,13 @@ export async function startProxyThread(config: ProxyConfig, onEvent: (event: Pro
     worker.once('error', (e) => {
       failure ??= new TraceForgeError('E_RECORDER', `the recorder's proxy thread failed: ${e.message}`, { cause: e });
       reject(failure);
-      onEvent({ t: 'error', message: `the recorder's proxy thread failed: ${e.message}` });
+      onEvent({ t: 'error', message: failure.message });
       closedResolve();
     });
     worker.once('exit', (code) => {
       exited = true;
       if (!closedCleanly) failure ??= new TraceForgeError('E_RECORDER', `the recorder's proxy thread exited (code ${code}) without being asked to`);
-      for (const done of flushes.values()) done();
+      releaseFlushes();
       reject(new TraceForgeError('E_RECORDER', `the recorder's proxy thread exited (code ${code}) before it was listening`));
       closedResolve();
     });

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { isIP, type Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Server } from 'node:net';
 import type * as mockttp from 'mockttp';
 import { TraceForgeError } from '../errors.js';
 import type { Outcome } from '../trace/types.js';
 import { callStorage, type ProxyCall } from './call-context.js';
 import { watchLoopDelay } from './loop-delay.js';
-import { createPatchedMockttp, finishPatches, socketNoDelay, type ProbeResult } from './mockttp-adapter.js';
+import { createPatchedMockttp, finishPatches, gateConnect, socketNoDelay, type ProbeResult } from './mockttp-adapter.js';
+import { addressesSelf } from './self-address.js';
 import type { ProxyConfig, ProxyEvent } from './proxy-messages.js';
 import { wasForwarded } from './request-bounds.js';
 import { subscribeTimingTap } from './timing-tap.js';
@@ -172,8 +171,8 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
     });
   };
 
-  const wrap = (app: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next?: (err?: unknown) => void) => void) =>
-    (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next?: (err?: unknown) => void): void => {
+  const wrap = (app: (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void) =>
+    (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
       if (req.url === PROBE_PATH && req.headers['x-traceforge-probe'] === probeToken) {
         probed = { noDelay: socketNoDelay(req.socket) };
         res.writeHead(204).end();
@@ -342,60 +341,13 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   };
 }
 
-/** An IPv4-mapped IPv6 address (::ffff:127.0.0.1, ::ffff:7f00:1) as IPv4; anything else unchanged, lower-cased, without brackets. */
-function plainIp(ip: string): string {
-  const a = ip.toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const mapped = /^(?:::|(?:0{1,4}:){5})ffff:(.+)$/.exec(a)?.[1];
-  if (mapped) {
-    if (isIP(mapped) === 4) return mapped;
-    const m = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(mapped);
-    if (m) {
-      const hi = parseInt(m[1]!, 16);
-      const lo = parseInt(m[2]!, 16);
-      return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-    }
-  }
-  return a;
-}
-
-/** Whether an IP address is this machine: loopback, the unspecified address (0.0.0.0, ::) or one of its interfaces' addresses. */
-export function isOwnAddress(ip: string): boolean {
-  const a = plainIp(ip);
-  if (isIP(a) === 4 && (a.startsWith('127.') || a === '0.0.0.0')) return true;
-  if (a === '::' || a === '::1' || /^(?:0{1,4}:){7}0{0,3}[01]$/.test(a)) return true;
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (plainIp(i.address) === a) return true;
-  return false;
-}
-
-/**
- * Whether a URL reaches this recorder: its port is the recorder's and its host is, or resolves to, an
- * address of this machine (localhost in any case, *.localhost, 0.0.0.0, ::, loopback, IPv4-mapped
- * IPv6, an interface address, a name such as the machine's own). Names are looked up only when the
- * port is ours, so forwarding to a provider costs no extra lookup.
- */
-export async function addressesSelf(u: URL, selfPort: number): Promise<boolean> {
-  if (Number(u.port || (u.protocol === 'https:' ? 443 : 80)) !== selfPort) return false;
-  const name = u.hostname.toLowerCase().replace(/\.$/, '');
-  if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  const bare = name.replace(/^\[|\]$/g, '');
-  if (isIP(bare)) return isOwnAddress(bare);
-  try {
-    return (await lookup(bare, { all: true })).some((r) => isOwnAddress(r.address));
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Refuse a CONNECT to a host that is not allowed (403, JSON) before mockttp answers it with a 200 and
  * tunnels it (TLS to a host outside interceptOnly is passed through untouched, so no request would
  * ever reach the per-request check). A CONNECT to the recorder itself, or to an allowed host, goes on.
  */
-function guardConnect(server: import('node:net').Server, allowHosts: readonly string[], isSelf: (u: URL) => Promise<boolean>): void {
-  const listeners = server.listeners('connect') as Array<(req: IncomingMessage, socket: Socket, head: Buffer) => void>;
-  if (listeners.length === 0) throw new TraceForgeError('E_MOCKTTP', 'mockttp no longer handles CONNECT where TraceForge guards it, so the recorder could tunnel to any host: install mockttp 4.6.3');
-  server.removeAllListeners('connect');
-  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+function guardConnect(server: Server, allowHosts: readonly string[], isSelf: (u: URL) => Promise<boolean>): void {
+  gateConnect(server, async (req) => {
     const target = req.url ?? '';
     let url: URL | undefined;
     try {
@@ -403,16 +355,10 @@ function guardConnect(server: import('node:net').Server, allowHosts: readonly st
     } catch {
       url = undefined;
     }
-    void (async () => {
-      if (url && (hostAllowed(allowHosts, url) || (await isSelf(url)))) {
-        for (const l of listeners) l.call(server, req, socket, head);
-        return;
-      }
-      const message = `TraceForge forwards only to the providers' hosts and the upstreams you named; ${target || 'this CONNECT target'} is neither: pass --allow-host ${target || 'HOST:PORT'} to let calls through to it`;
-      const body = JSON.stringify({ error: { type: 'traceforge_host_not_allowed', message } });
-      socket.on('error', () => {});
-      socket.end(`HTTP/${req.httpVersion} 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    })();
+    if (url && (hostAllowed(allowHosts, url) || (await isSelf(url)))) return undefined;
+    const message = `TraceForge forwards only to the providers' hosts and the upstreams you named; ${target || 'this CONNECT target'} is neither: pass --allow-host ${target || 'HOST:PORT'} to let calls through to it`;
+    const body = JSON.stringify({ error: { type: 'traceforge_host_not_allowed', message } });
+    return `HTTP/${req.httpVersion} 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
   });
 }
 

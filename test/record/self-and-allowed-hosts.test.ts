@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createProviderRouter, hostAllowed, parseAllowHost } from '../../src/record/provider-routes.js';
-import { addressesSelf, isOwnAddress } from '../../src/record/proxy.js';
+import { addressesSelf, isOwnAddress } from '../../src/record/self-address.js';
 import { startRecorder, type Recorder } from '../../src/record/recorder.js';
 import type { Trace } from '../../src/trace/types.js';
 import { openaiChatStream, startFakeUpstream, type FakeUpstream } from '../fakes/index.js';

@@ -21,16 +21,17 @@ import { ensureWritableDir } from '../../util/writable-dir.js';
 
 const DEFAULT_PORT = 8787;
 
-/** `--redact-header`/`--redact-field` may be given several times; each needs a name. */
-function names(value: unknown, flag: string): string[] {
+/** A flag that may be given several times (`--redact-header`, `--allow-host`...): every value must pass `valid`; `wants` says what it needs. */
+function repeated(value: unknown, flag: string, valid: (v: string) => boolean, wants: string): string[] {
   const list = value === undefined ? [] : ([] as unknown[]).concat(value);
   return list.map((v) => {
-    if (typeof v !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v)) {
-      throw new TraceForgeError('E_USAGE', `${flag} needs a header or field name such as x-internal-token, got "${String(v)}"`);
-    }
+    if (typeof v !== 'string' || !valid(v)) throw new TraceForgeError('E_USAGE', `${flag} needs ${wants}, got "${String(v)}"`);
     return v;
   });
 }
+
+const HEADER_OR_FIELD = (v: string): boolean => /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v);
+const names = (value: unknown, flag: string): string[] => repeated(value, flag, HEADER_OR_FIELD, 'a header or field name such as x-internal-token');
 
 /**
  * With routing, only the providers' own HTTPS hosts are intercepted: anything else the app reaches
@@ -74,10 +75,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   // In child mode the command owns stdout; our lines go to stderr so its output stays clean.
   const out = child ? process.stderr : process.stdout;
   const ca: LocalCA | undefined = opts['https-proxy'] ? await ensureCA(DEFAULT_CA_DIR) : undefined;
-  const allowHosts = ([] as unknown[]).concat(opts['allow-host'] ?? []).map((v) => {
-    if (typeof v !== 'string' || !parseAllowHost(v)) throw new TraceForgeError('E_USAGE', `--allow-host needs HOST or HOST:PORT such as gpu-box:8000, got "${String(v)}"`);
-    return v;
-  });
+  const allowHosts = repeated(opts['allow-host'], '--allow-host', (v) => parseAllowHost(v) !== undefined, 'HOST or HOST:PORT such as gpu-box:8000');
   const router = createProviderRouter({ upstream, overrides, allowHosts });
 
   const writes: string[] = [];
