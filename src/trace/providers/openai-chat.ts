@@ -24,6 +24,7 @@ import {
   type ResponseSummary,
   type StreamChunk,
 } from './common.js';
+import { mergeObject, mergeParts, partsReasoning, partsText } from './merge.js';
 
 interface ToolCallAcc {
   index: number;
@@ -36,7 +37,10 @@ interface ToolCallAcc {
 interface ChoiceAcc {
   index: number;
   message: Json;
-  content: string[] | null;
+  /** Content pieces in order: strings as `{type:'text'}` parts, merged with the parts of array deltas. */
+  content: unknown[] | null;
+  /** Some delta sent `content` as an array of parts (Mistral's thinking): the message keeps the parts. */
+  contentParts: boolean;
   refusal: string[] | null;
   toolCalls: ToolCallAcc[];
   functionCall?: { name?: string; args: string };
@@ -54,7 +58,7 @@ function isCompletionsEndpoint(endpoint: string): boolean {
 function choiceAcc(choices: Map<number, ChoiceAcc>, index: number): ChoiceAcc {
   let c = choices.get(index);
   if (!c) {
-    c = { index, message: {}, content: null, refusal: null, toolCalls: [], logprobs: null, finishReason: null, text: [] };
+    c = { index, message: {}, content: null, contentParts: false, refusal: null, toolCalls: [], logprobs: null, finishReason: null, text: [] };
     choices.set(index, c);
   }
   return c;
@@ -88,9 +92,14 @@ function mergeLogprobs(acc: ChoiceAcc, lp: unknown): void {
 }
 
 function mergeDelta(acc: ChoiceAcc, delta: Json): void {
+  const extra: Json = {};
   for (const [key, value] of Object.entries(delta)) {
     if (key === 'content') {
-      if (typeof value === 'string') (acc.content ??= []).push(value);
+      if (typeof value === 'string') mergeParts((acc.content ??= []), [{ type: 'text', text: value }]);
+      else if (Array.isArray(value)) {
+        acc.contentParts = true;
+        mergeParts((acc.content ??= []), value.map((p) => (typeof p === 'string' ? { type: 'text', text: p } : p)));
+      }
     } else if (key === 'refusal') {
       if (typeof value === 'string') (acc.refusal ??= []).push(value);
     } else if (key === 'tool_calls') {
@@ -99,19 +108,25 @@ function mergeDelta(acc: ChoiceAcc, delta: Json): void {
       acc.functionCall ??= { args: '' };
       acc.functionCall.name ??= str(value['name']);
       if (typeof value['arguments'] === 'string') acc.functionCall.args += value['arguments'];
-    } else if (typeof value === 'string' && key !== 'role') {
-      // Extension fields streamed as text (reasoning_content, reasoning) concatenate like content.
-      acc.message[key] = (str(acc.message[key]) ?? '') + value;
-    } else if (value !== null && value !== undefined) {
-      acc.message[key] = clone(value);
+    } else {
+      extra[key] = value;
     }
   }
+  // Extension fields (reasoning, reasoning_content, reasoning_details, channel...): one rule per kind, see merge.ts.
+  mergeObject(acc.message, extra);
+}
+
+/** The message's content: a string, or the parts when the stream sent arrays of parts (empty text parts dropped). */
+function buildContent(c: ChoiceAcc): unknown {
+  if (!c.content) return null;
+  if (!c.contentParts) return partsText(c.content);
+  return c.content.filter((p) => !(isRecord(p) && p['type'] === 'text' && p['text'] === ''));
 }
 
 function buildChoice(c: ChoiceAcc, legacy: boolean): Json {
   if (legacy) return { text: c.text.join(''), index: c.index, logprobs: c.logprobs ?? null, finish_reason: c.finishReason ?? null };
   const { role, ...extra } = c.message;
-  const message: Json = { role: role ?? 'assistant', content: c.content ? c.content.join('') : null, refusal: c.refusal ? c.refusal.join('') : null, ...extra };
+  const message: Json = { role: role ?? 'assistant', content: buildContent(c), refusal: c.refusal ? c.refusal.join('') : null, ...extra };
   if (c.toolCalls.length) {
     message['tool_calls'] = [...c.toolCalls]
       .sort((a, b) => a.index - b.index)
@@ -161,6 +176,8 @@ export function firstContentIndex(chunks: ReadonlyArray<StreamChunk>): number | 
       const delta = asRecord(c['delta']);
       return (
         nonEmpty(delta['content']) ||
+        (Array.isArray(delta['content']) && (partsText(delta['content']) !== '' || partsReasoning(delta['content']) !== '')) ||
+        partsReasoning(asArray(delta['reasoning_details'])) !== '' ||
         nonEmpty(delta['refusal']) ||
         nonEmpty(delta['reasoning_content']) ||
         nonEmpty(delta['reasoning']) ||
@@ -196,7 +213,8 @@ export function summarize(response: unknown): ResponseSummary {
   const out = emptySummary();
   const choice = asRecord(asArray(r['choices'])[0]);
   const message = asRecord(choice['message']);
-  out.text = str(message['content']) ?? str(choice['text']) ?? '';
+  const content = message['content'];
+  out.text = str(content) ?? (Array.isArray(content) ? partsText(content) : undefined) ?? str(choice['text']) ?? '';
   out.tool_calls = asArray(message['tool_calls']).map((raw) => {
     const t = asRecord(raw);
     const fn = asRecord(t['function']);
@@ -208,7 +226,20 @@ export function summarize(response: unknown): ResponseSummary {
   out.finish_reason = str(choice['finish_reason']) ?? null;
   const u = asRecord(r['usage']);
   out.usage = usage(num(u['prompt_tokens']) ?? num(u['input_tokens']), num(u['completion_tokens']) ?? num(u['output_tokens']), num(u['total_tokens']));
-  const reasoning = str(message['reasoning_content']) ?? str(message['reasoning']);
+  const reasoning = messageReasoning(message);
   if (reasoning) out.reasoning = reasoning;
   return out;
+}
+
+/**
+ * A chat message's reasoning, from whichever field the server used: `reasoning_content` (DeepSeek,
+ * vLLM), `reasoning` (Groq, OpenRouter, Ollama's OpenAI API), `reasoning_details` (OpenRouter) or
+ * `thinking` content parts (Mistral's magistral).
+ */
+export function messageReasoning(message: Json): string | undefined {
+  const plain = str(message['reasoning_content']) || str(message['reasoning']);
+  if (plain) return plain;
+  const details = partsReasoning(asArray(message['reasoning_details']));
+  if (details) return details;
+  return partsReasoning(asArray(message['content'])) || undefined;
 }
