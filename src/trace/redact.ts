@@ -137,6 +137,8 @@ function encodings(s: string): string[] {
 interface Pass {
   re: RegExp;
   replace: (match: string, groups: string[]) => string;
+  /** Also looked for in the text's decoded view (key shapes, exact secrets, user patterns; not the field rule). */
+  decoded?: boolean;
 }
 
 const passCache = new WeakMap<Redaction, { text: Pass[]; bytes: Pass[] }>();
@@ -148,9 +150,9 @@ function passes(r: Redaction, bytes: boolean): Pass[] {
     const build = (view: (s: string) => string): Pass[] => {
       const list: Pass[] = [];
       const literals = [...new Set(r.secrets.flatMap(encodings).map(view))].filter(isSecretWorthy).sort((a, b) => b.length - a.length);
-      if (literals.length) list.push({ re: new RegExp(literals.map(esc).join('|'), 'g'), replace: () => REDACTED });
-      for (const re of KEY_PATTERNS) list.push({ re, replace: (m) => (m.toLowerCase().startsWith('bearer') ? `Bearer ${REDACTED}` : REDACTED) });
-      for (const re of r.patterns) list.push({ re, replace: () => REDACTED });
+      if (literals.length) list.push({ re: new RegExp(literals.map(esc).join('|'), 'g'), replace: () => REDACTED, decoded: true });
+      for (const re of KEY_PATTERNS) list.push({ re, replace: (m) => (m.toLowerCase().startsWith('bearer') ? `Bearer ${REDACTED}` : REDACTED), decoded: true });
+      for (const re of r.patterns) list.push({ re, replace: () => REDACTED, decoded: true });
       // "password": "..." or a number, in any JSON text (raw stream bytes included); nested objects are walked by redactValue.
       const names = [...r.fields].map(esc).join('|');
       list.push({ re: new RegExp(`("(?:${names})"\\s*:\\s*)(?:"(?:[^"\\\\]|\\\\.)*"|-?\\d[\\d.eE+-]*)`, 'gi'), replace: (_m, g) => `${g[0]}"${REDACTED}"` });
@@ -162,45 +164,127 @@ function passes(r: Redaction, bytes: boolean): Pass[] {
   return bytes ? cached.bytes : cached.text;
 }
 
+interface Edit {
+  start: number;
+  end: number;
+  rep: string;
+}
+
 /**
- * Apply every pass to `text`. `bounds` (ascending offsets, e.g. where one read ends and the next starts)
- * are moved along with the edits: a match that straddles a bound is replaced whole in the piece it starts in.
- * With `until`, only matches that start before `bounds[until]` are replaced; the text after it is left for later.
+ * Apply ascending, non-overlapping edits to `text`. `bounds` move with them: a bound inside an edited
+ * range moves to the end of its replacement (the match is replaced whole in the piece it starts in).
+ */
+function applyEdits(text: string, edits: readonly Edit[], bounds?: number[]): string {
+  if (edits.length === 0) return text;
+  let out = '';
+  let last = 0;
+  let shift = 0;
+  const moved = bounds?.map((b) => ({ b, to: b }));
+  for (const { start, end, rep } of edits) {
+    out += text.slice(last, start) + rep;
+    last = end;
+    if (moved) {
+      for (const x of moved) {
+        if (x.b > start && x.b < end) x.to = start + shift + rep.length;
+        else if (x.b >= end) x.to = x.b + shift + rep.length - (end - start);
+      }
+    }
+    shift += rep.length - (end - start);
+  }
+  if (bounds && moved) moved.forEach((x, i) => (bounds[i] = x.to));
+  return out + text.slice(last);
+}
+
+/** Every non-empty match of `re` in `text`, in order. */
+function matchesOf(re: RegExp, text: string): RegExpExecArray[] {
+  const out: RegExpExecArray[] = [];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m[0] === '') re.lastIndex++;
+    else out.push(m);
+  }
+  return out;
+}
+
+// An escape a reader would see through: `\u0073` is "s" and `%73` is "s" to whoever decodes the text.
+const ENCODED = /\\u[0-9A-Fa-f]{4}|\\[\/"\\]|%[0-9A-Fa-f]{2}/;
+
+/**
+ * `text` with `\uXXXX` (ASCII only), `\/`, `\"`, `\\` and ASCII `%XX` decoded, and for each character of
+ * the result the range of `text` it came from. Key shapes are ASCII, and the non-ASCII forms of exact
+ * secrets are among their {@link encodings}, so decoding ASCII is enough and keeps bytes mode (Latin-1) simple.
+ */
+function decodedView(text: string): { view: string; from: number[]; to: number[] } {
+  let view = '';
+  const from: number[] = [];
+  const to: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    let ch = text[i]!;
+    let len = 1;
+    if (ch === '\\' && i + 1 < text.length) {
+      const next = text[i + 1]!;
+      const code = next === 'u' ? parseInt(text.slice(i + 2, i + 6), 16) : NaN;
+      if (next === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6)) && code < 0x80) [ch, len] = [String.fromCharCode(code), 6];
+      else if (next === '/' || next === '"' || next === '\\') [ch, len] = [next, 2];
+      else [ch, len] = [text.slice(i, i + 2), 2];
+    } else if (ch === '%' && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3)) && parseInt(text.slice(i + 1, i + 3), 16) < 0x80) {
+      [ch, len] = [String.fromCharCode(parseInt(text.slice(i + 1, i + 3), 16)), 3];
+    }
+    // An undecoded escape such as `\n` stays two characters, so the key patterns' start rule still sees it.
+    for (const c of ch) {
+      view += c;
+      from.push(i);
+      to.push(i + len);
+    }
+    i += len;
+  }
+  return { view, from, to };
+}
+
+/**
+ * Matches a reader would see once the text's escapes are decoded (a key written `\u0073k-…` or `sk%2D…`),
+ * as ranges of `text` to replace. Empty when the text has no escapes.
+ */
+function encodedEdits(text: string, list: readonly Pass[]): Edit[] {
+  if (!ENCODED.test(text)) return [];
+  const { view, from, to } = decodedView(text);
+  if (view === text) return [];
+  const ranges: Array<[number, number]> = [];
+  for (const { re, decoded } of list) {
+    if (!decoded) continue;
+    for (const m of matchesOf(re, view)) ranges.push([from[m.index]!, to[m.index + m[0].length - 1]!]);
+  }
+  ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  const edits: Edit[] = [];
+  for (const [s, e] of ranges) {
+    const prev = edits[edits.length - 1];
+    if (prev && s < prev.end) prev.end = Math.max(prev.end, e);
+    else edits.push({ start: s, end: e, rep: REDACTED });
+  }
+  // Only edits that change something: a match on already-redacted text must not loop.
+  return edits.filter((x) => text.slice(x.start, x.end) !== REDACTED);
+}
+
+/**
+ * Apply every pass to `text`, then the same passes to its decoded view (see {@link decodedView}).
+ * `bounds` (ascending offsets, e.g. where one read ends and the next starts) are moved along with the
+ * edits: a match that straddles a bound is replaced whole in the piece it starts in. With `until`, only
+ * matches that start before `bounds[until]` are replaced; the text after it is left for later.
  */
 export function applyRedaction(text: string, r: Redaction, opts: { bytes?: boolean; bounds?: number[]; until?: number } = {}): string {
   const { bytes = false, bounds, until } = opts;
+  const list = passes(r, bytes);
+  const before = (start: number) => until === undefined || !bounds || start < bounds[until]!;
   let out = text;
-  for (const { re, replace } of passes(r, bytes)) {
+  for (const { re, replace } of list) {
     re.lastIndex = 0;
     if (!re.test(out)) continue;
-    re.lastIndex = 0;
-    let next = '';
-    let last = 0;
-    let shift = 0;
-    const moved = bounds?.map((b) => ({ b, to: b }));
-    for (let m = re.exec(out); m; m = re.exec(out)) {
-      if (m[0] === '') {
-        re.lastIndex++;
-        continue;
-      }
-      const start = m.index;
-      if (until !== undefined && bounds && start >= bounds[until]!) break;
-      const end = start + m[0].length;
-      const rep = replace(m[0], m.slice(1));
-      next += out.slice(last, start) + rep;
-      last = end;
-      if (moved) {
-        for (const x of moved) {
-          if (x.b > start && x.b < end) x.to = start + shift + rep.length;
-          else if (x.b >= end) x.to = x.b + shift + rep.length - m[0].length;
-        }
-      }
-      shift += rep.length - m[0].length;
-    }
-    out = next + out.slice(last);
-    if (bounds && moved) moved.forEach((x, i) => (bounds[i] = x.to));
+    const edits = matchesOf(re, out)
+      .filter((m) => before(m.index))
+      .map((m) => ({ start: m.index, end: m.index + m[0].length, rep: replace(m[0], m.slice(1)) }));
+    out = applyEdits(out, edits, bounds);
   }
-  return out;
+  return applyEdits(out, encodedEdits(out, list).filter((x) => before(x.start)), bounds);
 }
 
 /** Replace key-shaped substrings, credential JSON fields and the given exact secrets. Idempotent. */
