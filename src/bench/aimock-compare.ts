@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startRecorder } from '../record/recorder.js';
 import { startReplayServer } from '../replay/replay-server.js';
 import { createTraceStore } from '../store/trace-store.js';
-import { createDecoder } from '../stream/framing.js';
+import { splitFrames } from '../stream/framing.js';
 import type { Trace } from '../trace/types.js';
 import { timedPost, timingErrors, type Timed } from './client.js';
 import type { BenchOptions } from './options.js';
@@ -17,16 +17,15 @@ const PATH = '/v1/chat/completions';
 
 /** The content text of each SSE frame of a body, in order. */
 function frameTexts(body: Buffer): string[] {
-  return createDecoder('sse')
-    .push(body)
-    .map((f) => {
-      try {
-        const d = JSON.parse(f.data ?? '') as { choices?: Array<{ delta?: { content?: string } }> };
-        return d.choices?.[0]?.delta?.content ?? '';
-      } catch {
-        return '';
-      }
-    });
+  // splitFrames, not push alone: a block ending on the body's last CR is only released by end().
+  return splitFrames('sse', body).map((f) => {
+    try {
+      const d = JSON.parse(f.data ?? '') as { choices?: Array<{ delta?: { content?: string } }> };
+      return d.choices?.[0]?.delta?.content ?? '';
+    } catch {
+      return '';
+    }
+  });
 }
 
 /**

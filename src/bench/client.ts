@@ -55,10 +55,12 @@ export function timedPost(url: string, body: unknown, opts: { keepBody?: boolean
           hash.update(c);
           if (opts.keepBody !== false) parts.push(c);
           if (framing === 'raw') frameAt.push(at);
-          else for (let n = decoder.push(c).length; n > 0; n--) frameAt.push(at);
+          // A frame's time is its last byte's read: frame.at, which may be an earlier read than this one.
+          else for (const f of decoder.push(c, at)) frameAt.push(f.at ?? at);
         });
         res.on('end', () => {
-          for (let n = decoder.end().length; n > 0; n--) frameAt.push(mono());
+          const at = mono();
+          for (const f of decoder.end(at)) frameAt.push(f.at ?? at);
           finish(false);
         });
         res.on('aborted', () => finish(true));

@@ -22,10 +22,12 @@ export function timedPost(url: string, body: unknown): Promise<TimedResponse> {
         res.on('data', (c: Buffer) => {
           const at = performance.now() - sent;
           parts.push(c);
-          for (const _ of decoder.push(c)) frameTimes.push(at);
+          // A frame's time is its last byte's read: frame.at, which may be an earlier read than this one.
+          for (const f of decoder.push(c, at)) frameTimes.push(f.at ?? at);
         });
         res.on('end', () => {
-          for (const _ of decoder.end()) frameTimes.push(performance.now() - sent);
+          const at = performance.now() - sent;
+          for (const f of decoder.end(at)) frameTimes.push(f.at ?? at);
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), frameTimes });
         });
         res.on('error', reject);

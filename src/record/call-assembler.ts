@@ -57,7 +57,8 @@ export function headOf(call: AssemblingCall, head: Head): void {
 
 /** Decode one read into frames, each parsed and redacted as it completes. */
 export function readOf(call: AssemblingCall, chunk: Uint8Array, at: number): void {
-  if (call.decoder) for (const frame of call.decoder.push(chunk)) addFrame(call, frame, at);
+  // frame.at: a frame whose end showed only in this read (a CR not followed by LF) dates from an earlier read.
+  if (call.decoder) for (const frame of call.decoder.push(chunk, at)) addFrame(call, frame, frame.at ?? at);
 }
 
 /** Emit the unterminated remainder (a stream cut mid-event) as a partial frame, once. */
@@ -65,7 +66,7 @@ function flushDecoder(call: AssemblingCall, atMs: number): void {
   const decoder = call.decoder;
   if (!decoder) return;
   call.decoder = undefined;
-  for (const frame of decoder.end()) addFrame(call, frame, atMs);
+  for (const frame of decoder.end(atMs)) addFrame(call, frame, frame.at ?? atMs);
   const held = call.rawRedactor?.end() ?? [];
   call.rawRedactor = undefined;
   for (const h of held) keepFrame(call, h.tag, h.at, preparedRead(h.raw, h.at));

@@ -1,3 +1,4 @@
+import { createEventStreamDecoder } from './eventstream-decoder.js';
 import type { Frame, FrameDecoder, Framing } from './frame.js';
 import { createNdjsonDecoder } from './ndjson-decoder.js';
 import { createRawDecoder } from './raw-decoder.js';
@@ -11,6 +12,7 @@ const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'app
  * @example
  * detectFraming('text/event-stream; charset=utf-8'); // 'sse'
  * detectFraming('application/x-ndjson');             // 'ndjson'
+ * detectFraming('application/vnd.amazon.eventstream'); // 'eventstream'
  * detectFraming('application/json');                 // 'raw'
  */
 export function detectFraming(contentType: string | undefined): Framing {
@@ -18,6 +20,8 @@ export function detectFraming(contentType: string | undefined): Framing {
   const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
   if (mediaType === 'text/event-stream') return 'sse';
   if (NDJSON_TYPES.has(mediaType)) return 'ndjson';
+  // AWS binary event stream (Bedrock ConverseStream, InvokeModelWithResponseStream).
+  if (mediaType === 'application/vnd.amazon.eventstream') return 'eventstream';
   return 'raw';
 }
 
@@ -33,6 +37,8 @@ export function createDecoder(framing: Framing): FrameDecoder {
       return createSseDecoder();
     case 'ndjson':
       return createNdjsonDecoder();
+    case 'eventstream':
+      return createEventStreamDecoder();
     case 'raw':
       return createRawDecoder();
   }
@@ -47,6 +53,7 @@ export function createDecoder(framing: Framing): FrameDecoder {
 export function splitFrames(framing: Framing, body: Uint8Array): Frame[] {
   const decoder = createDecoder(framing);
   const frames = decoder.push(body);
+  // end() also releases a block held on the body's last CR (see sse-decoder.ts).
   for (const f of decoder.end()) frames.push(f);
   return frames;
 }

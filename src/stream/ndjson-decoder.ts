@@ -33,7 +33,7 @@ export function createNdjsonDecoder(): FrameDecoder {
   // Only the stream's first line may start with a BOM.
   let firstLine = true;
 
-  function push(chunk: Uint8Array): Frame[] {
+  function push(chunk: Uint8Array, at?: number): Frame[] {
     const out: Frame[] = [];
     let frameStart = 0;
     let lineStart = 0;
@@ -45,7 +45,9 @@ export function createNdjsonDecoder(): FrameDecoder {
       firstLine = false;
       lineStart = j + 1;
       if (BLANK.test(data)) continue;
-      out.push({ raw: pending.take(chunk.subarray(frameStart, lineStart)), data });
+      const frame: Frame = { raw: pending.take(chunk.subarray(frameStart, lineStart)), data };
+      if (at !== undefined) frame.at = at;
+      out.push(frame);
       lineOffset = 0;
       frameStart = lineStart;
     }
@@ -57,12 +59,13 @@ export function createNdjsonDecoder(): FrameDecoder {
     return out;
   }
 
-  function end(): Frame[] {
+  function end(at?: number): Frame[] {
     const out: Frame[] = [];
     if (pending.length > 0) {
       const data = lineText(pending.view(lineOffset), firstLine);
       const frame: Frame = { raw: pending.take(), partial: true };
       if (!BLANK.test(data)) frame.data = data;
+      if (at !== undefined) frame.at = at;
       out.push(frame);
     }
     lineOffset = 0;

@@ -11,7 +11,7 @@ export function createRawDecoder(): FrameDecoder {
   return {
     framing: 'raw',
     // Copy: callers (Node streams, pooled buffers) may reuse the memory behind a read.
-    push: (bytes: Uint8Array): Frame[] => (bytes.length === 0 ? [] : [{ raw: bytes.slice() }]),
+    push: (bytes: Uint8Array, at?: number): Frame[] => (bytes.length === 0 ? [] : [at === undefined ? { raw: bytes.slice() } : { raw: bytes.slice(), at }]),
     end: (): Frame[] => [],
   };
 }

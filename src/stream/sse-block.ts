@@ -63,10 +63,10 @@ export function blockToFrame(block: SseBlock, raw: Uint8Array, partial: boolean)
   const frame: Frame = { raw };
   if (partial) frame.partial = true;
   if (block.event !== undefined) frame.event = block.event;
-  // Joining with \n equals the spec's "append value + LF, then drop the last LF".
-  const data = block.dataLines.join('\n');
-  // An empty data buffer means the spec dispatches nothing.
-  if (data !== '') frame.data = data;
+  // Joining with \n equals the spec's "append value + LF, then drop the last LF". The spec's "empty
+  // buffer dispatches nothing" is checked before that LF is dropped, so any data line, even an empty
+  // `data:` or a bare `data`, dispatches (with data "" for one empty line): WPT eventsource/format-field-data.
+  if (block.dataLines.length > 0) frame.data = block.dataLines.join('\n');
   if (block.id !== undefined) frame.id = block.id;
   if (block.retry !== undefined) frame.retry = block.retry;
   if (block.comments.length > 0) frame.comments = block.comments;

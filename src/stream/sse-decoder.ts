@@ -12,9 +12,16 @@ const CR = 0x0d;
  * blank-line-terminated block becomes one {@link Frame}, emitted as soon as its blank line is
  * complete, and the frames' `raw` bytes concatenate back to the exact input.
  *
- * A CRLF split across reads ends its block at the CR (so the event is not held back); the LF
- * starts the next frame's `raw`. If the body ends right after that LF, `end()` returns it as a
- * frame of its own with no fields and no `partial` flag, so that no byte is lost.
+ * A frame ends with its last byte, whatever the reads: when a read ends on the CR of a blank line,
+ * the block is held until the next byte shows whether an LF belongs to it. An LF joins the frame,
+ * which then dates from that next read; any other byte means the CR ended it, so the frame is
+ * released dated from the earlier read (its `at`, see {@link FrameDecoder}). At end of body a held
+ * frame is released as it is. So a split CRLF gives the same frames as an unsplit one.
+ *
+ * Why no release timer: nothing forwards live from this decoder. The proxy passes the upstream's
+ * bytes through untouched (on its own thread) and the decoder only runs to build the trace, where a
+ * frame's time is its `at`, not when the decoder let go of it. A bare-CR stream is therefore stamped
+ * exactly (the earlier read's time) and never delayed for the client.
  *
  * Frames' `raw` are fresh copies, never views of the caller's buffer (frames completed by one read
  * may share one copy of it). Lines are decoded from their complete bytes, so characters split across reads survive. Work is
@@ -34,6 +41,10 @@ export function createSseDecoder(): FrameDecoder {
   let lineOffset = 0;
   // The previous read ended on a CR: an LF starting the next read completes that CRLF.
   let skipLF = false;
+  // A block whose blank line ended on the last byte of a read, a CR: waiting for a possible LF.
+  let held: Frame | undefined;
+  // The `at` of the read before the current one (the read a held frame came from).
+  let heldAt: number | undefined;
   // A BOM is only honoured at the very start of the stream, i.e. on its first line.
   let firstLine = true;
   let block = emptyBlock();
@@ -59,7 +70,12 @@ export function createSseDecoder(): FrameDecoder {
     return frame;
   }
 
-  function push(chunk: Uint8Array): Frame[] {
+  function stamp(frame: Frame, at: number | undefined): Frame {
+    if (at !== undefined) frame.at = at;
+    return frame;
+  }
+
+  function push(chunk: Uint8Array, at?: number): Frame[] {
     const out: Frame[] = [];
     const n = chunk.length;
     let frameStart = 0;
@@ -67,8 +83,21 @@ export function createSseDecoder(): FrameDecoder {
     let i = 0;
     if (skipLF && n > 0) {
       skipLF = false;
-      // This LF belongs to the previous terminator but, that frame being gone, to the next frame's raw.
-      if (chunk[0] === LF) i = lineStart = 1;
+      if (chunk[0] === LF) {
+        i = lineStart = 1;
+        // The LF completes the held block's CRLF: it is that frame's last byte, arriving now.
+        if (held) {
+          held.raw = concatBytes([held.raw], chunk.subarray(0, 1));
+          out.push(stamp(held, at));
+          held = undefined;
+          frameStart = 1;
+        }
+      }
+    }
+    if (held && n > 0) {
+      // Not an LF: the CR alone ended the block, in the earlier read.
+      out.push(stamp(held, heldAt));
+      held = undefined;
     }
     // Native indexOf finds terminators far faster than a per-byte loop; CR-free streams pay for one miss.
     let nextLF = chunk.indexOf(LF, i);
@@ -93,7 +122,10 @@ export function createSseDecoder(): FrameDecoder {
         let raw: Uint8Array;
         if (pending.length > 0) raw = pending.take(chunk.subarray(frameStart, i));
         else raw = (copy ??= chunk.slice()).subarray(frameStart, i);
-        out.push(finish(raw, false));
+        const frame = finish(raw, false);
+        // Ended on this read's last byte, a CR: an LF may still belong to it.
+        if (skipLF) held = frame;
+        else out.push(stamp(frame, at));
         frameStart = i;
       }
       lineStart = i;
@@ -104,23 +136,25 @@ export function createSseDecoder(): FrameDecoder {
       // With no line end in this read, the unfinished line still starts where it did.
       if (lineStart > 0) lineOffset = pending.length - (n - lineStart);
     }
+    // An empty read tells nothing: a frame held from an earlier read keeps that read's time.
+    if (n > 0) heldAt = at;
     return out;
   }
 
-  function end(): Frame[] {
+  function end(at?: number): Frame[] {
     const out: Frame[] = [];
+    // The body ended after the CR: nothing more can join the held frame.
+    if (held) out.push(stamp(held, heldAt));
+    held = undefined;
     if (pending.length > 0) {
-      const raw = pending.take();
-      // A lone LF left over can only be the second half of the CRLF that ended the last frame, whose
-      // read came after that frame was emitted: it is not an event, but nothing was cut either.
-      const orphanLF = raw.length === 1 && raw[0] === LF;
       // An unterminated last line is incomplete, so the spec never interprets it; only its bytes are kept.
-      out.push(finish(raw, !orphanLF));
+      out.push(stamp(finish(pending.take(), true), at));
     }
     skipLF = false;
     firstLine = true;
     block = emptyBlock();
     lineOffset = 0;
+    heldAt = undefined;
     return out;
   }
 

@@ -29,7 +29,7 @@ function singleLine(field: 'event' | 'id', value: string): string {
 /**
  * Write one SSE block: comments, `event`, `id`, `retry`, then the `data` lines and the blank line
  * that ends the block. Decoding the result with `createSseDecoder` gives the same fields back
- * (an empty `data` string dispatches nothing in SSE, so it decodes as no data).
+ * (an empty `data` string is written as `data:`, which dispatches an event with data "").
  *
  * @example
  * encodeSseEvent({ event: 'delta', data: 'a\nb' });

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { expect } from 'vitest';
 import type { Frame, FrameDecoder } from '../../src/stream/frame.js';
 import { concatBytes } from '../../src/stream/bytes.js';
 
@@ -53,17 +52,3 @@ export const trickyBytesArb = fc
     { maxLength: 300 },
   )
   .map((a) => Uint8Array.from(a));
-
-/**
- * When a read boundary falls inside the CRLF that ends the last block, the block is emitted at
- * its CR and the LF comes back from end() as a frame of its own (no fields, not partial). Drop
- * exactly that frame so split and whole decodes can be compared event for event.
- */
-export function withoutOrphanLF(frames: readonly Frame[]): Frame[] {
-  const last = frames.at(-1);
-  const before = frames.at(-2);
-  const orphan =
-    last !== undefined && before !== undefined && last.raw.length === 1 && last.raw[0] === 0x0a && before.raw.at(-1) === 0x0d;
-  if (orphan) expect(last).toEqual({ raw: Uint8Array.of(0x0a) });
-  return orphan ? frames.slice(0, -1) : [...frames];
-}

@@ -25,8 +25,8 @@ describe('createSseDecoder: WHATWG line rules', () => {
     expect(fieldsOf(parse('event\ndata: x\n\n'))).toEqual([{ event: '', data: 'x' }]);
   });
 
-  it('reports an empty data buffer as no data (the spec dispatches nothing)', () => {
-    expect(fieldsOf(parse('data\n\n', 'data:\n\n', 'event: e\n\n'))).toEqual([{}, {}, { event: 'e' }]);
+  it('dispatches data "" for an empty `data:` or a bare `data` line, and nothing for a block without data (WPT format-field-data)', () => {
+    expect(fieldsOf(parse('data\n\n', 'data:\n\n', 'event: e\n\n', 'data:\r\n\r\n'))).toEqual([{ data: '' }, { data: '' }, { event: 'e' }, { data: '' }]);
   });
 
   it('collects comments without their colon and still frames comment-only blocks', () => {
@@ -66,20 +66,37 @@ describe('createSseDecoder: line endings', () => {
     expect(dec(rawOf(frames))).toBe('data: 1\r\ndata: 2\r\n\r\n');
   });
 
-  it('emits a block at its CR and gives the following LF to the next frame', () => {
+  it('holds a block ending on a read-final CR until the next read shows its LF, which joins the frame', () => {
     const d = createSseDecoder();
-    const first = d.push(enc('data: 1\r\n\r'));
-    expect(first).toEqual([{ raw: enc('data: 1\r\n\r'), data: '1' }]);
-    const second = d.push(enc('\ndata: 2\r\n\r\n'));
-    expect(second).toEqual([{ raw: enc('\ndata: 2\r\n\r\n'), data: '2' }]);
+    expect(d.push(enc('data: 1\r\n\r'), 10)).toEqual([]);
+    // The LF is the frame's last byte: the frame dates from the read that brought it.
+    expect(d.push(enc('\ndata: 2\r\n\r\n'), 20)).toEqual([
+      { raw: enc('data: 1\r\n\r\n'), data: '1', at: 20 },
+      { raw: enc('data: 2\r\n\r\n'), data: '2', at: 20 },
+    ]);
+    expect(d.end(30)).toEqual([]);
+  });
+
+  it('releases a held block dated from its own read when the next read does not start with LF (bare CR)', () => {
+    const d = createSseDecoder();
+    expect(d.push(enc('data: 1\r\r'), 10)).toEqual([]);
+    // An empty read tells nothing.
+    expect(d.push(new Uint8Array(0), 15)).toEqual([]);
+    expect(d.push(enc('data: 2\r\r'), 20)).toEqual([{ raw: enc('data: 1\r\r'), data: '1', at: 10 }]);
+    expect(d.end(30)).toEqual([{ raw: enc('data: 2\r\r'), data: '2', at: 20 }]);
+  });
+
+  it('gives a split CRLF at the end of a body to the last frame: as many frames as events', () => {
+    const d = createSseDecoder();
+    expect(d.push(enc('data: 1\r\n\r'))).toEqual([]);
+    expect(d.push(enc('\n'))).toEqual([{ raw: enc('data: 1\r\n\r\n'), data: '1' }]);
     expect(d.end()).toEqual([]);
   });
 
-  it('returns a trailing LF of a split CRLF from end(), as a field-less frame that is not partial', () => {
+  it('stamps a partial remainder with the at given to end()', () => {
     const d = createSseDecoder();
-    expect(fieldsOf(d.push(enc('data: 1\r\n\r')))).toEqual([{ data: '1' }]);
-    expect(d.push(enc('\n'))).toEqual([]);
-    expect(d.end()).toEqual([{ raw: enc('\n') }]);
+    expect(d.push(enc('data: 1\n\nda'), 5)).toEqual([{ raw: enc('data: 1\n\n'), data: '1', at: 5 }]);
+    expect(d.end(9)).toEqual([{ raw: enc('da'), partial: true, at: 9 }]);
   });
 
   it('parses the same whatever the read size', () => {
