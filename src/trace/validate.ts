@@ -43,7 +43,7 @@ const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const OUTCOMES = new Set(['complete', 'upstream_aborted', 'client_aborted', 'upstream_unreachable', 'recorder_refused', 'recorder_shutdown']);
-const FRAMINGS = new Set(['sse', 'ndjson', 'raw']);
+const FRAMINGS = new Set(['sse', 'ndjson', 'eventstream', 'raw']);
 
 /** Returns every problem found (empty when valid). `base` prefixes paths, e.g. `interactions[3]`. */
 export function findTraceProblems(value: unknown, base = '$'): InvalidField[] {
@@ -78,7 +78,7 @@ export function findTraceProblems(value: unknown, base = '$'): InvalidField[] {
     c.need(h, 'url', (v) => isStr(v) && (v as string).startsWith('/'), 'a path starting with /', hb);
     c.need(h, 'status', (v) => isInt(v) && (v as number) >= 100 && (v as number) <= 599, 'an HTTP status (100-599)', hb);
     c.need(h, 'status_message', (v) => isStr(v) && FIELD_VALUE_RE.test(v as string), 'a one-line string of printable characters', hb, true);
-    c.need(h, 'framing', (v) => FRAMINGS.has(v as string), '"sse", "ndjson" or "raw"', hb);
+    c.need(h, 'framing', (v) => FRAMINGS.has(v as string), '"sse", "ndjson", "eventstream" or "raw"', hb);
     c.need(h, 'outcome', (v) => OUTCOMES.has(v as string), [...OUTCOMES].join(' | '), hb);
     c.need(h, 'headers_ms', isNum, 'a number', hb);
     c.need(h, 'first_byte_ms', isNum, 'a number', hb, true);
