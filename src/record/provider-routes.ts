@@ -43,7 +43,8 @@ export function providerForRequest(url: string, headers: RouteRequest['headers']
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) lower[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   const detected = detectProvider(path, lower);
   if (detected === 'openai' || detected === 'openai-responses') return 'openai';
-  if (detected !== 'unknown') return detected;
+  // Bedrock and Cohere have no default host to route to: the path rules below decide, as for an unknown API.
+  if (detected === 'anthropic' || detected === 'gemini' || detected === 'ollama') return detected;
   // Paths detection leaves open: OpenAI's other /v1 APIs (files, batches, assistants...), Gemini uploads, Ollama's blobs.
   if (/^\/upload\/v1(?:alpha|beta)?\//.test(path)) return 'gemini';
   if (/^\/api\//.test(path)) return 'ollama';

@@ -5,6 +5,8 @@
  */
 import type { Provider } from './types.js';
 import * as anthropic from './providers/anthropic.js';
+import * as bedrock from './providers/bedrock.js';
+import * as cohere from './providers/cohere.js';
 import type { ProviderInput, ProviderResult, ResponseSummary, StreamChunk } from './providers/common.js';
 import * as generic from './providers/generic.js';
 import * as gemini from './providers/gemini.js';
@@ -54,6 +56,8 @@ const MODULES: Record<Provider, ProviderModule> = {
   anthropic,
   gemini,
   ollama,
+  bedrock,
+  cohere,
   unknown: generic,
 };
 
@@ -67,6 +71,8 @@ const OPENAI_PATHS = /\/(?:chat\/completions|completions|embeddings|moderations|
  */
 export function detectProvider(endpoint: string, requestHeaders: Record<string, string> = {}): Provider {
   const path = (endpoint.split('?')[0] ?? '').replace(/\/+$/, '');
+  if (bedrock.isBedrockPath(path)) return 'bedrock';
+  if (cohere.isCoherePath(path)) return 'cohere';
   if (/:(?:stream)?[gG]enerateContent$|:(?:countTokens|embedContent|batchEmbedContents)$/.test(path)) return 'gemini';
   if (/\/responses(?:\/|$)/.test(path)) return 'openai-responses';
   // Assistants threads also have `/messages`; they are OpenAI, not Anthropic.

@@ -3,7 +3,7 @@ import type { Framing } from '../stream/frame.js';
 /** Bumped on any incompatible change to the on-disk shape; readers reject versions they do not know. */
 export const TRACE_SCHEMA_VERSION = 1;
 
-export type Provider = 'openai' | 'openai-responses' | 'anthropic' | 'gemini' | 'ollama' | 'unknown';
+export type Provider = 'openai' | 'openai-responses' | 'anthropic' | 'gemini' | 'ollama' | 'bedrock' | 'cohere' | 'unknown';
 
 /** How the exchange ended, as seen by the recorder. */
 export type Outcome =

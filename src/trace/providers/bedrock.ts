@@ -1,0 +1,258 @@
+/**
+ * AWS Bedrock runtime: `/model/{modelId}/converse-stream`, `/converse`, `/invoke-with-response-stream`
+ * and `/invoke`. The streams are `application/vnd.amazon.eventstream`; each message is one chunk whose
+ * `event` is its `:event-type` header (`:exception-type` for an exception) and whose `data` is the
+ * JSON payload.
+ *
+ * - Converse stream: `messageStart`, `contentBlockStart` (a tool use's id and name), `contentBlockDelta`
+ *   (text, tool input as JSON text, reasoning), `contentBlockStop`, `messageStop` (stopReason),
+ *   `metadata` (usage, metrics) rebuild into the Converse response
+ *   `{output:{message:{role, content}}, stopReason, usage, metrics}`.
+ * - InvokeModelWithResponseStream: `chunk` events carry `{bytes: base64}` of the model's own event.
+ *   Anthropic-on-Bedrock events rebuild with the Anthropic reconstructor; Converse-shaped events
+ *   (`{contentBlockDelta:{...}}`, Amazon Nova) with the Converse one; anything else stays the list of
+ *   decoded events.
+ */
+import * as anthropic from './anthropic.js';
+import {
+  asArray,
+  asRecord,
+  bodyError,
+  clone,
+  describeError,
+  emptySummary,
+  isRecord,
+  nonEmpty,
+  num,
+  parseJsonOr,
+  str,
+  toolArgs,
+  usage,
+  type Json,
+  type ProviderInput,
+  type ProviderResult,
+  type ResponseSummary,
+  type StreamChunk,
+} from './common.js';
+
+const PATH = /\/model\/([^/]+)\/(converse-stream|converse|invoke-with-response-stream|invoke)$/;
+
+/** True for a Bedrock runtime path. */
+export function isBedrockPath(path: string): boolean {
+  return PATH.test(path);
+}
+
+/** `us.amazon.nova-micro-v1:0` from `/model/us.amazon.nova-micro-v1%3A0/converse-stream`. */
+export function modelFromPath(path: string): string | null {
+  const m = PATH.exec(path.split('?')[0] ?? '');
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1]!;
+  }
+}
+
+const CONVERSE_EVENTS = new Set(['messageStart', 'contentBlockStart', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata']);
+
+/** An exception message of the stream (`throttlingException`, `modelStreamErrorException`...), described. */
+function exceptionOf(chunk: StreamChunk): string | undefined {
+  const event = chunk.event ?? '';
+  const d = asRecord(chunk.data);
+  if (/Exception$/i.test(event)) return `${event}: ${str(d['message']) ?? str(d['Message']) ?? JSON.stringify(chunk.data)}`;
+  return describeError(chunk.data);
+}
+
+interface BlockAcc {
+  block: Json;
+  input: string[] | null;
+}
+
+/** `{reasoningText:{text, signature}}` or `{redactedContent}`, as the non-stream Converse response has it. */
+function applyReasoning(block: Json, delta: Json): void {
+  const rc = asRecord((block['reasoningContent'] ??= {}));
+  if (typeof delta['text'] === 'string' || typeof delta['signature'] === 'string') {
+    const rt = asRecord((rc['reasoningText'] ??= {}));
+    if (typeof delta['text'] === 'string') rt['text'] = (str(rt['text']) ?? '') + delta['text'];
+    if (typeof delta['signature'] === 'string') rt['signature'] = (str(rt['signature']) ?? '') + delta['signature'];
+  }
+  if (typeof delta['redactedContent'] === 'string') rc['redactedContent'] = (str(rc['redactedContent']) ?? '') + delta['redactedContent'];
+}
+
+function applyDelta(acc: BlockAcc, delta: Json): void {
+  const b = acc.block;
+  if (typeof delta['text'] === 'string') b['text'] = (str(b['text']) ?? '') + delta['text'];
+  const tool = asRecord(delta['toolUse']);
+  if (typeof tool['input'] === 'string') {
+    acc.input ??= [];
+    acc.input.push(tool['input']);
+    b['toolUse'] ??= {};
+  }
+  if (isRecord(delta['reasoningContent'])) applyReasoning(b, delta['reasoningContent']);
+  if (isRecord(delta['citation'])) {
+    const c = asRecord((b['citationsContent'] ??= {}));
+    c['citations'] = [...asArray(c['citations']), clone(delta['citation'])];
+  }
+}
+
+function finishBlock(acc: BlockAcc): void {
+  if (!isRecord(acc.block['toolUse'])) return;
+  const text = (acc.input ?? []).join('');
+  // The non-stream response has the input parsed; a stream cut mid-input keeps its text.
+  acc.block['toolUse']['input'] = text.trim() === '' ? {} : parseJsonOr(text);
+  acc.input = null;
+}
+
+/** Converse-stream events (already split into event name and payload) into the Converse response. */
+export function mergeConverse(events: ReadonlyArray<{ event: string; data: Json }>): Json | null {
+  let seen = false;
+  let role = 'assistant';
+  const blocks = new Map<number, BlockAcc>();
+  const out: Json = {};
+  const blockAt = (i: number): BlockAcc => {
+    let acc = blocks.get(i);
+    if (!acc) blocks.set(i, (acc = { block: {}, input: null }));
+    return acc;
+  };
+  for (const { event, data } of events) {
+    if (!CONVERSE_EVENTS.has(event)) continue;
+    seen = true;
+    const index = num(data['contentBlockIndex']) ?? 0;
+    if (event === 'messageStart') role = str(data['role']) ?? role;
+    else if (event === 'contentBlockStart') {
+      const start = asRecord(data['start']);
+      const acc = blockAt(index);
+      if (isRecord(start['toolUse'])) {
+        const { toolUseId, name, ...rest } = start['toolUse'];
+        acc.block['toolUse'] = { ...clone(rest), toolUseId, name };
+      }
+    } else if (event === 'contentBlockDelta') applyDelta(blockAt(index), asRecord(data['delta']));
+    else if (event === 'contentBlockStop') {
+      const acc = blocks.get(index);
+      if (acc) finishBlock(acc);
+    } else if (event === 'messageStop') {
+      if (data['stopReason'] !== undefined) out['stopReason'] = data['stopReason'];
+      if (data['additionalModelResponseFields'] !== undefined) out['additionalModelResponseFields'] = clone(data['additionalModelResponseFields']);
+    } else if (event === 'metadata') {
+      for (const key of ['usage', 'metrics', 'trace', 'performanceConfig', 'serviceTier']) if (data[key] !== undefined) out[key] = clone(data[key]);
+    }
+  }
+  if (!seen) return null;
+  for (const acc of blocks.values()) finishBlock(acc);
+  const content = [...blocks.entries()].sort(([a], [b]) => a - b).map(([, acc]) => acc.block);
+  return { output: { message: { role, content } }, stopReason: out['stopReason'] ?? null, ...out };
+}
+
+function converseContentAt(event: string, data: Json): boolean {
+  if (event === 'contentBlockStart') return isRecord(asRecord(data['start'])['toolUse']);
+  if (event !== 'contentBlockDelta') return false;
+  const d = asRecord(data['delta']);
+  const rc = asRecord(d['reasoningContent']);
+  return nonEmpty(d['text']) || nonEmpty(asRecord(d['toolUse'])['input']) || nonEmpty(rc['text']) || nonEmpty(rc['redactedContent']) || isRecord(d['citation']);
+}
+
+/** The event a `chunk` message carries: its base64 `bytes` decoded and parsed. */
+function innerEvent(data: unknown): unknown {
+  const bytes = str(asRecord(data)['bytes']);
+  if (bytes === undefined) return undefined;
+  return parseJsonOr(Buffer.from(bytes, 'base64').toString('utf8'));
+}
+
+/** A Converse-shaped inner event (`{contentBlockDelta:{...}}`) as event name and payload. */
+function converseShaped(v: unknown): { event: string; data: Json } | undefined {
+  if (!isRecord(v)) return undefined;
+  const keys = Object.keys(v).filter((k) => k !== 'amazon-bedrock-invocationMetrics');
+  if (keys.length !== 1 || !CONVERSE_EVENTS.has(keys[0]!) || !isRecord(v[keys[0]!])) return undefined;
+  return { event: keys[0]!, data: v[keys[0]!] as Json };
+}
+
+const ANTHROPIC_TYPES = new Set(['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop', 'ping']);
+
+function withError(r: ProviderResult, error: string | undefined): ProviderResult {
+  return error === undefined ? r : { ...r, error };
+}
+
+function reconstructInvokeStream(input: ProviderInput, model: string | null): ProviderResult {
+  // One inner event per outer message, so indexes line up for firstContentIndex.
+  const inner: StreamChunk[] = input.chunks.map((c) => {
+    if (c.event !== undefined && c.event !== 'chunk') return { event: c.event, data: c.data };
+    const data = innerEvent(c.data);
+    const type = str(asRecord(data)['type']);
+    return type !== undefined ? { event: type, data } : { data };
+  });
+  let error: string | undefined;
+  for (const c of input.chunks) if (c.event !== 'chunk') error ??= exceptionOf(c);
+  if (!error && input.status >= 400) error = `HTTP ${input.status}`;
+  if (inner.some((c) => ANTHROPIC_TYPES.has(str(asRecord(c.data)['type']) ?? ''))) {
+    const r = anthropic.reconstruct({ ...input, chunks: inner, stream: true });
+    return withError({ ...r, model: model ?? r.model }, r.error ?? error);
+  }
+  const converse = inner.map((c) => converseShaped(c.data));
+  if (converse.some(Boolean)) {
+    const events = converse.filter((e): e is { event: string; data: Json } => e !== undefined);
+    const first = converse.findIndex((e) => e !== undefined && converseContentAt(e.event, e.data));
+    return withError({ model, response: mergeConverse(events), firstContentIndex: first < 0 ? null : first }, error);
+  }
+  const events = inner.map((c) => c.data).filter((d) => d !== undefined);
+  const first = inner.findIndex((c) => c.data !== undefined);
+  return withError({ model, response: clone(events), firstContentIndex: first < 0 ? null : first }, error);
+}
+
+export function reconstruct(input: ProviderInput): ProviderResult {
+  const model = modelFromPath(input.endpoint);
+  if (!input.stream) {
+    const body = input.body ?? null;
+    // Bedrock's errors are `{message}` with the kind in the x-amzn-errortype header.
+    const message = str(asRecord(body)['message']) ?? str(asRecord(body)['Message']);
+    const error = input.status >= 400 && message ? `HTTP ${input.status}: ${message}` : bodyError(input.status, body);
+    return withError({ model: model ?? str(asRecord(body)['model']) ?? null, response: body, firstContentIndex: null }, error);
+  }
+  if (/\/invoke-with-response-stream$/.test(input.endpoint) || input.chunks.some((c) => c.event === 'chunk')) return reconstructInvokeStream(input, model);
+  const events: Array<{ event: string; data: Json }> = [];
+  let first: number | null = null;
+  let error: string | undefined;
+  input.chunks.forEach((c, i) => {
+    const event = c.event ?? '';
+    if (CONVERSE_EVENTS.has(event) && isRecord(c.data)) {
+      events.push({ event, data: c.data });
+      if (first === null && converseContentAt(event, c.data)) first = i;
+    } else {
+      error ??= exceptionOf(c);
+    }
+  });
+  if (!error && input.status >= 400) error = `HTTP ${input.status}`;
+  const merged = mergeConverse(events);
+  const errorPayload = input.chunks.find((c) => /Exception$/i.test(c.event ?? ''))?.data;
+  return withError({ model, response: merged ?? (errorPayload !== undefined ? clone(errorPayload) : null), firstContentIndex: first }, error);
+}
+
+function summarizeConverse(r: Json): ResponseSummary {
+  const out = emptySummary();
+  const text: string[] = [];
+  const reasoning: string[] = [];
+  for (const raw of asArray(asRecord(asRecord(r['output'])['message'])['content'])) {
+    const b = asRecord(raw);
+    if (typeof b['text'] === 'string') text.push(b['text']);
+    const tool = asRecord(b['toolUse']);
+    if (str(tool['name'])) {
+      const call = { name: str(tool['name'])!, arguments: toolArgs(tool['input']) };
+      out.tool_calls.push(str(tool['toolUseId']) ? { id: str(tool['toolUseId']), ...call } : call);
+    }
+    const rt = str(asRecord(asRecord(b['reasoningContent'])['reasoningText'])['text']);
+    if (rt) reasoning.push(rt);
+  }
+  out.text = text.join('');
+  out.finish_reason = str(r['stopReason']) ?? null;
+  const u = asRecord(r['usage']);
+  out.usage = usage(num(u['inputTokens']), num(u['outputTokens']), num(u['totalTokens']));
+  if (reasoning.length) out.reasoning = reasoning.join('\n\n');
+  return out;
+}
+
+/** Converse responses; an Anthropic message (InvokeModel with Claude) is read as Anthropic's. */
+export function summarize(response: unknown): ResponseSummary {
+  const r = asRecord(response);
+  if (isRecord(r['output']) || r['stopReason'] !== undefined) return summarizeConverse(r);
+  if (r['type'] === 'message' || Array.isArray(r['content'])) return anthropic.summarize(response);
+  return emptySummary();
+}
