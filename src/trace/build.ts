@@ -1,5 +1,5 @@
 import type { Frame, Framing } from '../stream/frame.js';
-import { bytesToStored, concatBytes, storedToBytes } from '../stream/bytes.js';
+import { bytesToStored, concatBytes, storedToBytes, type StoredBytes } from '../stream/bytes.js';
 import { reconstruct } from './reconstruct.js';
 import {
   redactBytes,
@@ -35,6 +35,8 @@ export interface CapturedCall {
     rawHeaders: Array<[string, string]>;
     headersMs: number;
     framing: Framing;
+    /** A compressed stream: the reads exactly as received, for replay (see {@link keepEncodedReads}). */
+    encodedReads?: Array<{ raw: Uint8Array; atMs: number }>;
   };
   /** Frames (SSE events, NDJSON lines, or raw reads) with the time their last byte arrived. */
   frames: Array<{ frame: Frame; atMs: number }>;
@@ -95,6 +97,35 @@ export function requestSecrets(call: Pick<CapturedCall, 'requestHeaders' | 'url'
   return requestRedaction({ headers: call.requestHeaders, url: call.url, body: call.requestBody }, call.redact);
 }
 
+const asBase64 = (b: Uint8Array): StoredBytes => ({ raw: Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'), raw_encoding: 'base64' });
+
+/**
+ * A compressed stream (content-encoding gzip, deflate or br; see call-assembler.ts headOf) is kept twice:
+ * `chunks` hold the decoded events (raw = their decoded bytes) for the view, reconstruction and
+ * redaction, and `http.body` holds the compressed reads exactly as received, which replay sends (with
+ * the recorded content-encoding) at their own times. Two lists because compressed reads and events do
+ * not line up: one read may complete several events and the gzip trailer completes none, so compressed
+ * bytes inside chunks would make empty or event-less chunks and break "one chunk per event".
+ * If redaction changed an event, the compressed reads still carry the secret: they are dropped and
+ * replay sends the redacted events uncompressed, without content-encoding (no longer byte-exact).
+ */
+function keepEncodedReads(trace: Trace, reads: ReadonlyArray<{ raw: Uint8Array; atMs: number }>, frames: CapturedCall['frames'], chunks: readonly TraceChunk[]): void {
+  // A spilled call keeps no frames here to compare with; its reads are kept (see the README's limits).
+  const redacted = frames.length === chunks.length && chunks.some((c, i) => c.raw !== bytesToStored(frames[i]!.frame.raw).raw);
+  if (redacted) {
+    trace.http.response_headers = trace.http.response_headers.filter(([k]) => !/^content-(encoding|length)$/i.test(k));
+    return;
+  }
+  let prev = 0;
+  trace.http.body = reads.map((r, i) => {
+    const at = round3(r.atMs);
+    const delta = i === 0 ? 0 : Math.max(0, round3(at - prev));
+    prev = i === 0 ? at : prev + delta;
+    const s = bytesToStored(r.raw);
+    return s.raw_encoding ? { delta_ms: delta, raw: s.raw, raw_encoding: s.raw_encoding } : { delta_ms: delta, raw: s.raw };
+  });
+}
+
 /** A read that is already redacted (see redact-pieces.ts), in stored form. */
 export function preparedRead(bytes: Uint8Array, atMs: number): PreparedFrame {
   const stored = bytesToStored(bytes);
@@ -105,9 +136,11 @@ export function preparedRead(bytes: Uint8Array, atMs: number): PreparedFrame {
 
 /** Parse and redact one frame. Pure; `stream` is true for SSE and NDJSON framing. */
 export function prepareFrame(frame: Frame, atMs: number, stream: boolean, secrets: RedactionInput): PreparedFrame {
-  const text = bytesToStored(frame.raw);
+  // A binary frame (an event-stream message) is base64 even when its bytes happen to be valid UTF-8.
+  const store = frame.binary ? asBase64 : bytesToStored;
+  const text = store(frame.raw);
   // Bytes that are not UTF-8 are still redacted, byte-wise, before they are stored as base64.
-  const stored = text.raw_encoding ? bytesToStored(redactBytes(frame.raw, secrets)) : text;
+  const stored = text.raw_encoding ? store(redactBytes(frame.raw, secrets)) : text;
   const raw = stored.raw_encoding ? stored.raw : redactString(stored.raw, secrets);
   const p: PreparedFrame = { at: round3(atMs), raw };
   if (stored.raw_encoding) p.raw_encoding = stored.raw_encoding;
@@ -221,6 +254,7 @@ export function buildTrace(call: CapturedCall): Trace {
   }
   if (call.firstByteMs !== undefined) trace.http.first_byte_ms = round3(call.firstByteMs);
   if (body) trace.http.body = body;
+  if (chunks && res?.encodedReads) keepEncodedReads(trace, res.encodedReads, call.frames, chunks);
   const error = call.error ?? rec.error;
   if (error) trace.http.error = redactString(error, secrets);
   if (chunks) {

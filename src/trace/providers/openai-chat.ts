@@ -95,7 +95,11 @@ function mergeDelta(acc: ChoiceAcc, delta: Json): void {
   const extra: Json = {};
   for (const [key, value] of Object.entries(delta)) {
     if (key === 'content') {
-      if (typeof value === 'string') mergeParts((acc.content ??= []), [{ type: 'text', text: value }]);
+      if (typeof value === 'string') {
+        // An empty piece adds nothing (and must not split two thinking parts apart), but says content was sent.
+        acc.content ??= [];
+        if (value !== '') mergeParts(acc.content, [{ type: 'text', text: value }]);
+      }
       else if (Array.isArray(value)) {
         acc.contentParts = true;
         mergeParts((acc.content ??= []), value.map((p) => (typeof p === 'string' ? { type: 'text', text: p } : p)));
