@@ -110,7 +110,7 @@ const asBase64 = (b: Uint8Array): StoredBytes => ({ raw: Buffer.from(b.buffer, b
  * replay sends the redacted events uncompressed, without content-encoding (no longer byte-exact).
  */
 function keepEncodedReads(trace: Trace, reads: ReadonlyArray<{ raw: Uint8Array; atMs: number }>, frames: CapturedCall['frames'], chunks: readonly TraceChunk[]): void {
-  // A spilled call keeps no frames here to compare with; its reads are kept (see the README's limits).
+  // A spilled call keeps no frames here to compare with; its reads are kept as received.
   const redacted = frames.length === chunks.length && chunks.some((c, i) => c.raw !== bytesToStored(frames[i]!.frame.raw).raw);
   if (redacted) {
     trace.http.response_headers = trace.http.response_headers.filter(([k]) => !/^content-(encoding|length)$/i.test(k));
