@@ -96,10 +96,12 @@ function applyDelta(acc: BlockAcc, delta: Json): void {
 }
 
 function finishBlock(acc: BlockAcc): void {
-  if (!isRecord(acc.block['toolUse'])) return;
+  const tool = acc.block['toolUse'];
+  // Done once: at contentBlockStop, else at the end (a stream cut before the stop).
+  if (!isRecord(tool) || (acc.input === null && tool['input'] !== undefined)) return;
   const text = (acc.input ?? []).join('');
   // The non-stream response has the input parsed; a stream cut mid-input keeps its text.
-  acc.block['toolUse']['input'] = text.trim() === '' ? {} : parseJsonOr(text);
+  tool['input'] = text.trim() === '' ? {} : parseJsonOr(text);
   acc.input = null;
 }
 
