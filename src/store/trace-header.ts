@@ -1,4 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { convertLegacyTrace, isLegacyTrace } from '../trace/legacy.js';
 import { rowFromMembers, type TraceRow } from './trace-row.js';
 
 /** Bytes read from each end of a trace; the chunks in the middle are never read. */
@@ -11,9 +12,9 @@ export const WINDOW_BYTES = 16 * 1024;
  */
 const MEMBER_RE = /\n {2}"([^"\\]+)": /g;
 /** Top-level members the table needs; `request`, `response` and `chunks` are skipped. */
-const WANTED = new Set(['id', 'timestamp', 'endpoint', 'metadata', 'http', 'total_chunks', 'first_chunk_latency_ms']);
+const WANTED = new Set(['schema_version', 'id', 'timestamp', 'endpoint', 'metadata', 'http', 'total_chunks', 'first_chunk_latency_ms']);
 /** Direct scalar members of `http` when the object is cut by the window edge. */
-const HTTP_SCALAR_RE = /\n {4}"(status|method|first_byte_ms|outcome)": ("[^"\\\n]*"|-?[\d.eE+-]+)/g;
+const HTTP_SCALAR_RE = /\n {4}"(status|method|first_byte_ms|outcome|synthesized)": ("[^"\\\n]*"|-?[\d.eE+-]+|true|false)/g;
 
 /**
  * Collect wanted top-level members found in `text`. `endsAtEof` says the window's last member ends the file.
@@ -57,6 +58,8 @@ function readAt(fd: number, position: number, length: number): Buffer {
 }
 
 function ready(file: string, m: Record<string, unknown>): boolean {
+  // A first-TraceForge file (schema "1.0.0") is converted whole: its members are not ours.
+  if (typeof m.schema_version === 'string') return false;
   const row = rowFromMembers(file, m);
   return typeof row !== 'string' && (!row.stream || 'first_chunk_latency_ms' in m);
 }
@@ -100,7 +103,16 @@ export function readTraceRow(path: string, file: string, size: number): TraceRow
   } finally {
     closeSync(fd);
   }
-  const row = rowFromMembers(file, ready(file, members) ? members : readFull(path));
+  const row = ready(file, members) ? rowFromMembers(file, members) : rowFromFull(file, readFull(path));
   if (typeof row === 'string') throw new Error(`not a trace: ${row}`);
   return row;
+}
+
+/** The row of a parsed file; a first-TraceForge trace is converted first and says so. */
+function rowFromFull(file: string, value: Record<string, unknown>): TraceRow | string {
+  if (!isLegacyTrace(value)) return rowFromMembers(file, value);
+  const r = convertLegacyTrace(value, file);
+  if (!r.ok) return r.error.replace(`${file}: `, '');
+  const row = rowFromMembers(file, r.trace as unknown as Record<string, unknown>);
+  return typeof row === 'string' ? row : { ...row, legacy: String(value.schema_version).trim() };
 }

@@ -19,6 +19,10 @@ export interface TraceRow {
   duration_ms: number;
   /** First chunk latency (streams) or first body byte; null when the body was empty. */
   ttfb_ms: number | null;
+  /** Its framing was synthesised from parsed chunks (a first-TraceForge trace, read as is or upgraded). */
+  synthesized?: boolean;
+  /** The `schema_version` of a first-TraceForge file read as is (not yet upgraded), e.g. "1.0.0". */
+  legacy?: string;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -52,5 +56,6 @@ export function rowFromMembers(file: string, m: Record<string, unknown>): TraceR
     chunks: stream ? chunks : null,
     duration_ms: num(meta.duration_ms) ?? 0,
     ttfb_ms: num(m.first_chunk_latency_ms) ?? num(http.first_byte_ms),
+    ...(http.synthesized === true ? { synthesized: true } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { parseTrace, stringifyTrace } from '../trace/codec.js';
 import { spilledOf } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { listTraces } from './trace-index.js';
 import { writeSpilledTrace } from './trace-stream-write.js';
 import { readTraceWindow, windowBytes, type TraceWindow, type WindowOptions } from './trace-window.js';
 
@@ -28,11 +29,14 @@ export function traceFileName(trace: Pick<Trace, 'id' | 'timestamp'>): string {
   return `${trace.timestamp.replace(/[:.]/g, '-')}_${trace.id}.json`;
 }
 
-/** The id part of `<timestamp>_<id>.json`, or null for files that are not traces. */
+/**
+ * The id part of `<timestamp>_<id>.json`, or null for files that are not traces. A name without `_`
+ * (`<id>.json`, as the first TraceForge may have named its traces) is its own id.
+ */
 export function idFromFileName(name: string): string | null {
-  if (!name.endsWith('.json') || name.startsWith('.')) return null;
+  if (!name.endsWith('.json') || name.startsWith('.') || name.length <= '.json'.length) return null;
   const us = name.lastIndexOf('_');
-  return us < 0 ? null : name.slice(us + 1, -'.json'.length);
+  return name.slice(us + 1, -'.json'.length) || null;
 }
 
 export interface TraceStore {
@@ -71,7 +75,13 @@ export function createTraceStore(dir: string = DEFAULT_TRACES_DIR): TraceStore {
     }
     const all = await files();
     const exact = all.filter((n) => n === key || n === `${key}.json` || idFromFileName(n) === key);
-    const hits = exact.length > 0 ? exact : all.filter((n) => idFromFileName(n)!.startsWith(key) || n.startsWith(key));
+    let hits = exact.length > 0 ? exact : all.filter((n) => idFromFileName(n)!.startsWith(key) || n.startsWith(key));
+    // A file not named after its id (the first TraceForge's traces): look the id up in the listing.
+    if (hits.length === 0) {
+      const { rows } = await listTraces(root, { writeIndex: false });
+      const byId = rows.filter((r) => r.id === key);
+      hits = (byId.length > 0 ? byId : rows.filter((r) => r.id.startsWith(key))).map((r) => r.file);
+    }
     if (hits.length === 0) {
       throw new TraceForgeError(
         'E_TRACE_NOT_FOUND',

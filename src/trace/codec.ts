@@ -1,5 +1,6 @@
 import { TraceForgeError } from '../errors.js';
 import { shortText } from '../util/one-line.js';
+import { isLegacyTrace, legacyToTrace } from './legacy.js';
 import { assertTrace } from './validate.js';
 import type { Trace } from './types.js';
 
@@ -17,7 +18,7 @@ function jsonProblem(message: string): string {
   return /call stack/i.test(cut) ? 'nested too deeply' : shortText(cut, 120);
 }
 
-/** Parse and validate a trace file's text. `source` names the file in errors. */
+/** Parse and validate a trace file's text; a first-TraceForge trace (schema "1.0.0") is converted as it is read. `source` names the file in errors. */
 export function parseTrace(text: string, source: string): Trace {
   const name = shortText(source);
   let value: unknown;
@@ -33,5 +34,5 @@ export function parseTrace(text: string, source: string): Trace {
       { cause: e },
     );
   }
-  return assertTrace(value, name);
+  return isLegacyTrace(value) ? legacyToTrace(value, name) : assertTrace(value, name);
 }

@@ -69,6 +69,11 @@ export interface HttpExchange {
   outcome: Outcome;
   /** Human-readable reason when outcome is not `complete`. */
   error?: string;
+  /**
+   * Not recorded by this TraceForge: the framing (SSE or NDJSON bytes), headers and status were synthesised
+   * from parsed chunks, as for a trace of the first TraceForge (schema "1.0.0"), which kept no raw bytes.
+   */
+  synthesized?: boolean;
 }
 
 export interface TraceMetadata {
@@ -110,6 +115,16 @@ export interface Trace {
   http: HttpExchange;
   /** How far the recorder's stamps can be trusted (absent in traces from before it was measured). */
   timing?: TraceTiming;
+  /** Set when this trace comes from the first TraceForge's format (see trace/legacy.ts). */
+  legacy?: LegacyOrigin;
+}
+
+/** Where a trace converted from the first TraceForge's format came from. */
+export interface LegacyOrigin {
+  /** The file's own `schema_version`, e.g. "1.0.0". */
+  schema_version: string;
+  /** Its top-level fields with no place in this schema, kept as they were. */
+  fields?: Record<string, unknown>;
 }
 
 /**

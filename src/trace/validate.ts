@@ -93,6 +93,7 @@ export function findTraceProblems(value: unknown, base = '$'): InvalidField[] {
         else if (!FIELD_VALUE_RE.test(p[1])) c.problems.push({ path: `${hb}.response_headers[${i}]`, problem: `has a value with a line break or control character, got ${describe(p[1])}` });
       });
     if (h.body !== undefined) checkPieces(c, h.body, `${hb}.body`);
+    c.need(h, 'synthesized', isBool, 'a boolean', hb, true);
   }
   if (t.chunks !== undefined) {
     checkPieces(c, t.chunks, `${base}.chunks`);
@@ -104,6 +105,13 @@ export function findTraceProblems(value: unknown, base = '$'): InvalidField[] {
   if (t.timing !== undefined) {
     if (!isObj(t.timing)) c.problems.push({ path: `${base}.timing`, problem: 'must be an object' });
     else c.need(t.timing, 'max_loop_delay_ms', isNum, 'a number', `${base}.timing`, true);
+  }
+  if (t.legacy !== undefined) {
+    if (!isObj(t.legacy)) c.problems.push({ path: `${base}.legacy`, problem: 'must be an object' });
+    else {
+      c.need(t.legacy, 'schema_version', isStr, 'a string', `${base}.legacy`);
+      c.need(t.legacy, 'fields', isObj, 'an object', `${base}.legacy`, true);
+    }
   }
   return c.problems;
 }
