@@ -40,7 +40,20 @@ export function jsonRow(r: TraceRow, shortLen: number) {
     duration_ms: r.duration_ms,
     ttfb_ms: r.ttfb_ms,
     file: r.file,
+    synthesized: r.synthesized === true,
+    legacy_schema: r.legacy ?? null,
   };
+}
+
+/** The footnote for rows marked `*`; `legacy` counts the files still in the old format. */
+export function synthesizedNote(rows: readonly TraceRow[]): string | null {
+  const marked = rows.filter((r) => r.synthesized).length;
+  if (marked === 0) return null;
+  const legacy = rows.filter((r) => r.legacy !== undefined).length;
+  return (
+    `* from the first TraceForge (schema 1.0.0): its framing is synthesised from the parsed chunks, not the bytes the provider sent` +
+    (legacy > 0 ? `; ${legacy} file(s) read as is, \`traceforge trace upgrade <dir>\` rewrites them (keeping .bak copies)` : '')
+  );
 }
 
 interface Column {
@@ -59,7 +72,8 @@ function columns(shortLen: number): Column[] {
     { title: 'TIME', get: (r) => fmtTime(r.timestamp) },
     { title: 'ENDPOINT', max: 36, get: (r) => r.endpoint },
     { title: 'MODEL', max: 28, get: (r) => r.model ?? '—' },
-    { title: 'TYPE', get: (r) => (r.stream ? 'Stream' : 'Normal'), paint: (r, s, st) => (r.stream ? st.magenta(s) : s) },
+    // `*`: framing synthesised from a first-TraceForge trace (see SYNTHESIZED_NOTE).
+    { title: 'TYPE', get: (r) => `${r.stream ? 'Stream' : 'Normal'}${r.synthesized ? '*' : ''}`, paint: (r, s, st) => (r.stream ? st.magenta(s) : s) },
     {
       title: 'STATUS',
       get: (r) => `${r.http_status}${r.outcome === 'complete' ? '' : ` ${OUTCOME_SHORT[r.outcome] ?? r.outcome}`}`,

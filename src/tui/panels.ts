@@ -93,8 +93,16 @@ export function summaryLines(vm: ViewModel, st: Style): string[] {
     row('Duration', fmtMs(t.metadata.duration_ms)),
     row('Timestamp', st.esc(t.timestamp)),
     row('Type', vm.stream ? st.magenta('Stream') : 'Normal'),
+    ...(t.http.synthesized ? [row('Origin', st.yellow(st.esc(originText(t))))] : []),
   ];
 }
+
+/** What the view says of a trace whose framing was synthesised (a first-TraceForge trace). */
+export function originText(t: Trace): string {
+  const from = t.legacy ? `schema ${st1(t.legacy.schema_version)} trace (first TraceForge)` : 'not recorded by this TraceForge';
+  return `${from}; ${t.metadata.stream ? `${t.http.framing.toUpperCase()} framing` : 'body'} synthesised from its parsed chunks for replay`;
+}
+const st1 = (s: string) => s.slice(0, 20);
 
 export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40): string[] {
   const m = vm.metrics;

@@ -42,7 +42,7 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
   const shown = vm.window && windowed ? windowShown(vm.window) : '';
   const header = bar1(root, { top: 0 }, 'blue');
   header.setContent(
-    ` {bold}TraceForge{/bold}  trace ${st.esc(t.id)}  ${st.esc(`${t.http.method} ${t.endpoint}`)}  ${st.esc(t.metadata.model ?? '')}  ${vm.stream ? 'Stream' : 'Normal'}${windowed ? `  {yellow-fg}${shown} loaded{/yellow-fg}` : ''}`,
+    ` {bold}TraceForge{/bold}  trace ${st.esc(t.id)}  ${st.esc(`${t.http.method} ${t.endpoint}`)}  ${st.esc(t.metadata.model ?? '')}  ${vm.stream ? 'Stream' : 'Normal'}${t.http.synthesized ? '  {yellow-fg}synthesised framing{/yellow-fg}' : ''}${windowed ? `  {yellow-fg}${shown} loaded{/yellow-fg}` : ''}`,
   );
   const footer = bar1(root, { bottom: 0 }, 'black');
   const help = HELP(opts.leaveLabel ?? 'quit', vm.stream && !windowed);

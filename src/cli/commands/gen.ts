@@ -53,7 +53,8 @@ export async function run({ args, opts }: CommandContext): Promise<number> {
   process.stdout.write(
     `${pc.green('wrote')} ${test}  ${pc.dim(`(${origin} ${result.template.name}, timing ${timing})`)}\n` +
       `${pc.green('wrote')} ${cassette}  ${pc.dim(`(cassette, 1 interaction)`)}\n` +
-      `run it: ${pc.bold(result.command)}\n`,
+      `run it: ${pc.bold(result.command)}\n` +
+      (trace.http.synthesized ? `${pc.yellow('note:')} ${pc.dim(`trace ${trace.id} is from the first TraceForge (schema ${trace.legacy?.schema_version ?? '1.0.0'}): the cassette replays SSE framing synthesised from its chunks (http.synthesized: true)`)}\n` : ''),
   );
   return 0;
 }

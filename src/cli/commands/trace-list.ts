@@ -1,7 +1,7 @@
 import { TraceForgeError } from '../../errors.js';
 import { listTraces, uniquePrefixLength } from '../../store/trace-index.js';
 import { DEFAULT_TRACES_DIR } from '../../store/trace-store.js';
-import { filterRows, jsonRow, renderTable, type ListFilter } from '../../tui/list-table.js';
+import { filterRows, jsonRow, renderTable, synthesizedNote, type ListFilter } from '../../tui/list-table.js';
 import { styleFor } from '../../tui/style.js';
 import { safeJson, visible } from '../../util/visible.js';
 import type { CommandContext } from '../main.js';
@@ -49,6 +49,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const st = styleFor(process.stdout);
   const { header, lines } = renderTable(rows, st, allIds, process.stdout.isTTY ? (process.stdout.columns ?? Infinity) : Infinity);
   process.stdout.write(`${header}\n${lines.join('\n')}\n`);
+  const note = synthesizedNote(rows);
+  if (note) process.stdout.write(`${st.dim(note)}\n`);
   const hidden = all.length - rows.length;
   if (hidden > 0 && process.stdout.isTTY) process.stdout.write(st.dim(`${rows.length} of ${all.length} traces shown\n`));
   return 0;

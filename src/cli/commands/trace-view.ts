@@ -2,7 +2,7 @@ import { TraceForgeError } from '../../errors.js';
 import { listTraces } from '../../store/trace-index.js';
 import { createTraceStore, DEFAULT_TRACES_DIR } from '../../store/trace-store.js';
 import type { Trace } from '../../trace/types.js';
-import { filterRows, renderTable } from '../../tui/list-table.js';
+import { filterRows, renderTable, synthesizedNote } from '../../tui/list-table.js';
 import { buildViewModel, renderTextView } from '../../tui/panels.js';
 import { styleFor } from '../../tui/style.js';
 import type { GenerateHook } from '../../tui/trace-view.js';
@@ -63,7 +63,8 @@ export async function run(ctx: CommandContext): Promise<number> {
       return 0;
     }
     const { header, lines } = renderTable(filterRows(rows, {}), st);
-    process.stdout.write(`${header}\n${lines.join('\n')}\n\nOpen one with \`traceforge trace view <id>\`.\n`);
+    const note = synthesizedNote(rows);
+    process.stdout.write(`${header}\n${lines.join('\n')}\n${note ? `${st.dim(note)}\n` : ''}\nOpen one with \`traceforge trace view <id>\`.\n`);
     return 0;
   }
 
