@@ -33,7 +33,7 @@ export interface MissExplanation {
   type: 'traceforge_replay_miss';
   message: string;
   request: { method: string; url: string; body: unknown };
-  closest?: { index: number; id: string; method: string; url: string; differences: Difference[] };
+  closest?: { index: number; id: string; method: string; url: string; differences: Difference[]; synthesized?: boolean };
 }
 
 export type MatchResult = { trace: Trace; index: number } | { miss: MissExplanation };
@@ -77,10 +77,12 @@ export interface InteractionKey {
   url: string;
   /** The recorded request body: its JSON, or its text when it was not JSON, or null. */
   body: unknown;
+  /** Its response framing was synthesised (a first-TraceForge trace), said in miss explanations and replay logs. */
+  synthesized?: boolean;
 }
 
 export function interactionKey(t: Trace): InteractionKey {
-  return { id: t.id, method: t.http.method, url: t.http.url, body: recordedBody(t) };
+  return { id: t.id, method: t.http.method, url: t.http.url, body: recordedBody(t), ...(t.http.synthesized === true ? { synthesized: true } : {}) };
 }
 
 function recordedBody(t: Trace): unknown {
@@ -188,12 +190,13 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
     if (!best) message = `${head}: the cassette is empty.`;
     else {
       const t = interactions[best.index]!;
-      closest = { index: best.index, id: t.id, method: t.method, url: t.url, differences: best.differences };
+      closest = { index: best.index, id: t.id, method: t.method, url: t.url, differences: best.differences, ...(t.synthesized ? { synthesized: true } : {}) };
       const diffs = best.differences.map((d) => `${d.field}: recorded ${d.recorded}, received ${d.received}`).join('; ');
       message = exhausted
         ? `${head}: all ${queues.get(keyOf(req))?.length ?? 0} recordings of this request were already used (repeat: 'none').`
         : `${head}. Closest recording is #${best.index} (id ${t.id}, ${t.method} ${t.url}); differs in ${diffs || 'nothing visible'}.` +
-          (wild[best.index] ? ` Its ${REDACTED} values (secrets removed when it was recorded) match any value, so they are not the difference.` : '');
+          (wild[best.index] ? ` Its ${REDACTED} values (secrets removed when it was recorded) match any value, so they are not the difference.` : '') +
+          (t.synthesized ? ' It comes from a schema 1.0.0 trace of the first TraceForge: its response framing is synthesised from parsed chunks.' : '');
     }
     message += ' To record it, re-run with TRACEFORGE_RECORD=new_episodes and an upstream, or use `traceforge record --cassette <file>`.';
     return { type: 'traceforge_replay_miss', message: shown(message), request: { method: shown(req.method), url: rawUrl, body: shownBody }, ...(closest ? { closest } : {}) };

@@ -33,6 +33,8 @@ export interface ReplayServerOptions {
    */
   fallback?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
   onMiss?: (miss: MissExplanation) => void;
+  /** Told of every request answered from the cassette: which interaction, and whether its framing was synthesised (a first-TraceForge trace). */
+  onServe?: (served: ServedInteraction) => void;
   /** Told, one line each, what was skipped while loading a cassette path (a last interaction cut off mid-write). */
   onWarning?: (message: string) => void;
   /**
@@ -47,6 +49,15 @@ export interface ReplayServerOptions {
   headersTimeoutMs?: number;
   /** A client must send its whole request within this many ms. Default 30,000. */
   requestTimeoutMs?: number;
+}
+
+export interface ServedInteraction {
+  index: number;
+  id: string;
+  method: string;
+  url: string;
+  /** The response replays framing synthesised from parsed chunks, not bytes a provider sent. */
+  synthesized: boolean;
 }
 
 export interface ReplayServer {
@@ -209,6 +220,8 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
         return;
       }
       served.push(result.index);
+      const key = source.keys[result.index]!;
+      options.onServe?.({ index: result.index, id: key.id, method: key.method, url: key.url, synthesized: key.synthesized === true });
       const loaded = source.load(result.index);
       // An interaction read from the file starts its clock once it is parsed: the read shifts the first
       // byte a little, but never squeezes the recorded gaps between chunks to catch up.

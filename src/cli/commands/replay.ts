@@ -26,10 +26,16 @@ export async function run({ args, opts }: CommandContext): Promise<number> {
     host,
     // The message quotes the received request: its control characters are shown as escapes, not sent to the terminal.
     onMiss: (miss) => process.stderr.write(`${pc.yellow('miss')} ${visible(miss.message, '')}\n`),
+    // Only synthesised answers are logged: the user should know those bytes are not the provider's.
+    onServe: (s) => {
+      if (s.synthesized) process.stderr.write(`${pc.yellow('served')} #${s.index} (id ${visible(s.id, '')}, ${visible(`${s.method} ${s.url}`, '')}): SSE framing synthesised from a schema 1.0.0 trace, not recorded bytes\n`);
+    },
   });
+  const synthesized = cassette.interactions.filter((i) => i.synthesized).length;
   process.stdout.write(
     `${pc.bold('TraceForge replaying')} ${path} (${cassette.interactions.length} interaction(s), speed ${speed === 0 ? 'instant' : `${speed}x`}) on ${server.url}\n` +
       (faults.length > 0 ? `  faults: ${faults.map(formatFault).join(', ')}\n` : '') +
+      (synthesized > 0 ? `  ${synthesized} interaction(s) from schema 1.0.0 traces (the first TraceForge): their framing is synthesised from parsed chunks\n` : '') +
       `  OPENAI_BASE_URL=${server.url}/v1  ANTHROPIC_BASE_URL=${server.url}\n` +
       `  stop with Ctrl-C\n`,
   );
