@@ -102,7 +102,7 @@ describe('merge rules for streamed extension fields', () => {
 
   it('a label keeps its last non-empty value; an empty string or null never erases it', () => {
     fc.assert(
-      fc.property(fc.constantFrom('id', 'type', 'channel', 'name', 'format', 'signature', 'tool_call_id'), fc.array(fc.option(fc.constantFrom('', 'a', 'bc')), { maxLength: 10 }), (key, values) => {
+      fc.property(fc.constantFrom('id', 'type', 'channel', 'name', 'format', 'signature', 'tool_call_id'), fc.array(fc.option(fc.constantFrom<string>('', 'a', 'bc')), { maxLength: 10 }), (key, values) => {
         const target: Record<string, unknown> = {};
         for (const v of values) mergeObject(target, { [key]: v });
         const nonEmpty = values.filter((v): v is string => typeof v === 'string' && v !== '');

@@ -209,7 +209,7 @@ describe('the official Bedrock SDK on the same bytes', () => {
     let usage: unknown;
     const names: string[] = [];
     for await (const e of out.stream!) {
-      names.push(Object.keys(e).find((k) => (e as Record<string, unknown>)[k] !== undefined)!);
+      names.push(Object.keys(e).find((k) => (e as unknown as Record<string, unknown>)[k] !== undefined)!);
       text += e.contentBlockDelta?.delta?.text ?? '';
       stop = e.messageStop?.stopReason ?? stop;
       usage = e.metadata?.usage ?? usage;

@@ -46,10 +46,15 @@ interface ChoiceAcc {
   functionCall?: { name?: string; args: string };
   logprobs: { content: unknown[] | null; refusal: unknown[] | null } | null;
   finishReason: unknown;
+  /** Choice fields beyond the spec (OpenRouter's native_finish_reason), merged by kind like the message's. */
+  extra: Json;
   text: string[];
 }
 
 const TOP_LEVEL = ['id', 'created', 'model', 'system_fingerprint', 'service_tier'] as const;
+/** Top-level fields some compatible servers add that their non-stream response also has (OpenRouter's upstream `provider`). */
+const TOP_LEVEL_EXTRA = ['provider'] as const;
+const CHOICE_KEYS = new Set(['index', 'delta', 'text', 'logprobs', 'finish_reason']);
 
 function isCompletionsEndpoint(endpoint: string): boolean {
   return /\/completions$/.test(endpoint) && !/\/chat\/completions$/.test(endpoint);
@@ -58,7 +63,7 @@ function isCompletionsEndpoint(endpoint: string): boolean {
 function choiceAcc(choices: Map<number, ChoiceAcc>, index: number): ChoiceAcc {
   let c = choices.get(index);
   if (!c) {
-    c = { index, message: {}, content: null, contentParts: false, refusal: null, toolCalls: [], logprobs: null, finishReason: null, text: [] };
+    c = { index, message: {}, content: null, contentParts: false, refusal: null, toolCalls: [], logprobs: null, finishReason: null, text: [], extra: {} };
     choices.set(index, c);
   }
   return c;
@@ -137,7 +142,7 @@ function buildChoice(c: ChoiceAcc, legacy: boolean): Json {
       .map((t) => ({ id: t.id ?? null, type: t.type ?? 'function', function: { name: t.name ?? '', arguments: t.args } }));
   }
   if (c.functionCall) message['function_call'] = { name: c.functionCall.name ?? '', arguments: c.functionCall.args };
-  return { index: c.index, message, logprobs: c.logprobs ?? null, finish_reason: c.finishReason ?? null };
+  return { index: c.index, message, logprobs: c.logprobs ?? null, finish_reason: c.finishReason ?? null, ...c.extra };
 }
 
 /** Merge `chat.completion.chunk` (or legacy `text_completion`) events into the non-stream object. */
@@ -150,7 +155,7 @@ export function mergeChunks(chunks: ReadonlyArray<StreamChunk>, legacy: boolean)
     const d = chunk.data;
     if (!isRecord(d) || (!Array.isArray(d['choices']) && !isRecord(d['usage']))) continue;
     seen = true;
-    for (const key of TOP_LEVEL) if (d[key] !== undefined && d[key] !== null && top[key] === undefined) top[key] = d[key];
+    for (const key of [...TOP_LEVEL, ...TOP_LEVEL_EXTRA]) if (d[key] !== undefined && d[key] !== null && top[key] === undefined) top[key] = d[key];
     if (isRecord(d['usage'])) usageValue = clone(d['usage']);
     asArray(d['choices']).forEach((raw, position) => {
       if (!isRecord(raw)) return;
@@ -159,6 +164,7 @@ export function mergeChunks(chunks: ReadonlyArray<StreamChunk>, legacy: boolean)
       mergeLogprobs(acc, raw['logprobs']);
       if (typeof raw['text'] === 'string') acc.text.push(raw['text']);
       if (isRecord(raw['delta'])) mergeDelta(acc, raw['delta']);
+      for (const [k, v] of Object.entries(raw)) if (!CHOICE_KEYS.has(k)) mergeObject(acc.extra, { [k]: v });
     });
   }
   if (!seen) return null;
@@ -166,6 +172,7 @@ export function mergeChunks(chunks: ReadonlyArray<StreamChunk>, legacy: boolean)
   const out: Json = { id: top['id'] ?? null, object, created: top['created'] ?? null, model: top['model'] ?? null };
   if (top['system_fingerprint'] !== undefined) out['system_fingerprint'] = top['system_fingerprint'];
   if (top['service_tier'] !== undefined) out['service_tier'] = top['service_tier'];
+  for (const key of TOP_LEVEL_EXTRA) if (top[key] !== undefined) out[key] = top[key];
   out['choices'] = [...choices.values()].sort((a, b) => a.index - b.index).map((c) => buildChoice(c, legacy));
   out['usage'] = usageValue;
   return out;
