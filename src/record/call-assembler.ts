@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Frame, FrameDecoder } from '../stream/frame.js';
+import { createContentDecoding, createEncodedDecoder } from '../stream/content-decoding.js';
 import { createDecoder, detectFraming } from '../stream/framing.js';
 import { prepareFrame, preparedRead, requestSecrets, type CapturedCall } from '../trace/build.js';
 import type { PreparedFrame } from '../trace/build.js';
@@ -45,11 +46,17 @@ export function beginCall(start: Start, redact: RedactOptions | undefined): Asse
 
 export function headOf(call: AssemblingCall, head: Head): void {
   const header = (name: string) => head.rawHeaders.find(([k]) => k.toLowerCase() === name)?.[1];
-  const encoded = (header('content-encoding') ?? 'identity') !== 'identity';
-  // A compressed body cannot be split into events; keep its reads as they came so replay stays byte-exact.
-  const framing = encoded ? 'raw' : detectFraming(header('content-type'));
+  const encoding = (header('content-encoding') ?? '').trim();
+  const identity = encoding === '' || encoding.toLowerCase() === 'identity';
+  const detected = detectFraming(header('content-type'));
+  // A compressed stream (gzip, deflate, br) is decompressed read by read to find its events, each dated
+  // from the compressed read that completed it; its reads are also kept as received, which replay sends
+  // (see build.ts keepEncodedReads). Other codings, and compressed non-streams, keep their reads as they came.
+  const coding = identity || detected === 'raw' ? undefined : createContentDecoding(encoding);
+  const framing = identity || coding ? detected : 'raw';
   call.response = { status: head.status, statusMessage: head.statusMessage, rawHeaders: head.rawHeaders, headersMs: head.headersMs, framing };
-  call.decoder = createDecoder(framing);
+  if (coding) call.response.encodedReads = [];
+  call.decoder = coding ? createEncodedDecoder(coding, createDecoder(framing)) : createDecoder(framing);
   call.secrets = requestSecrets(call);
   call.prepared = [];
   if (framing === 'raw') call.rawRedactor = createPieceRedactor<Frame>(call.secrets);
@@ -57,6 +64,8 @@ export function headOf(call: AssemblingCall, head: Head): void {
 
 /** Decode one read into frames, each parsed and redacted as it completes. */
 export function readOf(call: AssemblingCall, chunk: Uint8Array, at: number): void {
+  // A compressed stream: the read as received, for replay (copied: the caller may reuse its buffer).
+  if (chunk.length > 0) call.response?.encodedReads?.push({ raw: chunk.slice(), atMs: at });
   // frame.at: a frame whose end showed only in this read (a CR not followed by LF) dates from an earlier read.
   if (call.decoder) for (const frame of call.decoder.push(chunk, at)) addFrame(call, frame, frame.at ?? at);
 }
@@ -67,6 +76,16 @@ function flushDecoder(call: AssemblingCall, atMs: number): void {
   if (!decoder) return;
   call.decoder = undefined;
   for (const frame of decoder.end(atMs)) addFrame(call, frame, frame.at ?? atMs);
+  const encoded = decoder as Partial<ReturnType<typeof createEncodedDecoder>>;
+  const reads = call.response?.encodedReads;
+  if (call.response && reads && encoded.failed && encoded.frames === 0) {
+    // Not decompressible from the start: keep the body as the raw reads it came in, as for an unknown
+    // coding (buildTrace redacts them together). After some events, those stand and replay uses the reads.
+    call.response.framing = 'raw';
+    delete call.response.encodedReads;
+    call.frames = reads.map((r) => ({ frame: { raw: r.raw }, atMs: r.atMs }));
+    call.prepared = [];
+  }
   const held = call.rawRedactor?.end() ?? [];
   call.rawRedactor = undefined;
   for (const h of held) keepFrame(call, h.tag, h.at, preparedRead(h.raw, h.at));

@@ -29,7 +29,8 @@ export interface Playback {
  */
 export function planPlayback(trace: Trace): Playback {
   const http = trace.http;
-  const list = trace.chunks ?? http.body ?? [];
+  // A compressed stream has both: decoded events in `chunks`, the reads as received in `http.body` (see build.ts keepEncodedReads).
+  const list = http.body ?? trace.chunks ?? [];
   const firstAt = trace.first_chunk_latency_ms ?? http.first_byte_ms ?? http.headers_ms;
   let at = firstAt;
   const pieces: PlannedPiece[] = list.map((p, i) => {
