@@ -96,6 +96,17 @@ const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    usage: 'trace upgrade <path>',
+    describe:
+      'Rewrite traces written by the first TraceForge (schema "1.0.0") in the current schema. PATH is a trace file or a directory (its *.json files). Each file is replaced in place, after its original is copied to <file>.bak; both writes are atomic. Files already current are left alone, and a file that cannot be converted is reported and left as it was (exit 1). Optional: list, view, diff, gen and replay read old traces as they are.',
+    module: './commands/trace-upgrade.js',
+    options: [
+      ['--dry-run', 'Say what would be done; write nothing'],
+      ['--no-backup', 'Do not keep the originals as <file>.bak'],
+    ],
+    examples: ['trace upgrade .ai-tests/traces --dry-run', 'trace upgrade .ai-tests/traces', 'trace upgrade .ai-tests/traces/7c9e6679f4a1.json --no-backup'],
+  },
+  {
     usage: 'gen <id>',
     describe: 'Turn a trace into a cassette plus a vitest file that replays it and asserts on it.',
     module: './commands/gen.js',
@@ -199,6 +210,11 @@ function joinNegativeValues(args: string[]): string[] {
 
 function unknownFlags(spec: CommandSpec, opts: Record<string, unknown>): string[] {
   const known = new Set(['_', 'debug', 'h', 'help', 'v', 'version']);
-  for (const [flag] of spec.options ?? []) known.add(flag.replace(/^--/, '').split(/[ ,]/)[0]!);
+  for (const [flag] of spec.options ?? []) {
+    const name = flag.replace(/^--/, '').split(/[ ,]/)[0]!;
+    known.add(name);
+    // The parser reads `--no-backup` as `backup: false`.
+    if (name.startsWith('no-')) known.add(name.slice(3));
+  }
   return Object.keys(opts).filter((k) => !known.has(k));
 }
