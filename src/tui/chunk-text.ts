@@ -18,15 +18,35 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const int = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isInteger(v) ? v : d);
 
+/** The answer text of content parts (`{type:'text', text}`). */
+function partsText(parts: unknown[]): string {
+  return parts.map((p) => (obj(p).type === 'text' ? (str(obj(p).text) ?? '') : '')).join('');
+}
+
+/** Reasoning text of parts: OpenRouter `reasoning_details` items, Mistral `thinking` parts. */
+function reasoningOfParts(parts: unknown[]): string {
+  return parts
+    .map((raw) => {
+      const p = obj(raw);
+      if (p.type === 'reasoning.text') return str(p.text) ?? '';
+      if (p.type === 'reasoning.summary') return str(p.summary) ?? '';
+      if (p.type === 'thinking') return str(p.thinking) ?? partsText(arr(p.thinking));
+      return '';
+    })
+    .join('');
+}
+
 function openaiChat(d: J): ChunkPiece {
   const choice = obj(arr(d.choices)[0]);
   const delta = obj(choice.delta);
   const tc = obj(arr(delta.tool_calls)[0]);
   const fn = obj(tc.function);
   const piece: ChunkPiece = {};
-  const text = str(delta.content) ?? str(choice.text);
+  // Mistral sends `content` as an array of parts: text parts and thinking parts.
+  const parts = arr(delta.content);
+  const text = str(delta.content) ?? (parts.length ? partsText(parts) : undefined) ?? str(choice.text);
   if (text) piece.text = text;
-  const reasoning = str(delta.reasoning_content) ?? str(delta.reasoning);
+  const reasoning = str(delta.reasoning_content) || str(delta.reasoning) || reasoningOfParts(arr(delta.reasoning_details)) || reasoningOfParts(parts);
   if (reasoning) piece.reasoning = reasoning;
   if (Object.keys(tc).length > 0) piece.tool = { index: int(tc.index), name: str(fn.name), args: str(fn.arguments) };
   if (choice.finish_reason) piece.label = `finish: ${String(choice.finish_reason)}`;
@@ -63,9 +83,70 @@ function typed(d: J): ChunkPiece {
       if (item.type === 'function_call') return { tool: { index: int(d.output_index), name: str(item.name) ?? '?' } };
       return { label: type };
     }
+    // Cohere v2 chat.
+    case 'content-delta': {
+      const c = obj(obj(obj(d.delta).message).content);
+      if (str(c.thinking)) return { reasoning: str(c.thinking) };
+      return { text: str(c.text) ?? '' };
+    }
+    case 'tool-plan-delta':
+      return { reasoning: str(obj(obj(d.delta).message).tool_plan) ?? '' };
+    case 'tool-call-start':
+    case 'tool-call-delta': {
+      const tc = obj(obj(obj(d.delta).message).tool_calls);
+      const fn = obj(tc.function);
+      return { tool: { index: int(d.index), name: str(fn.name) || undefined, args: str(fn.arguments) ?? '' } };
+    }
+    case 'message-end':
+      return { label: `finish: ${String(obj(d.delta).finish_reason ?? '?')}` };
     default:
       return { label: type };
   }
+}
+
+const BEDROCK_EVENTS = new Set(['messageStart', 'contentBlockStart', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata']);
+
+/** Bedrock Converse stream events: the payload of the event named by `:event-type`. */
+function bedrock(event: string, d: J): ChunkPiece {
+  switch (event) {
+    case 'contentBlockDelta': {
+      const delta = obj(d.delta);
+      const piece: ChunkPiece = {};
+      if (str(delta.text)) piece.text = str(delta.text);
+      const rc = obj(delta.reasoningContent);
+      if (str(rc.text)) piece.reasoning = str(rc.text);
+      const tool = obj(delta.toolUse);
+      if (typeof tool.input === 'string') piece.tool = { index: int(d.contentBlockIndex), args: tool.input };
+      if (!piece.text && !piece.reasoning && !piece.tool) piece.label = event;
+      return piece;
+    }
+    case 'contentBlockStart': {
+      const tool = obj(obj(d.start).toolUse);
+      return tool.name ? { tool: { index: int(d.contentBlockIndex), name: str(tool.name) } } : { label: event };
+    }
+    case 'messageStop':
+      return { label: `stop: ${String(d.stopReason ?? '?')}` };
+    case 'metadata':
+      return { label: 'usage' };
+    default:
+      return { label: event };
+  }
+}
+
+/** InvokeModelWithResponseStream: a `chunk` event's base64 `bytes` hold the model's own event. */
+function bedrockInner(d: J): ChunkPiece | undefined {
+  const bytes = str(d.bytes);
+  if (bytes === undefined) return undefined;
+  let inner: unknown;
+  try {
+    inner = JSON.parse(Buffer.from(bytes, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const o = obj(inner);
+  const keys = Object.keys(o).filter((k) => k !== 'amazon-bedrock-invocationMetrics');
+  if (keys.length === 1 && BEDROCK_EVENTS.has(keys[0]!)) return bedrock(keys[0]!, obj(o[keys[0]!]));
+  return chunkPiece({ delta_ms: 0, raw: '', data: inner });
 }
 
 function gemini(d: J): ChunkPiece {
@@ -104,6 +185,11 @@ export function chunkPiece(chunk: TraceChunk): ChunkPiece {
   if ('choices' in o) return openaiChat(o);
   if (typeof o.type === 'string') return typed(o);
   if ('candidates' in o) return gemini(o);
+  if (chunk.event !== undefined && BEDROCK_EVENTS.has(chunk.event)) return bedrock(chunk.event, o);
+  if (chunk.event === 'chunk') {
+    const inner = bedrockInner(o);
+    if (inner) return inner;
+  }
   if ('message' in o || 'response' in o || 'done' in o) return ollama(o);
   if (chunk.partial) return { label: 'partial frame' };
   return { label: chunk.event ?? (chunk.comments?.length ? `: ${chunk.comments[0]}` : 'event') };
