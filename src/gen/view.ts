@@ -92,6 +92,7 @@ export function buildView({ trace, expect, cassetteUrl, timing, sdkPath }: ViewI
     traceId: oneLine(trace.id),
     provider: oneLine(trace.metadata.provider),
     model: oneLine(model),
-    call: oneLine(`${trace.http.method} ${trace.endpoint}, ${model}`),
+    // A first-TraceForge trace: the generated header should not let "byte for byte" pass unqualified.
+    call: oneLine(`${trace.http.method} ${trace.endpoint}, ${model}${trace.http.synthesized ? `; from a schema ${trace.legacy?.schema_version ?? '1.0.0'} trace of the first TraceForge, whose framing the cassette synthesises` : ''}`),
   };
 }
