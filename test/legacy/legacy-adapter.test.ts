@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTrace } from '../../src/trace/codec.js';
@@ -7,9 +5,8 @@ import { convertLegacyTrace, isLegacyTrace, legacyToTrace } from '../../src/trac
 import { summarize } from '../../src/trace/reconstruct.js';
 import { findTraceProblems } from '../../src/trace/validate.js';
 import type { Trace } from '../../src/trace/types.js';
+import { seedText } from './seeds.js';
 
-export const SEED_DIR = resolve(import.meta.dirname, '../../fixtures/seed-traces');
-export const seedText = (name: string) => readFileSync(join(SEED_DIR, `${name}.json`), 'utf8');
 const seed = (name: string) => JSON.parse(seedText(name)) as Record<string, unknown>;
 const ok = (v: unknown): Trace => {
   const r = convertLegacyTrace(v, 'test.json');
