@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import { concatBytes } from './bytes.js';
 import type { Frame, FrameDecoder } from './frame.js';
 
 /** Decompresses a body read by read, synchronously: each call returns what that read made available. */
@@ -37,7 +38,7 @@ function syncFeed(engine: ZlibEngine, input: Uint8Array, flush: number, failure:
   let inOff = 0;
   let availIn = input.byteLength;
   let availOut = size - offset;
-  const out: Buffer[] = [];
+  const out: Uint8Array[] = [];
   for (;;) {
     handle.writeSync(flush, input, inOff, availIn, buffer, offset, availOut);
     // zlib reports errors through the handle's onerror, which destroys the engine synchronously.
@@ -47,7 +48,10 @@ function syncFeed(engine: ZlibEngine, input: Uint8Array, flush: number, failure:
     const inAfter = state[1]!;
     const have = availOut - outAfter;
     if (have > 0) {
-      out.push(Buffer.from(buffer.subarray(offset, offset + have)));
+      // Plain Uint8Array copies: the engine reuses its buffer, and frames should not be Buffers.
+      const piece = new Uint8Array(have);
+      piece.set(buffer.subarray(offset, offset + have));
+      out.push(piece);
       offset += have;
     }
     if (outAfter === 0 || offset >= size) {
@@ -62,7 +66,7 @@ function syncFeed(engine: ZlibEngine, input: Uint8Array, flush: number, failure:
   }
   engine._outBuffer = buffer;
   engine._outOffset = offset;
-  return out.length === 1 ? out[0]! : Buffer.concat(out);
+  return out.length === 1 ? out[0]! : concatBytes(out);
 }
 
 /** HTTP `deflate` should be zlib-wrapped, but some servers send bare deflate; the first two bytes tell. */
@@ -79,10 +83,15 @@ const zlibWrapped = (b: Uint8Array): boolean => (b[0]! & 0x0f) === 8 && ((b[0]! 
 export function createContentDecoding(encoding: string): ContentDecoding | undefined {
   const coding = encoding.trim().toLowerCase();
   let make: ((first: Uint8Array) => ZlibEngine) | undefined;
+  // Only deflate needs to see 2 bytes before it can start (to tell its wrapping).
+  let sniff = 0;
   let flush: number = Z.Z_SYNC_FLUSH;
   let finish: number = Z.Z_FINISH;
   if (coding === 'gzip' || coding === 'x-gzip') make = () => zlib.createGunzip() as unknown as ZlibEngine;
-  else if (coding === 'deflate') make = (first) => (zlibWrapped(first) ? zlib.createInflate() : zlib.createInflateRaw()) as unknown as ZlibEngine;
+  else if (coding === 'deflate') {
+    make = (first) => (zlibWrapped(first) ? zlib.createInflate() : zlib.createInflateRaw()) as unknown as ZlibEngine;
+    sniff = 2;
+  }
   else if (coding === 'br') {
     make = () => zlib.createBrotliDecompress() as unknown as ZlibEngine;
     flush = Z.BROTLI_OPERATION_FLUSH;
@@ -94,7 +103,6 @@ export function createContentDecoding(encoding: string): ContentDecoding | undef
   const create = make;
   let engine: ZlibEngine | undefined;
   let error: Error | undefined;
-  // Until 2 bytes have come, deflate cannot tell its wrapping.
   let head: Uint8Array = new Uint8Array(0);
   const failure = () => error;
 
@@ -108,8 +116,8 @@ export function createContentDecoding(encoding: string): ContentDecoding | undef
   return {
     push(bytes) {
       if (!engine) {
-        head = head.length === 0 ? bytes : Buffer.concat([head, bytes]);
-        if (head.length < 2) return new Uint8Array(0);
+        head = concatBytes([head, bytes]);
+        if (head.length < sniff || head.length === 0) return new Uint8Array(0);
         engine = start(head);
         bytes = head;
       }
@@ -117,6 +125,7 @@ export function createContentDecoding(encoding: string): ContentDecoding | undef
     },
     end() {
       if (!engine) {
+        // An empty body is an empty body; one byte of deflate is not a deflate stream.
         if (head.length > 0) throw new Error('the compressed body ended after 1 byte');
         return new Uint8Array(0);
       }
