@@ -93,16 +93,18 @@ export function summaryLines(vm: ViewModel, st: Style): string[] {
     row('Duration', fmtMs(t.metadata.duration_ms)),
     row('Timestamp', st.esc(t.timestamp)),
     row('Type', vm.stream ? st.magenta('Stream') : 'Normal'),
-    ...(t.http.synthesized ? [row('Origin', st.yellow(st.esc(originText(t))))] : []),
+    ...(t.http.synthesized ? originRows(t).map(([label, value]) => row(label, st.yellow(st.esc(value)))) : []),
   ];
 }
 
-/** What the view says of a trace whose framing was synthesised (a first-TraceForge trace). */
-export function originText(t: Trace): string {
-  const from = t.legacy ? `schema ${st1(t.legacy.schema_version)} trace (first TraceForge)` : 'not recorded by this TraceForge';
-  return `${from}; ${t.metadata.stream ? `${t.http.framing.toUpperCase()} framing` : 'body'} synthesised from its parsed chunks for replay`;
+/** What the view says of a trace whose framing was synthesised (a first-TraceForge trace); short enough for the TUI's left panel. */
+export function originRows(t: Trace): Array<[string, string]> {
+  const from = t.legacy ? `schema ${t.legacy.schema_version.slice(0, 20)} trace (first TraceForge)` : 'not recorded by this TraceForge';
+  return [
+    ['Origin', from],
+    ['Framing', `${t.metadata.stream ? t.http.framing.toUpperCase() : 'body'} synthesised from parsed chunks`],
+  ];
 }
-const st1 = (s: string) => s.slice(0, 20);
 
 export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40): string[] {
   const m = vm.metrics;

@@ -87,13 +87,15 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     const avail = rows - 2;
     const left = Math.max(LEFT_MIN, Math.min(58, Math.floor(cols * 0.42)));
     const right = cols - left;
-    Object.assign(summary, { top: 1, left: 0, width: left, height: Math.min(10, avail) });
-    let leftUsed = 10;
+    // 8 summary rows, 10 for a trace whose framing was synthesised (its origin rows).
+    const summaryHeight = summaryLines(vm, st).length + 2;
+    Object.assign(summary, { top: 1, left: 0, width: left, height: Math.min(summaryHeight, avail) });
+    let leftUsed = summaryHeight;
     if (metrics) {
       const lines = metricsLines(vm, st, left - 2 - 22 - 1);
-      Object.assign(metrics, { top: 11, left: 0, width: left, height: lines.length + 2 });
+      Object.assign(metrics, { top: 1 + summaryHeight, left: 0, width: left, height: lines.length + 2 });
       metrics.setContent(lines.join('\n'));
-      leftUsed = 12 + lines.length;
+      leftUsed = summaryHeight + 2 + lines.length;
     }
     // The request sits under the summary when there is room, otherwise it shares the right column.
     const requestLeft = avail - leftUsed >= 6;

@@ -49,7 +49,8 @@ describe('legacy traces in the CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = r.stdout;
-    expect(out).toMatch(/^Origin\s+schema 1\.0\.0 trace \(first TraceForge\); SSE framing synthesised/m);
+    expect(out).toMatch(/^Origin\s+schema 1\.0\.0 trace \(first TraceForge\)$/m);
+    expect(out).toMatch(/^Framing\s+SSE synthesised from parsed chunks$/m);
     expect(out).toMatch(/^Total Chunks\s+15$/m);
     expect(out).toMatch(/^First Chunk Latency\s+655\.8 ms$/m);
     expect(out).toMatch(/^Stream Duration\s+240\.7 ms$/m);
