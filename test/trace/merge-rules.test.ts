@@ -100,6 +100,16 @@ describe('merge rules for streamed extension fields', () => {
     );
   });
 
+  it('whole items of other arrays (annotations) append one by one, even of one type', () => {
+    const citation = fc.record({ type: fc.constant('url_citation'), url_citation: fc.record({ url: fc.webUrl(), start_index: fc.nat(), end_index: fc.nat() }) });
+    fc.assert(
+      fc.property(fc.array(fc.array(citation, { maxLength: 3 }), { maxLength: 6 }), (batches) => {
+        const chunks = [chunk({ role: 'assistant', content: 'x' }), ...batches.map((b) => chunk({ annotations: b }))];
+        expect(message(chunks)['annotations'] ?? []).toEqual(batches.flat());
+      }),
+    );
+  });
+
   it('a label keeps its last non-empty value; an empty string or null never erases it', () => {
     fc.assert(
       fc.property(fc.constantFrom('id', 'type', 'channel', 'name', 'format', 'signature', 'tool_call_id'), fc.array(fc.option(fc.constantFrom<string>('', 'a', 'bc')), { maxLength: 10 }), (key, values) => {

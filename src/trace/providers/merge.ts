@@ -8,9 +8,10 @@
  *   `status`, `*_id`, `*_type`...): kept, not concatenated; a later non-empty value replaces an
  *   earlier one, an empty string never erases one. Groq repeats `"channel":"analysis"` on every delta.
  * - **arrays of parts**: items with a numeric `index` merge into the item of the same index
- *   (OpenRouter's `reasoning_details`); items without one append, and an item of the same `type`
- *   as the last one merges into it (Mistral's `content` parts, `{type:'thinking', thinking:[...]}`).
- *   An empty array adds nothing.
+ *   (OpenRouter's `reasoning_details`); items without one append. In content-part arrays (`content`,
+ *   and a thinking part's `thinking`) a part of the same `type` as the last one continues it
+ *   (Mistral's `{type:'thinking', thinking:[{type:'text', text}]}` pieces); elsewhere, such as
+ *   `annotations`, each item is whole and is kept apart. An empty array adds nothing.
  * - **objects** merge field by field with these same rules; numbers and booleans: the last wins;
  *   `null` never erases a value.
  *
@@ -40,8 +41,14 @@ function mergeString(target: Json, key: string, value: string): void {
   target[key] = (typeof prev === 'string' ? prev : '') + value;
 }
 
-/** Merge one array of streamed parts into the parts gathered so far (see the module comment). */
-export function mergeParts(target: unknown[], parts: ReadonlyArray<unknown>): void {
+/** Arrays whose items are pieces of content parts: a run of one `type` is one part, streamed in pieces. */
+const PART_ARRAYS = new Set(['content', 'thinking']);
+
+/**
+ * Merge one array of streamed parts into the parts gathered so far (see the module comment).
+ * `continueRuns`: an item without an index and of the last item's `type` continues that item.
+ */
+export function mergeParts(target: unknown[], parts: ReadonlyArray<unknown>, continueRuns = true): void {
   for (const part of parts) {
     if (isRecord(part) && typeof part['index'] === 'number') {
       const same = target.find((t) => isRecord(t) && t['index'] === part['index']);
@@ -50,9 +57,9 @@ export function mergeParts(target: unknown[], parts: ReadonlyArray<unknown>): vo
       continue;
     }
     const last = target[target.length - 1];
-    if (isRecord(part) && isRecord(last) && typeof part['type'] === 'string' && last['type'] === part['type'] && typeof last['index'] !== 'number') {
+    if (continueRuns && isRecord(part) && isRecord(last) && typeof part['type'] === 'string' && last['type'] === part['type'] && typeof last['index'] !== 'number') {
       mergeObject(last, part);
-    } else if (typeof part === 'string' && typeof last === 'string') {
+    } else if (continueRuns && typeof part === 'string' && typeof last === 'string') {
       target[target.length - 1] = last + part;
     } else if (part !== null && part !== undefined) {
       target.push(clone(part));
@@ -68,7 +75,7 @@ export function mergeObject(target: Json, delta: Json): Json {
     if (typeof value === 'string') mergeString(target, key, value);
     else if (Array.isArray(value)) {
       const list = Array.isArray(prev) ? prev : [];
-      mergeParts(list, value);
+      mergeParts(list, value, PART_ARRAYS.has(key));
       // An empty array adds nothing but still says the field exists.
       target[key] = list;
     } else if (isRecord(value)) {
