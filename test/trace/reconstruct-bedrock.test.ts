@@ -5,12 +5,14 @@
  * `@aws-sdk/client-bedrock-runtime` reading the same bytes and our rebuilt response.
  */
 import { createServer, type Server } from 'node:http';
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectProvider, reconstruct, summarize, type StreamChunk } from '../../src/trace/reconstruct.js';
-import { loadCaptured } from '../providers/captured.js';
+import { eventStreamChunks, loadCaptured } from '../providers/captured.js';
 
 const CONVERSE = '/model/us.amazon.nova-micro-v1%3A0/converse-stream';
 const INVOKE = '/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke-with-response-stream';
@@ -116,20 +118,21 @@ describe('Bedrock Converse stream', () => {
   });
 });
 
+const anthropicEvents = [
+  { type: 'message_start', message: { id: 'msg_bdrk_1', type: 'message', role: 'assistant', model: 'claude-3-5-haiku-20241022', content: [], stop_reason: null, usage: { input_tokens: 12, output_tokens: 1 } } },
+  { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+  { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Let me ' } },
+  { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'check.' } },
+  { type: 'content_block_stop', index: 0 },
+  { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} } },
+  { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city":' } },
+  { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '"Oslo"}' } },
+  { type: 'content_block_stop', index: 1 },
+  { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 30 } },
+  { type: 'message_stop', 'amazon-bedrock-invocationMetrics': { inputTokenCount: 12, outputTokenCount: 30, invocationLatency: 900, firstByteLatency: 300 } },
+];
+
 describe('Bedrock InvokeModelWithResponseStream', () => {
-  const anthropicEvents = [
-    { type: 'message_start', message: { id: 'msg_bdrk_1', type: 'message', role: 'assistant', model: 'claude-3-5-haiku-20241022', content: [], stop_reason: null, usage: { input_tokens: 12, output_tokens: 1 } } },
-    { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
-    { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Let me ' } },
-    { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'check.' } },
-    { type: 'content_block_stop', index: 0 },
-    { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} } },
-    { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city":' } },
-    { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '"Oslo"}' } },
-    { type: 'content_block_stop', index: 1 },
-    { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 30 } },
-    { type: 'message_stop', 'amazon-bedrock-invocationMetrics': { inputTokenCount: 12, outputTokenCount: 30, invocationLatency: 900, firstByteLatency: 300 } },
-  ];
 
   it('Anthropic-on-Bedrock: base64 events rebuild through the Anthropic reconstructor; the model is the path one', () => {
     const rec = reconstruct({ endpoint: INVOKE, request: { anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [] }, status: 200, stream: true, chunks: anthropicEvents.map(b64) });
@@ -237,5 +240,28 @@ describe('the official Bedrock SDK on the same bytes', () => {
     const client = await serve(() => ({ type: 'application/json', body: JSON.stringify(ours) }));
     const sdk = await client.send(new ConverseCommand({ modelId: 'm', messages: [{ role: 'user', content: [{ text: 'hi' }] }] }));
     expect({ output: sdk.output, stopReason: sdk.stopReason, usage: sdk.usage, metrics: sdk.metrics }).toEqual(ours);
+  });
+
+  it('InvokeModelWithResponseStream: the SDK unwraps the same Anthropic events from the wire bytes that we do', async () => {
+    // The wire form: one event-stream message per event, `:event-type: chunk`, payload {"bytes": base64}.
+    const codec = new EventStreamCodec(toUtf8, fromUtf8);
+    const str = (value: string) => ({ type: 'string' as const, value });
+    const body = Buffer.concat(
+      anthropicEvents.map((e) =>
+        codec.encode({
+          headers: { ':event-type': str('chunk'), ':message-type': str('event'), ':content-type': str('application/json') },
+          body: fromUtf8(JSON.stringify({ bytes: Buffer.from(JSON.stringify(e)).toString('base64') })),
+        }),
+      ),
+    );
+    const client = await serve(() => ({ type: 'application/vnd.amazon.eventstream', body }));
+    const out = await client.send(new InvokeModelWithResponseStreamCommand({ modelId: 'anthropic.claude-3-5-haiku-20241022-v1:0', body: JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [] }) }));
+    const sdkEvents: unknown[] = [];
+    for await (const e of out.body!) if (e.chunk?.bytes) sdkEvents.push(JSON.parse(toUtf8(e.chunk.bytes)));
+    expect(sdkEvents).toEqual(anthropicEvents);
+    const ours = reconstruct({ endpoint: INVOKE, request: null, status: 200, stream: true, chunks: eventStreamChunks(body) });
+    const direct = reconstruct({ endpoint: '/v1/messages', request: null, status: 200, stream: true, chunks: sdkEvents.map((data) => ({ event: (data as { type: string }).type, data })) });
+    expect(ours.response).toEqual(direct.response);
+    expect(ours.firstContentIndex).toBe(direct.firstContentIndex);
   });
 });
