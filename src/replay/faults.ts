@@ -1,6 +1,7 @@
 import { TraceForgeError } from '../errors.js';
+import { encodeEventStreamMessage, truncateEventStreamPayload } from '../stream/eventstream-encoder.js';
 import type { Provider, Trace } from '../trace/types.js';
-import type { Playback, PlannedPiece } from './plan.js';
+import { planPlayback, type Playback, type PlannedPiece } from './plan.js';
 
 /**
  * Deterministic faults placed on the recorded timeline. Chunks are counted from 1 as they were
@@ -142,6 +143,12 @@ export function errorEventBytes(trace: Trace, terminator: string, sequence: numb
   const provider = trace.metadata.provider;
   const nl = terminator.startsWith('\r\n') ? '\r\n' : '\n';
   let text: string;
+  // Bedrock's binary event stream: a modelled exception message, which the AWS SDK raises as ServiceUnavailableException.
+  if (framing === 'eventstream')
+    return encodeEventStreamMessage(
+      { ':message-type': 'exception', ':exception-type': 'serviceUnavailableException', ':content-type': 'application/json' },
+      JSON.stringify({ message: 'The service is unavailable. (TraceForge fault)' }),
+    );
   if (framing === 'ndjson') text = `${JSON.stringify({ error: 'Overloaded (TraceForge fault)' })}${terminator}`;
   else if (provider === 'anthropic') text = `event: error${nl}data: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}${terminator}`;
   else if (provider === 'openai-responses')
@@ -153,9 +160,11 @@ export function errorEventBytes(trace: Trace, terminator: string, sequence: numb
 
 /**
  * Cut the JSON payload of one frame in half. For SSE and NDJSON the event terminator is kept, so the
- * client receives a complete event whose JSON does not parse; a raw body is cut in half outright.
+ * client receives a complete event whose JSON does not parse; an event-stream message is re-encoded
+ * around half its payload (valid framing and CRCs); a raw body is cut in half outright.
  */
 export function truncateJson(bytes: Uint8Array, framing: string): Uint8Array {
+  if (framing === 'eventstream') return truncateEventStreamPayload(bytes);
   const text = Buffer.from(bytes).toString('utf8');
   if (framing === 'raw') return bytes.subarray(0, Math.floor(bytes.length / 2));
   const end = /(\r\n|\r|\n)+$/.exec(text);
@@ -175,6 +184,12 @@ export function truncateJson(bytes: Uint8Array, framing: string): Uint8Array {
  */
 export function applyFaults(plan: Playback, trace: Trace, faults: readonly Fault[]): Playback {
   if (faults.length === 0) return plan;
+  // A compressed stream replays its reads as received (see build.ts keepEncodedReads); under faults it is
+  // replayed from its decoded events, uncompressed, so chunk numbers count events and changed bytes stay readable.
+  if (trace.chunks && trace.http.body) {
+    const response_headers = trace.http.response_headers.filter(([k]) => k.toLowerCase() !== 'content-encoding');
+    plan = planPlayback({ ...trace, http: { ...trace.http, body: undefined, response_headers } });
+  }
   const framing = trace.http.framing;
   const terminator = terminatorOf(plan.pieces, framing);
   let pieces: PlannedPiece[] = plan.pieces.map((p) => ({ ...p }));
