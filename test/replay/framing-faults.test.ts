@@ -53,7 +53,7 @@ describe('faults on a Bedrock event stream', () => {
       const out = await client.send(new ConverseStreamCommand(REQUEST));
       const seen: string[] = [];
       const run = async () => {
-        for await (const e of out.stream!) seen.push(Object.keys(e).find((k) => (e as Record<string, unknown>)[k] !== undefined)!);
+        for await (const e of out.stream!) seen.push(Object.keys(e).find((k) => (e as unknown as Record<string, unknown>)[k] !== undefined)!);
       };
       expect(replay.misses.map((m) => m.message)).toEqual([]);
       await expect(run()).rejects.toBeInstanceOf(ServiceUnavailableException);
