@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TraceForgeError } from '../errors.js';
 import { parseTrace, stringifyTrace } from '../trace/codec.js';
@@ -51,6 +51,24 @@ export interface TraceStore {
   load(idOrPrefix: string): Promise<Trace>;
   /** The whole trace when small; over the limit, its first and last chunks plus totals streamed over every chunk. */
   loadForView(idOrPrefix: string, opts?: WindowOptions): Promise<LoadedTrace>;
+}
+
+/**
+ * A first-TraceForge trace has no raw bytes to stream piece by piece, so one over the whole-load limit
+ * cannot be shown as a window: say so, and how to convert it, rather than fail on its first chunk.
+ */
+async function refuseBigLegacy(path: string, size: number, limitBytes: number): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(4096), 0, 4096, 0);
+    if (!/^\{\s*"schema_version"\s*:\s*"1[.\d]*"/.test(buffer.subarray(0, bytesRead).toString('utf8'))) return;
+  } finally {
+    await fh.close();
+  }
+  throw new TraceForgeError(
+    'E_TRACE_INVALID',
+    `${path}: a schema 1.0.0 trace (first TraceForge) of ${size} bytes, over the ${limitBytes} bytes read whole (TRACEFORGE_WINDOW_BYTES); run \`traceforge trace upgrade ${path}\` once, then view it`,
+  );
 }
 
 export function createTraceStore(dir: string = DEFAULT_TRACES_DIR): TraceStore {
@@ -127,6 +145,7 @@ export function createTraceStore(dir: string = DEFAULT_TRACES_DIR): TraceStore {
       const size = (await stat(path)).size;
       const limitBytes = opts.limitBytes ?? windowBytes();
       if (size <= limitBytes) return { trace: parseTrace(await readFile(path, 'utf8'), path), window: null, path };
+      await refuseBigLegacy(path, size, limitBytes);
       return { ...(await readTraceWindow(path, { ...opts, limitBytes })), path };
     },
   };

@@ -134,6 +134,18 @@ describe('legacy traces in the CLI', () => {
     expect(usage.stderr).toMatch(/^traceforge: unknown option --in-place for `traceforge trace upgrade`\n/);
   });
 
+  it('a legacy trace over the whole-load limit is refused with the command that fixes it, and views once upgraded', async () => {
+    const env = { NO_COLOR: '1', TRACEFORGE_WINDOW_BYTES: '2000' };
+    const big = await runCli(cwd, ['trace', 'view', '7c9e', '--text'], env);
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/^traceforge: \S+openai-chat-stream\.json: a schema 1\.0\.0 trace \(first TraceForge\) of \d+ bytes, over the 2000 bytes read whole \(TRACEFORGE_WINDOW_BYTES\); run `traceforge trace upgrade \S+openai-chat-stream\.json` once, then view it\n$/);
+    expect((await runCli(cwd, ['trace', 'upgrade', join(dir, 'openai-chat-stream.json')])).code).toBe(0);
+    const windowed = await runCli(cwd, ['trace', 'view', '7c9e', '--text'], env);
+    expect(windowed.code).toBe(0);
+    expect(windowed.stdout).toMatch(/^Total Chunks\s+20$/m);
+    expect(windowed.stdout).toMatch(/^Framing\s+SSE synthesised from parsed chunks$/m);
+  });
+
   it('trace upgrade --help says what it writes and keeps', async () => {
     const r = await runCli(cwd, ['trace', 'upgrade', '--help'], { NO_COLOR: '1' });
     expect(r.code).toBe(0);
