@@ -83,7 +83,8 @@ describe('@google/genai over a CRLF stream whose LFs arrive in their own reads',
     // One chunk per event (no stray "\n" chunk), each ending with its own CRLF CRLF, about GAP apart.
     expect(t.total_chunks).toBe(3);
     expect(t.chunks!.every((c) => c.raw.endsWith('\r\n\r\n'))).toBe(true);
-    for (const c of t.chunks!.slice(1)) expect(c.delta_ms).toBeGreaterThan(GAP - 15);
+    // Half the gap at least: the stamps of a loaded 2-core machine wander by 10-15 ms; the bug gave ~0.3 ms.
+    for (const c of t.chunks!.slice(1)) expect(c.delta_ms).toBeGreaterThan(GAP / 2);
 
     await appendToCassette(cassette, traces);
     const replay = await startReplayServer({ cassette, speed: 1 });
@@ -96,9 +97,10 @@ describe('@google/genai over a CRLF stream whose LFs arrive in their own reads',
     }
     expect(replayed.text).toBe(live.text);
     expect(replayed.at).toHaveLength(3);
-    for (const g of gaps(replayed.at)) {
-      expect(g).toBeGreaterThan(GAP - 15);
-      expect(g).toBeLessThan(GAP + 40);
-    }
+    // The SDK gets each event when the recording says it came (it replays the recorded jitter too).
+    gaps(replayed.at).forEach((g, i) => {
+      expect(g).toBeGreaterThan(GAP / 2);
+      expect(Math.abs(g - t.chunks![i + 1]!.delta_ms)).toBeLessThan(15);
+    });
   }, 20_000);
 });
