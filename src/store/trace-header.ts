@@ -111,7 +111,8 @@ export function readTraceRow(path: string, file: string, size: number): TraceRow
 /** The row of a parsed file; a first-TraceForge trace is converted first and says so. */
 function rowFromFull(file: string, value: Record<string, unknown>): TraceRow | string {
   if (!isLegacyTrace(value)) return rowFromMembers(file, value);
-  const r = convertLegacyTrace(value, file);
+  // Only the row is kept: the bodies need no redaction pass here (they are redacted when a trace is loaded).
+  const r = convertLegacyTrace(value, file, { rowOnly: true });
   if (!r.ok) return r.error.replace(`${file}: `, '');
   const row = rowFromMembers(file, r.trace as unknown as Record<string, unknown>);
   return typeof row === 'string' ? row : { ...row, legacy: String(value.schema_version).trim() };

@@ -24,6 +24,14 @@ export function isLegacyTrace(v: unknown): v is Record<string, unknown> {
   return isObj(v) && typeof v.schema_version === 'string' && /^1(?:\.\d+){0,2}$/.test(v.schema_version.trim());
 }
 
+export interface ConvertOptions {
+  /**
+   * Only the listing row will be read (`trace list`): the bodies (request, response, chunk payloads, extra
+   * fields) are not redacted, which is most of the cost. Never use the result to show or write bodies.
+   */
+  rowOnly?: boolean;
+}
+
 export type LegacyResult = { ok: true; trace: Trace } | { ok: false; error: string };
 
 /** Where timing fields may sit: the top level, or an object the first TraceForge may have grouped them in. */
@@ -106,11 +114,11 @@ function textPayload(provider: Provider, text: string, model: string | null, id:
  * const r = convertLegacyTrace(JSON.parse(text), 'old.json');
  * if (r.ok) r.trace.http.synthesized; // true
  */
-export function convertLegacyTrace(value: unknown, source = 'trace'): LegacyResult {
+export function convertLegacyTrace(value: unknown, source = 'trace', opts: ConvertOptions = {}): LegacyResult {
   const name = shortText(source, 120);
   try {
     if (!isLegacyTrace(value)) return { ok: false, error: `${name}: not a schema 1.0.0 trace (schema_version must be "1.0.0")` };
-    const trace = convert(value);
+    const trace = convert(value, opts.rowOnly === true);
     const problems = findTraceProblems(trace);
     if (problems.length > 0) return { ok: false, error: `${name}: schema 1.0.0 trace could not be read: ${problems[0]!.path} ${problems[0]!.problem}` };
     return { ok: true, trace };
@@ -128,7 +136,7 @@ export function legacyToTrace(value: unknown, source: string): Trace {
 
 class Unreadable extends Error {}
 
-function convert(v: Record<string, unknown>): Trace {
+function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
   const fields: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (!MAPPED.has(k)) fields[k] = x;
 
@@ -183,6 +191,7 @@ function convert(v: Record<string, unknown>): Trace {
 
   // Secrets the request carried never reach what we show or write (the first TraceForge may have kept them).
   const secrets = requestRedaction({ headers, url: path, body: request === null ? '' : JSON.stringify(request) });
+  const redactBody = <T>(x: T): T => (rowOnly ? x : redactValue(x, secrets));
 
   // Timing: each gap from delta_ms, else from per-chunk timestamps, else 0; the first chunk has 0.
   let ttfb = pickNumber(v, ['first_chunk_latency_ms', 'ttfb_ms', 'time_to_first_chunk_ms', 'first_byte_ms']);
@@ -206,10 +215,10 @@ function convert(v: Record<string, unknown>): Trace {
   }
   const eol = provider === 'gemini' ? '\r\n' : '\n';
   const chunks: TraceChunk[] = out.map((o) => {
-    const data = redactValue(o.payload, secrets);
+    const data = redactBody(o.payload);
     const event = eventFor(provider, { event: o.event, payload: data });
     const raw = framing === 'ndjson' ? `${typeof data === 'string' ? data : JSON.stringify(data) ?? 'null'}\n` : sseBlock(data, event, eol);
-    return { delta_ms: o.delta, ...(event !== undefined ? { event } : {}), data, raw, ...keptExtra(o.extra ? redactValue(o.extra, secrets) : undefined) };
+    return { delta_ms: o.delta, ...(event !== undefined ? { event } : {}), data, raw, ...keptExtra(o.extra ? redactBody(o.extra) : undefined) };
   });
   // An OpenAI chat stream ends with `data: [DONE]`, which its SDK waits for.
   if (framing === 'sse' && provider === 'openai' && !chunks.some((c) => c.data === '[DONE]')) chunks.push({ delta_ms: 0, data: '[DONE]', raw: 'data: [DONE]\n\n' });
@@ -236,7 +245,7 @@ function convert(v: Record<string, unknown>): Trace {
       response = rec.response;
     }
   }
-  response = redactValue(response ?? null, secrets);
+  response = redactBody(response ?? null);
 
   const contentType = framing === 'sse' ? 'text/event-stream; charset=utf-8' : framing === 'ndjson' ? 'application/x-ndjson' : typeof response === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
   respHeaders = respHeaders.filter(([k, x]) => TOKEN_RE.test(k) && FIELD_VALUE_RE.test(x) && !DROPPED_HEADERS.has(k.toLowerCase()));
@@ -248,7 +257,7 @@ function convert(v: Record<string, unknown>): Trace {
     id,
     timestamp: new Date(epochMs(v.timestamp ?? v.created_at ?? v.started_at ?? v.time) ?? 0).toISOString(),
     endpoint: redactString(endpoint, secrets),
-    request: redactValue(request, secrets),
+    request: redactBody(request),
     response,
     metadata: {
       duration_ms: duration,
@@ -285,6 +294,6 @@ function convert(v: Record<string, unknown>): Trace {
       trace.first_content_latency_ms = round3((ttfb ?? 0) + chunks.slice(1, rec.firstContentIndex + 1).reduce((s, c) => s + c.delta_ms, 0));
     }
   }
-  trace.legacy = { schema_version: String(v.schema_version).trim(), ...(Object.keys(fields).length > 0 ? { fields: redactValue(fields, secrets) } : {}) };
+  trace.legacy = { schema_version: String(v.schema_version).trim(), ...(Object.keys(fields).length > 0 ? { fields: redactBody(fields) } : {}) };
   return trace;
 }
