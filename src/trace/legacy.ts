@@ -136,6 +136,9 @@ export function legacyToTrace(value: unknown, source: string): Trace {
 
 class Unreadable extends Error {}
 
+/** A time Date can hold (±8.64e15 ms); a missing or absurd one becomes the epoch, so the trace still reads (and lists last). */
+const validTime = (ms: number | undefined): number => (ms !== undefined && Math.abs(ms) <= 8.64e15 ? ms : 0);
+
 function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
   const fields: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (!MAPPED.has(k)) fields[k] = x;
@@ -181,7 +184,7 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
   // Bare text pieces replay as OpenAI chunks unless the trace says Anthropic: the most common client.
   if (textOnly && provider !== 'anthropic') provider = 'openai';
   const model = typeof v.model === 'string' ? v.model : isObj(request) && typeof request.model === 'string' ? request.model : null;
-  const id = (typeof v.id === 'string' || typeof v.id === 'number') && /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(String(v.id)) ? String(v.id) : stableId(v);
+  const id = (typeof v.id === 'string' || typeof v.id === 'number') && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(String(v.id)) ? String(v.id) : stableId(v);
 
   const explicitStream = [v.stream, v.streaming, v.is_stream, isObj(request) ? request.stream : undefined].find((x) => typeof x === 'boolean');
   const stream = read.length > 0 || explicitStream === true || isObj(v.streaming);
@@ -255,7 +258,7 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
   const trace: Trace = {
     schema_version: TRACE_SCHEMA_VERSION,
     id,
-    timestamp: new Date(epochMs(v.timestamp ?? v.created_at ?? v.started_at ?? v.time) ?? 0).toISOString(),
+    timestamp: new Date(validTime(epochMs(v.timestamp ?? v.created_at ?? v.started_at ?? v.time))).toISOString(),
     endpoint: redactString(endpoint, secrets),
     request: redactBody(request),
     response,

@@ -82,6 +82,11 @@ describe('schema 1.0.0 traces (the first TraceForge), read as they are', () => {
     expect(claude.chunks!.map((c) => c.event)).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
     expect(text(claude)).toBe('Bonjour');
 
+    // A time Date cannot hold, or none, is the epoch; an id that `trace view` could not take is replaced by a hash.
+    const odd = ok({ ...base, id: 'a:b', timestamp: 1e300, chunks: [] });
+    expect(odd.timestamp).toBe('1970-01-01T00:00:00.000Z');
+    expect(odd.id).toMatch(/^[0-9a-f]{12}$/);
+
     // A first chunk timed from the request start gives the TTFB when none is given.
     const ttfb = ok({ ...base, chunks: [{ delta_ms: 300, data: { choices: [] } }] });
     expect(ttfb.first_chunk_latency_ms).toBe(300);
