@@ -228,7 +228,10 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
 
   const gapSum = round3(chunks.slice(1).reduce((s, c) => s + c.delta_ms, 0));
   const streamDuration = stream ? pickNumber(v, ['stream_duration_ms']) ?? gapSum : undefined;
-  const duration = pickNumber(v, ['duration_ms', 'total_duration_ms', 'latency_ms', 'elapsed_ms', 'total_time_ms']) ?? round3((ttfb ?? 0) + (streamDuration ?? 0));
+  const givenDuration = pickNumber(v, ['duration_ms', 'total_duration_ms', 'latency_ms', 'elapsed_ms', 'total_time_ms']);
+  // No TTFB given: what the total leaves before the stream (or the whole call for a body), so replay keeps the recorded length.
+  if (ttfb === undefined && givenDuration !== undefined) ttfb = round3(Math.max(0, givenDuration - (streamDuration ?? 0)));
+  const duration = givenDuration ?? round3((ttfb ?? 0) + (streamDuration ?? 0));
   const errorValue = v.error ?? (isObj(response) ? response.error : undefined);
   const statusWord = typeof v.status === 'string' ? v.status.toLowerCase() : '';
   const httpStatus = status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599 ? status : /err|fail/.test(statusWord) || (errorValue !== undefined && errorValue !== null) ? 500 : 200;

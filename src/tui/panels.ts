@@ -102,7 +102,7 @@ export function originRows(t: Trace): Array<[string, string]> {
   const from = t.legacy ? `schema ${t.legacy.schema_version.slice(0, 20)} trace (first TraceForge)` : 'not recorded by this TraceForge';
   return [
     ['Origin', from],
-    ['Framing', `${t.metadata.stream ? t.http.framing.toUpperCase() : 'body'} synthesised from parsed chunks`],
+    ['Framing', t.metadata.stream ? `${t.http.framing.toUpperCase()} synthesised from parsed chunks` : 'body re-serialised from parsed JSON'],
   ];
 }
 

@@ -97,6 +97,8 @@ describe('schema 1.0.0 traces (the first TraceForge), read as they are', () => {
     const t = ok({ schema_version: '1.0.0', id: 'ns1', endpoint: '/v1/chat/completions', request: { model: 'm', messages: [] }, response: { error: { message: 'slow down' } }, status_code: 429, duration_ms: 12 });
     expect(t.metadata).toMatchObject({ stream: false, status: 'error' });
     expect(t.http).toMatchObject({ status: 429, framing: 'raw', body: [{ delta_ms: 0, raw: '{"error":{"message":"slow down"}}' }] });
+    // No TTFB given: the body arrives when the call ended, so a replay keeps the recorded length.
+    expect(t.http.first_byte_ms).toBe(12);
   });
 
   it('secrets the old file kept are not carried over', () => {
