@@ -112,6 +112,13 @@ describe('Bedrock Converse stream', () => {
     expect(summarize('bedrock', rec.response).text).toBe('Hal');
   });
 
+  it('a non-stream InvokeModel answer from Claude is summarised as an Anthropic message', () => {
+    const body = { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-3-5-haiku-20241022', content: [{ type: 'text', text: 'Hi.' }], stop_reason: 'end_turn', usage: { input_tokens: 4, output_tokens: 2 } };
+    const rec = reconstruct({ endpoint: '/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke', request: null, status: 200, stream: false, chunks: [], body });
+    expect(rec.model).toBe('anthropic.claude-3-5-haiku-20241022-v1:0');
+    expect(summarize('bedrock', rec.response)).toEqual({ text: 'Hi.', tool_calls: [], finish_reason: 'end_turn', usage: { input_tokens: 4, output_tokens: 2, total_tokens: 6 } });
+  });
+
   it('a non-stream Converse error body reports its message with the status', () => {
     const rec = reconstruct({ endpoint: '/model/m/converse', request: null, status: 400, stream: false, chunks: [], body: { message: 'The provided model identifier is invalid.' } });
     expect(rec.error).toBe('HTTP 400: The provided model identifier is invalid.');

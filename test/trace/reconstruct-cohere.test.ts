@@ -100,6 +100,21 @@ describe('Cohere v2 chat stream', () => {
   });
 });
 
+describe('Cohere v1 recorded without framing', () => {
+  it('a v1 stream served as application/stream+json (not framed, kept raw) is read line by line', () => {
+    const lines = [
+      { is_finished: false, event_type: 'stream-start', generation_id: 'g2' },
+      { is_finished: false, event_type: 'text-generation', text: 'Checking' },
+      { is_finished: false, event_type: 'tool-calls-generation', tool_calls: [{ name: 'lookup', parameters: { q: 'x' } }] },
+      { is_finished: true, event_type: 'stream-end', finish_reason: 'COMPLETE' },
+    ];
+    const rec = reconstruct({ endpoint: '/v1/chat', request: { model: 'command-r' }, status: 200, stream: false, chunks: [], body: lines.map((l) => JSON.stringify(l)).join('\n') + '\n' });
+    expect(rec.provider).toBe('cohere');
+    expect(rec.response).toEqual({ text: 'Checking', generation_id: 'g2', finish_reason: 'COMPLETE', tool_calls: [{ name: 'lookup', parameters: { q: 'x' } }] });
+    expect(summarize('cohere', rec.response)).toEqual({ text: 'Checking', tool_calls: [{ name: 'lookup', arguments: { q: 'x' } }], finish_reason: 'COMPLETE', usage: null });
+  });
+});
+
 describe('the official cohere-ai SDK, offline against a fake upstream', () => {
   let server: Server | undefined;
   afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
