@@ -105,6 +105,8 @@ function stableId(v: Record<string, unknown>): string {
 /** The OpenAI chunk or Anthropic delta a bare text piece stands for. */
 function textPayload(provider: Provider, text: string, model: string | null, id: string): unknown {
   if (provider === 'anthropic') return { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } };
+  if (provider === 'gemini') return { candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0 }], modelVersion: model ?? 'unknown' };
+  if (provider === 'ollama') return { model: model ?? 'unknown', created_at: new Date(0).toISOString(), message: { role: 'assistant', content: text }, done: false };
   return { id: `chatcmpl-${id}`, object: 'chat.completion.chunk', created: 0, model: model ?? 'unknown', choices: [{ index: 0, delta: { content: text }, finish_reason: null }] };
 }
 
@@ -145,7 +147,7 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
 
   // The request: the JSON body itself, or a wrapper with body, headers, method and url.
   let request: unknown = v.request;
-  let headers: Record<string, string> = {};
+  const headers: Record<string, string> = {};
   let method = 'POST';
   let reqUrl: unknown;
   if (isObj(request) && 'body' in request && ('headers' in request || 'method' in request || 'url' in request)) {
@@ -181,8 +183,9 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
   const shaped = read.map((c) => providerOfPayload(c.payload)).find((p) => p !== undefined);
   let provider: Provider = fromEndpoint !== 'unknown' ? fromEndpoint : shaped ?? providerName(v.provider) ?? 'unknown';
   const textOnly = read.length > 0 && read.every((c) => c.payload === undefined || c.payload === '[DONE]');
-  // Bare text pieces replay as OpenAI chunks unless the trace says Anthropic: the most common client.
-  if (textOnly && provider !== 'anthropic') provider = 'openai';
+  // Bare text pieces of an unknown stream replay as OpenAI chat chunks, the most common client (and the Responses
+  // API's event sequence is too rich to make up).
+  if (textOnly && (provider === 'unknown' || provider === 'openai-responses')) provider = 'openai';
   const model = typeof v.model === 'string' ? v.model : isObj(request) && typeof request.model === 'string' ? request.model : null;
   const id = (typeof v.id === 'string' || typeof v.id === 'number') && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(String(v.id)) ? String(v.id) : stableId(v);
 
@@ -216,6 +219,10 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
     const at0 = (p: unknown): Out => ({ delta: 0, payload: p });
     out = [at0({ type: 'message_start', message: msg }), at0({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }), ...out, at0({ type: 'content_block_stop', index: 0 }), at0({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 0 } }), at0({ type: 'message_stop' })];
   }
+  // An Ollama stream made of text pieces still needs the line that says it is done.
+  if (provider === 'ollama' && read.some((c) => c.text !== undefined) && !out.some((o) => isObj(o.payload) && o.payload.done === true)) {
+    out.push({ delta: 0, payload: { model: model ?? 'unknown', created_at: new Date(0).toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' } });
+  }
   const eol = provider === 'gemini' ? '\r\n' : '\n';
   const chunks: TraceChunk[] = out.map((o) => {
     const data = redactBody(o.payload);
@@ -238,7 +245,8 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
   const failed = httpStatus >= 400 || /err|fail/.test(statusWord);
 
   // The complete response: rebuilt from the chunks when the trace has none, or when its own says less.
-  const rec = reconstruct({ endpoint: fromEndpoint === 'unknown' ? DEFAULT_ENDPOINT[provider] ?? endpoint : endpoint, url: path, request, requestHeaders: headers, status: httpStatus, stream, chunks, body: stream ? undefined : response });
+  // Rebuilt under the provider's own path when the trace's path does not name it (a proxy prefix, a guess overruled above).
+  const rec = reconstruct({ endpoint: detectProvider(endpoint, headers) === provider ? endpoint : DEFAULT_ENDPOINT[provider] ?? endpoint, url: path, request, requestHeaders: headers, status: httpStatus, stream, chunks, body: stream ? undefined : response });
   if (stream) {
     // What a client assembles from the chunks is what a generated test asserts: the trace's own response must agree with it.
     const key = (r: unknown) => {

@@ -82,6 +82,16 @@ describe('schema 1.0.0 traces (the first TraceForge), read as they are', () => {
     expect(claude.chunks!.map((c) => c.event)).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
     expect(text(claude)).toBe('Bonjour');
 
+    const gemini = ok({ schema_version: '1.0.0', provider: 'gemini', model: 'gemini-2.5-flash', chunks: [{ content: 'Ciao' }, { content: '!' }] });
+    expect(gemini.endpoint).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent');
+    expect(gemini.http.url).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
+    expect(gemini.chunks![0]!.raw.endsWith('\r\n\r\n')).toBe(true);
+    expect(text(gemini)).toBe('Ciao!');
+    const ollama = ok({ schema_version: '1.0.0', endpoint: '/api/chat', chunks: ['He', 'llo'] });
+    expect(ollama.http.framing).toBe('ndjson');
+    expect(ollama.chunks!.map((c) => c.raw.endsWith('}\n'))).toEqual([true, true, true]);
+    expect(summarize('ollama', ollama.response)).toMatchObject({ text: 'Hello', finish_reason: 'stop' });
+
     // A time Date cannot hold, or none, is the epoch; an id that `trace view` could not take is replaced by a hash.
     const odd = ok({ ...base, id: 'a:b', timestamp: 1e300, chunks: [] });
     expect(odd.timestamp).toBe('1970-01-01T00:00:00.000Z');
