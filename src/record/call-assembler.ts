@@ -5,6 +5,7 @@ import { createDecoder, detectFraming } from '../stream/framing.js';
 import { prepareFrame, preparedRead, requestSecrets, type CapturedCall } from '../trace/build.js';
 import type { PreparedFrame } from '../trace/build.js';
 import type { Redaction, RedactOptions } from '../trace/redact.js';
+import { createAcrossRedactor } from '../trace/redact-across.js';
 import { createPieceRedactor, type PieceRedactor } from '../trace/redact-pieces.js';
 import type { Trace } from '../trace/types.js';
 import type { ProxyEvent } from './proxy-messages.js';
@@ -20,10 +21,18 @@ export interface AssemblingCall extends CallBasics {
   secrets?: Redaction;
   /** Raw (not SSE/NDJSON) bodies: reads wait here until enough follows them to see a cut secret whole. */
   rawRedactor?: PieceRedactor<Frame>;
+  /** Stream events wait here until enough content follows them to see a secret split across events whole. */
+  acrossRedactor?: ReturnType<typeof createAcrossRedactor<HeldEvent>>;
   /** Body bytes held in `frames` so far. */
   memoryBytes?: number;
   /** Set once the body outgrew memory: frames then go to this file instead of `frames`. */
   spill?: Spill;
+}
+
+interface HeldEvent {
+  frame: Frame;
+  atMs: number;
+  prepared: PreparedFrame;
 }
 
 type Start = Extract<ProxyEvent, { t: 'start' }>;
@@ -97,6 +106,21 @@ function addFrame(call: AssemblingCall, frame: Frame, atMs: number): void {
     return;
   }
   const prepared = call.prepared && call.secrets ? prepareFrame(frame, atMs, call.response?.framing !== 'raw', call.secrets) : undefined;
+  if (!prepared?.chunk || !call.secrets) return keepFrame(call, frame, atMs, prepared);
+  call.acrossRedactor ??= createAcrossRedactor<HeldEvent>(call.secrets, call.response?.framing ?? 'sse');
+  for (const held of call.acrossRedactor.push(prepared.chunk, { frame, atMs, prepared })) keepEvent(call, held.tag);
+}
+
+/** Release the events still held for cross-event redaction, at the end of the body. */
+function flushAcross(call: AssemblingCall): void {
+  const held = call.acrossRedactor?.end() ?? [];
+  call.acrossRedactor = undefined;
+  for (const h of held) keepEvent(call, h.tag);
+}
+
+function keepEvent(call: AssemblingCall, { frame, atMs, prepared }: HeldEvent): void {
+  // Cross-event redaction may have rewritten the chunk's raw bytes.
+  prepared.raw = prepared.chunk!.raw;
   keepFrame(call, frame, atMs, prepared);
 }
 
@@ -110,6 +134,7 @@ function keepFrame(call: AssemblingCall, frame: Frame, atMs: number, prepared: P
 /** The call's trace, redacted, from everything the proxy thread reported. */
 export function endCall(call: AssemblingCall, end: End): Trace {
   flushDecoder(call, end.endMs);
+  flushAcross(call);
   let response = call.response;
   let frames = call.frames;
   if ((end.outcome === 'upstream_unreachable' || end.outcome === 'recorder_refused') && !response) {

@@ -14,6 +14,7 @@ import {
   type RedactOptions,
   type RedactionInput,
 } from './redact.js';
+import { redactAcross } from './redact-across.js';
 import { redactPieces } from './redact-pieces.js';
 import { TRACE_SCHEMA_VERSION, type BodyRead, type Outcome, type Trace, type TraceChunk } from './types.js';
 
@@ -195,6 +196,8 @@ export function buildTrace(call: CapturedCall): Trace {
   });
 
   const chunks: TraceChunk[] | undefined = stream ? pieces.map((p) => ({ ...p.chunk!, delta_ms: p.delta })) : undefined;
+  // A secret split across events: the recorder redacts across events as they arrive; frames prepared here were not.
+  if (chunks && prepared.length < call.frames.length) redactAcross(chunks, secrets, framing);
   const body: BodyRead[] | undefined = stream
     ? undefined
     : pieces.map((p) => (p.raw_encoding ? { delta_ms: p.delta, raw: p.raw, raw_encoding: p.raw_encoding } : { delta_ms: p.delta, raw: p.raw }));

@@ -209,30 +209,63 @@ function matchesOf(re: RegExp, text: string): RegExpExecArray[] {
 // An escape a reader would see through: `\u0073` is "s" and `%73` is "s" to whoever decodes the text.
 const ENCODED = /\\u[0-9A-Fa-f]{4}|\\[\/"\\]|%[0-9A-Fa-f]{2}/;
 
+const HEX2 = /^[0-9A-Fa-f]{2}$/;
+const HEX4 = /^[0-9A-Fa-f]{4}$/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Latin1 = (s: string): string => String.fromCharCode(...new TextEncoder().encode(s));
+
+/** The `%XX` byte at `i`, or -1. */
+const pctByte = (text: string, i: number): number => (text[i] === '%' && HEX2.test(text.slice(i + 1, i + 3)) ? parseInt(text.slice(i + 1, i + 3), 16) : -1);
+
 /**
- * `text` with `\uXXXX` (ASCII only), `\/`, `\"`, `\\` and ASCII `%XX` decoded, and for each character of
- * the result the range of `text` it came from. Key shapes are ASCII, and the non-ASCII forms of exact
- * secrets are among their {@link encodings}, so decoding ASCII is enough and keeps bytes mode (Latin-1) simple.
+ * One escape at `i` decoded: the character(s) a reader sees and how many characters of `text` it took,
+ * or undefined when there is none. `\uXXXX` (surrogate pairs joined), `\/`, `\"`, `\\`, and `%XX`
+ * sequences that form one UTF-8 character. In bytes mode (text is Latin-1 bytes) the result is bytes too.
  */
-function decodedView(text: string): { view: string; from: number[]; to: number[] } {
+function decodeAt(text: string, i: number, bytes: boolean): { ch: string; len: number } | undefined {
+  const c = text[i];
+  if (c === '\\') {
+    const next = text[i + 1];
+    if (next === '/' || next === '"' || next === '\\') return { ch: next, len: 2 };
+    if (next !== 'u' || !HEX4.test(text.slice(i + 2, i + 6))) return undefined;
+    let ch = String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+    let len = 6;
+    const lo = text.slice(i + 8, i + 12);
+    if (/[\uD800-\uDBFF]/.test(ch) && text.slice(i + 6, i + 8) === '\\u' && HEX4.test(lo) && /[\uDC00-\uDFFF]/.test(String.fromCharCode(parseInt(lo, 16)))) {
+      ch += String.fromCharCode(parseInt(lo, 16));
+      len = 12;
+    }
+    return { ch: bytes ? utf8Latin1(ch) : ch, len };
+  }
+  const b0 = pctByte(text, i);
+  if (b0 < 0) return undefined;
+  if (bytes) return { ch: String.fromCharCode(b0), len: 3 };
+  const n = b0 < 0x80 ? 1 : b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc0 ? 2 : 0;
+  const seq: number[] = [];
+  for (let k = 0; k < n; k++) seq.push(pctByte(text, i + 3 * k));
+  if (n === 0 || seq.some((x) => x < 0)) return undefined;
+  try {
+    return { ch: strictUtf8.decode(Uint8Array.from(seq)), len: 3 * n };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `text` with its JSON and percent escapes decoded (see {@link decodeAt}), and for each character of the
+ * result the range of `text` it came from. Other escapes such as `\n` stay two characters, so the key
+ * patterns' start rule still sees them.
+ */
+function decodedView(text: string, bytes: boolean): { view: string; from: number[]; to: number[] } {
   let view = '';
   const from: number[] = [];
   const to: number[] = [];
   for (let i = 0; i < text.length; ) {
-    let ch = text[i]!;
-    let len = 1;
-    if (ch === '\\' && i + 1 < text.length) {
-      const next = text[i + 1]!;
-      const code = next === 'u' ? parseInt(text.slice(i + 2, i + 6), 16) : NaN;
-      if (next === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6)) && code < 0x80) [ch, len] = [String.fromCharCode(code), 6];
-      else if (next === '/' || next === '"' || next === '\\') [ch, len] = [next, 2];
-      else [ch, len] = [text.slice(i, i + 2), 2];
-    } else if (ch === '%' && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3)) && parseInt(text.slice(i + 1, i + 3), 16) < 0x80) {
-      [ch, len] = [String.fromCharCode(parseInt(text.slice(i + 1, i + 3), 16)), 3];
-    }
-    // An undecoded escape such as `\n` stays two characters, so the key patterns' start rule still sees it.
-    for (const c of ch) {
-      view += c;
+    const d = decodeAt(text, i, bytes);
+    const ch = d?.ch ?? (text[i] === '\\' ? text.slice(i, i + 2) : text[i]!);
+    const len = d?.len ?? ch.length;
+    for (let k = 0; k < ch.length; k++) {
+      view += ch[k];
       from.push(i);
       to.push(i + len);
     }
@@ -245,9 +278,9 @@ function decodedView(text: string): { view: string; from: number[]; to: number[]
  * Matches a reader would see once the text's escapes are decoded (a key written `\u0073k-…` or `sk%2D…`),
  * as ranges of `text` to replace. Empty when the text has no escapes.
  */
-function encodedEdits(text: string, list: readonly Pass[]): Edit[] {
+function encodedEdits(text: string, list: readonly Pass[], bytes: boolean): Edit[] {
   if (!ENCODED.test(text)) return [];
-  const { view, from, to } = decodedView(text);
+  const { view, from, to } = decodedView(text, bytes);
   if (view === text) return [];
   const ranges: Array<[number, number]> = [];
   for (const { re, decoded } of list) {
@@ -284,7 +317,7 @@ export function applyRedaction(text: string, r: Redaction, opts: { bytes?: boole
       .map((m) => ({ start: m.index, end: m.index + m[0].length, rep: replace(m[0], m.slice(1)) }));
     out = applyEdits(out, edits, bounds);
   }
-  return applyEdits(out, encodedEdits(out, list).filter((x) => before(x.start)), bounds);
+  return applyEdits(out, encodedEdits(out, list, bytes).filter((x) => before(x.start)), bounds);
 }
 
 /** Replace key-shaped substrings, credential JSON fields and the given exact secrets. Idempotent. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import { createTraceStore, type TraceStore } from '../../src/store/trace-store.j
 import { spilledOf } from '../../src/trace/spilled.js';
 import type { Trace } from '../../src/trace/types.js';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/index.js';
-import { buildRequest, CUSTOM_FIELD, CUSTOM_HEADER, echoScript, planArb, send, type Plan } from './echo-plan.js';
+import { generateFromTrace } from '../../src/gen/index.js';
+import { buildRequest, CUSTOM_FIELD, CUSTOM_HEADER, echoScript, leakable, planArb, send, type Plan } from './echo-plan.js';
 import { allFiles, findInFile } from './leak-check.js';
 
 /**
@@ -46,7 +47,7 @@ describe('no secret reaches disk, and every file reads back as written (end to e
       onTrace: async (t) => {
         const r = run!;
         // The call is over but its spill file (if any) is still on disk: it must be clean too.
-        for (const f of spillFiles().filter((x) => !r.oldSpills.has(x))) r.spillHits.push(...(await findInFile(f, r.plan.secrets.map((s) => s.value))));
+        for (const f of spillFiles().filter((x) => !r.oldSpills.has(x))) r.spillHits.push(...(await findInFile(f, leakable(r.plan))));
         r.traces.push(t);
         await r.store.save(t);
         if (!spilledOf(t)) {
@@ -73,7 +74,13 @@ describe('no secret reaches disk, and every file reads back as written (end to e
         await waitFor(() => run!.traces.length === 1);
         await rec.flush();
         await listTraces(store.dir); // writes the .index.json cache
-        const secrets = plan.secrets.map((s) => s.value);
+        const secrets = leakable(plan);
+        // gen's test file and cassette, for a call it can write a test for (a successful stream with a JSON request).
+        const t0 = run.traces[0]!;
+        if (t0.metadata.stream && t0.http.outcome === 'complete' && t0.http.status < 400 && t0.request && typeof t0.request === 'object') {
+          await mkdir(join(out, 'gen'));
+          await generateFromTrace(t0, { cwd: join(out, 'gen'), template: 'fetch' });
+        }
 
         // (1) every file under the output directory, dotfiles and the index included, and the spill files.
         const files = await allFiles(out);

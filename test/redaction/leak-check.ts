@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { storedToBytes } from '../../src/stream/bytes.js';
+import { percentEncoded, unicodeEscaped } from './echo-plan.js';
 
 /** Every file under `dir`, recursively, dotfiles included. */
 export async function allFiles(dir: string): Promise<string[]> {
@@ -17,7 +18,24 @@ export async function allFiles(dir: string): Promise<string[]> {
 
 /** The forms a secret takes in text: as is, JSON-escaped, percent-encoded, form-encoded. */
 export function textForms(secret: string): string[] {
-  return [...new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), new URLSearchParams({ a: secret }).toString().slice(2)])];
+  return [
+    ...new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), new URLSearchParams({ a: secret }).toString().slice(2), unicodeEscaped(secret), percentEncoded(secret)]),
+  ];
+}
+
+/**
+ * The stream's content as a reader rebuilds it: for every place in the events' data (a JSON path), the
+ * string values there, joined in order. A secret sent a few characters per event shows up only here.
+ */
+export function joinedContent(chunks: ReadonlyArray<{ data?: unknown }>): string[] {
+  const byPath = new Map<string, string>();
+  const walk = (v: unknown, p: string) => {
+    if (typeof v === 'string') byPath.set(p, (byPath.get(p) ?? '') + v);
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${p}/${i}`));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${p}/${k}`);
+  };
+  for (const c of chunks) walk(c.data, '');
+  return [...byPath.values()];
 }
 
 /**
@@ -34,6 +52,8 @@ export function findInValue(value: unknown, secret: string, path = '$'): string[
     }
     if (Array.isArray(v)) {
       const pieces = v.filter((x): x is { raw: string; raw_encoding?: 'base64' } => !!x && typeof x === 'object' && typeof (x as { raw?: unknown }).raw === 'string');
+      const events = v.filter((x): x is { data?: unknown } => !!x && typeof x === 'object' && 'data' in x);
+      if (events.length > 1 && joinedContent(events).some((text) => forms.some((f) => text.includes(f)))) hits.push(`${p}[*].data joined`);
       if (pieces.length > 0) {
         const joined = Buffer.concat(pieces.map((x) => storedToBytes(x.raw, x.raw_encoding))).toString('latin1');
         const bytesForms = forms.map((f) => Buffer.from(f).toString('latin1'));

@@ -1,0 +1,200 @@
+import { encodeNdjsonLine, encodeSseEvent } from '../stream/sse-encoder.js';
+import { applyRedaction, REDACTED, toRedaction, type Redaction, type RedactionInput } from './redact.js';
+import type { TraceChunk } from './types.js';
+
+/**
+ * A stream carries its text in pieces: an upstream that echoes a key 7 characters per event leaves no
+ * event with a whole key in it, so per-event redaction keeps every piece and the key can be rebuilt by
+ * concatenating the chunks' content. Here the string values found at the same place in successive
+ * events (`choices.0.delta.content`, `delta.text`, a tool call's `arguments`, a plain-text `data`) are
+ * read as one text, the way a reader of the stream sees it; a secret found in it is removed from every
+ * event that carries a part of it (the whole match goes where it starts, as `[REDACTED]`, and later
+ * pieces lose their part), in `data` and in `raw`. Pure.
+ */
+
+type Path = string;
+
+/** String leaves of a chunk's data by their JSON path; a plain-string `data` is the path ''. */
+function leaves(data: unknown, path: Path = '', out = new Map<Path, string>()): Map<Path, string> {
+  if (typeof data === 'string') out.set(path, data);
+  // A plain-text event whose text happens to parse as JSON (`data: 1`) is still text to a reader.
+  else if (path === '' && (typeof data === 'number' || typeof data === 'boolean')) out.set(path, String(data));
+  else if (Array.isArray(data)) data.forEach((v, i) => leaves(v, `${path}/${i}`, out));
+  else if (data && typeof data === 'object') for (const [k, v] of Object.entries(data)) leaves(v, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, out);
+  return out;
+}
+
+function setLeaf(data: unknown, path: Path, value: string): unknown {
+  if (path === '') return value;
+  const keys = path.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let at = data as Record<string, unknown>;
+  for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+  at[keys[keys.length - 1]!] = value;
+  return data;
+}
+
+const MAX_HELD = 2000;
+
+export type StreamFraming = 'sse' | 'ndjson' | string;
+
+/** One chunk under redaction; `changed` collects the leaves it lost, to fix its `raw` on release. */
+interface Held<T> {
+  chunk: TraceChunk;
+  tag: T;
+  leaves: Map<Path, string>;
+  changed?: Map<string, string>;
+  /** Content characters pushed after this chunk. */
+  after: number;
+}
+
+/**
+ * Redact the content of `window` as one text per path. Only matches that start in the first `upTo`
+ * chunks are applied (all when `upTo` is undefined): a key at the end of the window may still go on in
+ * the next event, and redacting its first part early would leave the rest. Chunks whose leaves changed
+ * get `data` updated in place and the old → new values recorded in `changed`.
+ */
+function redactWindow<T>(window: Array<Held<T>>, paths: Iterable<Path>, r: Redaction, upTo?: number): void {
+  for (const path of paths) {
+    const carriers: Array<Held<T>> = [];
+    let released = 0;
+    window.forEach((h, i) => {
+      if (!h.leaves.has(path)) return;
+      carriers.push(h);
+      if (upTo !== undefined && i < upTo) released++;
+    });
+    if (carriers.length < 2 || (upTo !== undefined && released === 0)) continue; // one event alone was already redacted whole
+    const pieces = carriers.map((h) => h.leaves.get(path)!);
+    const bounds: number[] = [];
+    let at = 0;
+    for (const p of pieces.slice(0, -1)) bounds.push((at += p.length));
+    const text = pieces.join('');
+    const out = applyRedaction(text, r, upTo === undefined || released === carriers.length ? { bounds } : { bounds, until: released - 1 });
+    if (out === text) continue;
+    const edges = [0, ...bounds, out.length];
+    carriers.forEach((h, i) => {
+      const next = out.slice(edges[i], edges[i + 1]);
+      if (next === pieces[i]) return;
+      const changed = (h.changed ??= new Map());
+      // Keyed by the value as the raw bytes still have it, across several rounds.
+      const original = [...changed].find(([, v]) => v === pieces[i])?.[0] ?? pieces[i]!;
+      changed.set(original, next);
+      h.leaves.set(path, next);
+      h.chunk.data = setLeaf(h.chunk.data, path, next);
+    });
+  }
+}
+
+const b64 = (s: string) => Buffer.from(s, 'base64').toString('latin1');
+const latin1ToB64 = (s: string) => Buffer.from(s, 'latin1').toString('base64');
+const utf8AsLatin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+
+/**
+ * Fix a chunk's `raw` after its data lost part of a secret: each changed string is replaced where it
+ * stands as a JSON string value (or as a plain-text data line). When the upstream wrote it another way
+ * (other escapes), the frame is re-encoded from its fields: the bytes change, the secret goes.
+ */
+function fixRaw(chunk: TraceChunk, changed: Map<string, string>, framing: StreamFraming): void {
+  const binary = chunk.raw_encoding === 'base64';
+  let raw = binary ? b64(chunk.raw) : chunk.raw;
+  const enc = (s: string) => (binary ? utf8AsLatin1(s) : s);
+  let missed = false;
+  for (const [from, to] of changed) {
+    const plain = typeof chunk.data === 'string';
+    if (plain) {
+      // The text is the data line itself; a piece such as "a" also occurs in "data:", so re-encode.
+      missed = true;
+      continue;
+    }
+    const needle = enc(JSON.stringify(from));
+    const rep = enc(JSON.stringify(to));
+    // As a value only: `"id"` is also the key of `"id":"c1"`.
+    const asValue = new RegExp(`${needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\s*:)`, 'g');
+    if (!asValue.test(raw)) {
+      missed = true;
+      continue;
+    }
+    raw = raw.replace(asValue, () => rep);
+  }
+  // The same string may also stand elsewhere in the event (an `id` equal to a piece): if the bytes no
+  // longer say what `data` says, re-encode.
+  if (!binary && (missed || !saysData(raw, chunk.data, framing))) raw = reencode(chunk, framing);
+  chunk.raw = binary ? latin1ToB64(raw) : raw;
+}
+
+function saysData(raw: string, data: unknown, framing: StreamFraming): boolean {
+  const text =
+    framing === 'ndjson'
+      ? raw.replace(/\r?\n$/, '')
+      : raw
+          .split(/\r\n|\r|\n/)
+          .filter((l) => l.startsWith('data'))
+          .map((l) => l.replace(/^data:? ?/, ''))
+          .join('\n');
+  try {
+    return JSON.stringify(JSON.parse(text)) === JSON.stringify(data);
+  } catch {
+    return false;
+  }
+}
+
+function reencode(chunk: TraceChunk, framing: StreamFraming): string {
+  const data = typeof chunk.data === 'string' ? chunk.data : JSON.stringify(chunk.data);
+  const text =
+    framing === 'ndjson'
+      ? encodeNdjsonLine(chunk.data)
+      : encodeSseEvent({ event: chunk.event, id: chunk.id, retry: chunk.retry, comments: chunk.comments, data });
+  // A partial frame had no terminator; a re-encoded one must not gain one.
+  return chunk.partial ? text.replace(/\n+$/, '') : text;
+}
+
+/**
+ * Redact across events as chunks arrive. A chunk is held back until `windowChars` characters of
+ * content have followed it (or the stream ends), so a secret shorter than that which starts in it is
+ * seen whole before it is released; memory stays bounded by about twice the window. Work is batched:
+ * the window is searched once per `windowChars` of new content, not once per event, so the cost per
+ * character stays constant. Released chunks come back in order with their tags.
+ */
+export function createAcrossRedactor<T>(secrets: RedactionInput, framing: StreamFraming, windowChars = 2048) {
+  const r = toRedaction(secrets);
+  const held: Array<Held<T>> = [];
+  let last: Map<Path, string> | undefined;
+  const release = (n: number, final: boolean): Array<{ chunk: TraceChunk; tag: T }> => {
+    if (n === 0) return [];
+    redactWindow(held, new Set(held.flatMap((h) => [...h.leaves.keys()])), r, final ? undefined : n);
+    return held.splice(0, n).map((h) => {
+      if (h.changed) fixRaw(h.chunk, h.changed, framing);
+      return { chunk: h.chunk, tag: h.tag };
+    });
+  };
+  return {
+    push(chunk: TraceChunk, tag: T): Array<{ chunk: TraceChunk; tag: T }> {
+      const mine = leaves(chunk.data);
+      // Only text that moves counts towards the window: a `type` or `id` repeated in every event would
+      // otherwise fill it and release events before a secret in the content is whole.
+      const prev = held[held.length - 1]?.leaves ?? last;
+      let size = 0;
+      for (const [path, v] of mine) if (prev?.get(path) !== v) size += v.length;
+      last = mine;
+      for (const h of held) h.after += size;
+      held.push({ chunk, tag, leaves: mine, after: 0 });
+      // Events with almost no text (numbers only) are still released after MAX_HELD of them.
+      if (held[0]!.after < 2 * windowChars && held.length <= MAX_HELD) return [];
+      let n = 0;
+      while (n < held.length - 1 && (held[n]!.after >= windowChars || held.length - n > MAX_HELD / 2)) n++;
+      return release(n, false);
+    },
+    end(): Array<{ chunk: TraceChunk; tag: T }> {
+      return release(held.length, true);
+    },
+  };
+}
+
+/** Redact a whole list of stream chunks across events at once (chunks are changed in place). */
+export function redactAcross(chunks: TraceChunk[], secrets: RedactionInput, framing: StreamFraming): TraceChunk[] {
+  const held: Array<Held<null>> = chunks.map((chunk) => ({ chunk, tag: null, leaves: leaves(chunk.data), after: 0 }));
+  redactWindow(held, new Set(held.flatMap((h) => [...h.leaves.keys()])), toRedaction(secrets));
+  for (const h of held) if (h.changed) fixRaw(h.chunk, h.changed, framing);
+  return chunks;
+}
+
+export { REDACTED };
