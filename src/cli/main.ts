@@ -42,6 +42,7 @@ const COMMANDS: CommandSpec[] = [
       ['--traces', 'Directory for trace files', '.ai-tests/traces'],
       ['--redact-header', 'Also treat this header as a secret: its value is never written (repeatable)'],
       ['--redact-field', 'Also treat this JSON body, form or query field as a secret (repeatable)'],
+      ['--headers-timeout', 'Close a connection whose request headers have not all arrived this many ms after it opened (idle and slowloris sockets)', 10000],
     ],
     examples: [
       'record',
@@ -60,6 +61,7 @@ const COMMANDS: CommandSpec[] = [
       ['--port', 'Port to listen on (0 picks a free one)', 8788],
       ['--host', 'Interface to bind', '127.0.0.1'],
       ['--speed', 'Playback speed: 1 recorded pace, 2 twice as fast, 0 instant', 1],
+      ['--headers-timeout', 'Close a connection whose request headers have not all arrived this many ms after it opened (idle and slowloris sockets)', 10000],
       ['--fault', 'Inject a fault (repeatable): drop-after=N, stall=K:MS, status=CODE[:RETRY_AFTER], error-event=N, truncate-json=N; chunks count from 1, @N limits it to the n-th request'],
     ],
     examples: ['replay fixtures/chat.yaml', 'replay fixtures/chat.yaml --speed 0 --port 0', 'replay fixtures/chat.yaml --fault drop-after=3', 'replay fixtures/chat.yaml --fault status=429:2@1 --fault stall=5:3000'],

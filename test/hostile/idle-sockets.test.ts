@@ -3,9 +3,15 @@
  * without a bound of its own the replay server kept every idle socket open (20 of 20 after 20 s), and
  * enough of them used up the process's file descriptors and broke other clients.
  */
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayServer } from '../../src/replay/replay-server.js';
+import { appendToCassette } from '../../src/store/cassette-file.js';
+import { BIN, startCli } from '../record/cli-process.js';
 import { openSocket } from './helpers.js';
 import { GOOD_BODY, GOOD_TRACE, goodRequest, replayServer } from './servers.js';
 
@@ -64,5 +70,41 @@ describe('the replay server with idle connections', () => {
     expect(s.destroyed).toBe(false);
     expect(text.match(/HTTP\/1\.1 200/g)?.length).toBe(3);
     s.destroy();
+  });
+});
+
+describe('--headers-timeout on the command line', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tf-idle-cli-'));
+    await appendToCassette(join(dir, 'c.yaml'), [GOOD_TRACE]);
+  });
+
+  for (const [name, args] of [
+    ['replay', ['replay', 'c.yaml', '--port', '0', '--headers-timeout', String(BOUND_MS)]],
+    ['record', ['record', '--upstream', 'http://127.0.0.1:9', '--port', '0', '--headers-timeout', String(BOUND_MS)]],
+  ] as const) {
+    it.skipIf(!existsSync(BIN))(`${name} closes an idle socket after the bound it was given`, async () => {
+      const cli = startCli(dir, [...args]);
+      try {
+        const [, port] = await cli.waitFor(/http:\/\/127\.0\.0\.1:(\d+)/);
+        const s = await openSocket(Number(port));
+        const t = await closedWithin(s, BOUND_MS + 4000);
+        s.destroy();
+        // The default is 10 s: closing well before that shows the flag took.
+        expect(t, cli.stdout + cli.stderr).toBeGreaterThanOrEqual(0);
+        expect(t).toBeLessThan(BOUND_MS + 2500);
+      } finally {
+        cli.child.kill('SIGINT');
+        await cli.exited;
+      }
+    });
+  }
+
+  it.skipIf(!existsSync(BIN))('a bad value is a usage error', async () => {
+    const cli = startCli(dir, ['replay', 'c.yaml', '--headers-timeout', 'soon']);
+    const { code } = await cli.exited;
+    expect(code).toBe(2);
+    expect(cli.stderr).toMatch(/--headers-timeout must be a number >= 1, got "soon"/);
   });
 });

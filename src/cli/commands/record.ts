@@ -14,7 +14,7 @@ import { notFromProvider } from '../../cassette/provider-said.js';
 import { LOOP_DELAY_WARN_MS } from '../../trace/types.js';
 import { createTraceStore } from '../../store/trace-store.js';
 import type { CommandContext } from '../main.js';
-import { parsePort, parseUrl, optionalString } from '../options.js';
+import { parseNumber, parsePort, parseUrl, optionalString } from '../options.js';
 import { describeCall, rel, timingDoubt } from '../format.js';
 import { oneLine } from '../../util/one-line.js';
 import { ensureWritableDir } from '../../util/writable-dir.js';
@@ -56,6 +56,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   const child = rest.length > 0 ? rest : undefined;
   // With a command to run, a fixed port would only collide with the next run: pick a free one.
   const port = parsePort(opts.port, '--port', child ? 0 : DEFAULT_PORT);
+  const headersTimeoutMs = parseNumber(opts['headers-timeout'], '--headers-timeout', 10_000, 1);
   const host = optionalString(opts.host, '--host') ?? '127.0.0.1';
   const cassette = optionalString(opts.cassette, '--cassette');
   const redact = { headers: names(opts['redact-header'], '--redact-header'), bodyFields: names(opts['redact-field'], '--redact-field') };
@@ -90,6 +91,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
     port,
     host,
     redact,
+    requestBounds: { headersTimeoutMs },
     debug: opts.debug === true,
     ...(ca ? { https: { keyPath: ca.keyPath, certPath: ca.certPath, interceptOnly: upstream ? undefined : interceptedHosts() } } : {}),
     onTrace: async (trace) => {

@@ -12,6 +12,7 @@ export async function run({ args, opts }: CommandContext): Promise<number> {
   const speed = parseNumber(opts.speed, '--speed', 1);
   const port = parsePort(opts.port, '--port', 8788);
   const host = optionalString(opts.host, '--host') ?? '127.0.0.1';
+  const headersTimeoutMs = parseNumber(opts['headers-timeout'], '--headers-timeout', 10_000, 1);
   // Parse before loading the cassette, so a typo is a usage error whatever the file holds.
   const faults = (opts.fault === undefined ? [] : ([] as unknown[]).concat(opts.fault)).map((f) => parseFault(String(f)));
   // Indexed, not loaded: each interaction is read from the file when it is served, so a cassette of
@@ -24,6 +25,7 @@ export async function run({ args, opts }: CommandContext): Promise<number> {
     faults,
     port,
     host,
+    headersTimeoutMs,
     // The message quotes the received request: its control characters are shown as escapes, not sent to the terminal.
     onMiss: (miss) => process.stderr.write(`${pc.yellow('miss')} ${visible(miss.message, '')}\n`),
     // Only synthesised answers are logged: the user should know those bytes are not the provider's.
