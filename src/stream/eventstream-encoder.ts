@@ -30,3 +30,18 @@ export function truncateEventStreamPayload(bytes: Uint8Array): Uint8Array {
   }
   return codec.encode({ headers: message.headers, body: message.body.subarray(0, Math.floor(message.body.length / 2)) });
 }
+
+/**
+ * The same message (headers kept) around a new payload, with its lengths and CRCs recomputed; undefined
+ * when `bytes` is not a valid message.
+ *
+ * @example
+ * withEventStreamPayload(message, '{"text":"[REDACTED]"}');
+ */
+export function withEventStreamPayload(bytes: Uint8Array, payload: string): Uint8Array | undefined {
+  try {
+    return codec.encode({ headers: codec.decode(bytes).headers, body: fromUtf8(payload) });
+  } catch {
+    return undefined;
+  }
+}

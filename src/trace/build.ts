@@ -1,5 +1,6 @@
 import type { Frame, Framing } from '../stream/frame.js';
 import { bytesToStored, concatBytes, storedToBytes, type StoredBytes } from '../stream/bytes.js';
+import { withEventStreamPayload } from '../stream/eventstream-encoder.js';
 import { reconstruct } from './reconstruct.js';
 import {
   redactBytes,
@@ -100,6 +101,21 @@ export function requestSecrets(call: Pick<CapturedCall, 'requestHeaders' | 'url'
 
 const asBase64 = (b: Uint8Array): StoredBytes => ({ raw: Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'), raw_encoding: 'base64' });
 
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+
+/**
+ * Redact an event-stream message. Replacing bytes inside it would change its length without its
+ * prelude and CRCs, so a replay would send a corrupt message: it is re-encoded around the redacted
+ * payload instead. If a secret is still in the re-encoded bytes (in a header), the byte-wise
+ * redaction stands: a corrupt message rather than a leaked secret.
+ */
+function redactMessage(frame: Frame, secrets: RedactionInput): Uint8Array {
+  const bytes = redactBytes(frame.raw, secrets);
+  if (sameBytes(bytes, frame.raw) || frame.data === undefined) return bytes;
+  const rebuilt = withEventStreamPayload(frame.raw, redactString(frame.data, secrets));
+  return rebuilt && sameBytes(redactBytes(rebuilt, secrets), rebuilt) ? rebuilt : bytes;
+}
+
 /**
  * A compressed stream (content-encoding gzip, deflate or br; see call-assembler.ts headOf) is kept twice:
  * `chunks` hold the decoded events (raw = their decoded bytes) for the view, reconstruction and
@@ -141,7 +157,7 @@ export function prepareFrame(frame: Frame, atMs: number, stream: boolean, secret
   const store = frame.binary ? asBase64 : bytesToStored;
   const text = store(frame.raw);
   // Bytes that are not UTF-8 are still redacted, byte-wise, before they are stored as base64.
-  const stored = text.raw_encoding ? store(redactBytes(frame.raw, secrets)) : text;
+  const stored = text.raw_encoding ? store(frame.binary ? redactMessage(frame, secrets) : redactBytes(frame.raw, secrets)) : text;
   const raw = stored.raw_encoding ? stored.raw : redactString(stored.raw, secrets);
   const p: PreparedFrame = { at: round3(atMs), raw };
   if (stored.raw_encoding) p.raw_encoding = stored.raw_encoding;

@@ -3,6 +3,8 @@
  * and keeps compressed streams replayable: checked by feeding it what the proxy thread reports.
  */
 import { gzipSync } from 'node:zlib';
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { describe, expect, it } from 'vitest';
 import { beginCall, endCall, headOf, readOf } from '../../src/record/call-assembler.js';
 import { planPlayback } from '../../src/replay/plan.js';
@@ -90,5 +92,20 @@ describe('compressed streams through the recorder', () => {
     // Replay then sends the redacted events, uncompressed.
     const plan = planPlayback(t);
     expect(new TextDecoder().decode(concatBytes(plan.pieces.map((p) => p.bytes)))).toContain('[REDACTED]');
+  });
+});
+
+describe('event-stream messages through the recorder', () => {
+  const codec = new EventStreamCodec(toUtf8, fromUtf8);
+  const message = (type: string, payload: string) => codec.encode({ headers: { ':event-type': { type: 'string', value: type }, ':message-type': { type: 'string', value: 'event' } }, body: fromUtf8(payload) });
+
+  it('redacts a key in a message by re-encoding it, so the replayed message is still valid', () => {
+    const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD';
+    const body = concatBytes([message('contentBlockDelta', `{"delta":{"text":"key ${key} ok"}}`), message('messageStop', '{"stopReason":"end_turn"}')]);
+    const t = record([['content-type', 'application/vnd.amazon.eventstream']], [[body, 5]], 6, '/model/m/converse-stream');
+    expect(t.chunks!.map((c) => c.data)).toEqual([{ delta: { text: 'key [REDACTED] ok' } }, { stopReason: 'end_turn' }]);
+    const replayed = planPlayback(t).pieces.map((p) => toUtf8(codec.decode(p.bytes).body));
+    expect(replayed).toEqual(['{"delta":{"text":"key [REDACTED] ok"}}', '{"stopReason":"end_turn"}']);
+    expect(JSON.stringify(t)).not.toContain(key);
   });
 });
