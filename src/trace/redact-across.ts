@@ -1,3 +1,4 @@
+import { withEventStreamPayload } from '../stream/eventstream-encoder.js';
 import { encodeNdjsonLine, encodeSseEvent } from '../stream/sse-encoder.js';
 import { applyRedaction, REDACTED, toRedaction, type Redaction, type RedactionInput } from './redact.js';
 import type { TraceChunk } from './types.js';
@@ -95,6 +96,15 @@ const utf8AsLatin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
  */
 function fixRaw(chunk: TraceChunk, changed: Map<string, string>, framing: StreamFraming): void {
   const binary = chunk.raw_encoding === 'base64';
+  if (binary && framing === 'eventstream') {
+    // A binary message states its length and checksums: rebuild it around the redacted payload.
+    const payload = typeof chunk.data === 'string' ? chunk.data : JSON.stringify(chunk.data);
+    const rebuilt = withEventStreamPayload(Buffer.from(chunk.raw, 'base64'), payload);
+    if (rebuilt) {
+      chunk.raw = Buffer.from(rebuilt).toString('base64');
+      return;
+    }
+  }
   let raw = binary ? b64(chunk.raw) : chunk.raw;
   const enc = (s: string) => (binary ? utf8AsLatin1(s) : s);
   let missed = false;

@@ -1,5 +1,8 @@
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { encodeEventStreamMessage } from '../../src/stream/eventstream-encoder.js';
 import { splitFrames } from '../../src/stream/framing.js';
 import { createRedaction, REDACTED } from '../../src/trace/redact.js';
 import { createAcrossRedactor, redactAcross } from '../../src/trace/redact-across.js';
@@ -133,6 +136,33 @@ describe('a secret split across events', () => {
         const after = redactAcross(structuredClone(before), createRedaction({}, ['NotInTheText_123']), shape === 'ndjson' ? 'ndjson' : 'sse');
         expect(after).toEqual(before);
       }),
+    );
+  });
+});
+
+describe('a secret split across AWS event-stream messages', () => {
+  it('is gone from every message, and each message still decodes (length and checksums rebuilt)', () => {
+    fc.assert(
+      fc.property(KEY, fc.integer({ min: 1, max: 9 }), (key, size) => {
+        const text = `key: ${key} end`;
+        const pieces = text.match(new RegExp(`[^]{1,${size}}`, 'g'))!;
+        const chunks: TraceChunk[] = pieces.map((p) => {
+          const data = { contentBlockIndex: 0, delta: { text: p } };
+          const raw = encodeEventStreamMessage({ ':event-type': 'contentBlockDelta', ':content-type': 'application/json', ':message-type': 'event' }, JSON.stringify(data));
+          return { delta_ms: 0, event: 'contentBlockDelta', data, raw: Buffer.from(raw).toString('base64'), raw_encoding: 'base64' };
+        });
+        redactAcross(chunks, createRedaction(), 'eventstream');
+        const codec = new EventStreamCodec(toUtf8, fromUtf8);
+        const payloads = chunks.map((c) => {
+          const m = codec.decode(Buffer.from(c.raw, 'base64'));
+          expect(m.headers[':event-type']?.value).toBe('contentBlockDelta');
+          const payload = JSON.parse(toUtf8(m.body));
+          expect(payload).toEqual(c.data);
+          return payload.delta.text as string;
+        });
+        expect(payloads.join('')).toBe(`key: ${REDACTED} end`);
+      }),
+      { numRuns: 100 },
     );
   });
 });
