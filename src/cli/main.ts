@@ -173,6 +173,16 @@ export async function main(argv: string[]): Promise<number> {
     throw new SadeExit(String(code ?? 0));
   }) as typeof process.exit;
   try {
+    const problem = commandProblem(own.slice(2));
+    if (problem?.help) {
+      process.stdout.write(problem.help);
+      return EXIT_OK;
+    }
+    if (problem) throw new TraceForgeError('E_USAGE', problem.error!);
+  } catch (e) {
+    return reportError(e, debug);
+  }
+  try {
     prog.parse(own, { string: ['upstream', 'cassette', 'host', 'model', 'out', 'template', 'timing', 'traces', 'fault', 'redact-header', 'redact-field', 'openai', 'anthropic', 'gemini', 'ollama'] });
   } catch (e) {
     if (e instanceof SadeExit) return Number(e.message) === 0 ? EXIT_OK : EXIT_USAGE;
@@ -191,6 +201,54 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return reportError(e, debug);
   }
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const here = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = here;
+    }
+  }
+  return row[b.length]!;
+}
+
+const closest = (word: string, choices: string[]): string | undefined =>
+  choices.map((c) => ({ c, d: distance(word, c) })).filter((x) => x.d <= Math.max(2, Math.floor(x.c.length / 3))).sort((x, y) => x.d - y.d)[0]?.c;
+
+/**
+ * What sade would answer with a boxed "Invalid command": a misspelt command (with a suggestion), and a
+ * command group such as `trace` given alone or with `--help` (its subcommands are listed instead).
+ */
+function commandProblem(args: string[]): { error?: string; help?: string } | undefined {
+  const words = args.filter((a) => !a.startsWith('-'));
+  const first = words[0];
+  if (first === undefined) return undefined;
+  const usages = COMMANDS.map((c) => c.usage.split(/\s+/).filter((w) => !/^[<[]/.test(w)));
+  const groups = [...new Set(usages.map((u) => u[0]!))];
+  if (!groups.includes(first)) {
+    const guess = closest(first, groups);
+    return { error: `unknown command "${first}"${guess ? `; did you mean "${guess}"?` : ''} Run \`traceforge --help\` for the list` };
+  }
+  const subs = usages.filter((u) => u[0] === first && u.length > 1).map((u) => u[1]!);
+  if (subs.length === 0 || args.indexOf(first) !== args.findIndex((a) => !a.startsWith('-'))) return undefined;
+  const second = args[args.indexOf(first) + 1];
+  const list = () =>
+    `Usage: traceforge ${first} <${subs.join('|')}> [options]\n\n` +
+    COMMANDS.filter((c) => c.usage.startsWith(`${first} `))
+      .map((c) => `  ${c.usage.padEnd(24)} ${c.describe.split('. ')[0]!.replace(/\.$/, '')}\n`)
+      .join('') +
+    `\nRun \`traceforge ${first} <${subs[0]}> --help\` for the options of one.\n`;
+  if (second === undefined) return { error: `\`traceforge ${first}\` needs a subcommand: ${subs.join(', ')} (e.g. \`traceforge ${first} ${subs[0]}\`)` };
+  if (second === '--help' || second === '-h') return { help: list() };
+  if (second.startsWith('-') || subs.includes(second)) return undefined;
+  const guess = closest(second, subs);
+  return { error: `unknown command "${first} ${second}"${guess ? `; did you mean "${first} ${guess}"?` : ''} Subcommands: ${subs.join(', ')}` };
 }
 
 /**

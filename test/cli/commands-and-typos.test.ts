@@ -1,0 +1,50 @@
+/**
+ * What the CLI says to a misspelt command or a command group given alone: sade's boxed "Invalid command"
+ * named neither the fix nor the subcommands.
+ */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { BIN, runCli } from './trace-cli-helpers.js';
+
+const cli = (...args: string[]) => runCli(tmpdir(), args, { NO_COLOR: '1' });
+
+describe.skipIf(!existsSync(BIN))('commands the CLI does not know', () => {
+  it('a misspelt command gets the closest one and exit 2', async () => {
+    const r = await cli('recrod', '--upstream', 'http://x');
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('traceforge: unknown command "recrod"; did you mean "record"? Run `traceforge --help` for the list');
+    expect(r.stderr).not.toMatch(/Invalid command|at .*\.js/);
+  });
+
+  it('a word that is no command gets no guess', async () => {
+    const r = await cli('frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^traceforge: unknown command "frobnicate" Run `traceforge --help`/);
+  });
+
+  it('`trace --help` lists the trace subcommands', async () => {
+    const r = await cli('trace', '--help');
+    expect(r.code).toBe(0);
+    for (const sub of ['list', 'view', 'diff']) expect(r.stdout).toMatch(new RegExp(`^  trace ${sub}`, 'm'));
+  });
+
+  it('`trace` alone says it needs a subcommand', async () => {
+    const r = await cli('trace');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/`traceforge trace` needs a subcommand: list, view, diff/);
+  });
+
+  it('a misspelt subcommand gets the closest one', async () => {
+    const r = await cli('trace', 'lsit');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command "trace lsit"; did you mean "trace list"\?/);
+  });
+
+  it('known commands still parse, with their options and values that look like words', async () => {
+    const r = await cli('trace', 'list', '--json', '--model', 'recrod');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+});
