@@ -85,13 +85,3 @@ describe('bad ids', () => {
     oneLine(r.stderr);
   });
 });
-
-describe('the g hook', () => {
-  it('reads the written paths from whatever shape the generator returns', async () => {
-    const { writtenPaths } = await import('../../src/cli/commands/trace-view.js');
-    expect(writtenPaths(['test/a.test.ts', 3, 'fixtures/a.yaml'])).toEqual(['test/a.test.ts', 'fixtures/a.yaml']);
-    expect(writtenPaths({ files: ['x'] })).toEqual(['x']);
-    expect(writtenPaths({ testPath: 'test/a.test.ts', cassettePath: 'fixtures/a.yaml', slug: 'a' })).toEqual(['test/a.test.ts', 'fixtures/a.yaml']);
-    expect(writtenPaths(undefined)).toEqual([]);
-  });
-});

@@ -1,4 +1,3 @@
-import { TraceForgeError } from '../../errors.js';
 import { listTraces } from '../../store/trace-index.js';
 import { createTraceStore, DEFAULT_TRACES_DIR } from '../../store/trace-store.js';
 import type { Trace } from '../../trace/types.js';
@@ -8,37 +7,11 @@ import { styleFor } from '../../tui/style.js';
 import type { GenerateHook } from '../../tui/trace-view.js';
 import type { CommandContext } from '../main.js';
 
-/** Pull the written paths out of whatever the generator returns (a list, or an object naming files). */
-export function writtenPaths(result: unknown): string[] {
-  if (Array.isArray(result)) return result.filter((p): p is string => typeof p === 'string');
-  if (typeof result === 'string') return [result];
-  if (typeof result !== 'object' || result === null) return [];
-  const r = result as Record<string, unknown>;
-  for (const key of ['paths', 'files', 'written']) if (Array.isArray(r[key])) return writtenPaths(r[key]);
-  return Object.entries(r)
-    .filter(([k, v]) => typeof v === 'string' && /(path|file)$/i.test(k))
-    .map(([, v]) => v as string);
-}
-
-/**
- * The `g` key. Test generation is its own module (issue 4); it is imported only when asked for, and a
- * build without it says so instead of failing.
- */
+/** The `g` key: loaded only when asked for, so opening a trace does not load the generator and its templates. */
 export const generateHook: GenerateHook = async (trace: Trace, window) => {
   (await import('./gen.js')).refuseTooBigForCassette(trace, window ?? null);
-  // A computed specifier keeps this file compiling before src/gen exists.
-  const spec = '../../gen/index.js';
-  let mod: { generateFromTrace?: unknown };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    const err = e as { code?: string; message?: string };
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('gen/index.js')) mod = {};
-    else throw e;
-  }
-  if (typeof mod.generateFromTrace !== 'function') throw new TraceForgeError('E_GEN', 'test generation is not available yet');
-  const generate = mod.generateFromTrace as (t: Trace, o: { cwd: string }) => Promise<unknown>;
-  return writtenPaths(await generate(trace, { cwd: process.cwd() }));
+  const { generateFromTrace } = await import('../../gen/index.js');
+  return (await generateFromTrace(trace, { cwd: process.cwd() })).written;
 };
 
 /**
