@@ -3,6 +3,9 @@ import { emptyCassette } from './cassette/codec.js';
 import type { MatchOptions, MissExplanation } from './cassette/match.js';
 import { resolveRecordMode, type RecordMode } from './record-mode.js';
 import { startRecorder, type Recorder } from './record/recorder.js';
+import { DEFAULT_PROVIDER_HOSTS, providerForRequest } from './record/provider-routes.js';
+import { startInterception, type InterceptOptions, type Interception } from './intercept/index.js';
+import { resolve as resolvePath } from 'node:path';
 import type { Fault } from './replay/faults.js';
 import { startReplayThread, type ReplayThread } from './replay/replay-thread.js';
 import { appendToCassette, cassetteExists, writeCassette } from './store/cassette-file.js';
@@ -28,8 +31,20 @@ export interface CassetteSessionOptions {
    * Chunks count from 1; `@N` limits a fault to the n-th request.
    */
   faults?: ReadonlyArray<string | Fault>;
-  /** Also write a trace file per recorded call into this directory. */
-  traces?: string;
+  /** Also write a trace file per recorded call into this directory (`useCassette` defaults to `.ai-tests/traces`); `false` for none. */
+  traces?: string | false;
+  /**
+   * Serve the process's own calls to the providers' hosts (OpenAI, Anthropic, Gemini, Ollama on
+   * localhost:11434, Bedrock, Cohere) and `hosts` from this cassette, through the global fetch and
+   * node:http/https, with no base URL changed in the app. In record modes they go through the recorder
+   * to the host the app addressed (or to `upstream`). `useCassette` turns it on by default; `false` turns it off.
+   */
+  intercept?: boolean | InterceptOptions;
+  /**
+   * When the cassette does not exist and the mode does not record: `'error'` (default) fails at once;
+   * `'empty'` serves an empty cassette, so only a call made fails, with a miss that says the file does not exist.
+   */
+  missing?: 'error' | 'empty';
   /**
    * Your own secrets to keep out of what is recorded, on top of the built-in ones, e.g.
    * `{ headers: ['x-internal-token'], bodyFields: ['session_id'], patterns: [/corp-[a-z0-9]{20}/] }`.
@@ -50,6 +65,10 @@ export interface CassetteSession {
   readonly warnings: readonly string[];
   /** Interactions recorded during this session. */
   readonly recorded: Trace[];
+  /** The cassette file did not exist when the session opened, and the mode does not record (with `missing: 'empty'`). */
+  readonly missingFile: boolean;
+  /** Calls refused by the interception as going to a host it does not serve (unmatched: 'error'), one line each. */
+  readonly blocked: readonly string[];
   /** How late the replay server wrote pieces against their recorded times (see ReplayServer.lateness). */
   lateness(): LatenessSummary;
   close(): Promise<void>;
@@ -66,25 +85,23 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   const shown = shortText(path);
   const upstream = options.upstream ?? env.TRACEFORGE_UPSTREAM;
   const records = mode === 'all' || mode === 'new_episodes' || (mode === 'once' && !exists);
-  if (!records && !exists) {
-    throw new TraceForgeError(
-      'E_CASSETTE_NOT_FOUND',
-      `cassette ${shown} does not exist and record mode is "${mode}"${mode === 'none' && env.CI ? ' (CI is set)' : ''}: record it locally first (TRACEFORGE_RECORD=once with TRACEFORGE_UPSTREAM=https://api.openai.com, or \`traceforge record --cassette ${shown}\`) and commit it`,
-    );
-  }
-  if (records && !upstream) {
-    throw new TraceForgeError(
-      'E_USAGE',
-      `record mode "${mode}" needs an upstream to record ${shown} from: pass { upstream: 'https://api.openai.com' } or set TRACEFORGE_UPSTREAM`,
-    );
-  }
+  const missingFile = !records && !exists;
+  if (missingFile && options.missing !== 'empty') throw new TraceForgeError('E_CASSETTE_NOT_FOUND', missingCassetteMessage(path, mode, env));
   // An existing cassette goes by path: the replay thread indexes it and reads each interaction when it is
   // served, so a big cassette replays in bounded memory. Mode `all` starts from nothing.
   const cassette = mode === 'all' || !exists ? emptyCassette() : path;
+  const intercepting = options.intercept !== undefined && options.intercept !== false;
   const recorded: Trace[] = [];
   let recorder: Recorder | undefined;
   if (records) {
     const store = options.traces ? createTraceStore(options.traces) : undefined;
+    // Without an upstream, each call goes where the app sent it: the host the interception saw it
+    // addressed to, or the provider its path names (a client pointed at the session's URL).
+    const route = (req: { url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }): URL | undefined => {
+      if (req.destination) return new URL(req.destination.origin);
+      const p = providerForRequest(req.url, req.headers);
+      return p ? new URL(DEFAULT_PROVIDER_HOSTS[p]) : undefined;
+    };
     let replaced = mode !== 'all';
     // Mode `all` replaces the cassette with its first batch; every later batch is appended (one write at the end).
     const queue = createCassetteQueue(path, async (file, traces) => {
@@ -94,7 +111,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     });
     // The recorder forwards and stamps on a thread of its own, so a test busy on this thread cannot shift what it records.
     recorder = await startRecorder({
-      upstream,
+      ...(upstream ? { upstream } : { route }),
       redact: options.redact,
       onTrace: async (trace) => {
         recorded.push(trace);
@@ -120,6 +137,16 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     await recorder?.close();
     throw e;
   }
+  let interception: Interception | undefined;
+  if (intercepting) {
+    try {
+      interception = await startInterception(replay.url, options.intercept === true ? {} : (options.intercept as InterceptOptions), env);
+    } catch (e) {
+      await replay.close();
+      await recorder?.close();
+      throw e;
+    }
+  }
   return {
     url: replay.url,
     mode,
@@ -128,10 +155,25 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     },
     warnings: replay.warnings,
     recorded,
+    missingFile,
+    blocked: interception?.blocked ?? [],
     lateness: () => replay.lateness(),
     async close() {
+      interception?.stop();
       await replay.close();
       await recorder?.close();
     },
   };
+}
+
+/** What a missing cassette in a mode that does not record says: that the file is not there, and how to make it. */
+export function missingCassetteMessage(path: string, mode: RecordMode, env: NodeJS.ProcessEnv): string {
+  const shown = shortText(path);
+  const abs = resolvePath(path);
+  const why = mode === 'none' ? `record mode is "none"${env.TRACEFORGE_RECORD ? ' (TRACEFORGE_RECORD)' : env.CI ? ' (CI is set)' : ''}, which never records` : `record mode is "${mode}"`;
+  return (
+    `cassette ${shown} does not exist (looked for ${abs}); ${why}. Check the path, or record it once outside CI: ` +
+    `TRACEFORGE_RECORD=once npx vitest run (calls go to the providers' real hosts; add TRACEFORGE_UPSTREAM=URL to send them all to one server instead), ` +
+    `or \`npx traceforge record --cassette ${shown} -- <command>\`, then commit the file`
+  );
 }

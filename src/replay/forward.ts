@@ -1,4 +1,5 @@
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ORIGIN_HEADER } from '../intercept/hosts.js';
 
 /**
  * Pass a request on to another local server (the recorder, in record modes) and pipe its answer
@@ -7,9 +8,18 @@ import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 export function forwardTo(base: string): (req: IncomingMessage, res: ServerResponse, body: Buffer) => void {
   const target = new URL(base);
   return (req, res, body) => {
-    const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) };
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host, 'content-length': String(body.length) };
     delete headers['transfer-encoding'];
-    const out = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
+    // A call the in-test interception redirected here names the origin the app addressed: the recorder gets it
+    // as a proxy request (absolute URL), so it forwards to that host, and the header goes no further.
+    const origin = headers[ORIGIN_HEADER];
+    delete headers[ORIGIN_HEADER];
+    let path = req.url;
+    if (typeof origin === 'string' && /^https?:\/\/[^/]+$/.test(origin)) {
+      path = `${origin}${req.url ?? '/'}`;
+      headers.host = new URL(origin).host;
+    }
+    const out = request({ host: target.hostname, port: target.port, method: req.method, path, headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders);
       up.pipe(res);
       up.once('aborted', () => res.destroy());

@@ -1,0 +1,127 @@
+/**
+ * The one adapter between TraceForge and the global `fetch`: a dispatcher installed with undici's
+ * `setGlobalDispatcher` that sends calls to intercepted hosts to a local server instead.
+ *
+ * Node 20's global fetch runs on the undici bundled inside Node (6.x), not on the npm `undici` 7 this
+ * package depends on. They meet at one global slot: both read the dispatcher from
+ * `globalThis[Symbol.for('undici.globalDispatcher.1')]`, and npm undici 7's `setGlobalDispatcher`
+ * writes that slot (and its own `.2`). So a dispatcher set here is the one Node's fetch calls. Because
+ * that is an agreement between two copies of a library, not an API, `installFetchInterception` checks
+ * that it took: it makes one fetch to a probe address and fails loudly if the dispatcher never saw it.
+ *
+ * Requests keep the handler Node's fetch gave them; this dispatcher only rewrites `origin` (and adds
+ * one header) and hands the call to the dispatcher that was global before, so the bytes of the answer
+ * and their timing reach the app as the local server sends them.
+ */
+import { Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+
+/** What to do with one outgoing call. */
+export type FetchDecision = { kind: 'pass' } | { kind: 'redirect'; origin: string; headers: Record<string, string> } | { kind: 'error'; error: Error };
+
+const PROBE_ORIGIN = 'http://traceforge-intercept-check.invalid';
+
+type Headers = Dispatcher.DispatchOptions['headers'];
+
+/** Add headers to the shapes undici accepts: a flat [k, v, ...] array, [k, v] pairs, an object or an iterable. */
+function withHeaders(headers: Headers, extra: Record<string, string>): Headers {
+  const add = Object.entries(extra);
+  if (headers == null) return Object.fromEntries(add);
+  if (Array.isArray(headers)) {
+    const flat = headers as unknown[];
+    if (flat.length > 0 && Array.isArray(flat[0])) return [...(flat as Array<[string, string]>), ...add] as unknown as Headers;
+    return [...(flat as string[]), ...add.flat()] as Headers;
+  }
+  if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(headers as Iterable<[string, string]>), ...add] as unknown as Headers;
+  return { ...(headers as Record<string, string>), ...extra };
+}
+
+function fail(handler: Dispatcher.DispatchHandler, error: Error): void {
+  // Node 20's fetch hands a handler of undici 6's shape (onError); undici 7's own callers use onResponseError.
+  const h = handler as Dispatcher.DispatchHandler & { onError?: (e: Error) => void; onResponseError?: (c: unknown, e: Error) => void };
+  queueMicrotask(() => {
+    if (typeof h.onError === 'function') h.onError(error);
+    else h.onResponseError?.(undefined, error);
+  });
+}
+
+class InterceptingDispatcher extends Dispatcher {
+  probed = false;
+  constructor(
+    private readonly inner: Dispatcher,
+    private readonly decide: (url: URL) => FetchDecision,
+  ) {
+    super();
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = options.origin === undefined ? undefined : String(options.origin);
+    if (origin === undefined) return this.inner.dispatch(options, handler);
+    if (origin.startsWith(PROBE_ORIGIN)) {
+      this.probed = true;
+      fail(handler, new Error('traceforge interception probe'));
+      return true;
+    }
+    let url: URL;
+    try {
+      url = new URL(options.path, origin);
+    } catch {
+      return this.inner.dispatch(options, handler);
+    }
+    const d = this.decide(url);
+    if (d.kind === 'pass') return this.inner.dispatch(options, handler);
+    if (d.kind === 'error') {
+      fail(handler, d.error);
+      return true;
+    }
+    return this.inner.dispatch({ ...options, origin: d.origin, headers: withHeaders(options.headers, d.headers) }, handler);
+  }
+
+  // The dispatcher underneath is shared with the rest of the process: closing this one never closes it.
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    if (callback) return void queueMicrotask(callback);
+    return Promise.resolve();
+  }
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: unknown, b?: unknown): Promise<void> | void {
+    const cb = typeof a === 'function' ? a : typeof b === 'function' ? b : undefined;
+    if (cb) return void queueMicrotask(cb as () => void);
+    return Promise.resolve();
+  }
+}
+
+export interface FetchInterception {
+  /** Put back the dispatcher that was global before. */
+  restore(): void;
+}
+
+/**
+ * Route the global fetch's calls through `decide`, and check that it took.
+ * @example const f = await installFetchInterception((url) => url.hostname === 'api.openai.com' ? { kind: 'redirect', origin: replay.url, headers: {} } : { kind: 'pass' });
+ */
+export async function installFetchInterception(decide: (url: URL) => FetchDecision): Promise<FetchInterception> {
+  const previous = getGlobalDispatcher();
+  const mine = new InterceptingDispatcher(previous, decide);
+  setGlobalDispatcher(mine);
+  const restore = (): void => {
+    // Only put the previous one back if nobody replaced ours meanwhile.
+    if (getGlobalDispatcher() === mine) setGlobalDispatcher(previous);
+  };
+  try {
+    await globalThis.fetch(`${PROBE_ORIGIN}/`);
+  } catch {
+    // The probe always fails; whether our dispatcher saw it is what counts.
+  }
+  if (!mine.probed) {
+    restore();
+    throw new Error(
+      'traceforge: could not intercept the global fetch: it does not use the dispatcher set with undici\'s setGlobalDispatcher ' +
+        '(is globalThis.fetch replaced, e.g. by another mocking library or a polyfill?). Pass { intercept: false } and point the client at cassette.url instead.',
+    );
+  }
+  return { restore };
+}

@@ -1,0 +1,73 @@
+/**
+ * Which outgoing calls the in-test interception serves from a cassette: the providers' API hosts
+ * and the hosts a user lists. Pure: no network, no process.
+ */
+
+/** The providers' API hosts, served from the cassette while a cassette is in use (any port unless one is given). */
+export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [
+  'api.openai.com',
+  'api.anthropic.com',
+  'generativelanguage.googleapis.com',
+  // Ollama's default address: only its port, so a test's own servers on loopback are left alone.
+  'localhost:11434',
+  '127.0.0.1:11434',
+  '[::1]:11434',
+  'bedrock-runtime.*.amazonaws.com',
+  'api.cohere.com',
+  'api.cohere.ai',
+];
+
+export interface HostRule {
+  /** Lower-case host name; `*` stands for one or more labels' characters (no dots). */
+  pattern: RegExp;
+  /** Undefined: any port. */
+  port?: string;
+  /** As the user wrote it, for messages. */
+  text: string;
+}
+
+const defaultPort = (protocol: string): string => (protocol === 'https:' ? '443' : '80');
+
+/**
+ * Parse `HOST`, `HOST:PORT`, `[V6]:PORT`, `*.example.com` or a URL into a rule.
+ * @example parseHostRule('llm.internal:8080') // matches http(s)://llm.internal:8080 only
+ */
+export function parseHostRule(text: string): HostRule {
+  const t = text.trim().toLowerCase();
+  let host = t;
+  let port: string | undefined;
+  const url = /^[a-z][a-z0-9+.-]*:\/\//.test(t) ? new URL(t.replace(/\*/g, 'wildcard-x')) : undefined;
+  if (url) {
+    host = url.hostname.replace(/wildcard-x/g, '*');
+    port = url.port || defaultPort(url.protocol);
+  } else {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(t);
+    if (!m) throw new Error(`intercept host "${text}" is not HOST, HOST:PORT or a URL`);
+    host = m[1]!;
+    port = m[2];
+  }
+  host = host.replace(/^\[|\]$/g, '');
+  const source = host.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]+');
+  return { pattern: new RegExp(`^${source}$`), ...(port ? { port } : {}), text };
+}
+
+/** The rule `url` matches, or undefined. */
+export function matchHost(rules: readonly HostRule[], url: URL): HostRule | undefined {
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const port = url.port || defaultPort(url.protocol);
+  return rules.find((r) => r.pattern.test(host) && (r.port === undefined || r.port === port));
+}
+
+/** localhost, 127.0.0.0/8 and ::1: the test's own servers, never blocked. */
+export function isLoopback(url: URL): boolean {
+  const h = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || /^127\./.test(h) || h === '::1' || h === '::ffff:127.0.0.1';
+}
+
+/** The header that carries the origin the app addressed from the interception to the recorder. Never recorded or sent on. */
+export const ORIGIN_HEADER = 'x-traceforge-origin';
+
+/** `host[:port]` as a user would list it, for messages. */
+export function hostOf(url: URL): string {
+  return url.port ? `${url.hostname}:${url.port}` : url.hostname;
+}

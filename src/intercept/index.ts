@@ -1,0 +1,106 @@
+/**
+ * In-process interception for tests: while a cassette is in use, the process's own calls to the
+ * providers' hosts (and hosts the user lists) go to the cassette's local server, by the global fetch
+ * and by node:http/node:https alike, with no base-URL change in the app.
+ *
+ * Several sessions may be open at once (a setup file's and a test file's): the last one opened serves
+ * the calls; the hooks are installed while at least one is open and removed with the last.
+ */
+import { installFetchInterception, type FetchDecision, type FetchInterception } from './fetch-dispatcher.js';
+import { DEFAULT_INTERCEPT_HOSTS, hostOf, isLoopback, matchHost, ORIGIN_HEADER, parseHostRule, type HostRule } from './hosts.js';
+import { installNodeHttpInterception, type NodeHttpInterception } from './node-http.js';
+
+export { DEFAULT_INTERCEPT_HOSTS, ORIGIN_HEADER } from './hosts.js';
+
+export interface InterceptOptions {
+  /**
+   * More hosts to serve from the cassette, on top of the providers' (`HOST` any port, `HOST:PORT`,
+   * `*.example.com`, or a URL), e.g. `['llm.internal:8080']`.
+   */
+  hosts?: string[];
+  /**
+   * A call to any other host: `'pass'` lets it go out, `'error'` fails it (and the test) naming the
+   * host. Default `'error'` when `CI` is set, else `'pass'`. Loopback (localhost, 127.x, ::1) always passes.
+   */
+  unmatched?: 'pass' | 'error';
+}
+
+export interface Interception {
+  /** One line per call that was refused as unmatched (unmatched: 'error'). */
+  readonly blocked: string[];
+  stop(): void;
+}
+
+interface Entry {
+  target: URL;
+  rules: HostRule[];
+  unmatched: 'pass' | 'error';
+  blocked: string[];
+}
+
+const stack: Entry[] = [];
+let hooks: { fetch: FetchInterception; http: NodeHttpInterception } | undefined;
+let installing: Promise<void> | undefined;
+
+const ciSet = (env: NodeJS.ProcessEnv): boolean => {
+  const ci = env.CI;
+  return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
+};
+
+function decide(url: URL): FetchDecision {
+  const top = stack[stack.length - 1];
+  if (!top || url.origin === top.target.origin) return { kind: 'pass' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { kind: 'pass' };
+  if (matchHost(top.rules, url)) return { kind: 'redirect', origin: top.target.origin, headers: { [ORIGIN_HEADER]: url.origin } };
+  if (top.unmatched === 'pass' || isLoopback(url)) return { kind: 'pass' };
+  const host = hostOf(url);
+  const message =
+    `traceforge: a call to ${url.origin}${url.pathname} was blocked: ${host} is not one of the hosts served from the cassette, and calls to other hosts fail ` +
+    `${top.unmatched === 'error' ? 'here (CI is set, or intercept.unmatched is "error")' : ''}. ` +
+    `To serve it from the cassette: useCassette(path, { intercept: { hosts: ['${host}'] } }); to let it through to the network: { intercept: { unmatched: 'pass' } }.`;
+  top.blocked.push(message);
+  return { kind: 'error', error: new Error(message) };
+}
+
+/**
+ * Send calls to the providers' hosts (and `options.hosts`) to `target`, a local server, until `stop()`.
+ * The origin the app addressed travels in the `x-traceforge-origin` header, which the replay server
+ * strips (it only uses it to tell the recorder where a call it cannot answer was going).
+ */
+export async function startInterception(target: string, options: InterceptOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Interception> {
+  const rules = [...DEFAULT_INTERCEPT_HOSTS, ...(options.hosts ?? [])].map(parseHostRule);
+  const entry: Entry = { target: new URL(target), rules, unmatched: options.unmatched ?? (ciSet(env) ? 'error' : 'pass'), blocked: [] };
+  stack.push(entry);
+  try {
+    while (installing) await installing;
+    if (!hooks) {
+      installing = (async () => {
+        const fetch = await installFetchInterception(decide);
+        hooks = { fetch, http: installNodeHttpInterception(decide) };
+      })();
+      try {
+        await installing;
+      } finally {
+        installing = undefined;
+      }
+    }
+  } catch (e) {
+    stack.splice(stack.indexOf(entry), 1);
+    throw e;
+  }
+  let stopped = false;
+  return {
+    blocked: entry.blocked,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      const i = stack.indexOf(entry);
+      if (i >= 0) stack.splice(i, 1);
+      if (stack.length === 0 && hooks) {
+        hooks.http.restore();
+        hooks.fetch.restore();
+        hooks = undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Interception of `node:http` / `node:https` clients (axios, got, the AWS SDK's node handler...) with
+ * @mswjs/interceptors' ClientRequestInterceptor.
+ *
+ * How an `https://api.openai.com` call ends up answered by a plain-HTTP local server: the interceptor
+ * replaces the agent of every ClientRequest with a mock agent whose socket never connects anywhere
+ * until a listener decides. For an intercepted host, the listener here sends the request on (over plain
+ * HTTP, with undici, which does not go through node:http) to the local replay server, and hands the
+ * answer to `respondWith` as a Fetch Response whose body is the local server's socket stream. The mock
+ * socket writes status, headers and each body read into the app's HTTP parser as it arrives. No TLS
+ * handshake happens at all: the app's `https.request` sees a socket that reports itself connected and a
+ * normal IncomingMessage, so it believes it talked TLS to api.openai.com. Calls the listener leaves alone
+ * go out for real, untouched (`passthrough`).
+ */
+import { STATUS_CODES } from 'node:http';
+import { Readable } from 'node:stream';
+import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
+import { Agent, request as undiciRequest } from 'undici';
+import type { FetchDecision } from './fetch-dispatcher.js';
+
+// Hop-by-hop: the mock socket frames the body itself.
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+const NO_BODY = new Set([101, 103, 204, 205, 304]);
+
+export interface NodeHttpInterception {
+  restore(): void;
+}
+
+/** Route node:http and node:https requests through `decide`. */
+export function installNodeHttpInterception(decide: (url: URL) => FetchDecision): NodeHttpInterception {
+  const interceptor = new ClientRequestInterceptor();
+  // Our own connections to the local server: not the global dispatcher, so they cannot loop through the fetch interception.
+  const agent = new Agent({ pipelining: 0 });
+  interceptor.on('request', async ({ request, controller }) => {
+    const url = new URL(request.url);
+    const d = decide(url);
+    if (d.kind === 'pass') return;
+    if (d.kind === 'error') return controller.errorWith(d.error);
+    const headers: Record<string, string> = {};
+    request.headers.forEach((v, k) => {
+      if (!HOP.has(k) && k !== 'host') headers[k] = v;
+    });
+    Object.assign(headers, d.headers);
+    const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : Buffer.from(await request.arrayBuffer());
+    if (body) headers['content-length'] = String(body.length);
+    try {
+      const res = await undiciRequest(new URL(url.pathname + url.search, d.origin), {
+        method: request.method as 'POST',
+        headers,
+        body,
+        dispatcher: agent,
+      });
+      const out = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (HOP.has(k) || v === undefined) continue;
+        for (const one of Array.isArray(v) ? v : [v]) out.append(k, one);
+      }
+      const stream = NO_BODY.has(res.statusCode) || request.method === 'HEAD' ? null : (Readable.toWeb(res.body) as ReadableStream<Uint8Array>);
+      if (!stream) res.body.resume();
+      controller.respondWith(new Response(stream, { status: res.statusCode, statusText: STATUS_CODES[res.statusCode] ?? '', headers: out }));
+    } catch (e) {
+      controller.errorWith(e instanceof Error ? e : new Error(String(e)));
+    }
+  });
+  interceptor.apply();
+  return {
+    restore() {
+      interceptor.dispose();
+      void agent.close();
+    },
+  };
+}
