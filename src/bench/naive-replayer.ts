@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { planPlayback } from '../replay/plan.js';
-import { sleep } from '../replay/scheduler.js';
 import type { Trace } from '../trace/types.js';
+
+/** A relative sleep, as the baseline paces: each timer's lateness adds to the next. */
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The baseline: the same recorded trace replayed with chained relative sleeps (`setTimeout(delta)`

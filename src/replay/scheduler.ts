@@ -104,8 +104,3 @@ export function waitUntil(target: number, isCancelled: () => boolean = () => fal
     arm();
   });
 }
-
-/** The naive replayer the benchmark compares against: chained relative sleeps. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
