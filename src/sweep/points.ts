@@ -1,0 +1,495 @@
+/**
+ * Fault points: the positions in a recorded stream where a fault changes what the app sees, and the
+ * faults a sweep runs there. Pure: a trace in, a list out, the same list for the same trace.
+ *
+ * A position `p` is the number of chunks the app receives intact before the fault takes effect
+ * (0 = before the first body byte). Each fault kind reads it its own way:
+ *   drop-after=p        chunks 1..p, then the connection closes
+ *   error-event=p       chunks 1..p, then the provider's own error event
+ *   truncate-json=p+1   chunks 1..p, then chunk p+1 with half its JSON (only where chunk p+1 is JSON)
+ *   stall=p+1:MS        chunks 1..p on time, the rest MS late
+ *   status=CODE         once, before the first byte (position 0 only)
+ */
+import { TraceForgeError } from '../errors.js';
+import { formatFault, parseFault, type Fault } from '../replay/faults.js';
+import { asArray, asRecord, isRecord, nonEmpty, num, str } from '../trace/providers/common.js';
+import { reconstruct } from '../trace/reconstruct.js';
+import type { Provider, Trace, TraceChunk } from '../trace/types.js';
+
+export type SweepKind = 'drop-after' | 'stall' | 'truncate-json' | 'error-event' | 'status';
+export const SWEEP_KINDS: readonly SweepKind[] = ['status', 'drop-after', 'truncate-json', 'error-event', 'stall'];
+
+/** Default number of positions per positional kind (meaningful points first, then evenly spaced ones). */
+export const DEFAULT_BUDGET = 16;
+/** Default stall: longer than the idle timeouts apps usually set for a stream (1-5 s), short enough to sweep. */
+export const DEFAULT_STALL_MS = 5000;
+/** Default status faults: a rate limit whose retry-after allows an immediate retry, and a server error. */
+export const DEFAULT_STATUSES: readonly string[] = ['429:0', '500'];
+
+export interface PointOptions {
+  /** Fault kinds to sweep, in this order. Default: all of SWEEP_KINDS. */
+  kinds?: readonly SweepKind[];
+  /** Positions per positional kind, meaningful ones first. Default DEFAULT_BUDGET. */
+  budget?: number;
+  /** The request (from 1) the faults apply to. Default 1. */
+  request?: number;
+  /** How long a stall lasts, in wall-clock ms. Default DEFAULT_STALL_MS. */
+  stallMs?: number;
+  /** Status faults as `CODE` or `CODE:RETRY_AFTER`. Default DEFAULT_STATUSES. */
+  statuses?: readonly string[];
+}
+
+/** One fault of a sweep: a Fault (usable as `useCassette(path, { faults: [fault] })`) with its name and place. */
+export type SweepFault = Fault & {
+  request: number;
+  /** The `--fault` / TRACEFORGE_FAULTS spelling, e.g. `drop-after=12@1`. */
+  spec: string;
+  /** Readable, e.g. `drop-after=12 (inside tool call "get_weather" arguments)`. */
+  name: string;
+  /** Chunks the app receives intact before the fault (0 = before the first byte). */
+  position: number;
+  /** Where the position falls in the stream, e.g. `inside tool call "get_weather" arguments`. */
+  where: string;
+  /** Chunks in the recorded stream. */
+  chunks: number;
+};
+
+/** What one recorded event is, as far as fault points care. */
+export interface ChunkRole {
+  content?: boolean;
+  /** A tool call starts here (its name). */
+  toolStart?: string;
+  /** Tool-call argument text arrives here, for this tool. */
+  toolArgs?: string;
+  /** Which content block the event belongs to (text, a tool call, reasoning...), when the format says. */
+  block?: string;
+  /** A readable name of the block, e.g. `tool_use "get_weather"`. */
+  blockName?: string;
+  finish?: boolean;
+  usage?: boolean;
+  terminator?: boolean;
+  error?: boolean;
+}
+
+export interface StreamPoint {
+  position: number;
+  /** Why the position matters; the first is the main one. */
+  reasons: string[];
+  /** Meaningful (from the format) rather than evenly spaced. */
+  meaningful: boolean;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+function openaiChatRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  const names = new Map<string, string>();
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = c.data;
+    if (typeof d === 'string' && d.trim() === '[DONE]') return { terminator: true };
+    if (!isRecord(d)) return r;
+    if (d['error'] !== undefined) r.error = true;
+    if (isRecord(d['usage'])) r.usage = true;
+    for (const [position, raw] of asArray(d['choices']).entries()) {
+      const choice = asRecord(raw);
+      const ci = num(choice['index']) ?? position;
+      if (choice['finish_reason'] !== null && choice['finish_reason'] !== undefined) r.finish = true;
+      const delta = asRecord(choice['delta']);
+      if (nonEmpty(choice['text']) || nonEmpty(delta['content']) || (Array.isArray(delta['content']) && delta['content'].length > 0) || nonEmpty(delta['refusal'])) {
+        r.content = true;
+        r.block ??= `text:${ci}`;
+        r.blockName ??= 'text';
+      }
+      if (nonEmpty(delta['reasoning_content']) || nonEmpty(delta['reasoning']) || asArray(delta['reasoning_details']).length > 0) {
+        r.content = true;
+        r.block ??= `reasoning:${ci}`;
+        r.blockName ??= 'reasoning';
+      }
+      for (const [tp, rawTool] of asArray(delta['tool_calls']).entries()) {
+        const t = asRecord(rawTool);
+        const key = `${ci}:${num(t['index']) ?? str(t['id']) ?? tp}`;
+        const fn = asRecord(t['function']);
+        const name = str(fn['name']);
+        if (nonEmpty(name) && !names.has(key)) {
+          names.set(key, name!);
+          r.toolStart ??= name;
+        }
+        const toolName = names.get(key) ?? '';
+        r.content = true;
+        r.block = `tool:${key}`;
+        r.blockName = `tool call ${quote(toolName)}`;
+        if (nonEmpty(fn['arguments']) || isRecord(fn['arguments'])) r.toolArgs ??= toolName;
+      }
+      const fc = asRecord(delta['function_call']);
+      if (isRecord(delta['function_call'])) {
+        const name = str(fc['name']);
+        if (nonEmpty(name) && !names.has('fc')) {
+          names.set('fc', name!);
+          r.toolStart ??= name;
+        }
+        r.content = true;
+        r.block = 'tool:fc';
+        r.blockName = `tool call ${quote(names.get('fc') ?? '')}`;
+        if (nonEmpty(fc['arguments'])) r.toolArgs ??= names.get('fc') ?? '';
+      }
+    }
+    return r;
+  });
+}
+
+const typeOf = (c: TraceChunk): string => (isRecord(c.data) ? (str(c.data['type']) ?? c.event ?? '') : (c.event ?? ''));
+
+function anthropicRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  const blocks = new Map<number, { name: string; tool?: string }>();
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = asRecord(c.data);
+    const type = typeOf(c);
+    if (type === 'message_stop') r.terminator = true;
+    else if (type === 'error' || d['error'] !== undefined) r.error = true;
+    else if (type === 'message_start') {
+      if (isRecord(asRecord(d['message'])['usage'])) r.usage = true;
+    } else if (type === 'content_block_start') {
+      const index = num(d['index']) ?? blocks.size;
+      const b = asRecord(d['content_block']);
+      const btype = str(b['type']) ?? 'block';
+      const tool = /tool_use$/.test(btype) ? (str(b['name']) ?? '') : undefined;
+      blocks.set(index, { name: tool !== undefined ? `${btype} ${quote(tool)}` : btype, tool });
+      r.block = `block:${index}`;
+      r.blockName = blocks.get(index)!.name;
+      if (tool !== undefined) {
+        r.toolStart = tool;
+        r.content = true;
+      }
+      if (nonEmpty(b['text']) || nonEmpty(b['thinking']) || btype === 'redacted_thinking') r.content = true;
+    } else if (type === 'content_block_delta' || type === 'content_block_stop') {
+      const index = num(d['index']) ?? 0;
+      const b = blocks.get(index);
+      r.block = `block:${index}`;
+      r.blockName = b?.name ?? 'block';
+      if (type === 'content_block_delta') {
+        const delta = asRecord(d['delta']);
+        if (nonEmpty(delta['partial_json'])) r.toolArgs = b?.tool ?? '';
+        if (nonEmpty(delta['partial_json']) || nonEmpty(delta['text']) || nonEmpty(delta['thinking']) || isRecord(delta['citation'])) r.content = true;
+      }
+    } else if (type === 'message_delta') {
+      const delta = asRecord(d['delta']);
+      if (delta['stop_reason'] !== null && delta['stop_reason'] !== undefined) r.finish = true;
+      if (isRecord(d['usage'])) r.usage = true;
+    }
+    return r;
+  });
+}
+
+const RESPONSES_TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
+function responsesRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  const items = new Map<string, { name: string; tool?: string }>();
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = asRecord(c.data);
+    const type = typeOf(c);
+    if (RESPONSES_TERMINAL.has(type)) {
+      r.terminator = true;
+      r.finish = true;
+      if (isRecord(asRecord(d['response'])['usage'])) r.usage = true;
+      return r;
+    }
+    if (type === 'error') return { error: true };
+    const key = num(d['output_index']) !== undefined ? `item:${num(d['output_index'])}` : str(d['item_id']) !== undefined ? `id:${str(d['item_id'])}` : undefined;
+    if (type === 'response.output_item.added' || type === 'response.output_item.done') {
+      const item = asRecord(d['item']);
+      const itype = str(item['type']) ?? 'item';
+      const tool = /_call$/.test(itype) ? (str(item['name']) ?? itype) : undefined;
+      if (key && !items.has(key)) items.set(key, { name: tool !== undefined ? `${itype} ${quote(tool)}` : itype, tool });
+      if (type === 'response.output_item.added' && tool !== undefined) {
+        r.toolStart = tool;
+        r.content = true;
+      }
+    } else if (type.endsWith('.delta') && nonEmpty(d['delta'])) {
+      r.content = true;
+      if (/arguments\.delta$|input\.delta$/.test(type)) r.toolArgs = (key && items.get(key)?.tool) ?? '';
+    }
+    if (key) {
+      r.block = key;
+      r.blockName = items.get(key)?.name ?? 'item';
+    }
+    return r;
+  });
+}
+
+function geminiRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  let calls = 0;
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = c.data;
+    const items = Array.isArray(d) ? d : [d];
+    for (const item of items) {
+      const rec = asRecord(item);
+      if (rec['error'] !== undefined) r.error = true;
+      if (isRecord(rec['usageMetadata'])) r.usage = true;
+      for (const rawCand of asArray(rec['candidates'])) {
+        const cand = asRecord(rawCand);
+        if (nonEmpty(cand['finishReason'])) r.finish = true;
+        for (const rawPart of asArray(asRecord(cand['content'])['parts'])) {
+          const p = asRecord(rawPart);
+          if (isRecord(p['functionCall'])) {
+            const name = str(asRecord(p['functionCall'])['name']) ?? '';
+            r.toolStart ??= name;
+            r.toolArgs ??= name;
+            r.content = true;
+            r.block = `tool:${calls++}`;
+            r.blockName = `functionCall ${quote(name)}`;
+          } else if (nonEmpty(p['text'])) {
+            r.content = true;
+            r.block ??= p['thought'] === true ? 'thought' : 'text';
+            r.blockName ??= p['thought'] === true ? 'thought' : 'text';
+          }
+        }
+      }
+    }
+    return r;
+  });
+}
+
+function ollamaRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  let calls = 0;
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = asRecord(c.data);
+    if (d['error'] !== undefined) return { error: true };
+    const m = asRecord(d['message']);
+    if (nonEmpty(m['thinking']) || nonEmpty(d['thinking'])) {
+      r.content = true;
+      r.block = 'thinking';
+      r.blockName = 'thinking';
+    }
+    if (nonEmpty(m['content']) || nonEmpty(d['response'])) {
+      r.content = true;
+      r.block = 'text';
+      r.blockName = 'text';
+    }
+    for (const raw of asArray(m['tool_calls'])) {
+      const name = str(asRecord(asRecord(raw)['function'])['name']) ?? '';
+      r.toolStart ??= name;
+      r.toolArgs ??= name;
+      r.content = true;
+      r.block = `tool:${calls++}`;
+      r.blockName = `tool call ${quote(name)}`;
+    }
+    if (d['done'] === true) {
+      r.terminator = true;
+      r.finish = true;
+      if (num(d['eval_count']) !== undefined || num(d['prompt_eval_count']) !== undefined) r.usage = true;
+    }
+    return r;
+  });
+}
+
+/** Formats without a rule: a `[DONE]` data line is still a terminator. */
+function genericRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  return chunks.map((c) => (typeof c.data === 'string' && c.data.trim() === '[DONE]' ? { terminator: true } : {}));
+}
+
+const ROLES: Partial<Record<Provider, (chunks: readonly TraceChunk[]) => ChunkRole[]>> = {
+  openai: openaiChatRoles,
+  'openai-responses': responsesRoles,
+  anthropic: anthropicRoles,
+  gemini: geminiRoles,
+  ollama: ollamaRoles,
+};
+
+/** A trace's recorded stream events, or undefined when it did not stream. */
+export function streamedChunks(trace: Trace): TraceChunk[] | undefined {
+  const chunks = trace.chunks;
+  if (!chunks || chunks.length === 0) return undefined;
+  if (trace.http.framing === 'raw') return undefined;
+  return chunks;
+}
+
+export interface StreamAnalysis {
+  provider: Provider;
+  /** Whether the provider has a rule here (else only evenly spaced points and the first content). */
+  known: boolean;
+  roles: ChunkRole[];
+  /** 0-based index of the first content event, from the provider's reconstructor. */
+  firstContentIndex: number | null;
+}
+
+/** What each event of a recorded stream is, using the provider's reconstructor for provider and first content. */
+export function analyzeStream(trace: Trace): StreamAnalysis {
+  const chunks = streamedChunks(trace) ?? [];
+  const path = trace.http.url || trace.endpoint;
+  const rec = reconstruct({
+    endpoint: (path.split('?')[0] ?? '') || trace.endpoint,
+    url: path,
+    request: trace.request,
+    requestHeaders: trace.http.request_headers,
+    status: trace.http.status,
+    stream: true,
+    chunks: chunks.map((c) => ({ ...(c.event !== undefined ? { event: c.event } : {}), data: c.data })),
+  });
+  const provider = rec.provider === 'unknown' && trace.metadata.provider !== 'unknown' ? trace.metadata.provider : rec.provider;
+  const rule = ROLES[provider];
+  return { provider, known: rule !== undefined, roles: (rule ?? genericRoles)(chunks), firstContentIndex: rec.firstContentIndex };
+}
+
+/** Where a position falls, in words, from the events around it (for evenly spaced points). */
+export function describePosition(position: number, analysis: StreamAnalysis): string {
+  const { roles, firstContentIndex } = analysis;
+  const n = roles.length;
+  if (position <= 0) return 'before the first byte';
+  if (position >= n) return 'after the last chunk';
+  const next = roles[position]!;
+  const prev = roles[position - 1]!;
+  const at = `after chunk ${position} of ${n}`;
+  if (!analysis.known) {
+    // No rule for this format: only the reconstructor's first content says where the content starts.
+    if (next.terminator) return `${at}, right before the terminator`;
+    if (firstContentIndex === null) return at;
+    return `${at}, ${position <= firstContentIndex ? 'before' : 'after'} the first content`;
+  }
+  if (next.terminator) return `${at}, right before the terminator`;
+  if (next.toolArgs !== undefined && prev.toolArgs !== undefined && prev.block === next.block) return `${at}, inside tool call ${quote(next.toolArgs)} arguments`;
+  if (next.block !== undefined && prev.block !== undefined && next.block === prev.block && next.content) return `${at}, inside ${next.blockName ?? 'a block'}`;
+  if (next.finish) return `${at}, right before the finish event`;
+  if (roles.slice(0, position).some((r) => r.content)) {
+    if (roles.slice(position).some((r) => r.content)) return `${at}, in the content`;
+    return `${at}, after the content`;
+  }
+  return `${at}, before the first content`;
+}
+
+/**
+ * The positions in a stream where a fault changes what the app sees, meaningful ones first (before
+ * the first byte, after the first content event, inside each tool call's arguments, between content
+ * blocks, right before the finish event, right before the terminator, after usage), then evenly
+ * spaced ones, `budget` in all (meaningful ones are kept in that order when they alone exceed it).
+ * Returned sorted by position, each position once with every reason it matters.
+ */
+export function streamPoints(analysis: StreamAnalysis, budget = DEFAULT_BUDGET): StreamPoint[] {
+  const { roles } = analysis;
+  const n = roles.length;
+  const found: Array<{ position: number; reason: string }> = [];
+  const add = (position: number, reason: string) => {
+    if (position >= 0 && position < n) found.push({ position, reason });
+  };
+  add(0, 'before the first byte');
+  if (analysis.firstContentIndex !== null) add(analysis.firstContentIndex + 1, `after the first content event (chunk ${analysis.firstContentIndex + 1})`);
+  // Inside each tool call's arguments: after the first argument delta when more follow, else just before its only one.
+  const seenTools = new Set<string>();
+  roles.forEach((r, i) => {
+    if (r.toolArgs === undefined) return;
+    const key = r.block ?? `tool@${i}`;
+    if (seenTools.has(key)) return;
+    seenTools.add(key);
+    const deltas = roles.flatMap((x, j) => (j >= i && x.toolArgs !== undefined && (x.block ?? `tool@${j}`) === key ? [j] : []));
+    if (deltas.length >= 2) add(deltas[Math.floor((deltas.length - 1) / 2)]! + 1, `inside tool call ${quote(r.toolArgs)} arguments`);
+    else add(i, `right before tool call ${quote(r.toolArgs)} arguments`);
+  });
+  // Between content blocks: just before the first event of each block after the first.
+  let lastBlock: string | undefined;
+  let lastName: string | undefined;
+  const startedBlocks = new Set<string>();
+  roles.forEach((r, i) => {
+    if (r.block === undefined || startedBlocks.has(r.block)) return;
+    startedBlocks.add(r.block);
+    if (lastBlock !== undefined) add(i, `between content blocks (${lastName ?? 'block'} → ${r.blockName ?? 'block'})`);
+    lastBlock = r.block;
+    lastName = r.blockName;
+  });
+  const finish = roles.findIndex((r) => r.finish && !r.terminator);
+  if (finish >= 0) add(finish, 'right before the finish event');
+  const terminator = roles.findIndex((r) => r.terminator);
+  if (terminator >= 0) {
+    add(terminator, roles[terminator]!.finish && finish < 0 ? 'right before the finish event and terminator' : 'right before the terminator');
+  }
+  let usageAt = -1;
+  roles.forEach((r, i) => {
+    if (r.usage) usageAt = i;
+  });
+  if (usageAt >= 0) add(usageAt + 1, 'after usage');
+
+  const byPosition = new Map<number, string[]>();
+  const order: number[] = [];
+  for (const f of found) {
+    const reasons = byPosition.get(f.position);
+    if (reasons) {
+      if (!reasons.includes(f.reason)) reasons.push(f.reason);
+    } else {
+      byPosition.set(f.position, [f.reason]);
+      order.push(f.position);
+    }
+  }
+  const limit = Math.max(1, Math.floor(budget));
+  const kept = order.slice(0, limit);
+  const points: StreamPoint[] = kept.map((position) => ({ position, reasons: byPosition.get(position)!, meaningful: true }));
+  const needed = limit - kept.length;
+  if (needed > 0) {
+    const taken = new Set(kept);
+    const free: number[] = [];
+    for (let p = 1; p < n; p++) if (!taken.has(p)) free.push(p);
+    const count = Math.min(needed, free.length);
+    for (let k = 0; k < count; k++) {
+      const position = free[Math.floor(((k + 0.5) * free.length) / count)]!;
+      points.push({ position, reasons: [`evenly spaced, ${describePosition(position, analysis)}`], meaningful: false });
+    }
+  }
+  return points.sort((a, b) => a.position - b.position);
+}
+
+function isJsonChunk(c: TraceChunk | undefined): boolean {
+  return c !== undefined && (isRecord(c.data) || Array.isArray(c.data));
+}
+
+/** Parse `--kinds drop-after,stall` (or an array); unknown names are an error naming the accepted ones. */
+export function parseKinds(value: string | readonly string[]): SweepKind[] {
+  const list = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim()).filter((s) => s !== '');
+  const bad = list.filter((k) => !(SWEEP_KINDS as readonly string[]).includes(k));
+  if (bad.length > 0 || list.length === 0) {
+    throw new TraceForgeError('E_USAGE', `unknown fault kind${bad.length === 1 ? '' : 's'} ${bad.length ? bad.map((b) => `"${b}"`).join(', ') : '(none given)'}: use a comma-separated list of ${SWEEP_KINDS.join(', ')}`);
+  }
+  return [...new Set(list as SweepKind[])];
+}
+
+/**
+ * The faults of a sweep for one recorded streamed interaction: per kind (in `kinds` order), one fault
+ * per point, sorted by position. Empty when the trace did not stream.
+ */
+export function faultsForTrace(trace: Trace, options: PointOptions = {}): SweepFault[] {
+  const chunks = streamedChunks(trace);
+  if (!chunks) return [];
+  const kinds = options.kinds ?? SWEEP_KINDS;
+  const request = options.request ?? 1;
+  const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+  const analysis = analyzeStream(trace);
+  const points = streamPoints(analysis, options.budget ?? DEFAULT_BUDGET);
+  const n = chunks.length;
+  const out: SweepFault[] = [];
+  const seen = new Set<string>();
+  const push = (fault: Fault, position: number, where: string) => {
+    const withRequest = { ...fault, request } as Fault;
+    const spec = formatFault(withRequest);
+    if (seen.has(spec)) return;
+    seen.add(spec);
+    const shown = request === 1 ? formatFault({ ...fault, request: undefined } as Fault) : spec;
+    out.push({ ...withRequest, request, spec, name: `${shown} (${where})`, position, where, chunks: n } as SweepFault);
+  };
+  for (const kind of kinds) {
+    if (kind === 'status') {
+      for (const s of options.statuses ?? DEFAULT_STATUSES) {
+        const f = parseFault(`status=${s}`);
+        push(f, 0, 'before the first byte');
+      }
+      continue;
+    }
+    for (const p of points) {
+      const where = p.reasons.join('; ');
+      if (kind === 'drop-after') push({ kind, chunk: p.position }, p.position, where);
+      else if (kind === 'error-event') push({ kind, after: p.position }, p.position, where);
+      else if (kind === 'stall') push({ kind, chunk: p.position + 1, ms: stallMs }, p.position, where);
+      else if (kind === 'truncate-json' && p.position + 1 <= n && isJsonChunk(chunks[p.position])) push({ kind, chunk: p.position + 1 }, p.position, where);
+    }
+  }
+  return out;
+}
