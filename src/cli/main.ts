@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import sade from 'sade';
 import { TraceForgeError } from '../errors.js';
+import { DEFAULT_TRACES_DIR } from '../store/trace-store.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
 
 /** What a command module exports. Commands return their exit code; only this layer exits. */
@@ -22,6 +23,9 @@ interface CommandSpec {
   examples?: string[];
 }
 
+// Every command that reads or writes traces takes the same flag with the same default.
+const TRACES_OPTION: [string, string, string] = ['--traces', 'Directory for trace files', DEFAULT_TRACES_DIR];
+
 // One table for every command: the help text, the flags and the lazily loaded implementation.
 const COMMANDS: CommandSpec[] = [
   {
@@ -39,7 +43,7 @@ const COMMANDS: CommandSpec[] = [
       ['--port', 'Port to listen on, 0 picks a free one (default 8787; a free one with -- cmd)'],
       ['--host', 'Interface to bind', '127.0.0.1'],
       ['--cassette', 'Also append each call to this YAML cassette (one write at its end, whatever its size)'],
-      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+      TRACES_OPTION,
       ['--redact-header', 'Also treat this header as a secret: its value is never written (repeatable)'],
       ['--redact-field', 'Also treat this JSON body, form or query field as a secret (repeatable)'],
       ['--headers-timeout', 'Close a connection whose request headers have not all arrived this many ms after it opened (idle and slowloris sockets)', 10000],
@@ -76,7 +80,7 @@ const COMMANDS: CommandSpec[] = [
       ['--normal', 'Only non-streaming calls'],
       ['--model', 'Only calls to this model'],
       ['--limit', 'Show at most N traces'],
-      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+      TRACES_OPTION,
     ],
   },
   {
@@ -85,7 +89,7 @@ const COMMANDS: CommandSpec[] = [
     module: './commands/trace-view.js',
     options: [
       ['--text', 'Print plain text instead of opening the UI'],
-      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+      TRACES_OPTION,
     ],
   },
   {
@@ -94,7 +98,7 @@ const COMMANDS: CommandSpec[] = [
     module: './commands/trace-diff.js',
     options: [
       ['--text', 'Print plain text instead of opening the UI'],
-      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+      TRACES_OPTION,
     ],
   },
   {
@@ -118,7 +122,7 @@ const COMMANDS: CommandSpec[] = [
       ['--template', 'openai | openai-responses | anthropic | fetch (default: from the provider)'],
       ['--timing', 'recorded | instant', 'instant'],
       ['--force', 'Overwrite existing files'],
-      ['--traces', 'Directory for trace files', '.ai-tests/traces'],
+      TRACES_OPTION,
     ],
   },
   {
