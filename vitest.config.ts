@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // CLI tests run the built bin: build it first when src/ changed since (see the file).
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { startTlsFront, type TlsFront } from '../record/tls-front.js';
 
 const KEYS = { OPENAI_API_KEY: 'sk-child-test-key-0000000000000000', ANTHROPIC_API_KEY: 'sk-ant-child-test-key-000000000000', GEMINI_API_KEY: 'AIzaChildTestKey000000000000' };
 
-describe.skipIf(!existsSync(BIN))('traceforge record (built bin)', () => {
+describe('traceforge record (built bin)', () => {
   const fakes: Record<string, FakeUpstream> = {};
   let providerFlags: string[] = [];
 
@@ -110,7 +109,7 @@ describe.skipIf(!existsSync(BIN))('traceforge record (built bin)', () => {
   });
 });
 
-describe.skipIf(!existsSync(BIN))('traceforge record --https-proxy (built bin)', () => {
+describe('traceforge record --https-proxy (built bin)', () => {
   let fake: FakeUpstream;
   let front: TlsFront;
   let upstreamCA: string;

@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, startCli } from './cli-process.js';
 
-describe.skipIf(!existsSync(BIN))('traceforge record checks its traces directory before listening', () => {
+describe('traceforge record checks its traces directory before listening', () => {
   it('a --traces path that cannot hold files: one line naming the flag, exit 1, never listening', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'tf-traces-dir-'));
     await writeFile(join(cwd, 'not-a-dir'), 'x');

@@ -4,7 +4,6 @@
  * that died is broken instead of blocking everyone.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +25,7 @@ function deadPid(): Promise<number> {
   });
 }
 
-describe.skipIf(!existsSync(BIN))('several record processes, one cassette', () => {
+describe('several record processes, one cassette', () => {
   let upstream: FakeUpstream;
   beforeAll(async () => {
     upstream = await startFakeUpstream(openaiChatStream({ text: 'an answer in a few chunks', gaps: 1 }));
