@@ -9,7 +9,7 @@ import { createAcrossRedactor } from '../trace/redact-across.js';
 import { createPieceRedactor, type PieceRedactor } from '../trace/redact-pieces.js';
 import type { Trace } from '../trace/types.js';
 import type { ProxyEvent } from './proxy-messages.js';
-import { finishTrace, spillFrame, type Spill } from './spill.js';
+import { defaultSpillThreshold, finishTrace, spillFrame, type Spill } from './spill.js';
 
 /** What the recorder knows of a call from the start, in the shape the trace builder takes it. */
 type CallBasics = Pick<CapturedCall, 'id' | 'timestamp' | 'method' | 'url' | 'requestHeaders' | 'requestBody' | 'upstream' | 'response' | 'frames' | 'prepared' | 'firstByteMs' | 'redact'>;
@@ -23,6 +23,8 @@ export interface AssemblingCall extends CallBasics {
   rawRedactor?: PieceRedactor<Frame>;
   /** Stream events wait here until enough content follows them to see a secret split across events whole. */
   acrossRedactor?: ReturnType<typeof createAcrossRedactor<HeldEvent>>;
+  /** Body bytes (plus a per-frame overhead) this call may hold in memory before it spills to disk. */
+  spillThreshold: number;
   /** Body bytes held in `frames` so far. */
   memoryBytes?: number;
   /** Set once the body outgrew memory: frames then go to this file instead of `frames`. */
@@ -39,7 +41,7 @@ type Start = Extract<ProxyEvent, { t: 'start' }>;
 type Head = Extract<ProxyEvent, { t: 'head' }>;
 type End = Extract<ProxyEvent, { t: 'end' }>;
 
-export function beginCall(start: Start, redact: RedactOptions | undefined): AssemblingCall {
+export function beginCall(start: Start, redact: RedactOptions | undefined, spillThreshold = defaultSpillThreshold()): AssemblingCall {
   return {
     id: start.id,
     timestamp: start.timestamp,
@@ -49,6 +51,7 @@ export function beginCall(start: Start, redact: RedactOptions | undefined): Asse
     requestBody: start.body,
     upstream: start.upstream,
     redact,
+    spillThreshold,
     frames: [],
   };
 }

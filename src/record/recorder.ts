@@ -4,7 +4,7 @@ import type { Trace } from '../trace/types.js';
 import { beginCall, endCall, headOf, readOf, type AssemblingCall } from './call-assembler.js';
 import type { ProxyEvent, RouteSpec } from './proxy-messages.js';
 import { startProxyThread } from './proxy-thread.js';
-import { sweepStaleSpills } from './spill.js';
+import { defaultSpillThreshold, sweepStaleSpills } from './spill.js';
 import { allowedHostsOf, routeSpecOf } from './provider-routes.js';
 import type { RequestBounds } from './request-bounds.js';
 
@@ -39,6 +39,11 @@ export interface RecorderOptions {
   allowHosts?: string[];
   /** Extra CA certificates (PEM) to trust for HTTPS upstreams, besides Node's own. */
   upstreamCAs?: string[];
+  /**
+   * A call whose body holds more than this in memory (bytes plus ~512 per event) goes to a temp file as it
+   * arrives and is streamed into its trace file. Default 8 MiB, or TRACEFORGE_SPILL_BYTES.
+   */
+  spillThresholdBytes?: number;
   /** Port to listen on; 0 picks a free one. Default 0. */
   port?: number;
   /** Interface to bind. Default 127.0.0.1. */
@@ -104,6 +109,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     : route.kind === 'parent' && options.allowHosts
       ? [...allowedHostsOf({})!, ...options.allowHosts]
       : undefined;
+  const spillThreshold = options.spillThresholdBytes ?? defaultSpillThreshold();
   const calls = new Map<string, AssemblingCall>();
   const pending = new Set<Promise<void>>();
   const fail = (e: unknown): void => options.onError?.(e instanceof Error ? e : new Error(String(e)));
@@ -124,7 +130,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     try {
       switch (event.t) {
         case 'start':
-          calls.set(event.id, beginCall(event, options.redact));
+          calls.set(event.id, beginCall(event, options.redact, spillThreshold));
           return;
         case 'head': {
           const call = calls.get(event.id);

@@ -14,16 +14,17 @@ import type { AssemblingCall } from './call-assembler.js';
  * dropped, so a 200 MB stream or a million chunks record in bounded memory. The trace then carries a
  * reader for its chunks (see trace/spilled.ts) and the trace store streams them into the trace file.
  */
-let threshold = Number(process.env.TRACEFORGE_SPILL_BYTES) > 0 ? Number(process.env.TRACEFORGE_SPILL_BYTES) : 8 * 1024 * 1024;
 /** What a kept frame costs beyond its bytes (the frame, its parsed data, its stored text), roughly. */
 const FRAME_OVERHEAD = 512;
 
 /**
  * Memory a call may use for its body before it spills: body bytes plus a per-frame overhead, so a
- * million tiny chunks spill as early as a few big ones (default 8 MiB, or TRACEFORGE_SPILL_BYTES).
+ * million tiny chunks spill as early as a few big ones. 8 MiB unless TRACEFORGE_SPILL_BYTES says
+ * otherwise; each recorder may set its own (`spillThresholdBytes`).
  */
-export function setSpillThreshold(bytes: number): void {
-  threshold = bytes;
+export function defaultSpillThreshold(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.TRACEFORGE_SPILL_BYTES);
+  return n > 0 ? n : 8 * 1024 * 1024;
 }
 
 export interface Spill {
@@ -82,6 +83,7 @@ function write(s: Spill, p: PreparedFrame, bytes: number): void {
  * when the frame was spilled (the caller then keeps no copy).
  */
 export function spillFrame(call: AssemblingCall & { spill?: Spill; memoryBytes?: number }, prepared: PreparedFrame, bytes: number): boolean {
+  const threshold = call.spillThreshold;
   if (call.spill) {
     write(call.spill, prepared, bytes);
     return true;
@@ -129,7 +131,7 @@ export function finishTrace(call: AssemblingCall & { spill?: Spill }, captured: 
   closeSync(s.fd);
   const trace = buildTrace({ ...captured, frames: [], prepared: [] });
   const stream = (captured.response?.framing ?? 'raw') !== 'raw';
-  trace.response = { traceforge_note: `not reconstructed: the body was ${s.bytes} bytes in ${s.count} pieces, over the ${threshold}-byte in-memory limit; the chunks are complete` };
+  trace.response = { traceforge_note: `not reconstructed: the body was ${s.bytes} bytes in ${s.count} pieces, over the ${call.spillThreshold}-byte in-memory limit; the chunks are complete` };
   if (stream) {
     trace.total_chunks = s.count;
     trace.stream_duration_ms = round3((s.lastAt ?? 0) - (s.firstAt ?? 0));

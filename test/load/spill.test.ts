@@ -2,8 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { setSpillThreshold } from '../../src/record/spill.js';
+import { describe, expect, it } from 'vitest';
 import { startRecorder } from '../../src/record/recorder.js';
 import { appendToCassette } from '../../src/store/cassette-file.js';
 import { listTraces } from '../../src/store/trace-index.js';
@@ -14,9 +13,7 @@ import { spilledOf } from '../../src/trace/spilled.js';
 import type { Trace } from '../../src/trace/types.js';
 import { jsonResponse, openaiChatStream, startFakeUpstream, type Script } from '../fakes/index.js';
 
-afterEach(() => setSpillThreshold(32 * 1024 * 1024));
-
-async function recordToStore(script: Script, body: unknown): Promise<{ trace: Trace; path: string; sent: Buffer; dir: string }> {
+async function recordToStore(script: Script, body: unknown, spillThresholdBytes?: number): Promise<{ trace: Trace; path: string; sent: Buffer; dir: string }> {
   const upstream = await startFakeUpstream(script);
   const dir = await mkdtemp(join(tmpdir(), 'tf-spill-'));
   const store = createTraceStore(dir);
@@ -24,6 +21,7 @@ async function recordToStore(script: Script, body: unknown): Promise<{ trace: Tr
   let path = '';
   const rec = await startRecorder({
     upstream: upstream.url,
+    spillThresholdBytes,
     onTrace: async (t) => {
       trace = t;
       path = await store.save(t);
@@ -46,9 +44,8 @@ const CHAT = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', co
 
 describe('bodies past the in-memory limit spill to disk', () => {
   it('a spilled stream is written as the same trace file an in-memory one would be, and lists', async () => {
-    setSpillThreshold(4096);
     const words = Array.from({ length: 300 }, (_, i) => ` w${i}`);
-    const { trace, path, sent, dir } = await recordToStore(openaiChatStream({ text: words }), CHAT);
+    const { trace, path, sent, dir } = await recordToStore(openaiChatStream({ text: words }), CHAT, 4096);
     expect(spilledOf(trace)).toBeDefined();
     expect(trace.chunks).toBeUndefined();
     const text = await readFile(path, 'utf8');
@@ -66,9 +63,8 @@ describe('bodies past the in-memory limit spill to disk', () => {
   });
 
   it('a spilled non-stream body keeps its reads, byte for byte', async () => {
-    setSpillThreshold(1024);
     const big = { data: Array.from({ length: 2000 }, (_, i) => ({ index: i, embedding: [i / 3, i / 7] })) };
-    const { trace, path, sent } = await recordToStore(jsonResponse(big), { ...CHAT, stream: false });
+    const { trace, path, sent } = await recordToStore(jsonResponse(big), { ...CHAT, stream: false }, 1024);
     expect(spilledOf(trace)?.kind).toBe('body');
     const loaded = parseTrace(await readFile(path, 'utf8'), path);
     expect(Buffer.concat(loaded.http.body!.map((b) => storedToBytes(b.raw, b.raw_encoding)))).toEqual(sent);
@@ -82,8 +78,7 @@ describe('bodies past the in-memory limit spill to disk', () => {
   });
 
   it('a YAML cassette refuses a spilled interaction with a message that says where it went', async () => {
-    setSpillThreshold(2048);
-    const { trace, dir } = await recordToStore(openaiChatStream({ text: Array.from({ length: 100 }, (_, i) => ` w${i}`) }), CHAT);
+    const { trace, dir } = await recordToStore(openaiChatStream({ text: Array.from({ length: 100 }, (_, i) => ` w${i}`) }), CHAT, 2048);
     await expect(appendToCassette(join(dir, 'c.yaml'), [trace])).rejects.toMatchObject({ code: 'E_CASSETTE_INVALID', message: expect.stringMatching(/too big for a YAML cassette.*trace file/) });
   });
 });

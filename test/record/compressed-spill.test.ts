@@ -7,9 +7,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startRecorder } from '../../src/record/recorder.js';
-import { setSpillThreshold } from '../../src/record/spill.js';
 import { planPlayback } from '../../src/replay/plan.js';
 import { createTraceStore } from '../../src/store/trace-store.js';
 import { concatBytes, storedToBytes } from '../../src/stream/bytes.js';
@@ -18,11 +17,8 @@ import { spilledOf } from '../../src/trace/spilled.js';
 import type { Trace } from '../../src/trace/types.js';
 import { startCapturedUpstream } from '../providers/captured-upstream.js';
 
-afterEach(() => setSpillThreshold(32 * 1024 * 1024));
-
 describe('a compressed stream that spills', () => {
   it('stores its decoded events from the spill file and its compressed reads, and replays the compressed bytes', async () => {
-    setSpillThreshold(4096);
     const events = Array.from({ length: 300 }, (_, i) => `event: delta\ndata: {"i":${i},"text":"word ${i}"}\n\n`).join('');
     const gz = gzipSync(Buffer.from(events));
     const pieces = Array.from({ length: Math.ceil(gz.length / 200) }, (_, i) => ({ bytes: gz.subarray(i * 200, i * 200 + 200), gapMs: 1 }));
@@ -33,6 +29,7 @@ describe('a compressed stream that spills', () => {
     let path = '';
     const rec = await startRecorder({
       upstream: upstream.url,
+      spillThresholdBytes: 4096,
       onTrace: async (t) => {
         trace = t;
         path = await store.save(t);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRecorder, type Recorder } from '../../src/record/recorder.js';
-import { setSpillThreshold, spillFiles } from '../../src/record/spill.js';
+import { spillFiles } from '../../src/record/spill.js';
 import { appendToCassette, loadCassette } from '../../src/store/cassette-file.js';
 import { listTraces } from '../../src/store/trace-index.js';
 import { createTraceStore, type TraceStore } from '../../src/store/trace-store.js';
@@ -36,30 +36,35 @@ interface Run {
 
 describe('no secret reaches disk, and every file reads back as written (end to end)', () => {
   let upstream: FakeUpstream;
-  let rec: Recorder;
+  let inMemory: Recorder;
+  let spilling: Recorder;
   let run: Run | undefined;
 
   beforeAll(async () => {
     upstream = await startFakeUpstream(() => echoScript(run!.plan));
-    rec = await startRecorder({
-      upstream: upstream.url,
-      redact: { headers: [CUSTOM_HEADER], bodyFields: [CUSTOM_FIELD] },
-      onTrace: async (t) => {
-        const r = run!;
-        // The call is over but its spill file (if any) is still on disk: it must be clean too.
-        for (const f of spillFiles().filter((x) => !r.oldSpills.has(x))) r.spillHits.push(...(await findInFile(f, leakable(r.plan))));
-        r.traces.push(t);
-        await r.store.save(t);
-        if (!spilledOf(t)) {
-          await appendToCassette(r.cassette, [t]);
-          r.appended.push(t);
-        }
-      },
-    });
+    // Two recorders, one that keeps bodies in memory and one that spills past 300 bytes; a plan picks one.
+    const start = (spillThresholdBytes: number) =>
+      startRecorder({
+        upstream: upstream.url,
+        spillThresholdBytes,
+        redact: { headers: [CUSTOM_HEADER], bodyFields: [CUSTOM_FIELD] },
+        onTrace: async (t) => {
+          const r = run!;
+          // The call is over but its spill file (if any) is still on disk: it must be clean too.
+          for (const f of spillFiles().filter((x) => !r.oldSpills.has(x))) r.spillHits.push(...(await findInFile(f, leakable(r.plan))));
+          r.traces.push(t);
+          await r.store.save(t);
+          if (!spilledOf(t)) {
+            await appendToCassette(r.cassette, [t]);
+            r.appended.push(t);
+          }
+        },
+      });
+    [inMemory, spilling] = await Promise.all([start(DEFAULT_SPILL), start(300)]);
   });
   afterAll(async () => {
-    setSpillThreshold(DEFAULT_SPILL);
-    await rec?.close();
+    await inMemory?.close();
+    await spilling?.close();
     await upstream?.close();
   });
 
@@ -69,7 +74,7 @@ describe('no secret reaches disk, and every file reads back as written (end to e
         const out = await mkdtemp(join(tmpdir(), 'tf-redact-'));
         const store = createTraceStore(join(out, 'traces'));
         run = { plan, store, cassette: join(out, 'fixtures', 'calls.yaml'), traces: [], appended: [], spillHits: [], oldSpills: new Set(spillFiles()) };
-        setSpillThreshold(plan.spill ? 300 : DEFAULT_SPILL);
+        const rec = plan.spill ? spilling : inMemory;
         await send(rec.url, buildRequest(plan));
         await waitFor(() => run!.traces.length === 1);
         await rec.flush();
