@@ -15,6 +15,7 @@ import { createTraceStore } from './store/trace-store.js';
 import type { RedactOptions } from './trace/redact.js';
 import type { Trace } from './trace/types.js';
 import { shortText } from './util/one-line.js';
+import { faultsWithEnv } from './sweep/env.js';
 import type { LatenessSummary } from './replay/lateness.js';
 
 export interface CassetteSessionOptions {
@@ -128,7 +129,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       speed: options.speed,
       // The user's own secrets stay out of miss explanations too.
       match: options.redact ? { ...options.match, redact: options.redact } : options.match,
-      faults: options.faults,
+      faults: faultsWithEnv(options.faults, env),
       port: options.port,
       host: options.host,
       forwardTo: recorder?.url,

@@ -24,6 +24,8 @@ export interface SweepOptions extends Omit<PointOptions, 'kinds'> {
 }
 
 export interface SweepTarget {
+  /** Every interaction of the cassette, parsed. */
+  interactions: Trace[];
   /** The interaction the points come from, from 1. */
   interaction: number;
   trace: Trace;
@@ -67,7 +69,7 @@ export function loadSweepTarget(cassettePath: string, options: SweepOptions = {}
   }
   const trace = interactions[index]!;
   const faults = faultsForTrace(trace, { ...options, kinds, request: options.request ?? index + 1 });
-  return { interaction: index + 1, trace, faults };
+  return { interactions, interaction: index + 1, trace, faults };
 }
 
 /**

@@ -1,0 +1,195 @@
+/**
+ * Run a command once without a fault, then once per fault of a sweep, each against its own replay
+ * server, and collect what passed. No printing here: the CLI formats the report.
+ */
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { startReplayServer } from '../replay/replay-server.js';
+import { analyzeStream, type SweepFault, type SweepKind } from './points.js';
+import { loadSweepTarget, type SweepOptions } from './index.js';
+
+export interface SweepRunOptions extends SweepOptions {
+  cassette: string;
+  command: string;
+  args?: readonly string[];
+  /** Runs at once. Default os.availableParallelism(). */
+  jobs?: number;
+  /** Replay speed (1 recorded pace, 0 instant). Default 1. */
+  speed?: number;
+  /** A run still going after this many ms is killed and counted as failed. Default from the clean run (see below). */
+  timeoutMs?: number;
+  cwd?: string;
+  /** The environment the command gets, before the replay variables are added. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Told when each run ends (the clean run first, `fault` null). */
+  onRun?: (run: FaultRun, done: number, total: number) => void;
+  /** Told when a run starts. */
+  onStart?: (fault: SweepFault | null, running: number, done: number, total: number) => void;
+}
+
+export interface FaultRun {
+  /** null for the clean run. */
+  fault: SweepFault | null;
+  passed: boolean;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  ms: number;
+  /** stdout and stderr together, in arrival order (capped at 64 KiB). */
+  output: string;
+  /** The line that says why it failed (empty when it passed). */
+  firstLine: string;
+  /** Requests the replay server answered from the cassette, and ones it could not match. */
+  served: number;
+  misses: number;
+}
+
+export interface SweepReport {
+  cassette: string;
+  interaction: number;
+  provider: string;
+  chunks: number;
+  baseline: FaultRun;
+  /** One per fault, in the sweep's order (empty when the clean run failed). */
+  results: FaultRun[];
+  /** Per kind swept, the failing fault with the smallest position (the smallest failing case), or null. */
+  earliest: Partial<Record<SweepKind, { name: string; spec: string; position: number; where: string } | null>>;
+  ms: number;
+}
+
+const OUTPUT_CAP = 64 * 1024;
+const ERROR_LINE = /(^|\b)(\w*Error|Exception)\b|error:|\bfailed\b|\bFAIL\b|✗|×/i;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+
+/** The most telling line of a failed run's output: the first that names an error, else the first line. */
+export function failureLine(run: Pick<FaultRun, 'output' | 'code' | 'signal' | 'timedOut' | 'ms'>, timeoutMs: number): string {
+  if (run.timedOut) return `timed out after ${timeoutMs} ms (killed)`;
+  const lines = run.output.replace(ANSI, '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const line = lines.find((l) => ERROR_LINE.test(l) && !/^at\s/.test(l)) ?? lines[0];
+  const exit = run.signal ? `killed by ${run.signal}` : `exit code ${run.code}`;
+  return line ? (line.length > 200 ? `${line.slice(0, 199)}…` : line) : exit;
+}
+
+/** The variables that point an unmodified app (or a `useCassette` inside it) at a replay and a fault. */
+export function sweepEnv(url: string, fault: SweepFault | null, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  delete env.TRACEFORGE_FAULTS;
+  env.OPENAI_BASE_URL = `${url}/v1`;
+  env.ANTHROPIC_BASE_URL = url;
+  env.OLLAMA_HOST = url;
+  env.GOOGLE_GEMINI_BASE_URL = url;
+  env.TRACEFORGE_REPLAY_URL = url;
+  if (fault) env.TRACEFORGE_FAULTS = fault.spec;
+  return env;
+}
+
+interface Prepared {
+  interactions: Parameters<typeof startReplayServer>[0]['cassette'];
+  command: string;
+  args: readonly string[];
+  speed: number;
+  cwd: string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+async function runOnce(p: Prepared, fault: SweepFault | null, timeoutMs: number): Promise<FaultRun> {
+  const server = await startReplayServer({ cassette: p.interactions, speed: p.speed, faults: fault ? [fault] : [], port: 0, host: '127.0.0.1' });
+  const started = performance.now();
+  try {
+    const result = await new Promise<Omit<FaultRun, 'fault' | 'passed' | 'firstLine' | 'served' | 'misses' | 'ms'>>((resolve) => {
+      let output = '';
+      const keep = (d: Buffer) => {
+        if (output.length < OUTPUT_CAP) output += d.toString('utf8');
+      };
+      // Its own process group, so a timeout ends the command and whatever it started, and nothing else.
+      const child = spawn(p.command, [...p.args], { cwd: p.cwd, env: sweepEnv(server.url, fault, p.env), stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        try {
+          if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
+          else child.kill('SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }, timeoutMs);
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        resolve({ code: null, signal: null, timedOut: false, output: `cannot run ${p.command}: ${e.message}` });
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, timedOut, output });
+      });
+    });
+    const ms = performance.now() - started;
+    const passed = result.code === 0 && !result.timedOut;
+    const run: FaultRun = { fault, passed, ...result, ms, firstLine: '', served: server.served.length, misses: server.misses.length };
+    if (!passed) run.firstLine = failureLine(run, timeoutMs);
+    return run;
+  } finally {
+    await server.close();
+  }
+}
+
+/**
+ * Run `command` without a fault (it must pass: otherwise the report has the clean run and no
+ * results), then once per fault, up to `jobs` at a time, each with its own replay server.
+ */
+export async function runSweep(options: SweepRunOptions): Promise<SweepReport> {
+  const started = performance.now();
+  const target = loadSweepTarget(options.cassette, options);
+  const prepared: Prepared = {
+    interactions: target.interactions,
+    command: options.command,
+    args: options.args ?? [],
+    speed: options.speed ?? 1,
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+  };
+  const faults = target.faults;
+  const total = faults.length + 1;
+  const base = {
+    cassette: options.cassette,
+    interaction: target.interaction,
+    provider: analyzeStream(target.trace).provider,
+    chunks: target.trace.chunks?.length ?? 0,
+  };
+  options.onStart?.(null, 1, 0, total);
+  const baseline = await runOnce(prepared, null, options.timeoutMs ?? 10 * 60_000);
+  options.onRun?.(baseline, 1, total);
+  if (!baseline.passed) return { ...base, baseline, results: [], earliest: {}, ms: performance.now() - started };
+  const stallMs = options.stallMs ?? Math.max(0, ...faults.map((f) => (f.kind === 'stall' ? f.ms : 0)));
+  // A faulted run may take the clean run's time, plus a stall, plus slack for retries and a slow machine.
+  const timeoutMs = options.timeoutMs ?? Math.round(Math.max(30_000, 4 * baseline.ms + stallMs + 10_000));
+  const jobs = Math.max(1, Math.floor(options.jobs ?? availableParallelism()));
+  const results: FaultRun[] = new Array(faults.length);
+  let next = 0;
+  let done = 1;
+  let running = 0;
+  const worker = async () => {
+    while (next < faults.length) {
+      const i = next++;
+      running++;
+      options.onStart?.(faults[i]!, running, done, total);
+      results[i] = await runOnce(prepared, faults[i]!, timeoutMs);
+      running--;
+      done++;
+      options.onRun?.(results[i]!, done, total);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, faults.length) }, worker));
+  const earliest: SweepReport['earliest'] = {};
+  for (const r of results) {
+    const f = r.fault!;
+    const kind = f.kind as SweepKind;
+    if (!(kind in earliest)) earliest[kind] = null;
+    if (r.passed) continue;
+    const seen = earliest[kind];
+    if (!seen || f.position < seen.position) earliest[kind] = { name: f.name, spec: f.spec, position: f.position, where: f.where };
+  }
+  return { ...base, baseline, results, earliest, ms: performance.now() - started };
+}
