@@ -71,6 +71,24 @@ const COMMANDS: CommandSpec[] = [
     examples: ['replay fixtures/chat.yaml', 'replay fixtures/chat.yaml --speed 0 --port 0', 'replay fixtures/chat.yaml --fault drop-after=3', 'replay fixtures/chat.yaml --fault status=429:2@1 --fault stall=5:3000'],
   },
   {
+    usage: 'sweep <cassette>',
+    describe:
+      'Run a command once without a fault, then once per fault at every meaningful point of the recorded stream (before the first byte, after the first content, inside tool arguments, between blocks, before the finish and the terminator, after usage, and evenly spaced), each against its own replay server (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST, TRACEFORGE_REPLAY_URL and TRACEFORGE_FAULTS set for it). Prints which faults the command does not survive and the smallest failing case per kind. Exit 0 all pass, 1 one fails (or the clean run fails), 2 usage.',
+    module: './commands/sweep.js',
+    options: [
+      ['--kinds', 'Fault kinds, comma-separated: status, drop-after, truncate-json, error-event, stall (default all)'],
+      ['--budget', 'Positions per kind: meaningful ones first, then evenly spaced (default 16)'],
+      ['--jobs', 'Runs at once (default: the number of cores)'],
+      ['--speed', 'Replay speed: 1 recorded pace, 0 instant', 1],
+      ['--stall-ms', 'How long a stall fault holds the stream (default 5000)'],
+      ['--interaction', 'Which interaction of the cassette to break, from 1 (default: the first streamed one)'],
+      ['--request', 'Which request the fault applies to, from 1 (default: that interaction\'s number); others get the recording'],
+      ['--timeout', 'Kill a run after this many ms and count it failed (default: from the clean run\'s time)'],
+      ['--json', 'Print the results as JSON instead of a table'],
+    ],
+    examples: ['sweep fixtures/chat.yaml -- node app.js', 'sweep fixtures/chat.yaml --kinds drop-after,truncate-json --budget 8 -- npx vitest run test/chat.test.ts', 'sweep fixtures/chat.yaml --json --jobs 2 -- node app.js'],
+  },
+  {
     usage: 'trace list',
     describe: 'List recorded traces, newest first.',
     module: './commands/trace-list.js',
