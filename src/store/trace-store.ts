@@ -7,9 +7,15 @@ import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { listTraces } from './trace-index.js';
 import { writeSpilledTrace } from './trace-stream-write.js';
-import { readTraceWindow, windowBytes, type TraceWindow, type WindowOptions } from './trace-window.js';
+import { DEFAULT_WINDOW_BYTES, readTraceWindow, type TraceWindow, type WindowOptions } from './trace-window.js';
 
-export { DEFAULT_WINDOW_BYTES, readTraceWindow, windowBytes, type TraceWindow, type WindowOptions } from './trace-window.js';
+export { DEFAULT_WINDOW_BYTES, readTraceWindow, type TraceWindow, type WindowOptions } from './trace-window.js';
+
+/** The size above which a trace file is read as a window: 64 MiB, or TRACEFORGE_WINDOW_BYTES when set. */
+export function windowBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.TRACEFORGE_WINDOW_BYTES);
+  return n > 0 ? n : DEFAULT_WINDOW_BYTES;
+}
 
 /** A trace as the view gets it: whole, or (over the limit) a window of its chunks with totals over all of them. */
 export interface LoadedTrace {

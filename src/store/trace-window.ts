@@ -10,13 +10,8 @@ import { readTraceStream, type Piece, type PieceKind } from './trace-stream-read
  */
 export const DEFAULT_WINDOW_BYTES = 64 * 1024 * 1024;
 
-export function windowBytes(): number {
-  const env = Number(process.env.TRACEFORGE_WINDOW_BYTES);
-  return env > 0 ? env : DEFAULT_WINDOW_BYTES;
-}
-
 export interface WindowOptions {
-  /** File size above which the trace is read as a window. Default {@link windowBytes}. */
+  /** File size above which the trace is read as a window. Default {@link DEFAULT_WINDOW_BYTES}. */
   limitBytes?: number;
   /** Chunks kept from the start. Default 2,000. */
   head?: number;
