@@ -71,7 +71,9 @@ describe('generated tests, run by vitest', () => {
 
     const r = await runVitest(project, [generated.paced!]);
     expect(r.code).toBe(1);
-    expect(r.output).toMatch(/AssertionError: total duration \(ms\): expected [\d.]+ to be less than or equal to [\d.]+/);
+    // The held-back chunk breaks the duration bound; on a machine loaded enough to delay the first chunk
+    // past its own bound too, that assertion (which comes first) is the one reported. Either names the figure.
+    expect(r.output).toMatch(/AssertionError: (?:total duration|time to first chunk) \(ms\): expected [\d.]+ to be less than or equal to [\d.]+/);
   });
 
   it('fail with a readable diff when one recorded token changes', async () => {
