@@ -14,6 +14,8 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
+import type { ClientRequest } from 'node:http';
+import { getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import { Agent, request as undiciRequest } from 'undici';
 import type { FetchDecision } from './fetch-dispatcher.js';
@@ -36,6 +38,10 @@ export function installNodeHttpInterception(decide: (url: URL) => FetchDecision)
     const d = decide(url);
     if (d.kind === 'pass') return;
     if (d.kind === 'error') return controller.errorWith(d.error);
+    // The mock socket has no handle, so Node's Socket#_read adds a 'connect' listener for every read of a
+    // streamed body; past ten that prints a MaxListenersExceededWarning in the user's test output.
+    // The listeners go with the socket when the response ends.
+    (getRawRequest(request) as ClientRequest | undefined)?.socket?.setMaxListeners(0);
     const headers: Record<string, string> = {};
     request.headers.forEach((v, k) => {
       if (!HOP.has(k) && k !== 'host') headers[k] = v;
