@@ -438,6 +438,28 @@ export function streamPoints(analysis: StreamAnalysis, budget = DEFAULT_BUDGET):
   return points.sort((a, b) => a.position - b.position);
 }
 
+/**
+ * A point's reasons, said for a kind: drop-after and error-event act at the boundary itself; stall and
+ * truncate-json act on the chunk after it (chunk p+1), so "right before the finish event" becomes
+ * "the finish event" for a truncation, and position 0 is "the first chunk" (the headers were sent).
+ */
+export function whereFor(kind: SweepKind, point: StreamPoint, chunks: number): string {
+  if (kind !== 'truncate-json' && kind !== 'stall') return point.reasons.join('; ');
+  const k = point.position + 1;
+  return point.reasons
+    .map((r) => {
+      if (r === 'before the first byte') return 'the first chunk';
+      if (r.startsWith('evenly spaced, ')) return r.replace(/after chunk \d+ of (\d+)/, `chunk ${k} of $1`);
+      if (kind === 'stall') return r;
+      if (r.startsWith('right before ')) return r.slice('right before '.length);
+      if (r.startsWith('between content blocks')) return r.replace('between content blocks', 'the start of the next content block');
+      if (r.startsWith('after ')) return `the event ${r}`;
+      return r;
+    })
+    .join('; ')
+    .concat(kind === 'truncate-json' && k === chunks ? ' (the last chunk)' : '');
+}
+
 function isJsonChunk(c: TraceChunk | undefined): boolean {
   return c !== undefined && (isRecord(c.data) || Array.isArray(c.data));
 }
@@ -484,7 +506,7 @@ export function faultsForTrace(trace: Trace, options: PointOptions = {}): SweepF
       continue;
     }
     for (const p of points) {
-      const where = p.reasons.join('; ');
+      const where = whereFor(kind, p, n);
       if (kind === 'drop-after') push({ kind, chunk: p.position }, p.position, where);
       else if (kind === 'error-event') push({ kind, after: p.position }, p.position, where);
       else if (kind === 'stall') push({ kind, chunk: p.position + 1, ms: stallMs }, p.position, where);
