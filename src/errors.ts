@@ -12,7 +12,6 @@ export type TraceForgeErrorCode =
   | 'E_BAD_ID'
   | 'E_REPLAY_MISS'
   | 'E_USAGE'
-  | 'E_UPSTREAM'
   | 'E_PORT_IN_USE'
   | 'E_GEN'
   | 'E_PATH'
