@@ -1,7 +1,7 @@
 /**
  * The placeholder values a template is rendered with. Values that land in code are TypeScript
  * source (strings already quoted); values meant for comments are one line of plain text. Pure.
- * The README's placeholder table documents every key of {@link GenView}.
+ * The placeholder table in docs/gen.md documents every key of {@link GenView}.
  */
 import type { Trace } from '../trace/types.js';
 import type { Expectations } from './expectations.js';

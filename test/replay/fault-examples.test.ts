@@ -1,6 +1,6 @@
 /**
  * One example test per fault, written the way an app's suite would use them: `useCassette` with
- * `faults`, and the official SDK as the client. The README's fault section mirrors these.
+ * `faults`, and the official SDK as the client. The fault section of docs/testing.md mirrors these.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
