@@ -195,6 +195,9 @@ export async function main(argv: string[]): Promise<number> {
     throw new SadeExit(String(code ?? 0));
   }) as typeof process.exit;
   try {
+    if (dash >= 0 && rest.length === 0) {
+      throw new TraceForgeError('E_USAGE', 'nothing after `--`: give the command to run (e.g. `-- node app.js`), or leave `--` out');
+    }
     const problem = commandProblem(own.slice(2));
     if (problem?.help) {
       process.stdout.write(problem.help);

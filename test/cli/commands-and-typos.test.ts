@@ -47,3 +47,11 @@ describe('commands the CLI does not know', () => {
     expect(JSON.parse(r.stdout)).toEqual([]);
   });
 });
+
+describe('`--` with nothing after it', () => {
+  it('is a usage error, not a silent start in server mode', async () => {
+    const r = await cli('record', '--upstream', 'http://127.0.0.1:9', '--port', '0', '--');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^traceforge: nothing after `--`: give the command to run/);
+  });
+});
