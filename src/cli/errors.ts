@@ -7,13 +7,14 @@ export const EXIT_OK = 0;
 export const EXIT_FAIL = 1;
 export const EXIT_USAGE = 2;
 
-/** Print one readable line for an error (the stack only with --debug) and return the exit code. */
-export function reportError(e: unknown, debug: boolean): number {
+/** Print one readable line for an error (the stack only with --debug) and return the exit code. `command` is e.g. `trace list`. */
+export function reportError(e: unknown, debug: boolean, command?: string): number {
   const usage = isTraceForgeError(e) && e.code === 'E_USAGE';
   // An id, path or parser message with a newline or escape sequence in it must not split the line or drive the terminal.
   const message = oneLine(e instanceof Error ? e.message : String(e));
   process.stderr.write(`${pc.red('traceforge:')} ${message}\n`);
-  if (usage) process.stderr.write('Run `traceforge --help` for usage.\n');
+  // Point at the help of the command that was given, where its options are listed.
+  if (usage) process.stderr.write(`Run \`traceforge ${command ? `${command} ` : ''}--help\` for usage.\n`);
   if (debug && e instanceof Error) {
     process.stderr.write(`${e.stack ?? ''}\n`);
     if (e.cause) process.stderr.write(`cause: ${e.cause instanceof Error ? e.cause.stack : String(e.cause)}\n`);

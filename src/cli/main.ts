@@ -179,6 +179,9 @@ export function createProgram(onRun: (spec: CommandSpec, ctx: Omit<CommandContex
 
 class SadeExit extends Error {}
 
+/** `trace view [id]` -> `trace view`. */
+const commandName = (spec: CommandSpec): string => spec.usage.split(/\s+/).filter((w) => !/^[<[]/.test(w)).join(' ');
+
 /** Run the CLI; returns the exit code instead of exiting so tests can call it in-process. */
 export async function main(argv: string[]): Promise<number> {
   const dash = argv.indexOf('--', 2);
@@ -219,12 +222,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const unknown = unknownFlags(picked.spec, picked.ctx.opts);
     if (unknown.length > 0) {
-      throw new TraceForgeError('E_USAGE', `unknown option ${unknown.map((f) => `--${f}`).join(', ')} for \`traceforge ${picked.spec.usage.split(' <')[0]!.split(' [')[0]}\``);
+      throw new TraceForgeError('E_USAGE', `unknown option ${unknown.map((f) => `--${f}`).join(', ')} for \`traceforge ${commandName(picked.spec)}\``);
     }
     const mod = (await import(picked.spec.module)) as { run: CommandRun };
     return await mod.run({ ...picked.ctx, rest });
   } catch (e) {
-    return reportError(e, debug);
+    return reportError(e, debug, commandName(picked.spec));
   }
 }
 

@@ -55,3 +55,11 @@ describe('`--` with nothing after it', () => {
     expect(r.stderr).toMatch(/^traceforge: nothing after `--`: give the command to run/);
   });
 });
+
+describe('usage errors inside a command', () => {
+  it('point at that command\'s help, where its options are listed', async () => {
+    const r = await cli('trace', 'list', '--bogus');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('traceforge: unknown option --bogus for `traceforge trace list`\nRun `traceforge trace list --help` for usage.\n');
+  });
+});
