@@ -84,7 +84,7 @@ const COMMANDS: CommandSpec[] = [
       ['--interaction', 'Which interaction of the cassette to break, from 1 (default: the first streamed one)'],
       ['--request', 'Which request the fault applies to, from 1 (default: that interaction\'s number); others get the recording'],
       ['--timeout', 'Kill a run after this many ms and count it failed (default: from the clean run\'s time)'],
-      ['--json', 'Print the results as JSON instead of a table'],
+      ['--json', 'Print the results as JSON instead of a table', false],
     ],
     examples: ['sweep fixtures/chat.yaml -- node app.js', 'sweep fixtures/chat.yaml --kinds drop-after,truncate-json --budget 8 -- npx vitest run test/chat.test.ts', 'sweep fixtures/chat.yaml --json --jobs 2 -- node app.js'],
   },
@@ -107,6 +107,7 @@ const COMMANDS: CommandSpec[] = [
     module: './commands/trace-view.js',
     options: [
       ['--text', 'Print plain text instead of opening the UI'],
+      ['--json', 'Print what the view shows as JSON: metadata, timing figures over the chunks, and the response summary (text, tool calls, finish reason, usage)'],
       TRACES_OPTION,
     ],
   },
@@ -116,6 +117,7 @@ const COMMANDS: CommandSpec[] = [
     module: './commands/trace-diff.js',
     options: [
       ['--text', 'Print plain text instead of opening the UI'],
+      ['--json', 'Print the comparison as JSON: request fields, response and timing rows, each with both sides'],
       TRACES_OPTION,
     ],
   },
