@@ -66,6 +66,10 @@ export interface CassetteSession {
   readonly warnings: readonly string[];
   /** Interactions recorded during this session. */
   readonly recorded: Trace[];
+  /** Whether the cassette file existed when the session opened. */
+  readonly existed: boolean;
+  /** Where calls that are recorded go: the upstream, or `the hosts the app calls` (undefined when the mode does not record). */
+  readonly recordingTo: string | undefined;
   /** The cassette file did not exist when the session opened, and the mode does not record (with `missing: 'empty'`). */
   readonly missingFile: boolean;
   /** Calls refused by the interception as going to a host it does not serve (unmatched: 'error'), one line each. */
@@ -157,6 +161,8 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     warnings: replay.warnings,
     recorded,
     missingFile,
+    existed: exists,
+    recordingTo: records ? (upstream ?? 'the hosts the app calls') : undefined,
     blocked: interception?.blocked ?? [],
     lateness: () => replay.lateness(),
     async close() {
@@ -170,7 +176,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
 /** What a missing cassette in a mode that does not record says: that the file is not there, and how to make it. */
 export function missingCassetteMessage(path: string, mode: RecordMode, env: NodeJS.ProcessEnv): string {
   const shown = shortText(path);
-  const abs = resolvePath(path);
+  const abs = shortText(resolvePath(path));
   const why = mode === 'none' ? `record mode is "none"${env.TRACEFORGE_RECORD ? ' (TRACEFORGE_RECORD)' : env.CI ? ' (CI is set)' : ''}, which never records` : `record mode is "${mode}"`;
   return (
     `cassette ${shown} does not exist (looked for ${abs}); ${why}. Check the path, or record it once outside CI: ` +

@@ -2,6 +2,7 @@ import { basename, dirname, join } from 'node:path';
 import * as vitest from 'vitest';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { MissExplanation } from './cassette/match.js';
+import { TraceForgeError } from './errors.js';
 import { resolveRecordMode } from './record-mode.js';
 import type { LatenessSummary } from './replay/lateness.js';
 import { missingCassetteMessage, openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
@@ -72,14 +73,15 @@ export function useCassette(options: CassetteSessionOptions): CassetteHandle;
 export function useCassette(pathOrOptions?: string | CassetteSessionOptions, maybeOptions: CassetteSessionOptions = {}): CassetteHandle {
   const explicit = typeof pathOrOptions === 'string' ? pathOrOptions : undefined;
   const given = typeof pathOrOptions === 'object' && pathOrOptions !== null ? pathOrOptions : maybeOptions;
+  // A path Node cannot use fails here, at the call in the test file, rather than as a hook error.
+  if (explicit !== undefined) checkCassettePath(explicit);
   if (insideTest()) {
-    throw new Error(
+    throw new TraceForgeError(
+      'E_USAGE',
       `useCassette(${explicit === undefined ? '' : JSON.stringify(explicit)}) was called inside a test: it belongs at the top level of the test file or inside describe(), ` +
         'where it registers the hooks that open the cassette before the tests run and close it after. Move the call out of it()/test().',
     );
   }
-  // A path Node cannot use fails here, at the call in the test file, rather than as a hook error.
-  if (explicit !== undefined) checkCassettePath(explicit);
   const options: CassetteSessionOptions = {
     ...given,
     intercept: given.intercept ?? true,
@@ -100,6 +102,8 @@ export function useCassette(pathOrOptions?: string | CassetteSessionOptions, may
     }
     session = await openCassette(path, options);
     for (const w of session.warnings) console.warn(`cassette ${path}: ${w}`);
+    // A new cassette may be a typo in a path: say so where the user looks.
+    if (!session.existed && session.recordingTo) console.warn(`cassette ${path} does not exist yet: record mode "${session.mode}" records the calls made into it, sent to ${session.recordingTo}`);
   });
   afterAll(async () => {
     await session?.close();

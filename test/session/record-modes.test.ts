@@ -36,8 +36,15 @@ describe('record modes', () => {
     expect(() => resolveRecordMode(undefined, { TRACEFORGE_RECORD: 'sometimes' })).toThrow(/"sometimes" is not one of none, once, new_episodes, all \(from TRACEFORGE_RECORD\)/);
   });
 
-  it('none never touches the network and refuses a missing cassette with the way to record it', async () => {
-    await expect(openCassette(join(dir, 'missing.yaml'), { env: { CI: 'true' }, upstream: upstream.url })).rejects.toThrow(/does not exist and record mode is "none" \(CI is set\)/);
+  it('none never touches the network and refuses a missing cassette: it says the file does not exist, where it looked, and how to record it', async () => {
+    const missing = join(dir, 'missing.yaml');
+    const e = await openCassette(missing, { env: { CI: 'true' }, upstream: upstream.url }).catch((x: Error) => x);
+    expect((e as { code?: string }).code).toBe('E_CASSETTE_NOT_FOUND');
+    expect((e as Error).message).toContain(`does not exist (looked for ${missing}); record mode is "none" (CI is set), which never records`);
+    expect((e as Error).message).toContain('TRACEFORGE_RECORD=once npx vitest run');
+    expect((e as Error).message).toContain('TRACEFORGE_UPSTREAM=URL');
+    const byEnv = await openCassette(missing, { env: { TRACEFORGE_RECORD: 'none' } }).catch((x: Error) => x);
+    expect((byEnv as Error).message).toContain('record mode is "none" (TRACEFORGE_RECORD)');
   });
 
   it('once records a missing cassette, then replays it without the upstream', async () => {
@@ -82,7 +89,16 @@ describe('record modes', () => {
     expect((c.interactions[0]!.request as { messages: Array<{ content: string }> }).messages[0]!.content).toBe('new');
   });
 
-  it('a recording mode without an upstream says how to give one', async () => {
-    await expect(openCassette(join(dir, 'x.yaml'), { mode: 'new_episodes', env })).rejects.toThrow(/needs an upstream .* TRACEFORGE_UPSTREAM/);
+  it('a recording mode without an upstream sends a call to the provider its path names (no upstream needed)', async () => {
+    // Nothing is reachable here, so the provider's real host cannot answer: what counts is where the recorder sent it.
+    const s = await openCassette(join(dir, 'x.yaml'), { mode: 'new_episodes', env });
+    try {
+      const rec = s.recorded;
+      await ask(s.url, 'routed').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(rec.map((t) => t.metadata?.upstream ?? '')).toEqual([expect.stringContaining('api.openai.com')]);
+    } finally {
+      await s.close();
+    }
   });
 });
