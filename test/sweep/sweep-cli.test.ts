@@ -1,0 +1,141 @@
+/**
+ * `traceforge sweep` end to end: the built bin, real replay servers on 127.0.0.1, and a sample app that
+ * streams with the official openai SDK (test/sweep/fixtures/chat-app.mjs).
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { emptyCassette } from '../../src/cassette/codec.js';
+import { writeCassette } from '../../src/store/cassette-file.js';
+import { openaiChatStream, splitTokens } from '../fakes/index.js';
+import { makeNonStreamTrace } from '../helpers/make-trace.js';
+import { startCli } from '../record/cli-process.js';
+import { CHAT_REQUEST, recordScript } from '../replay/recorded.js';
+
+const APP = resolve(import.meta.dirname, 'fixtures/chat-app.mjs');
+const TEXT = 'Streams can fail halfway, and your app should cope with that gracefully.';
+let dir: string;
+let chat: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tf-sweep-cli-'));
+  chat = join(dir, 'chat.yaml');
+  const trace = await recordScript(openaiChatStream({ text: splitTokens(TEXT), gaps: 2 }), '/v1/chat/completions', CHAT_REQUEST);
+  await writeCassette(chat, { ...emptyCassette(), interactions: [trace] });
+});
+
+async function sweep(args: string[], env: Record<string, string> = {}) {
+  const cli = startCli(dir, ['sweep', ...args], env);
+  const { code } = await cli.exited;
+  return { code, stdout: cli.stdout, stderr: cli.stderr };
+}
+
+interface JsonResult {
+  fault: string;
+  name: string;
+  kind: string;
+  position: number;
+  passed: boolean;
+  firstLine: string;
+}
+interface JsonReport {
+  provider: string;
+  chunks: number;
+  baseline: { passed: boolean };
+  results: JsonResult[];
+  earliest: Record<string, { spec: string; position: number } | null>;
+  failed: number;
+}
+
+describe('traceforge sweep on an app that streams with the openai SDK', () => {
+  it('without retries: every drop-after and truncate-json inside the stream fails, a short stall passes', async () => {
+    const r = await sweep(['--kinds', 'drop-after,truncate-json,stall', '--budget', '5', '--stall-ms', '200', '--jobs', '2', '--json', chat, '--', process.execPath, APP]);
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    expect(report.baseline.passed).toBe(true);
+    expect(report.provider).toBe('openai');
+    const of = (kind: string) => report.results.filter((x) => x.kind === kind);
+    expect(of('drop-after')).toHaveLength(5);
+    expect(of('truncate-json').length).toBeGreaterThanOrEqual(4);
+    expect(of('stall')).toHaveLength(5);
+    for (const x of [...of('drop-after'), ...of('truncate-json')]) expect(x.passed, x.name).toBe(false);
+    for (const x of of('stall')) expect(x.passed, `${x.name}: ${x.firstLine}`).toBe(true);
+    // The failure line is the app's own error: the SDK saw the cut connection, or JSON that does not parse.
+    for (const x of of('drop-after')) expect(x.firstLine).toMatch(/^app failed: TypeError: terminated/);
+    for (const x of of('truncate-json')) expect(x.firstLine).toMatch(/^app failed: SyntaxError/);
+    expect(report.earliest['drop-after']).toMatchObject({ spec: 'drop-after=0@1', position: 0 });
+    expect(report.earliest['stall']).toBeNull();
+    expect(report.failed).toBe(of('drop-after').length + of('truncate-json').length);
+    // Not a terminal: one line per finished run on stderr, the clean run first.
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^\[1\/\d+\] pass clean run \(no fault\)/);
+    expect(lines.filter((l) => /^\[\d+\/\d+\] (pass|FAIL) /.test(l))).toHaveLength(report.results.length + 1);
+  });
+
+  it('with a retry of the whole call: every fault passes, each kind at every point (faults hit the first request only)', async () => {
+    const r = await sweep(['--budget', '4', '--stall-ms', '200', chat, '--', process.execPath, APP], { APP_RETRIES: '2' });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/^fault\s+where\s+result\s+first line of the failure$/m);
+    for (const kind of ['status', 'drop-after', 'truncate-json', 'error-event', 'stall']) {
+      expect(r.stdout).toMatch(new RegExp(`^${kind}=\\S+\\s+.+\\s+pass$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^  ${kind}\\s+none failed$`, 'm'));
+    }
+    expect(r.stdout).not.toMatch(/FAIL/);
+    expect(r.stdout).toMatch(/all \d+ faults passed \(openai stream of \d+ chunks/);
+    // The app did retry: its stderr (captured, not shown on success) is not in the report.
+    expect(r.stdout).not.toMatch(/retrying/);
+  });
+
+  it('a stall longer than the app\'s idle timeout fails it, with the app\'s message', async () => {
+    const r = await sweep(['--kinds', 'stall', '--budget', '2', '--stall-ms', '600', '--json', chat, '--', process.execPath, APP], { APP_IDLE_MS: '250' });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    expect(report.results).toHaveLength(2);
+    for (const x of report.results) {
+      expect(x.passed).toBe(false);
+      expect(x.firstLine).toMatch(/no chunk for 250 ms/);
+    }
+  });
+
+  it('the same table every time', async () => {
+    const args = ['--kinds', 'drop-after,error-event', '--budget', '4', '--speed', '0', chat, '--', process.execPath, APP];
+    const [a, b] = [await sweep(args), await sweep([...args.slice(0, -3), '--jobs', '1', ...args.slice(-3)])];
+    const table = (s: string) => s.replace(/; [\d.]+ s with \d+ job\(s\)\)/, ')');
+    expect(a.code).toBe(1);
+    expect(table(a.stdout)).toBe(table(b.stdout));
+  });
+});
+
+describe('traceforge sweep usage', () => {
+  it('exits 2 without `--`, with nothing after it, with unknown kinds, or on a cassette that never streamed', async () => {
+    const noDash = await sweep([chat]);
+    expect(noDash.code).toBe(2);
+    expect(noDash.stderr).toMatch(/the command to sweep goes after `--`/);
+    const nothing = await sweep([chat, '--']);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/(nothing|no command) after `--`/);
+    const kinds = await sweep(['--kinds', 'drop-after,meteor', chat, '--', process.execPath, APP]);
+    expect(kinds.code).toBe(2);
+    expect(kinds.stderr).toMatch(/unknown fault kind "meteor": use a comma-separated list of status, drop-after, truncate-json, error-event, stall/);
+    const plain = join(dir, 'plain.yaml');
+    await writeCassette(plain, { ...emptyCassette(), interactions: [makeNonStreamTrace()] });
+    const noStream = await sweep([plain, '--', process.execPath, APP]);
+    expect(noStream.code).toBe(2);
+    expect(noStream.stderr).toMatch(/has no streamed interaction/);
+    const budget = await sweep(['--budget', '0', chat, '--', process.execPath, APP]);
+    expect(budget.code).toBe(2);
+  });
+
+  it('stops with exit 1 when the command fails without any fault, showing its output', async () => {
+    const script = join(dir, 'broken.mjs');
+    await writeFile(script, "console.error('config missing: CHAT_MODEL'); process.exit(3);\n");
+    const r = await sweep([chat, '--', process.execPath, script]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the command fails without any fault \(exit code 3\)/);
+    expect(r.stderr).toMatch(/config missing: CHAT_MODEL/);
+    expect(r.stdout).toBe('');
+    // Only the clean run ran.
+    expect(r.stderr.match(/^\[\d+\/\d+\]/gm)).toHaveLength(1);
+  });
+});
