@@ -51,6 +51,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   [a, b].forEach((t, i) => {
     if (t.http.synthesized) notes.push(`${i === 0 ? 'A' : 'B'} is a schema ${t.legacy?.schema_version ?? '1.0.0'} trace from the first TraceForge: its framing was synthesised from parsed chunks, so its bytes are not the provider's (timing and content are as it recorded them)`);
   });
+  if (ctx.opts.json === true) {
+    process.stdout.write(`${JSON.stringify({ ...d, notes }, null, 2)}\n`);
+    return 0;
+  }
   if (!ctx.opts.text && process.stdout.isTTY === true && process.stdin.isTTY === true) {
     const { runDiffTui } = await import('../../tui/app.js');
     return runDiffTui(d, a, b, { notes });

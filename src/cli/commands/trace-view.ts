@@ -43,6 +43,26 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   // Over TRACEFORGE_WINDOW_BYTES this is a window of the chunks with totals streamed over all of them.
   const { trace, window } = await store.loadForView(id);
+  if (ctx.opts.json === true) {
+    const vm = buildViewModel(trace, window);
+    const json = {
+      id: trace.id,
+      timestamp: trace.timestamp,
+      method: trace.http.method,
+      endpoint: trace.endpoint,
+      status: trace.http.status,
+      outcome: trace.http.outcome,
+      metadata: trace.metadata,
+      first_chunk_latency_ms: trace.first_chunk_latency_ms ?? null,
+      first_content_latency_ms: trace.first_content_latency_ms ?? null,
+      timing: trace.timing ?? null,
+      metrics: vm.metrics,
+      summary: vm.summary,
+      ...(window ? { window: { file_bytes: window.fileBytes, total_pieces: window.totalPieces } } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    return 0;
+  }
   if (tui) {
     const { runTraceViewTui } = await import('../../tui/app.js');
     return runTraceViewTui(trace, { onGenerate: generateHook, window });
