@@ -8,6 +8,7 @@
  * upstream and must assemble what we rebuild.
  */
 import { createServer, type Server } from 'node:http';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reconstruct, summarize } from '../../src/trace/reconstruct.js';
@@ -131,6 +132,58 @@ describe('the official openai SDK assembles the captured OpenAI chat streams as 
       const request = JSON.parse(cap.meta.request.body) as Record<string, unknown>;
       const sdk = await client.chat.completions.stream({ ...request, stream: true } as Parameters<typeof client.chat.completions.stream>[0]).finalChatCompletion();
       expect(reconstruct(cap.input).response).toEqual(sdkShape(sdk));
+    });
+  }
+});
+
+/**
+ * The same for Anthropic's `messages.stream().finalMessage()` and OpenAI's
+ * `responses.stream().finalResponse()` on the captured bytes (the gzip one served with its
+ * content-encoding, which the SDK's fetch undoes as a client would).
+ */
+describe('the official SDKs assemble the captured Anthropic and Responses streams as we do', () => {
+  let server: Server | undefined;
+  afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+  async function serve(name: string): Promise<{ cap: ReturnType<typeof loadCaptured>; url: string }> {
+    const cap = loadCaptured(name);
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(cap.meta.response.status, Object.fromEntries(cap.meta.response.headers.filter(([k]) => !/^(content-length|transfer-encoding|connection)$/i.test(k))));
+        res.end(cap.body);
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    return { cap, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+  }
+
+  const anthropicNames = capturedNames().filter((n) => n.startsWith('anthropic-'));
+  it('covers every captured Anthropic stream', () => expect(anthropicNames.length).toBeGreaterThanOrEqual(7));
+  for (const name of anthropicNames) {
+    it(name, async () => {
+      const { cap, url } = await serve(name);
+      const client = new Anthropic({ baseURL: url, apiKey: 'sk-ant-test', maxRetries: 0 });
+      const request = JSON.parse(cap.meta.request.body) as Record<string, unknown>;
+      const sdk = await client.messages.stream(request as unknown as Parameters<typeof client.messages.stream>[0]).finalMessage();
+      const ours = reconstruct(cap.input).response as Record<string, unknown>;
+      // The SDK keeps tool input as parsed JSON and drops its private bookkeeping; compare the content and the ending.
+      expect(ours.content).toEqual(JSON.parse(JSON.stringify(sdk.content)));
+      expect([ours.stop_reason, ours.model, ours.id]).toEqual([sdk.stop_reason, sdk.model, sdk.id]);
+      expect((ours.usage as { output_tokens: number }).output_tokens).toBe(sdk.usage.output_tokens);
+    });
+  }
+
+  for (const name of ['openai-responses-text', 'openai-responses-tool', 'openai-responses-reasoning-summary', 'openai-responses-gpt5-tool']) {
+    it(name, async () => {
+      const { cap, url } = await serve(name);
+      const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-test', maxRetries: 0 });
+      const request = JSON.parse(cap.meta.request.body) as Record<string, unknown>;
+      const sdk = await client.responses.stream(request as unknown as Parameters<typeof client.responses.stream>[0]).finalResponse();
+      const ours = reconstruct(cap.input).response as Record<string, unknown>;
+      const plain = JSON.parse(JSON.stringify(sdk, (k, v) => (['output_parsed', 'parsed_arguments', 'parsed'].includes(k) ? undefined : v)));
+      expect(ours.output).toEqual(plain.output);
+      expect([ours.id, ours.status, ours.usage]).toEqual([plain.id, plain.status, plain.usage]);
     });
   }
 });
