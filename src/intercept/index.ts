@@ -8,6 +8,7 @@
  */
 import { installFetchInterception, type FetchDecision, type FetchInterception } from './fetch-dispatcher.js';
 import { DEFAULT_INTERCEPT_HOSTS, hostOf, isLoopback, matchHost, ORIGIN_HEADER, parseHostRule, type HostRule } from './hosts.js';
+import { installHttp2Guard, type Http2Guard } from './http2-guard.js';
 import { installNodeHttpInterception, type NodeHttpInterception } from './node-http.js';
 
 export { DEFAULT_INTERCEPT_HOSTS, ORIGIN_HEADER } from './hosts.js';
@@ -39,7 +40,7 @@ interface Entry {
 }
 
 const stack: Entry[] = [];
-let hooks: { fetch: FetchInterception; http: NodeHttpInterception } | undefined;
+let hooks: { fetch: FetchInterception; http: NodeHttpInterception; http2: Http2Guard } | undefined;
 let installing: Promise<void> | undefined;
 
 const ciSet = (env: NodeJS.ProcessEnv): boolean => {
@@ -55,9 +56,9 @@ function decide(url: URL): FetchDecision {
   if (top.unmatched === 'pass' || isLoopback(url)) return { kind: 'pass' };
   const host = hostOf(url);
   const message =
-    `traceforge: a call to ${url.origin}${url.pathname} was blocked: ${host} is not one of the hosts served from the cassette, and calls to other hosts fail ` +
-    `${top.unmatched === 'error' ? 'here (CI is set, or intercept.unmatched is "error")' : ''}. ` +
-    `To serve it from the cassette: useCassette(path, { intercept: { hosts: ['${host}'] } }); to let it through to the network: { intercept: { unmatched: 'pass' } }.`;
+    `traceforge: blocked a call to ${url.origin}${url.pathname}: ${host} is not one of the hosts served from the cassette, and calls to other hosts are refused ` +
+    `(CI is set, or intercept.unmatched is "error"). To serve it from the cassette: useCassette(path, { intercept: { hosts: ['${host}'] } }); ` +
+    `to let it through to the network: { intercept: { unmatched: 'pass' } }.`;
   top.blocked.push(message);
   return { kind: 'error', error: new Error(message) };
 }
@@ -76,7 +77,7 @@ export async function startInterception(target: string, options: InterceptOption
     if (!hooks) {
       installing = (async () => {
         const fetch = await installFetchInterception(decide);
-        hooks = { fetch, http: installNodeHttpInterception(decide) };
+        hooks = { fetch, http: installNodeHttpInterception(decide), http2: installHttp2Guard(decide) };
       })();
       try {
         await installing;
@@ -97,6 +98,7 @@ export async function startInterception(target: string, options: InterceptOption
       const i = stack.indexOf(entry);
       if (i >= 0) stack.splice(i, 1);
       if (stack.length === 0 && hooks) {
+        hooks.http2.restore();
         hooks.http.restore();
         hooks.fetch.restore();
         hooks = undefined;

@@ -20,19 +20,23 @@ const GAP = 40;
 const body = (content: string) => JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] });
 const json = { 'content-type': 'application/json' };
 
-/** Offsets (ms) of each read from the first, and the text, as the client saw them. */
-async function timedReads(chunks: AsyncIterable<Uint8Array | Buffer>): Promise<{ at: number[]; text: string }> {
+/** When each SSE event was complete on the client (ms from the first), and the text: reads that carry two events stamp both. */
+async function timedEvents(chunks: AsyncIterable<Uint8Array | Buffer>): Promise<{ at: number[]; text: string }> {
   const at: number[] = [];
   let text = '';
   let first: number | undefined;
   for await (const c of chunks) {
     const now = performance.now();
     first ??= now;
-    at.push(now - first);
+    const before = text.split('\n\n').length;
     text += Buffer.from(c).toString('utf8');
+    for (let n = text.split('\n\n').length - before; n > 0; n--) at.push(now - first);
   }
   return { at, text };
 }
+
+/** Within `ms` of the recorded offset, every event; all at once would be off by hundreds of ms at the end. */
+const TOLERANCE_MS = 25;
 
 describe('interception', () => {
   let dir: string;
@@ -62,13 +66,13 @@ describe('interception', () => {
     const s = await openCassette(cassette, { mode: 'none', intercept: true, env: { CI: 'true' } });
     try {
       const res = await fetch('https://api.openai.com/v1/chat/completions', { method: 'POST', headers: json, body: body('hi') });
-      const { at, text } = await timedReads(res.body as unknown as AsyncIterable<Uint8Array>);
+      const { at, text } = await timedEvents(res.body as unknown as AsyncIterable<Uint8Array>);
       expect(text).toContain('"content":" hi"');
       expect(at.length).toBe(recordedOffsets.length);
       const last = recordedOffsets[recordedOffsets.length - 1]!;
       expect(last).toBeGreaterThan(GAP * (recordedOffsets.length - 2));
       // All at once would put the last read ~0 ms after the first; here each is where it was recorded.
-      for (let i = 0; i < at.length; i++) expect(Math.abs(at[i]! - recordedOffsets[i]!)).toBeLessThan(20);
+      for (let i = 0; i < at.length; i++) expect(Math.abs(at[i]! - recordedOffsets[i]!)).toBeLessThan(TOLERANCE_MS);
     } finally {
       await s.close();
     }
@@ -80,10 +84,10 @@ describe('interception', () => {
       const res = await axios.post('https://api.openai.com/v1/chat/completions', body('hi'), { headers: json, responseType: 'stream' });
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toContain('text/event-stream');
-      const { at, text } = await timedReads(res.data as AsyncIterable<Buffer>);
+      const { at, text } = await timedEvents(res.data as AsyncIterable<Buffer>);
       expect(text).toContain('data: [DONE]');
       expect(at.length).toBe(recordedOffsets.length);
-      for (let i = 0; i < at.length; i++) expect(Math.abs(at[i]! - recordedOffsets[i]!)).toBeLessThan(20);
+      for (let i = 0; i < at.length; i++) expect(Math.abs(at[i]! - recordedOffsets[i]!)).toBeLessThan(TOLERANCE_MS);
     } finally {
       await s.close();
     }
