@@ -11,6 +11,7 @@ export { startReplayServer, type ReplayServer, type ReplayServerOptions } from '
 export { parseFault, formatFault, type Fault } from './replay/faults.js';
 export type { LatenessSummary } from './replay/lateness.js';
 export { openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
+export type { InterceptOptions } from './intercept/index.js';
 export { RECORD_MODES, type RecordMode } from './record-mode.js';
 
 // Files.
@@ -22,10 +23,9 @@ export type { Trace, TraceChunk, TraceMetadata, TraceTiming, HttpExchange, Provi
 export type { RedactOptions } from './trace/redact.js';
 export type { MissExplanation } from './cassette/match.js';
 
-// Reading what was recorded: the provider's response rebuilt from a stream, and the stream's frames.
+// Reading what was recorded: the provider's response rebuilt from a stream. The stream codecs
+// (SSE, NDJSON, AWS event stream) are in `traceforge/stream`.
 export { reconstruct, summarize } from './trace/reconstruct.js';
-export { splitFrames, detectFraming } from './stream/framing.js';
-export { createEventStreamDecoder } from './stream/eventstream-decoder.js';
 export type { Frame, Framing } from './stream/frame.js';
 
 // Tests from traces.

@@ -7,6 +7,7 @@ import { resolveRecordMode } from './record-mode.js';
 import type { LatenessSummary } from './replay/lateness.js';
 import { missingCassetteMessage, openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
 import { checkCassettePath } from './store/cassette-file.js';
+import { DEFAULT_TRACES_DIR } from './store/trace-store.js';
 
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
 export type { RecordMode } from './record-mode.js';
@@ -85,7 +86,7 @@ export function useCassette(pathOrOptions?: string | CassetteSessionOptions, may
   const options: CassetteSessionOptions = {
     ...given,
     intercept: given.intercept ?? true,
-    traces: given.traces ?? '.ai-tests/traces',
+    traces: given.traces ?? DEFAULT_TRACES_DIR,
     // A cassette named after the test file may not exist because the file makes no calls: only a call fails then.
     missing: given.missing ?? (explicit === undefined ? 'empty' : 'error'),
   };
