@@ -5,7 +5,7 @@
  * @example
  * import { sweepFaults } from 'traceforge/sweep';
  * import { useCassette } from 'traceforge/vitest';
- * describe.each(sweepFaults('fixtures/chat.yaml'))('$name', (fault) => {
+ * describe.each(sweepFaults('fixtures/chat.yaml'))('%s', (fault) => {
  *   const cassette = useCassette('fixtures/chat.yaml', { faults: [fault] });
  *   it('survives it', async () => { ... });
  * });

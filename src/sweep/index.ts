@@ -79,7 +79,8 @@ export function loadSweepTarget(cassettePath: string, options: SweepOptions = {}
  * `name`. Each is a Fault: pass it as `useCassette(path, { faults: [fault] })`.
  *
  * @example
- * describe.each(sweepFaults('fixtures/chat.yaml'))('$name', (fault) => {
+ * // '%s' titles each block with the fault's whole name, e.g. `drop-after=12 (inside tool call "get_weather" arguments)`.
+ * describe.each(sweepFaults('fixtures/chat.yaml'))('%s', (fault) => {
  *   const cassette = useCassette('fixtures/chat.yaml', { faults: [fault] });
  *   it('still answers (the retry gets the recording)', async () => {
  *     expect(await ask(cassette.url, { maxRetries: 2 })).toBe('Hello!');

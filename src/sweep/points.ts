@@ -495,7 +495,11 @@ export function faultsForTrace(trace: Trace, options: PointOptions = {}): SweepF
     if (seen.has(spec)) return;
     seen.add(spec);
     const shown = request === 1 ? formatFault({ ...fault, request: undefined } as Fault) : spec;
-    out.push({ ...withRequest, request, spec, name: `${shown} (${where})`, position, where, chunks: n } as SweepFault);
+    const fault_ = { ...withRequest, request, spec, name: `${shown} (${where})`, position, where, chunks: n } as SweepFault;
+    // `describe.each(faults)('%s', ...)` titles each block with the whole name (vitest's `$name` cuts it at 40
+    // characters); not enumerable, so the fault stays plain data for JSON, equality and worker messages.
+    Object.defineProperty(fault_, 'toString', { value: () => fault_.name, enumerable: false });
+    out.push(fault_);
   };
   for (const kind of kinds) {
     if (kind === 'status') {
