@@ -23,10 +23,9 @@ export type { Trace, TraceChunk, TraceMetadata, TraceTiming, HttpExchange, Provi
 export type { RedactOptions } from './trace/redact.js';
 export type { MissExplanation } from './cassette/match.js';
 
-// Reading what was recorded: the provider's response rebuilt from a stream, and the stream's frames.
+// Reading what was recorded: the provider's response rebuilt from a stream. The stream codecs
+// (SSE, NDJSON, AWS event stream) are in `traceforge/stream`.
 export { reconstruct, summarize } from './trace/reconstruct.js';
-export { splitFrames, detectFraming } from './stream/framing.js';
-export { createEventStreamDecoder } from './stream/eventstream-decoder.js';
 export type { Frame, Framing } from './stream/frame.js';
 
 // Tests from traces.

@@ -92,7 +92,7 @@ describe('gen for Bedrock and Cohere traces', () => {
 
   it('writes tests that read the event stream with the decoder and expect the recorded answer', async () => {
     const bedrock = await readFile(join(project, written['bedrock-converse']), 'utf8');
-    expect(bedrock).toContain("import { createEventStreamDecoder, reconstruct, summarize } from 'traceforge';");
+    expect(bedrock).toContain("import { reconstruct, summarize } from 'traceforge';\nimport { createEventStreamDecoder } from 'traceforge/stream';");
     expect(bedrock).toContain('const messages = createEventStreamDecoder();');
     expect(bedrock).toContain("expect(answer.finish_reason).toBe('end_turn');");
     expect(bedrock).toContain('expect(events).toHaveLength(33);');
