@@ -198,7 +198,7 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
           (wild[best.index] ? ` Its ${REDACTED} values (secrets removed when it was recorded) match any value, so they are not the difference.` : '') +
           (t.synthesized ? ' It comes from a schema 1.0.0 trace of the first TraceForge: its response framing is synthesised from parsed chunks.' : '');
     }
-    message += ' To record it, re-run with TRACEFORGE_RECORD=new_episodes and an upstream, or use `traceforge record --cassette <file>`.';
+    message += ' To record it, re-run with TRACEFORGE_RECORD=new_episodes (calls go where the app sends them, or to TRACEFORGE_UPSTREAM when set), or use `traceforge record --cassette <file>`.';
     return { type: 'traceforge_replay_miss', message: shown(message), request: { method: shown(req.method), url: rawUrl, body: shownBody }, ...(closest ? { closest } : {}) };
   }
 
