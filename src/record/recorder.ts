@@ -9,8 +9,13 @@ import { allowedHostsOf, routeSpecOf } from './provider-routes.js';
 import type { RequestBounds } from './request-bounds.js';
 
 export interface RecorderOptions {
-  /** How long a client may take to send its request before it is closed (slowloris). Defaults: 10 s headers, 60 s whole request. */
-  requestBounds?: RequestBounds;
+  /**
+   * A connection whose request head has not all arrived this many ms after it opened is closed (idle and
+   * slowloris sockets). Default 10,000. The same option, with the same meaning, as the replay server's.
+   */
+  headersTimeoutMs?: number;
+  /** A client must send its whole request (head and body) within this many ms. Default 60,000. */
+  requestTimeoutMs?: number;
   /** Send every call to this base URL. */
   upstream?: string | URL;
   /**
@@ -187,7 +192,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       https: options.https,
       upstreamCAs: options.upstreamCAs,
       allowHosts,
-      requestBounds: options.requestBounds,
+      requestBounds: { headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs } satisfies RequestBounds,
       debug: options.debug,
       stallEveryRead: testHooks.stallEveryRead,
       crashAfterReads: testHooks.crashAfterReads,

@@ -31,7 +31,7 @@ export interface RecorderRig {
 }
 
 /** A recorder in front of an upstream that answers every complete request with 200 and its body length. */
-export async function recorderRig(options: Pick<RecorderOptions, 'requestBounds'> = {}): Promise<RecorderRig> {
+export async function recorderRig(options: Pick<RecorderOptions, 'headersTimeoutMs' | 'requestTimeoutMs'> = {}): Promise<RecorderRig> {
   const rig = { upstreamHits: 0, traces: [] as Trace[] } as RecorderRig;
   const upstream: Server = createServer((req, res) => {
     let size = 0;

@@ -106,7 +106,7 @@ describe('boundRequestTime on a mockttp server (the recorder serves through one)
 describe('the recorder under slowloris', () => {
   let rig: RecorderRig;
   beforeAll(async () => {
-    rig = await recorderRig({ requestBounds: BOUNDS });
+    rig = await recorderRig(BOUNDS);
   });
   afterAll(() => rig.close());
 

@@ -91,7 +91,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
     port,
     host,
     redact,
-    requestBounds: { headersTimeoutMs },
+    headersTimeoutMs,
     debug: opts.debug === true,
     ...(ca ? { https: { keyPath: ca.keyPath, certPath: ca.certPath, interceptOnly: upstream ? undefined : interceptedHosts() } } : {}),
     onTrace: async (trace) => {
