@@ -18,6 +18,14 @@ export type TraceForgeErrorCode =
   | 'E_MOCKTTP'
   | 'E_RECORDER';
 
+/**
+ * @example
+ * try {
+ *   await loadCassette('fixtures/typo.yaml');
+ * } catch (e) {
+ *   if (isTraceForgeError(e) && e.code === 'E_CASSETTE_NOT_FOUND') console.error(e.message);
+ * }
+ */
 export class TraceForgeError extends Error {
   readonly code: TraceForgeErrorCode;
   /** Extra machine-readable detail (a replay miss explanation, candidate ids...). */
@@ -31,6 +39,7 @@ export class TraceForgeError extends Error {
   }
 }
 
+/** True for errors TraceForge threw (in this copy of the package); see {@link TraceForgeError} for an example. */
 export function isTraceForgeError(e: unknown): e is TraceForgeError {
   return e instanceof TraceForgeError;
 }

@@ -82,6 +82,12 @@ export interface CassetteSession {
 /**
  * Serve a cassette under a record mode: replay what matches and, when the mode allows it,
  * forward what does not to an in-process recorder that appends it to the cassette.
+ *
+ * @example
+ * const session = await openCassette('fixtures/chat.yaml', { mode: 'none', speed: 0 });
+ * const openai = new OpenAI({ baseURL: `${session.url}/v1`, apiKey: 'test' });
+ * // ... the calls under test ...
+ * await session.close();
  */
 export async function openCassette(path: string, options: CassetteSessionOptions = {}): Promise<CassetteSession> {
   const env = options.env ?? process.env;

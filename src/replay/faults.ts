@@ -81,7 +81,10 @@ export function normalizeFaults(faults: ReadonlyArray<string | Fault> | undefine
   return (faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : parseFault(formatFault(f))));
 }
 
-/** The `--fault` spelling of a fault (inverse of {@link parseFault}). */
+/**
+ * The `--fault` spelling of a fault (inverse of {@link parseFault}).
+ * @example formatFault({ kind: 'stall', chunk: 5, ms: 2000, request: 1 }); // 'stall=5:2000@1'
+ */
 export function formatFault(f: Fault): string {
   const base =
     f.kind === 'drop-after'

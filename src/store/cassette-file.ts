@@ -18,6 +18,9 @@ export { MAX_INTERACTION_BYTES, MAX_V1_CASSETTE_BYTES } from '../cassette/codec.
  * `file:line`. The file is read in chunks and parsed a document at a time. A last interaction cut off
  * mid-write is left out and reported in `warnings` (one line each, for the caller to print).
  * To serve a big cassette without holding it, use indexCassette (store/cassette-index.ts).
+ *
+ * @example
+ * const { interactions, warnings } = await loadCassette('fixtures/chat.yaml');
  */
 export async function loadCassette(path: string): Promise<Cassette> {
   const interactions: Trace[] = [];
@@ -51,7 +54,10 @@ function refuseSpilled(path: string, traces: readonly Trace[]): void {
   }
 }
 
-/** Atomically replace a cassette with these interactions, in the current format (version 2). */
+/**
+ * Atomically replace a cassette with these interactions, in the current format (version 2).
+ * @example await writeCassette('fixtures/chat.yaml', { version: 2, interactions: [trace] });
+ */
 export async function writeCassette(path: string, cassette: Cassette): Promise<void> {
   checkCassettePath(path);
   refuseSpilled(path, cassette.interactions);
@@ -62,6 +68,9 @@ export async function writeCassette(path: string, cassette: Cassette): Promise<v
  * Append interactions under the cassette lock, at a cost that does not grow with the cassette (see
  * appendLocked). Concurrent appenders (other processes or workers) take turns on the lock, so none of
  * their interactions are lost. A version 1 cassette is migrated to version 2 on its first append.
+ *
+ * @example
+ * await startRecorder({ upstream, onTrace: (trace) => appendToCassette('fixtures/chat.yaml', [trace]) });
  */
 export async function appendToCassette(path: string, traces: Trace[]): Promise<void> {
   checkCassettePath(path);

@@ -77,6 +77,13 @@ async function refuseBigLegacy(path: string, size: number, limitBytes: number): 
   );
 }
 
+/**
+ * The trace files of a directory: save one (atomically, named `<timestamp>_<id>.json`), load one by id or
+ * unique prefix, or read a window of one too big to load whole.
+ * @example
+ * const store = createTraceStore();            // .ai-tests/traces
+ * const trace = await store.load('3f2a9c');
+ */
 export function createTraceStore(dir: string = DEFAULT_TRACES_DIR): TraceStore {
   const root = resolve(dir);
   const files = async (): Promise<string[]> => {

@@ -4,7 +4,10 @@ import { isLegacyTrace, legacyToTrace } from './legacy.js';
 import { assertTrace } from './validate.js';
 import type { Trace } from './types.js';
 
-/** Serialise a trace file. Stable key order comes from the object itself; 2-space indent keeps diffs readable. */
+/**
+ * Serialise a trace file. Stable key order comes from the object itself; 2-space indent keeps diffs readable.
+ * @example await writeFile(`${trace.id}.json`, stringifyTrace(trace));
+ */
 export function stringifyTrace(trace: Trace): string {
   return `${JSON.stringify(trace, null, 2)}\n`;
 }
@@ -18,7 +21,11 @@ function jsonProblem(message: string): string {
   return /call stack/i.test(cut) ? 'nested too deeply' : shortText(cut, 120);
 }
 
-/** Parse and validate a trace file's text; a first-TraceForge trace (schema "1.0.0") is converted as it is read. `source` names the file in errors. */
+/**
+ * Parse and validate a trace file's text; a first-TraceForge trace (schema "1.0.0") is converted as it
+ * is read. `source` names the file in errors.
+ * @example const trace = parseTrace(await readFile(path, 'utf8'), path);
+ */
 export function parseTrace(text: string, source: string): Trace {
   const name = shortText(source);
   let value: unknown;
