@@ -94,7 +94,12 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   const mode = resolveRecordMode(options.mode, env);
   const exists = await cassetteExists(path);
   const shown = shortText(path);
-  const upstream = options.upstream ?? env.TRACEFORGE_UPSTREAM;
+  // Inside \`traceforge record -- <command>\`, calls that are recorded go through that recorder (its routing,
+  // its --upstream), which writes a trace for each; its own --cassette it writes itself.
+  const outer = env.TRACEFORGE_PROXY_URL || undefined;
+  const upstream = options.upstream ?? outer ?? env.TRACEFORGE_UPSTREAM;
+  const viaOuter = outer !== undefined && upstream === outer;
+  const outerWrites = viaOuter && !!env.TRACEFORGE_CASSETTE && resolvePath(env.TRACEFORGE_CASSETTE) === resolvePath(path);
   const records = mode === 'all' || mode === 'new_episodes' || (mode === 'once' && !exists);
   const missingFile = !records && !exists;
   if (missingFile && options.missing !== 'empty') throw new TraceForgeError('E_CASSETTE_NOT_FOUND', missingCassetteMessage(path, mode, env));
@@ -105,7 +110,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   const recorded: Trace[] = [];
   let recorder: Recorder | undefined;
   if (records) {
-    const store = options.traces ? createTraceStore(options.traces) : undefined;
+    const store = options.traces && !viaOuter ? createTraceStore(options.traces) : undefined;
     // Without an upstream, each call goes where the app sent it: the host the interception saw it
     // addressed to, or the provider its path names (a client pointed at the session's URL).
     const route = (req: { url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }): URL | undefined => {
@@ -127,7 +132,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       onTrace: async (trace) => {
         recorded.push(trace);
         // A call the recorder answered or cut itself is not what the provider said: no cassette entry.
-        await Promise.all([store?.save(trace), notFromProvider(trace) ? undefined : queue.add(trace)]);
+        await Promise.all([store?.save(trace), notFromProvider(trace) || outerWrites ? undefined : queue.add(trace)]);
       },
     });
   }
@@ -151,7 +156,10 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   let interception: Interception | undefined;
   if (intercepting) {
     try {
-      interception = await startInterception(replay.url, options.intercept === true ? {} : (options.intercept as InterceptOptions), env);
+      const given: InterceptOptions = options.intercept === true ? {} : (options.intercept as InterceptOptions);
+      // The recorder's own address is served too: an SDK that read OPENAI_BASE_URL from \`traceforge record\` is then this cassette's.
+      const hosts = outer ? [...(given.hosts ?? []), new URL(outer).host] : given.hosts;
+      interception = await startInterception(replay.url, { ...given, ...(hosts ? { hosts } : {}) }, env);
     } catch (e) {
       await replay.close();
       await recorder?.close();
@@ -168,7 +176,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     recorded,
     missingFile,
     existed: exists,
-    recordingTo: records ? (upstream ?? 'the hosts the app calls') : undefined,
+    recordingTo: records ? (viaOuter ? `the traceforge record proxy at ${outer}${outerWrites ? ', which writes the cassette' : ''}` : (upstream ?? 'the hosts the app calls')) : undefined,
     blocked: interception?.blocked ?? [],
     lateness: () => replay.lateness(),
     async close() {

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface ChildEnvOptions {
   /** The recorder's base URL, e.g. `http://127.0.0.1:41234`. */
@@ -8,6 +8,12 @@ export interface ChildEnvOptions {
   caCertPath?: string;
   /** The environment the command would otherwise get. */
   base?: NodeJS.ProcessEnv;
+  /**
+   * The cassette the recorder appends to (`--cassette`), passed on as an absolute TRACEFORGE_CASSETTE: a
+   * `useCassette` of the same file inside the command then leaves the writing to the recorder, so each
+   * call is in it once.
+   */
+  cassette?: string;
 }
 
 /**
@@ -25,6 +31,7 @@ export function proxyEnvVars(options: ChildEnvOptions): Record<string, string> {
     GOOGLE_GEMINI_BASE_URL: url,
     TRACEFORGE_PROXY_URL: url,
   };
+  if (options.cassette) vars.TRACEFORGE_CASSETTE = resolve(options.cassette);
   if (options.caCertPath) {
     for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) vars[name] = url;
     vars.NODE_EXTRA_CA_CERTS = options.caCertPath;

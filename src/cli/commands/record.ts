@@ -161,7 +161,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   }
   let result;
   try {
-    const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath });
+    const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath, cassette });
     result = await runChild(child[0]!, child.slice(1), { env });
   } finally {
     // Flush every trace before exiting, whatever the command did.
