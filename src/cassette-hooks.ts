@@ -1,0 +1,117 @@
+/**
+ * The runner-agnostic part of `useCassette`: what opening, checking after each test and closing a
+ * cassette do, and the handle a test file gets. `traceforge/vitest` and `traceforge/node-test` only
+ * register these with their runner's hooks.
+ */
+import { basename, dirname, join } from 'node:path';
+import type { MissExplanation } from './cassette/match.js';
+import { resolveRecordMode } from './record-mode.js';
+import type { LatenessSummary } from './replay/lateness.js';
+import { missingCassetteMessage, openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
+import { checkCassettePath } from './store/cassette-file.js';
+import { DEFAULT_TRACES_DIR } from './store/trace-store.js';
+
+export interface CassetteHandle {
+  /** Base URL of the replay server, e.g. `http://127.0.0.1:41234`. Available inside tests. */
+  readonly url: string;
+  /** The cassette file this handle serves (for `useCassette()` with no path, the one named after the test file). Available inside tests. */
+  readonly path: string;
+  /** Requests that matched nothing so far. */
+  readonly misses: readonly MissExplanation[];
+  /**
+   * How late the replay server wrote pieces against their recorded times, in ms (`{ count, p50, p99, max }`),
+   * so a timing assertion can tell a busy machine from a real change.
+   */
+  lateness(): LatenessSummary;
+}
+
+/** Where `useCassette()` with no path keeps a test file's calls: `__cassettes__/<file name without .ts/.js>.yaml` next to it. */
+export function cassettePathFor(testFile: string): string {
+  return join(dirname(testFile), '__cassettes__', `${basename(testFile).replace(/\.[cm]?[jt]sx?$/, '')}.yaml`);
+}
+
+export interface CassetteHooks {
+  /** For the runner's before-all hook. */
+  open(): Promise<void>;
+  /** For the runner's after-each hook: throws when the test made requests the cassette could not answer, or calls that were blocked. */
+  check(): void;
+  /** For the runner's after-all hook. */
+  close(): Promise<void>;
+  handle: CassetteHandle;
+}
+
+/** Split `useCassette(path?, options?)` / `useCassette(options)` arguments; a bad path fails here, at the call. */
+export function cassetteArgs(pathOrOptions: string | CassetteSessionOptions | undefined, maybeOptions: CassetteSessionOptions = {}): { explicit?: string; options: CassetteSessionOptions } {
+  const explicit = typeof pathOrOptions === 'string' ? pathOrOptions : undefined;
+  const given = typeof pathOrOptions === 'object' && pathOrOptions !== null ? pathOrOptions : maybeOptions;
+  if (explicit !== undefined) checkCassettePath(explicit);
+  return {
+    explicit,
+    options: {
+      ...given,
+      intercept: given.intercept ?? true,
+      traces: given.traces ?? DEFAULT_TRACES_DIR,
+      // A cassette named after the test file may not exist because the file makes no calls: only a call fails then.
+      missing: given.missing ?? (explicit === undefined ? 'empty' : 'error'),
+    },
+  };
+}
+
+/**
+ * The hooks of one `useCassette` call. `testFile` is asked when the cassette opens, only if no path was given.
+ */
+export function cassetteHooks(explicit: string | undefined, options: CassetteSessionOptions, testFile: () => string | undefined): CassetteHooks {
+  let session: CassetteSession | undefined;
+  let path = explicit ?? '';
+  let seen = 0;
+  let seenBlocked = 0;
+  const env = options.env ?? process.env;
+  return {
+    async open() {
+      if (explicit === undefined) {
+        const file = testFile();
+        if (!file) throw new Error('useCassette(): no path was given and the test file is unknown; pass a cassette path');
+        path = cassettePathFor(file);
+      }
+      session = await openCassette(path, options);
+      for (const w of session.warnings) console.warn(`cassette ${path}: ${w}`);
+      // A new cassette may be a typo in a path: say so where the user looks.
+      if (!session.existed && session.recordingTo) console.warn(`cassette ${path} does not exist yet: record mode "${session.mode}" records the calls made into it, sent to ${session.recordingTo}`);
+    },
+    check() {
+      const misses = session?.misses ?? [];
+      const fresh = misses.slice(seen);
+      seen = misses.length;
+      const blocked = session?.blocked ?? [];
+      const freshBlocked = blocked.slice(seenBlocked);
+      seenBlocked = blocked.length;
+      const parts: string[] = [];
+      if (fresh.length > 0) {
+        const head = session?.missingFile
+          ? `${missingCassetteMessage(path, resolveRecordMode(options.mode, env), env)}.\n${fresh.length} request(s) had nothing to replay`
+          : `cassette ${path}: ${fresh.length} request(s) matched no recording`;
+        parts.push(`${head}.\n${fresh.map((m) => `- ${m.message}`).join('\n')}`);
+      }
+      if (freshBlocked.length > 0) parts.push(`${freshBlocked.length} call(s) blocked:\n${freshBlocked.map((m) => `- ${m}`).join('\n')}`);
+      if (parts.length > 0) throw new Error(parts.join('\n'));
+    },
+    async close() {
+      await session?.close();
+    },
+    handle: {
+      get url() {
+        if (!session) throw new Error('useCassette(): the URL is available inside tests and hooks (after the cassette opened), not at module load');
+        return session.url;
+      },
+      get path() {
+        return path;
+      },
+      get misses() {
+        return session?.misses ?? [];
+      },
+      lateness() {
+        return session?.lateness() ?? { count: 0, p50: 0, p99: 0, max: 0 };
+      },
+    },
+  };
+}
