@@ -3,6 +3,7 @@ import type { Trace } from '../trace/types.js';
 import { MessageBuilder } from './chunk-text.js';
 import { fmtMs, progressBar } from './format.js';
 import type { TraceWindow } from '../store/trace-store.js';
+import { faultMarks, markFaultRows } from './fault-marks.js';
 import { isWindowed, metricsLines, requestLines, responseLines, summaryLines, timelineHeader, timelineRows, windowShown, type ViewModel } from './panels.js';
 import { realClock, ReplayController, type Clock, type ReplayState } from './replay-clock.js';
 import { blessedStyle as st } from './style.js';
@@ -26,7 +27,7 @@ export interface TraceViewHandle {
 
 const LEFT_MIN = 36;
 const HELP = (leave: string, stream: boolean) =>
-  ` ${stream ? '{bold}r{/bold} replay  {bold}space{/bold} pause  {bold}+/-{/bold} speed  ' : ''}{bold}tab{/bold} panel  {bold}↑↓ PgUp PgDn{/bold} scroll  {bold}g{/bold} gen test  {bold}q{/bold} ${leave}`;
+  ` ${stream ? '{bold}r{/bold} replay  {bold}space{/bold} pause  {bold}+/-{/bold} speed  {bold}f{/bold} fault points  ' : ''}{bold}tab{/bold} panel  {bold}↑↓ PgUp PgDn{/bold} scroll  {bold}g{/bold} gen test  {bold}q{/bold} ${leave}`;
 
 /**
  * Open the full-screen view of one trace on `screen`: summary, streaming metadata, chunk timeline,
@@ -45,6 +46,9 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     ` {bold}TraceForge{/bold}  trace ${st.esc(t.id)}  ${st.esc(`${t.http.method} ${t.endpoint}`)}  ${st.esc(t.metadata.model ?? '')}  ${vm.stream ? 'Stream' : 'Normal'}${t.http.synthesized ? '  {yellow-fg}synthesised framing{/yellow-fg}' : ''}${windowed ? `  {yellow-fg}${shown} loaded{/yellow-fg}` : ''}`,
   );
   const footer = bar1(root, { bottom: 0 }, 'black');
+  // `f`: where `traceforge sweep` would break this stream, marked on the timeline.
+  let showFaults = false;
+  const marks = vm.stream && !windowed ? faultMarks(t) : new Map<number, string>();
   const help = HELP(opts.leaveLabel ?? 'quit', vm.stream && !windowed);
   footer.setContent(help);
 
@@ -65,7 +69,10 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     metrics = panel(root, 'Streaming metadata');
     timeline = listPanel(root, 'Chunk timeline');
     const frame = timeline.frame;
-    timeline.list.onChange = (i, n) => frame.setLabel(windowed ? ` Chunk timeline  ${shown} ` : ` Chunk timeline  ${n === 0 ? 0 : i + 1}/${n} `);
+    timeline.list.onChange = (i, n) => {
+      frame.setLabel(windowed ? ` Chunk timeline  ${shown} ` : ` Chunk timeline  ${n === 0 ? 0 : i + 1}/${n} `);
+      if (showFaults) footer.setContent(marks.has(i) ? ` {yellow-fg}✂{/yellow-fg} a fault before chunk ${i + 1}: ${st.esc(marks.get(i)!)}` : help);
+    };
     replayBox = panel(root, 'Replay', { scrollable: false });
     const w = vm.window!;
     replayBox.setContent(
@@ -106,7 +113,8 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
       const th = Math.max(5, Math.floor(avail * 0.45));
       Object.assign(timeline.frame, { top, left, width: right, height: th });
       timeline.header.setContent(timelineHeader(st, right - 2));
-      timeline.list.setRows(timelineRows(vm, st, right - 2));
+      const rows = timelineRows(vm, st, right - 2);
+      timeline.list.setRows(showFaults ? markFaultRows(rows, marks, st) : rows);
       Object.assign(replayBox, { top: 1 + avail - 3, left, width: right, height: 3 });
       top += th;
       rest -= th + 3;
@@ -180,6 +188,12 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     if (replay && (ch === '+' || ch === '=')) return replay.changeSpeed(1);
     if (replay && (ch === '-' || ch === '_')) return replay.changeSpeed(-1);
     if (key.name === 'g') return void generate();
+    if (timeline && !windowed && key.name === 'f') {
+      showFaults = !showFaults;
+      layout();
+      footer.setContent(showFaults ? ` {yellow-fg}✂{/yellow-fg} ${marks.size} fault points marked (the ✂ row is the first chunk a fault there holds back); {bold}f{/bold} hides them` : help);
+      return screen.render();
+    }
     if (scrollKey(focusables[focused]!.target, key.name)) screen.render();
   };
   const replayStart = () => {
