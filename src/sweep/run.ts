@@ -25,6 +25,8 @@ export interface SweepRunOptions extends SweepOptions {
   onRun?: (run: FaultRun, done: number, total: number) => void;
   /** Told when a run starts. */
   onStart?: (fault: SweepFault | null, running: number, done: number, total: number) => void;
+  /** Stops the sweep: running commands (and what they started) are killed, no new run starts. */
+  signal?: AbortSignal;
 }
 
 export interface FaultRun {
@@ -55,6 +57,8 @@ export interface SweepReport {
   /** Per kind swept, the failing fault with the smallest position (the smallest failing case), or null. */
   earliest: Partial<Record<SweepKind, { name: string; spec: string; position: number; where: string } | null>>;
   ms: number;
+  /** Set when `signal` stopped the sweep: `results` then holds only the runs that finished on their own. */
+  interrupted?: boolean;
 }
 
 const OUTPUT_CAP = 64 * 1024;
@@ -84,6 +88,17 @@ export function sweepEnv(url: string, fault: SweepFault | null, base: NodeJS.Pro
   return env;
 }
 
+/** Kill a command and everything in its process group (it was started as the leader of its own). */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    if (process.platform !== 'win32') process.kill(-pid, signal);
+    else process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
 interface Prepared {
   interactions: Parameters<typeof startReplayServer>[0]['cassette'];
   command: string;
@@ -91,6 +106,7 @@ interface Prepared {
   speed: number;
   cwd: string | undefined;
   env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
 }
 
 async function runOnce(p: Prepared, fault: SweepFault | null, timeoutMs: number): Promise<FaultRun> {
@@ -107,13 +123,11 @@ async function runOnce(p: Prepared, fault: SweepFault | null, timeoutMs: number)
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        try {
-          if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
-          else child.kill('SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
+        killGroup(child.pid, 'SIGKILL');
       }, timeoutMs);
+      const stop = () => killGroup(child.pid, 'SIGKILL');
+      p.signal?.addEventListener('abort', stop, { once: true });
+      child.once('close', () => p.signal?.removeEventListener('abort', stop));
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       child.on('error', (e) => {
@@ -149,6 +163,7 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepReport> {
     speed: options.speed ?? 1,
     cwd: options.cwd,
     env: options.env ?? process.env,
+    signal: options.signal,
   };
   const faults = target.faults;
   const total = faults.length + 1;
@@ -161,6 +176,7 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepReport> {
   options.onStart?.(null, 1, 0, total);
   const baseline = await runOnce(prepared, null, options.timeoutMs ?? 10 * 60_000);
   options.onRun?.(baseline, 1, total);
+  if (options.signal?.aborted) return { ...base, baseline, results: [], earliest: {}, ms: performance.now() - started, interrupted: true };
   if (!baseline.passed) return { ...base, baseline, results: [], earliest: {}, ms: performance.now() - started };
   const stallMs = options.stallMs ?? Math.max(0, ...faults.map((f) => (f.kind === 'stall' ? f.ms : 0)));
   // A faulted run may take the clean run's time, plus a stall, plus slack for retries and a slow machine.
@@ -171,19 +187,24 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepReport> {
   let done = 1;
   let running = 0;
   const worker = async () => {
-    while (next < faults.length) {
+    while (next < faults.length && !options.signal?.aborted) {
       const i = next++;
       running++;
       options.onStart?.(faults[i]!, running, done, total);
-      results[i] = await runOnce(prepared, faults[i]!, timeoutMs);
+      const r = await runOnce(prepared, faults[i]!, timeoutMs);
       running--;
+      // A run killed by the stop says nothing about the fault.
+      if (options.signal?.aborted) return;
+      results[i] = r;
       done++;
-      options.onRun?.(results[i]!, done, total);
+      options.onRun?.(r, done, total);
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, faults.length) }, worker));
+  const interrupted = options.signal?.aborted === true;
+  const finished = results.filter((r): r is FaultRun => r !== undefined);
   const earliest: SweepReport['earliest'] = {};
-  for (const r of results) {
+  for (const r of finished) {
     const f = r.fault!;
     const kind = f.kind as SweepKind;
     if (!(kind in earliest)) earliest[kind] = null;
@@ -191,5 +212,5 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepReport> {
     const seen = earliest[kind];
     if (!seen || f.position < seen.position) earliest[kind] = { name: f.name, spec: f.spec, position: f.position, where: f.where };
   }
-  return { ...base, baseline, results, earliest, ms: performance.now() - started };
+  return { ...base, baseline, results: finished, earliest, ms: performance.now() - started, ...(interrupted ? { interrupted } : {}) };
 }

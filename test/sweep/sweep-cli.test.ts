@@ -2,6 +2,7 @@
  * `traceforge sweep` end to end: the built bin, real replay servers on 127.0.0.1, and a sample app that
  * streams with the official openai SDK (test/sweep/fixtures/chat-app.mjs).
  */
+import { readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,7 +11,7 @@ import { emptyCassette } from '../../src/cassette/codec.js';
 import { writeCassette } from '../../src/store/cassette-file.js';
 import { openaiChatStream, splitTokens } from '../fakes/index.js';
 import { makeNonStreamTrace } from '../helpers/make-trace.js';
-import { startCli } from '../record/cli-process.js';
+import { alive, startCli } from '../record/cli-process.js';
 import { CHAT_REQUEST, recordScript } from '../replay/recorded.js';
 
 const APP = resolve(import.meta.dirname, 'fixtures/chat-app.mjs');
@@ -104,6 +105,30 @@ describe('traceforge sweep on an app that streams with the openai SDK', () => {
     const table = (s: string) => s.replace(/; [\d.]+ s with \d+ job\(s\)\)/, ')');
     expect(a.code).toBe(1);
     expect(table(a.stdout)).toBe(table(b.stdout));
+  });
+});
+
+describe('traceforge sweep: hangs and interruptions', () => {
+  it('a command still running after --timeout is killed and reported as timed out', async () => {
+    const r = await sweep([chat, '--kinds', 'stall', '--budget', '1', '--stall-ms', '60000', '--timeout', '5000', '--json', '--', process.execPath, APP]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as JsonReport & { results: Array<{ timedOut: boolean }> };
+    expect(report.results).toHaveLength(1);
+    expect(report.results[0]).toMatchObject({ passed: false, timedOut: true, firstLine: 'timed out after 5000 ms (killed)' });
+  });
+
+  it('SIGINT stops the sweep (exit 130) and kills the commands still running', async () => {
+    const pids = await mkdtemp(join(tmpdir(), 'tf-sweep-pids-'));
+    const cli = startCli(dir, ['sweep', chat, '--kinds', 'stall', '--budget', '4', '--stall-ms', '60000', '--jobs', '2', '--', process.execPath, APP], { APP_PID_DIR: pids });
+    await cli.waitFor(/\[1\/\d+\] pass clean run/);
+    // The clean run and two stalled runs have started.
+    for (let i = 0; i < 200 && readdirSync(pids).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(pids)).toHaveLength(3);
+    cli.child.kill('SIGINT');
+    const { code } = await cli.exited;
+    expect(code, cli.stderr).toBe(130);
+    expect(cli.stderr).toMatch(/sweep interrupted: 0 fault run\(s\) had finished/);
+    for (const pid of readdirSync(pids)) expect(alive(Number(pid)), `app ${pid}`).toBe(false);
   });
 });
 

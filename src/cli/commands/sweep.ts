@@ -109,7 +109,14 @@ export async function run({ args, opts, rest }: CommandContext): Promise<number>
     process.stderr.write(`\r\u001b[2K${clip(line, (process.stderr.columns || 100) - 1)}`);
   };
   let running = 0;
+  // Ctrl-C (or a SIGTERM from CI) kills every running command and what it started: they run in
+  // process groups of their own, which a terminal's Ctrl-C does not reach.
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const report = await runSweep({
+    signal: stop.signal,
     cassette,
     command: rest[0]!,
     args: rest.slice(1),
@@ -135,8 +142,17 @@ export async function run({ args, opts, rest }: CommandContext): Promise<number>
         process.stderr.write(`[${done}/${total}] ${r.passed ? 'pass' : 'FAIL'} ${visible(name, '')} (${secs(r.ms)})${r.passed ? '' : `: ${visible(r.firstLine, '')}`}\n`);
       }
     },
+  }).finally(() => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   });
   if (tty) process.stderr.write('\r\u001b[2K');
+  if (report.interrupted) {
+    process.stderr.write(`${err.yellow('traceforge:')} sweep interrupted: ${report.results.length} fault run(s) had finished; the commands still running were killed\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ ...reportJson(report), interrupted: true }, null, 2)}\n`);
+    else if (report.results.length > 0) process.stdout.write(reportTable(report, jobs));
+    return 130;
+  }
   if (!report.baseline.passed) {
     const b = report.baseline;
     process.stderr.write(
