@@ -2,6 +2,7 @@
  * `traceforge sweep` end to end: the built bin, real replay servers on 127.0.0.1, and a sample app that
  * streams with the official openai SDK (test/sweep/fixtures/chat-app.mjs).
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { emptyCassette } from '../../src/cassette/codec.js';
 import { writeCassette } from '../../src/store/cassette-file.js';
 import { openaiChatStream, splitTokens } from '../fakes/index.js';
 import { makeNonStreamTrace } from '../helpers/make-trace.js';
-import { alive, startCli } from '../record/cli-process.js';
+import { alive, BIN, startCli } from '../record/cli-process.js';
 import { CHAT_REQUEST, recordScript } from '../replay/recorded.js';
 
 const APP = resolve(import.meta.dirname, 'fixtures/chat-app.mjs');
@@ -129,6 +130,20 @@ describe('traceforge sweep: hangs and interruptions', () => {
     expect(code, cli.stderr).toBe(130);
     expect(cli.stderr).toMatch(/sweep interrupted: 0 fault run\(s\) had finished/);
     for (const pid of readdirSync(pids)) expect(alive(Number(pid)), `app ${pid}`).toBe(false);
+  });
+});
+
+const hasScript = /util-linux/.test(spawnSync('script', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+
+describe.runIf(hasScript)('traceforge sweep on a terminal (util-linux script)', () => {
+  it('keeps one progress line on stderr instead of a line per run, then prints the table', async () => {
+    const cmd = `exec "${process.execPath}" "${BIN}" sweep "${chat}" --kinds drop-after --budget 2 --speed 0 -- "${process.execPath}" "${APP}"`;
+    const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TERM: 'xterm-256color' }, timeout: 60_000 });
+    const out = r.stdout;
+    expect(out).toMatch(/\r\u001b\[2Ksweep \d+\/3 done, \d+ running, \d+ failed/);
+    expect(out).not.toMatch(/\[1\/3\] pass clean run/);
+    expect(out).toMatch(/^drop-after=0\s+before the first byte\s+FAIL\s+app failed: TypeError: terminated/m);
+    expect(out).toMatch(/2 of 2 faults failed/);
   });
 });
 
