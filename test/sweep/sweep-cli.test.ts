@@ -10,21 +10,27 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emptyCassette } from '../../src/cassette/codec.js';
 import { writeCassette } from '../../src/store/cassette-file.js';
-import { openaiChatStream, splitTokens } from '../fakes/index.js';
+import { anthropicStream, openaiChatStream, splitTokens } from '../fakes/index.js';
 import { makeNonStreamTrace } from '../helpers/make-trace.js';
 import { alive, BIN, startCli } from '../record/cli-process.js';
 import { CHAT_REQUEST, recordScript } from '../replay/recorded.js';
 
 const APP = resolve(import.meta.dirname, 'fixtures/chat-app.mjs');
+const MESSAGES_APP = resolve(import.meta.dirname, 'fixtures/messages-app.mjs');
 const TEXT = 'Streams can fail halfway, and your app should cope with that gracefully.';
 let dir: string;
 let chat: string;
+let messages: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tf-sweep-cli-'));
   chat = join(dir, 'chat.yaml');
   const trace = await recordScript(openaiChatStream({ text: splitTokens(TEXT), gaps: 2 }), '/v1/chat/completions', CHAT_REQUEST);
   await writeCassette(chat, { ...emptyCassette(), interactions: [trace] });
+  messages = join(dir, 'messages.yaml');
+  const request = { model: 'claude-haiku-4-5', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'Weather in Paris?' }] };
+  const script = anthropicStream({ text: 'Let me check.', toolUse: { name: 'get_weather', input: { city: 'Paris', unit: 'celsius' } } }, { gaps: 2 });
+  await writeCassette(messages, { ...emptyCassette(), interactions: [await recordScript(script, '/v1/messages', request, { 'anthropic-version': '2023-06-01' })] });
 });
 
 async function sweep(args: string[], env: Record<string, string> = {}) {
@@ -36,6 +42,7 @@ async function sweep(args: string[], env: Record<string, string> = {}) {
 interface JsonResult {
   fault: string;
   name: string;
+  where: string;
   kind: string;
   position: number;
   passed: boolean;
@@ -106,6 +113,23 @@ describe('traceforge sweep on an app that streams with the openai SDK', () => {
     const table = (s: string) => s.replace(/; [\d.]+ s with \d+ job\(s\)\)/, ')');
     expect(a.code).toBe(1);
     expect(table(a.stdout)).toBe(table(b.stdout));
+  });
+});
+
+describe('traceforge sweep on an app that asks Claude for a tool call (@anthropic-ai/sdk)', () => {
+  it('breaks the stream between the text and tool_use blocks and inside the tool input; the SDK raises overloaded_error; a retry survives all', async () => {
+    const r = await sweep([messages, '--kinds', 'error-event,truncate-json', '--budget', '6', '--speed', '0', '--json', '--', process.execPath, MESSAGES_APP]);
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    expect(report.provider).toBe('anthropic');
+    const wheres = report.results.filter((x) => x.kind === 'error-event').map((x) => x.where);
+    expect(wheres).toContain('between content blocks (text → tool_use "get_weather")');
+    expect(wheres).toContain('inside tool call "get_weather" arguments');
+    expect(wheres.some((w) => /right before the terminator/.test(w))).toBe(true);
+    for (const x of report.results) expect(x.passed, x.name).toBe(false);
+    for (const x of report.results.filter((y) => y.kind === 'error-event')) expect(x.firstLine).toMatch(/overloaded_error/);
+    const retried = await sweep([messages, '--kinds', 'error-event,truncate-json,status', '--budget', '6', '--speed', '0', '--', process.execPath, MESSAGES_APP], { APP_RETRIES: '2' });
+    expect(retried.code, retried.stdout).toBe(0);
   });
 });
 
