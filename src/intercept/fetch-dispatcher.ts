@@ -9,11 +9,15 @@
  * that is an agreement between two copies of a library, not an API, `installFetchInterception` checks
  * that it took: it makes one fetch to a probe address and fails loudly if the dispatcher never saw it.
  *
+ * npm undici is imported only once Node's own fetch has set its dispatcher (a `data:` fetch does that):
+ * importing undici 7 into a process whose slot is still empty would put undici 7's Agent under every
+ * fetch of the process, interception or not.
+ *
  * Requests keep the handler Node's fetch gave them; this dispatcher only rewrites `origin` (and adds
  * one header) and hands the call to the dispatcher that was global before, so the bytes of the answer
  * and their timing reach the app as the local server sends them.
  */
-import { Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 /** What to do with one outgoing call. */
 export type FetchDecision = { kind: 'pass' } | { kind: 'redirect'; origin: string; headers: Record<string, string> } | { kind: 'error'; error: Error };
@@ -44,56 +48,6 @@ function fail(handler: Dispatcher.DispatchHandler, error: Error): void {
   });
 }
 
-class InterceptingDispatcher extends Dispatcher {
-  probed = false;
-  constructor(
-    private readonly inner: Dispatcher,
-    private readonly decide: (url: URL) => FetchDecision,
-  ) {
-    super();
-  }
-
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const origin = options.origin === undefined ? undefined : String(options.origin);
-    if (origin === undefined) return this.inner.dispatch(options, handler);
-    if (origin.startsWith(PROBE_ORIGIN)) {
-      this.probed = true;
-      fail(handler, new Error('traceforge interception probe'));
-      return true;
-    }
-    let url: URL;
-    try {
-      url = new URL(options.path, origin);
-    } catch {
-      return this.inner.dispatch(options, handler);
-    }
-    const d = this.decide(url);
-    if (d.kind === 'pass') return this.inner.dispatch(options, handler);
-    if (d.kind === 'error') {
-      fail(handler, d.error);
-      return true;
-    }
-    return this.inner.dispatch({ ...options, origin: d.origin, headers: withHeaders(options.headers, d.headers) }, handler);
-  }
-
-  // The dispatcher underneath is shared with the rest of the process: closing this one never closes it.
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | void {
-    if (callback) return void queueMicrotask(callback);
-    return Promise.resolve();
-  }
-  override destroy(): Promise<void>;
-  override destroy(err: Error | null): Promise<void>;
-  override destroy(callback: () => void): void;
-  override destroy(err: Error | null, callback: () => void): void;
-  override destroy(a?: unknown, b?: unknown): Promise<void> | void {
-    const cb = typeof a === 'function' ? a : typeof b === 'function' ? b : undefined;
-    if (cb) return void queueMicrotask(cb as () => void);
-    return Promise.resolve();
-  }
-}
-
 export interface FetchInterception {
   /** Put back the dispatcher that was global before. */
   restore(): void;
@@ -104,12 +58,65 @@ export interface FetchInterception {
  * @example const f = await installFetchInterception((url) => url.hostname === 'api.openai.com' ? { kind: 'redirect', origin: replay.url, headers: {} } : { kind: 'pass' });
  */
 export async function installFetchInterception(decide: (url: URL) => FetchDecision): Promise<FetchInterception> {
-  const previous = getGlobalDispatcher();
+  // Let Node's own fetch fill the global slot first (see above); a data: URL never reaches a dispatcher.
+  if (typeof globalThis.fetch === 'function') await globalThis.fetch('data:,').then((r) => r.arrayBuffer()).catch(() => undefined);
+  const undici = await import('undici');
+  class InterceptingDispatcher extends undici.Dispatcher {
+    probed = false;
+    constructor(
+      private readonly inner: Dispatcher,
+      private readonly decide: (url: URL) => FetchDecision,
+    ) {
+      super();
+    }
+
+    override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      const origin = options.origin === undefined ? undefined : String(options.origin);
+      if (origin === undefined) return this.inner.dispatch(options, handler);
+      if (origin.startsWith(PROBE_ORIGIN)) {
+        this.probed = true;
+        fail(handler, new Error('traceforge interception probe'));
+        return true;
+      }
+      let url: URL;
+      try {
+        url = new URL(options.path, origin);
+      } catch {
+        return this.inner.dispatch(options, handler);
+      }
+      const d = this.decide(url);
+      if (d.kind === 'pass') return this.inner.dispatch(options, handler);
+      if (d.kind === 'error') {
+        fail(handler, d.error);
+        return true;
+      }
+      return this.inner.dispatch({ ...options, origin: d.origin, headers: withHeaders(options.headers, d.headers) }, handler);
+    }
+
+    // The dispatcher underneath is shared with the rest of the process: closing this one never closes it.
+    override close(): Promise<void>;
+    override close(callback: () => void): void;
+    override close(callback?: () => void): Promise<void> | void {
+      if (callback) return void queueMicrotask(callback);
+      return Promise.resolve();
+    }
+    override destroy(): Promise<void>;
+    override destroy(err: Error | null): Promise<void>;
+    override destroy(callback: () => void): void;
+    override destroy(err: Error | null, callback: () => void): void;
+    override destroy(a?: unknown, b?: unknown): Promise<void> | void {
+      const cb = typeof a === 'function' ? a : typeof b === 'function' ? b : undefined;
+      if (cb) return void queueMicrotask(cb as () => void);
+      return Promise.resolve();
+    }
+  }
+
+  const previous = undici.getGlobalDispatcher();
   const mine = new InterceptingDispatcher(previous, decide);
-  setGlobalDispatcher(mine);
+  undici.setGlobalDispatcher(mine);
   const restore = (): void => {
     // Only put the previous one back if nobody replaced ours meanwhile.
-    if (getGlobalDispatcher() === mine) setGlobalDispatcher(previous);
+    if (undici.getGlobalDispatcher() === mine) undici.setGlobalDispatcher(previous);
   };
   try {
     await globalThis.fetch(`${PROBE_ORIGIN}/`);

@@ -77,7 +77,7 @@ export async function startInterception(target: string, options: InterceptOption
     if (!hooks) {
       installing = (async () => {
         const fetch = await installFetchInterception(decide);
-        hooks = { fetch, http: installNodeHttpInterception(decide), http2: installHttp2Guard(decide) };
+        hooks = { fetch, http: await installNodeHttpInterception(decide), http2: installHttp2Guard(decide) };
       })();
       try {
         await installing;

@@ -17,7 +17,6 @@ import { Readable } from 'node:stream';
 import type { ClientRequest } from 'node:http';
 import { getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
-import { Agent, request as undiciRequest } from 'undici';
 import type { FetchDecision } from './fetch-dispatcher.js';
 
 // Hop-by-hop: the mock socket frames the body itself.
@@ -29,7 +28,9 @@ export interface NodeHttpInterception {
 }
 
 /** Route node:http and node:https requests through `decide`. */
-export function installNodeHttpInterception(decide: (url: URL) => FetchDecision): NodeHttpInterception {
+export async function installNodeHttpInterception(decide: (url: URL) => FetchDecision): Promise<NodeHttpInterception> {
+  // Imported here, after the fetch interception let Node's fetch set its own global dispatcher (see fetch-dispatcher.ts).
+  const { Agent, request: undiciRequest } = await import('undici');
   const interceptor = new ClientRequestInterceptor();
   // Our own connections to the local server: not the global dispatcher, so they cannot loop through the fetch interception.
   const agent = new Agent({ pipelining: 0 });
