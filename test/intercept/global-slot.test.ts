@@ -4,7 +4,7 @@
  * importing npm undici into an empty slot would install.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
@@ -27,6 +27,6 @@ const u = await import('undici');
 console.log(JSON.stringify({ during, undici7: globalThis[sym] instanceof u.Agent, after: globalThis[sym].constructor.name }));
 `,
   );
-  const { stdout } = await run(process.execPath, [script], { cwd: dir });
+  const { stdout } = await run(process.execPath, [script], { cwd: dir }).finally(() => rm(dir, { recursive: true, force: true }));
   expect(JSON.parse(stdout)).toEqual({ during: 'InterceptingDispatcher', undici7: false, after: 'Agent' });
 });

@@ -38,7 +38,7 @@ test('swallows the error', async () => {
 
 async function nodeTest(extra: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, OPENAI_API_KEY: 'sk-fake-000', ...extra };
-  for (const k of ['CI', 'TRACEFORGE_RECORD', 'TRACEFORGE_UPSTREAM', 'TRACEFORGE_PROXY_URL', 'OPENAI_BASE_URL', 'NODE_OPTIONS', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) if (!(k in extra)) delete env[k];
+  for (const k of ['CI', 'TRACEFORGE_RECORD', 'TRACEFORGE_UPSTREAM', 'TRACEFORGE_PROXY_URL', 'TRACEFORGE_CASSETTE', 'TRACEFORGE_FAULTS', 'OPENAI_BASE_URL', 'NODE_OPTIONS', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) if (!(k in extra)) delete env[k];
   try {
     const { stdout, stderr } = await run(process.execPath, ['--test', 'app.test.mjs'], { cwd: WORK, env });
     return { code: 0, out: stdout + stderr };

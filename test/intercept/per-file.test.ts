@@ -58,7 +58,7 @@ it('never runs', () => {});
 
 async function vitest(env: NodeJS.ProcessEnv, config?: string): Promise<{ code: number; out: string }> {
   const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', OPENAI_API_KEY: 'sk-fake-000', ANTHROPIC_API_KEY: 'sk-ant-fake-000' };
-  for (const k of ['CI', 'TRACEFORGE_RECORD', 'TRACEFORGE_UPSTREAM', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) delete base[k];
+  for (const k of ['CI', 'TRACEFORGE_RECORD', 'TRACEFORGE_UPSTREAM', 'TRACEFORGE_PROXY_URL', 'TRACEFORGE_CASSETTE', 'TRACEFORGE_FAULTS', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) delete base[k];
   const args = [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', WORK, ...(config ? ['--config', config] : [])];
   try {
     const { stdout, stderr } = await run(process.execPath, args, { cwd: WORK, env: { ...base, ...env } });

@@ -47,7 +47,7 @@ it('four', async () => expect(await anthropic.messages.stream({ model: 'claude-s
 
 function env(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', OPENAI_API_KEY: 'sk-fake-000', ANTHROPIC_API_KEY: 'sk-ant-fake-000' };
-  for (const k of ['CI', 'TRACEFORGE_RECORD', 'TRACEFORGE_UPSTREAM', 'TRACEFORGE_PROXY_URL', 'TRACEFORGE_CASSETTE', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) delete base[k];
+  for (const k of ['CI', 'TRACEFORGE_RECORD', 'TRACEFORGE_UPSTREAM', 'TRACEFORGE_PROXY_URL', 'TRACEFORGE_CASSETTE', 'TRACEFORGE_FAULTS', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) delete base[k];
   return { ...base, ...extra };
 }
 
