@@ -19,6 +19,14 @@ export function parseNumber(value: unknown, flag: string, fallback: number, min 
   return n;
 }
 
+/** A whole-number flag (`--limit 20`); undefined when absent. */
+export function parseWhole(value: unknown, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value === true || value === '' || !Number.isInteger(n) || n < min) throw new TraceForgeError('E_USAGE', `${flag} must be a whole number >= ${min}, got "${String(value)}"`);
+  return n;
+}
+
 export function parseUrl(value: unknown, flag: string): URL | undefined {
   if (value === undefined) return undefined;
   try {

@@ -4,16 +4,9 @@ import { TraceForgeError } from '../../errors.js';
 import { DEFAULT_BUDGET, DEFAULT_STALL_MS, parseKinds, type SweepFault, type SweepKind } from '../../sweep/points.js';
 import { runSweep, type FaultRun, type SweepReport } from '../../sweep/run.js';
 import type { CommandContext } from '../main.js';
-import { parseNumber } from '../options.js';
+import { parseNumber, parseWhole } from '../options.js';
 import { visible } from '../../util/visible.js';
 import { EXIT_FAIL, EXIT_OK } from '../errors.js';
-
-function wholeNumber(value: unknown, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value === true || !Number.isInteger(n) || n < min) throw new TraceForgeError('E_USAGE', `${flag} must be a whole number >= ${min}, got "${String(value)}"`);
-  return n;
-}
 
 /** `drop-after=3` for the first request (the usual case), `drop-after=3@2` otherwise. */
 const shortSpec = (f: SweepFault): string => (f.request === 1 ? f.spec.replace(/@1$/, '') : f.spec);
@@ -92,13 +85,13 @@ export async function run({ args, opts, rest }: CommandContext): Promise<number>
     );
   }
   const kinds = opts.kinds === undefined ? undefined : opts.kinds === true ? parseKinds('') : parseKinds(String(opts.kinds));
-  const budget = wholeNumber(opts.budget, '--budget', 1) ?? DEFAULT_BUDGET;
-  const jobs = wholeNumber(opts.jobs, '--jobs', 1) ?? availableParallelism();
+  const budget = parseWhole(opts.budget, '--budget', 1) ?? DEFAULT_BUDGET;
+  const jobs = parseWhole(opts.jobs, '--jobs', 1) ?? availableParallelism();
   const speed = parseNumber(opts.speed, '--speed', 1);
-  const stallMs = wholeNumber(opts['stall-ms'], '--stall-ms', 0) ?? DEFAULT_STALL_MS;
-  const interaction = wholeNumber(opts.interaction, '--interaction', 1);
-  const request = wholeNumber(opts.request, '--request', 1);
-  const timeoutMs = wholeNumber(opts.timeout, '--timeout', 1);
+  const stallMs = parseWhole(opts['stall-ms'], '--stall-ms', 0) ?? DEFAULT_STALL_MS;
+  const interaction = parseWhole(opts.interaction, '--interaction', 1);
+  const request = parseWhole(opts.request, '--request', 1);
+  const timeoutMs = parseWhole(opts.timeout, '--timeout', 1);
   const json = opts.json === true;
   const tty = process.stderr.isTTY === true;
   let failed = 0;

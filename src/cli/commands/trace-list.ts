@@ -5,7 +5,7 @@ import { filterRows, jsonRow, renderTable, synthesizedNote, type ListFilter } fr
 import { styleFor } from '../../tui/style.js';
 import { safeJson, visible } from '../../util/visible.js';
 import type { CommandContext } from '../main.js';
-import { optionalString } from '../options.js';
+import { optionalString, parseWhole } from '../options.js';
 
 /** Turn the list flags into a filter; shared with `trace view` (the browser). */
 export function listFilter(opts: Record<string, unknown>): ListFilter {
@@ -15,11 +15,8 @@ export function listFilter(opts: Record<string, unknown>): ListFilter {
   if (opts.normal) f.stream = false;
   const model = optionalString(opts.model, '--model');
   if (model !== undefined) f.model = model;
-  if (opts.limit !== undefined) {
-    const n = Number(opts.limit);
-    if (!Number.isInteger(n) || n < 1) throw new TraceForgeError('E_USAGE', `--limit must be a whole number >= 1, got "${String(opts.limit)}"`);
-    f.limit = n;
-  }
+  const limit = parseWhole(opts.limit, '--limit', 1);
+  if (limit !== undefined) f.limit = limit;
   return f;
 }
 
