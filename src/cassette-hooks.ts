@@ -3,6 +3,7 @@
  * cassette do, and the handle a test file gets. `traceforge/vitest` and `traceforge/node-test` only
  * register these with their runner's hooks.
  */
+import { TraceForgeError } from './errors.js';
 import { basename, dirname, join } from 'node:path';
 import type { MissExplanation } from './cassette/match.js';
 import { resolveRecordMode } from './record-mode.js';
@@ -70,7 +71,7 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
     async open() {
       if (explicit === undefined) {
         const file = testFile();
-        if (!file) throw new Error('useCassette(): no path was given and the test file is unknown; pass a cassette path');
+        if (!file) throw new TraceForgeError('E_USAGE', 'useCassette(): no path was given and the test file is unknown; pass a cassette path');
         path = cassettePathFor(file);
       }
       session = await openCassette(path, options);
@@ -93,14 +94,15 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
         parts.push(`${head}.\n${fresh.map((m) => `- ${m.message}`).join('\n')}`);
       }
       if (freshBlocked.length > 0) parts.push(`${freshBlocked.length} call(s) blocked:\n${freshBlocked.map((m) => `- ${m}`).join('\n')}`);
-      if (parts.length > 0) throw new Error(parts.join('\n'));
+      // E_REPLAY_MISS with the explanations attached, so a test or a reporter can read them as data.
+      if (parts.length > 0) throw new TraceForgeError(fresh.length > 0 ? 'E_REPLAY_MISS' : 'E_USAGE', parts.join('\n'), { detail: { misses: fresh, blocked: freshBlocked } });
     },
     async close() {
       await session?.close();
     },
     handle: {
       get url() {
-        if (!session) throw new Error('useCassette(): the URL is available inside tests and hooks (after the cassette opened), not at module load');
+        if (!session) throw new TraceForgeError('E_USAGE', 'useCassette(): the URL is available inside tests and hooks (after the cassette opened), not at module load');
         return session.url;
       },
       get path() {
