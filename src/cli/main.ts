@@ -186,7 +186,7 @@ export function createProgram(onRun: (spec: CommandSpec, ctx: Omit<CommandContex
     const positional = spec.usage.split(/\s+/).filter((w) => w.startsWith('<') || w.startsWith('['));
     prog.action((...values: unknown[]) => {
       const opts = values[positional.length] as Record<string, unknown>;
-      onRun(spec, { args: values.slice(0, positional.length) as Array<string | undefined>, opts: typedOptions(spec, opts) });
+      onRun(spec, { args: values.slice(0, positional.length) as Array<string | undefined>, opts });
     });
   }
   return prog;
@@ -240,6 +240,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!picked) return EXIT_OK; // --help or --version was printed
   try {
     const unknown = unknownFlags(picked.spec, picked.ctx.opts);
+    picked.ctx.opts = typedOptions(picked.spec, picked.ctx.opts);
     if (unknown.length > 0) {
       throw new TraceForgeError('E_USAGE', `unknown option ${unknown.map((f) => `--${f}`).join(', ')} for \`traceforge ${commandName(picked.spec)}\``);
     }

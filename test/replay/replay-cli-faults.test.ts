@@ -60,7 +60,7 @@ describe('traceforge replay --fault', () => {
     const r = await cli(['replay', '/nonexistent/cassette.yaml', '--fault', 'stall=3']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('fault "stall=3": stall needs the chunk and the milliseconds');
-    expect(r.stderr).toContain('traceforge --help');
+    expect(r.stderr).toContain('traceforge replay --help');
   });
 });
 
