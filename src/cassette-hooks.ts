@@ -1,6 +1,6 @@
 /**
  * The runner-agnostic part of `useCassette`: what opening, checking after each test and closing a
- * cassette do, and the handle a test file gets. `traceforge/vitest` and `traceforge/node-test` only
+ * cassette do, and the handle a test file gets. `traceforge/vitest`, `traceforge/node-test` and `traceforge/jest` only
  * register these with their runner's hooks.
  */
 import { TraceForgeError } from './errors.js';

@@ -9,6 +9,12 @@
  * that is an agreement between two copies of a library, not an API, `installFetchInterception` checks
  * that it took: it makes one fetch to a probe address and fails loudly if the dispatcher never saw it.
  *
+ * Under jest, test files run in a vm context of their own, but the `fetch` they see is Node's, from the
+ * main realm: it reads the slot on the main realm's global object, not on the context's `globalThis`
+ * (where npm undici, loaded inside the context, would write it). So the slot is written on the global
+ * of the realm `globalThis.fetch` comes from (found through its `Function` constructor); when that is
+ * this realm, as outside jest, through npm undici's own get/setGlobalDispatcher.
+ *
  * npm undici is imported only once Node's own fetch has set its dispatcher (a `data:` fetch does that):
  * importing undici 7 into a process whose slot is still empty would put undici 7's Agent under every
  * fetch of the process, interception or not.
@@ -46,6 +52,23 @@ function fail(handler: Dispatcher.DispatchHandler, error: Error): void {
     if (typeof h.onError === 'function') h.onError(error);
     else h.onResponseError?.(undefined, error);
   });
+}
+
+const SLOT_1 = Symbol.for('undici.globalDispatcher.1');
+const SLOT_2 = Symbol.for('undici.globalDispatcher.2');
+
+/** The global object of the realm a function was made in (another one than ours under jest's vm contexts). */
+function realmOf(fn: unknown): object {
+  try {
+    const Fn = (Object.getPrototypeOf(fn) as { constructor?: unknown } | null)?.constructor;
+    if (typeof Fn === 'function' && Fn !== Function) {
+      const g = (Fn as FunctionConstructor)('return globalThis')() as unknown;
+      if (typeof g === 'object' && g !== null) return g;
+    }
+  } catch {
+    // Code generation refused, or a proxy: keep this realm; the probe below tells whether it took.
+  }
+  return globalThis;
 }
 
 export interface FetchInterception {
@@ -111,12 +134,22 @@ export async function installFetchInterception(decide: (url: URL) => FetchDecisi
     }
   }
 
-  const previous = undici.getGlobalDispatcher();
+  const realm = realmOf(globalThis.fetch) as Record<symbol, unknown>;
+  const getGlobal = (): Dispatcher => (realm === globalThis ? undici.getGlobalDispatcher() : (realm[SLOT_1] as Dispatcher));
+  const setGlobal = (d: Dispatcher): void => {
+    if (realm === globalThis) return undici.setGlobalDispatcher(d);
+    // What npm undici's setGlobalDispatcher does, on the other realm's global.
+    for (const slot of [SLOT_2, SLOT_1]) Object.defineProperty(realm, slot, { value: d, writable: true, enumerable: false, configurable: false });
+  };
+  const previous = getGlobal();
+  if (!previous || typeof previous.dispatch !== 'function') {
+    throw new Error('traceforge: could not intercept the global fetch: it set no undici dispatcher for its realm (is globalThis.fetch replaced, e.g. by a polyfill?). Pass { intercept: false } and point the client at cassette.url instead.');
+  }
   const mine = new InterceptingDispatcher(previous, decide);
-  undici.setGlobalDispatcher(mine);
+  setGlobal(mine);
   const restore = (): void => {
     // Only put the previous one back if nobody replaced ours meanwhile.
-    if (undici.getGlobalDispatcher() === mine) undici.setGlobalDispatcher(previous);
+    if (getGlobal() === mine) setGlobal(previous);
   };
   try {
     await globalThis.fetch(`${PROBE_ORIGIN}/`);

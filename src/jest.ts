@@ -1,0 +1,57 @@
+/**
+ * `useCassette` for jest: the same cassette, interception, naming and messages as
+ * `traceforge/vitest`, registered with jest's hooks. TraceForge is ESM-only, so jest runs it in ESM
+ * mode (`NODE_OPTIONS=--experimental-vm-modules npx jest`, `.mjs` test files or `"type": "module"`).
+ */
+import { cassetteArgs, cassetteHooks, type CassetteHandle } from './cassette-hooks.js';
+import { TraceForgeError } from './errors.js';
+import type { CassetteSessionOptions } from './session.js';
+
+export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
+export type { InterceptOptions } from './intercept/index.js';
+export { cassettePathFor, type CassetteHandle } from './cassette-hooks.js';
+
+type Hook = (fn: () => unknown) => void;
+/** The globals jest injects into a test file's environment (only what is used here). */
+interface JestGlobals {
+  beforeAll: Hook;
+  afterAll: Hook;
+  afterEach: Hook;
+  expect: { getState(): { testPath?: string; currentTestName?: string } };
+}
+
+function jestGlobals(): JestGlobals {
+  const g = globalThis as Partial<JestGlobals>;
+  if (typeof g.beforeAll !== 'function' || typeof g.afterAll !== 'function' || typeof g.afterEach !== 'function' || typeof g.expect?.getState !== 'function') {
+    throw new TraceForgeError('E_USAGE', 'traceforge/jest: jest\'s globals (beforeAll, afterAll, afterEach, expect) are not defined here; call useCassette in a test file run by jest (with injectGlobals left on)');
+  }
+  return g as JestGlobals;
+}
+
+/**
+ * Serve a cassette for the tests of this file (call it at the top level of the file or in describe()).
+ * With no path, the cassette is `__cassettes__/<file>.yaml` next to the test file jest runs.
+ * @example
+ * import { useCassette } from 'traceforge/jest';
+ * useCassette('fixtures/app.yaml');
+ * test('answers', async () => { ... });
+ */
+export function useCassette(path?: string, options?: CassetteSessionOptions): CassetteHandle;
+export function useCassette(options: CassetteSessionOptions): CassetteHandle;
+export function useCassette(pathOrOptions?: string | CassetteSessionOptions, maybeOptions: CassetteSessionOptions = {}): CassetteHandle {
+  const { explicit, options } = cassetteArgs(pathOrOptions, maybeOptions);
+  const { beforeAll, afterAll, afterEach, expect } = jestGlobals();
+  // Hooks registered inside a running test are an error in jest-circus; say where the call belongs.
+  if (expect.getState().currentTestName !== undefined) {
+    throw new TraceForgeError(
+      'E_USAGE',
+      `useCassette(${explicit === undefined ? '' : JSON.stringify(explicit)}) was called inside a test: it belongs at the top level of the test file or inside describe(), ` +
+        'where it registers the hooks that open the cassette before the tests run and close it after. Move the call out of it()/test().',
+    );
+  }
+  const hooks = cassetteHooks(explicit, options, () => expect.getState().testPath);
+  beforeAll(() => hooks.open());
+  afterAll(() => hooks.close());
+  afterEach(() => hooks.check());
+  return hooks.handle;
+}
