@@ -65,6 +65,10 @@ function redactWindow<T>(window: Array<Held<T>>, paths: Iterable<Path>, r: Redac
     });
     if (carriers.length < 2 || (upTo !== undefined && released === 0)) continue; // one event alone was already redacted whole
     const pieces = carriers.map((h) => h.leaves.get(path)!);
+    // A value repeated unchanged in every event (an `id`, the `model`, an `object` type) is no text being
+    // streamed: each copy was redacted whole with its event. Skipping it keeps the cost to the content.
+    // (A secret streamed as identical pieces, "abcd" "abcd" ..., would be missed; no stream sends one.)
+    if (pieces.every((p) => p === pieces[0])) continue;
     const bounds: number[] = [];
     let at = 0;
     for (const p of pieces.slice(0, -1)) bounds.push((at += p.length));

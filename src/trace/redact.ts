@@ -279,7 +279,6 @@ function decodedView(text: string, bytes: boolean): { view: string; from: number
  * as ranges of `text` to replace. Empty when the text has no escapes.
  */
 function encodedEdits(text: string, list: readonly Pass[], bytes: boolean): Edit[] {
-  if (!ENCODED.test(text)) return [];
   const { view, from, to } = decodedView(text, bytes);
   if (view === text) return [];
   const ranges: Array<[number, number]> = [];
@@ -307,17 +306,21 @@ function encodedEdits(text: string, list: readonly Pass[], bytes: boolean): Edit
 export function applyRedaction(text: string, r: Redaction, opts: { bytes?: boolean; bounds?: number[]; until?: number } = {}): string {
   const { bytes = false, bounds, until } = opts;
   const list = passes(r, bytes);
-  const before = (start: number) => until === undefined || !bounds || start < bounds[until]!;
+  // Matches that start at or after this offset are left for a later call (see `until`).
+  const limit = until !== undefined && bounds ? bounds[until]! : Infinity;
   let out = text;
   for (const { re, replace } of list) {
     re.lastIndex = 0;
     if (!re.test(out)) continue;
     const edits = matchesOf(re, out)
-      .filter((m) => before(m.index))
+      .filter((m) => m.index < limit)
       .map((m) => ({ start: m.index, end: m.index + m[0].length, rep: replace(m[0], m.slice(1)) }));
     out = applyEdits(out, edits, bounds);
   }
-  return applyEdits(out, encodedEdits(out, list, bytes).filter((x) => before(x.start)), bounds);
+  // Most text has no escapes: skip building the decoded view.
+  if (!ENCODED.test(out)) return out;
+  const edits = encodedEdits(out, list, bytes).filter((x) => x.start < limit);
+  return edits.length === 0 ? out : applyEdits(out, edits, bounds);
 }
 
 /** Replace key-shaped substrings, credential JSON fields and the given exact secrets. Idempotent. */
