@@ -306,12 +306,13 @@ function encodedEdits(text: string, list: readonly Pass[], bytes: boolean): Edit
 export function applyRedaction(text: string, r: Redaction, opts: { bytes?: boolean; bounds?: number[]; until?: number } = {}): string {
   const { bytes = false, bounds, until } = opts;
   const list = passes(r, bytes);
-  // Matches that start at or after this offset are left for a later call (see `until`).
-  const limit = until !== undefined && bounds ? bounds[until]! : Infinity;
   let out = text;
   for (const { re, replace } of list) {
     re.lastIndex = 0;
     if (!re.test(out)) continue;
+    // Matches that start at or after this offset are left for a later call (see `until`); read it after
+    // each pass, as the edits move the bounds.
+    const limit = until !== undefined && bounds ? bounds[until]! : Infinity;
     const edits = matchesOf(re, out)
       .filter((m) => m.index < limit)
       .map((m) => ({ start: m.index, end: m.index + m[0].length, rep: replace(m[0], m.slice(1)) }));
@@ -319,6 +320,7 @@ export function applyRedaction(text: string, r: Redaction, opts: { bytes?: boole
   }
   // Most text has no escapes: skip building the decoded view.
   if (!ENCODED.test(out)) return out;
+  const limit = until !== undefined && bounds ? bounds[until]! : Infinity;
   const edits = encodedEdits(out, list, bytes).filter((x) => x.start < limit);
   return edits.length === 0 ? out : applyEdits(out, edits, bounds);
 }
