@@ -41,6 +41,15 @@ export interface CassetteHooks {
   handle: CassetteHandle;
 }
 
+/** What the runners' `useCassette` throws when it is called inside a test (its hooks would never run). */
+export function calledInsideTest(explicit: string | undefined): TraceForgeError {
+  return new TraceForgeError(
+    'E_USAGE',
+    `useCassette(${explicit === undefined ? '' : JSON.stringify(explicit)}) was called inside a test: it belongs at the top level of the test file or inside describe(), ` +
+      'where it registers the hooks that open the cassette before the tests run and close it after. Move the call out of it()/test().',
+  );
+}
+
 /** Split `useCassette(path?, options?)` / `useCassette(options)` arguments; a bad path fails here, at the call. */
 export function cassetteArgs(pathOrOptions: string | CassetteSessionOptions | undefined, maybeOptions: CassetteSessionOptions = {}): { explicit?: string; options: CassetteSessionOptions } {
   const explicit = typeof pathOrOptions === 'string' ? pathOrOptions : undefined;

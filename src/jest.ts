@@ -3,7 +3,7 @@
  * `traceforge/vitest`, registered with jest's hooks. TraceForge is ESM-only, so jest runs it in ESM
  * mode (`NODE_OPTIONS=--experimental-vm-modules npx jest`, `.mjs` test files or `"type": "module"`).
  */
-import { cassetteArgs, cassetteHooks, type CassetteHandle } from './cassette-hooks.js';
+import { calledInsideTest, cassetteArgs, cassetteHooks, type CassetteHandle } from './cassette-hooks.js';
 import { TraceForgeError } from './errors.js';
 import type { CassetteSessionOptions } from './session.js';
 
@@ -43,11 +43,7 @@ export function useCassette(pathOrOptions?: string | CassetteSessionOptions, may
   const { beforeAll, afterAll, afterEach, expect } = jestGlobals();
   // Hooks registered inside a running test are an error in jest-circus; say where the call belongs.
   if (expect.getState().currentTestName !== undefined) {
-    throw new TraceForgeError(
-      'E_USAGE',
-      `useCassette(${explicit === undefined ? '' : JSON.stringify(explicit)}) was called inside a test: it belongs at the top level of the test file or inside describe(), ` +
-        'where it registers the hooks that open the cassette before the tests run and close it after. Move the call out of it()/test().',
-    );
+    throw calledInsideTest(explicit);
   }
   const hooks = cassetteHooks(explicit, options, () => expect.getState().testPath);
   beforeAll(() => hooks.open());

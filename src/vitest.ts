@@ -1,7 +1,6 @@
 import * as vitest from 'vitest';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { cassetteArgs, cassetteHooks, type CassetteHandle } from './cassette-hooks.js';
-import { TraceForgeError } from './errors.js';
+import { calledInsideTest, cassetteArgs, cassetteHooks, type CassetteHandle } from './cassette-hooks.js';
 import type { CassetteSessionOptions } from './session.js';
 
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
@@ -53,11 +52,7 @@ export function useCassette(pathOrOptions?: string | CassetteSessionOptions, may
   // A path Node cannot use fails here, at the call in the test file, rather than as a hook error.
   const { explicit, options } = cassetteArgs(pathOrOptions, maybeOptions);
   if (insideTest()) {
-    throw new TraceForgeError(
-      'E_USAGE',
-      `useCassette(${explicit === undefined ? '' : JSON.stringify(explicit)}) was called inside a test: it belongs at the top level of the test file or inside describe(), ` +
-        'where it registers the hooks that open the cassette before the tests run and close it after. Move the call out of it()/test().',
-    );
+    throw calledInsideTest(explicit);
   }
   // The file being run, also when this call sits in a setup file (setupFiles run once per test file).
   const hooks = cassetteHooks(explicit, options, () => expect.getState().testPath);

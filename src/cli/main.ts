@@ -39,6 +39,9 @@ interface CommandSpec {
 // Every command that reads or writes traces takes the same flag with the same default.
 const TRACES_OPTION: OptionSpec = { flag: '--traces', type: 'string', description: 'Directory for trace files', default: DEFAULT_TRACES_DIR };
 
+// The recorder and the replay server bound idle and slow connections the same way.
+const HEADERS_TIMEOUT_OPTION: OptionSpec = { flag: '--headers-timeout', type: 'number', description: 'Close a connection whose request headers have not all arrived this many ms after it opened (idle and slowloris sockets)', default: 10000 };
+
 // One table for every command: the help text, the flags and the lazily loaded implementation.
 const COMMANDS: CommandSpec[] = [
   {
@@ -59,7 +62,7 @@ const COMMANDS: CommandSpec[] = [
       TRACES_OPTION,
       { flag: '--redact-header', type: 'strings', description: 'Also treat this header as a secret: its value is never written (repeatable)' },
       { flag: '--redact-field', type: 'strings', description: 'Also treat this JSON body, form or query field as a secret (repeatable)' },
-      { flag: '--headers-timeout', type: 'number', description: 'Close a connection whose request headers have not all arrived this many ms after it opened (idle and slowloris sockets)', default: 10000 },
+      HEADERS_TIMEOUT_OPTION,
     ],
     examples: [
       'record',
@@ -78,7 +81,7 @@ const COMMANDS: CommandSpec[] = [
       { flag: '--port', type: 'number', description: 'Port to listen on (0 picks a free one)', default: 8788 },
       { flag: '--host', type: 'string', description: 'Interface to bind', default: '127.0.0.1' },
       { flag: '--speed', type: 'number', description: 'Playback speed: 1 recorded pace, 2 twice as fast, 0 instant', default: 1 },
-      { flag: '--headers-timeout', type: 'number', description: 'Close a connection whose request headers have not all arrived this many ms after it opened (idle and slowloris sockets)', default: 10000 },
+      HEADERS_TIMEOUT_OPTION,
       { flag: '--fault', type: 'strings', description: 'Inject a fault (repeatable): drop-after=N, stall=K:MS, status=CODE[:RETRY_AFTER], error-event=N, truncate-json=N; chunks count from 1, @N limits it to the n-th request' },
     ],
     examples: ['replay fixtures/chat.yaml', 'replay fixtures/chat.yaml --speed 0 --port 0', 'replay fixtures/chat.yaml --fault drop-after=3', 'replay fixtures/chat.yaml --fault status=429:2@1 --fault stall=5:3000'],

@@ -1,6 +1,7 @@
 import { withEventStreamPayload } from '../stream/eventstream-encoder.js';
+import type { Framing } from '../stream/frame.js';
 import { encodeNdjsonLine, encodeSseEvent } from '../stream/sse-encoder.js';
-import { applyRedaction, REDACTED, toRedaction, type Redaction, type RedactionInput } from './redact.js';
+import { applyRedaction, toRedaction, type Redaction, type RedactionInput } from './redact.js';
 import type { TraceChunk } from './types.js';
 
 /**
@@ -35,8 +36,6 @@ function setLeaf(data: unknown, path: Path, value: string): unknown {
 }
 
 const MAX_HELD = 2000;
-
-export type StreamFraming = 'sse' | 'ndjson' | string;
 
 /** One chunk under redaction; `changed` collects the leaves it lost, to fix its `raw` on release. */
 interface Held<T> {
@@ -98,7 +97,7 @@ const utf8AsLatin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
  * stands as a JSON string value (or as a plain-text data line). When the upstream wrote it another way
  * (other escapes), the frame is re-encoded from its fields: the bytes change, the secret goes.
  */
-function fixRaw(chunk: TraceChunk, changed: Map<string, string>, framing: StreamFraming): void {
+function fixRaw(chunk: TraceChunk, changed: Map<string, string>, framing: Framing): void {
   const binary = chunk.raw_encoding === 'base64';
   if (binary && framing === 'eventstream') {
     // A binary message states its length and checksums: rebuild it around the redacted payload.
@@ -135,7 +134,7 @@ function fixRaw(chunk: TraceChunk, changed: Map<string, string>, framing: Stream
   chunk.raw = binary ? latin1ToB64(raw) : raw;
 }
 
-function saysData(raw: string, data: unknown, framing: StreamFraming): boolean {
+function saysData(raw: string, data: unknown, framing: Framing): boolean {
   const text =
     framing === 'ndjson'
       ? raw.replace(/\r?\n$/, '')
@@ -151,7 +150,7 @@ function saysData(raw: string, data: unknown, framing: StreamFraming): boolean {
   }
 }
 
-function reencode(chunk: TraceChunk, framing: StreamFraming): string {
+function reencode(chunk: TraceChunk, framing: Framing): string {
   const data = typeof chunk.data === 'string' ? chunk.data : JSON.stringify(chunk.data);
   const text =
     framing === 'ndjson'
@@ -168,7 +167,7 @@ function reencode(chunk: TraceChunk, framing: StreamFraming): string {
  * the window is searched once per `windowChars` of new content, not once per event, so the cost per
  * character stays constant. Released chunks come back in order with their tags.
  */
-export function createAcrossRedactor<T>(secrets: RedactionInput, framing: StreamFraming, windowChars = 2048) {
+export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framing, windowChars = 2048) {
   const r = toRedaction(secrets);
   const held: Array<Held<T>> = [];
   let last: Map<Path, string> | undefined;
@@ -204,11 +203,10 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Stream
 }
 
 /** Redact a whole list of stream chunks across events at once (chunks are changed in place). */
-export function redactAcross(chunks: TraceChunk[], secrets: RedactionInput, framing: StreamFraming): TraceChunk[] {
+export function redactAcross(chunks: TraceChunk[], secrets: RedactionInput, framing: Framing): TraceChunk[] {
   const held: Array<Held<null>> = chunks.map((chunk) => ({ chunk, tag: null, leaves: leaves(chunk.data), after: 0 }));
   redactWindow(held, new Set(held.flatMap((h) => [...h.leaves.keys()])), toRedaction(secrets));
   for (const h of held) if (h.changed) fixRaw(h.chunk, h.changed, framing);
   return chunks;
 }
 
-export { REDACTED };

@@ -68,16 +68,7 @@ export async function startCapturedUpstream(pick: (url: string) => ServedStream)
 }
 
 /** A tiny seeded PRNG (mulberry32), so a failing split can be reproduced. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from '../../src/demo/simulated-upstream.js';
 
 /**
  * Hostile cut points for a body: between every CR and its LF, inside multi-byte UTF-8 characters,
