@@ -22,9 +22,12 @@ function leaves(data: unknown, path: Path = '', out = new Map<Path, string>()): 
   // A plain-text event whose text happens to parse as JSON (`data: 1`) is still text to a reader.
   else if (path === '' && (typeof data === 'number' || typeof data === 'boolean')) out.set(path, String(data));
   else if (Array.isArray(data)) data.forEach((v, i) => leaves(v, `${path}/${i}`, out));
-  else if (data && typeof data === 'object') for (const [k, v] of Object.entries(data)) leaves(v, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, out);
+  else if (data && typeof data === 'object') for (const k in data) leaves((data as Record<string, unknown>)[k], `${path}/${pointerKey(k)}`, out);
   return out;
 }
+
+/** A key as a JSON Pointer segment; most keys need no escaping, and checking is cheaper than replacing. */
+const pointerKey = (k: string): string => (k.includes('~') || k.includes('/') ? k.replace(/~/g, '~0').replace(/\//g, '~1') : k);
 
 function setLeaf(data: unknown, path: Path, value: string): unknown {
   if (path === '') return value;
@@ -43,8 +46,8 @@ interface Held<T> {
   tag: T;
   leaves: Map<Path, string>;
   changed?: Map<string, string>;
-  /** Content characters pushed after this chunk. */
-  after: number;
+  /** Content characters pushed up to and including this chunk (what followed it is the total minus this). */
+  at: number;
 }
 
 /**
@@ -171,6 +174,10 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
   const r = toRedaction(secrets);
   const held: Array<Held<T>> = [];
   let last: Map<Path, string> | undefined;
+  // Content characters pushed so far; a held chunk has `total - at` after it (a counter per chunk
+  // would cost one update per held chunk per push, and hundreds are held at a few characters a token).
+  let total = 0;
+  const after = (h: Held<T>): number => total - h.at;
   const release = (n: number, final: boolean): Array<{ chunk: TraceChunk; tag: T }> => {
     if (n === 0) return [];
     redactWindow(held, new Set(held.flatMap((h) => [...h.leaves.keys()])), r, final ? undefined : n);
@@ -188,12 +195,12 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
       let size = 0;
       for (const [path, v] of mine) if (prev?.get(path) !== v) size += v.length;
       last = mine;
-      for (const h of held) h.after += size;
-      held.push({ chunk, tag, leaves: mine, after: 0 });
+      total += size;
+      held.push({ chunk, tag, leaves: mine, at: total });
       // Events with almost no text (numbers only) are still released after MAX_HELD of them.
-      if (held[0]!.after < 2 * windowChars && held.length <= MAX_HELD) return [];
+      if (after(held[0]!) < 2 * windowChars && held.length <= MAX_HELD) return [];
       let n = 0;
-      while (n < held.length - 1 && (held[n]!.after >= windowChars || held.length - n > MAX_HELD / 2)) n++;
+      while (n < held.length - 1 && (after(held[n]!) >= windowChars || held.length - n > MAX_HELD / 2)) n++;
       return release(n, false);
     },
     end(): Array<{ chunk: TraceChunk; tag: T }> {
@@ -204,7 +211,7 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
 
 /** Redact a whole list of stream chunks across events at once (chunks are changed in place). */
 export function redactAcross(chunks: TraceChunk[], secrets: RedactionInput, framing: Framing): TraceChunk[] {
-  const held: Array<Held<null>> = chunks.map((chunk) => ({ chunk, tag: null, leaves: leaves(chunk.data), after: 0 }));
+  const held: Array<Held<null>> = chunks.map((chunk) => ({ chunk, tag: null, leaves: leaves(chunk.data), at: 0 }));
   redactWindow(held, new Set(held.flatMap((h) => [...h.leaves.keys()])), toRedaction(secrets));
   for (const h of held) if (h.changed) fixRaw(h.chunk, h.changed, framing);
   return chunks;
