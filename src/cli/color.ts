@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { shouldColor } from '../tui/style.js';
+import type { CliStream } from './io.js';
 
-/** Colours for stdout and stderr, each on only for a terminal (picocolors alone would colour pipes under CI). */
-export const out = pc.createColors(shouldColor(process.stdout));
-export const err = pc.createColors(shouldColor(process.stderr));
+/** Colours for one output, on only for a terminal (picocolors alone would colour pipes under CI). */
+export const colorsFor = (stream: CliStream, env: NodeJS.ProcessEnv): ReturnType<typeof pc.createColors> => pc.createColors(shouldColor(stream, env));

@@ -1,6 +1,7 @@
-import { err as pc } from './color.js';
+import { colorsFor } from './color.js';
 import { isTraceForgeError } from '../errors.js';
 import { oneLine } from '../util/one-line.js';
+import type { CliIO } from './io.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error. */
 export const EXIT_OK = 0;
@@ -8,18 +9,18 @@ export const EXIT_FAIL = 1;
 export const EXIT_USAGE = 2;
 
 /** Print one readable line for an error (the stack only with --debug) and return the exit code. `command` is e.g. `trace list`. */
-export function reportError(e: unknown, debug: boolean, command?: string): number {
+export function reportError(e: unknown, io: CliIO, debug: boolean, command?: string): number {
   const usage = isTraceForgeError(e) && e.code === 'E_USAGE';
   // An id, path or parser message with a newline or escape sequence in it must not split the line or drive the terminal.
   const message = oneLine(e instanceof Error ? e.message : String(e));
-  process.stderr.write(`${pc.red('traceforge:')} ${message}\n`);
+  io.stderr.write(`${colorsFor(io.stderr, io.env).red('traceforge:')} ${message}\n`);
   // Point at the help of the command that was given, where its options are listed.
-  if (usage) process.stderr.write(`Run \`traceforge ${command ? `${command} ` : ''}--help\` for usage.\n`);
+  if (usage) io.stderr.write(`Run \`traceforge ${command ? `${command} ` : ''}--help\` for usage.\n`);
   if (debug && e instanceof Error) {
-    process.stderr.write(`${e.stack ?? ''}\n`);
-    if (e.cause) process.stderr.write(`cause: ${e.cause instanceof Error ? e.cause.stack : String(e.cause)}\n`);
+    io.stderr.write(`${e.stack ?? ''}\n`);
+    if (e.cause) io.stderr.write(`cause: ${e.cause instanceof Error ? e.cause.stack : String(e.cause)}\n`);
   } else if (!isTraceForgeError(e)) {
-    process.stderr.write('(run again with --debug for the stack trace)\n');
+    io.stderr.write('(run again with --debug for the stack trace)\n');
   }
   return usage ? EXIT_USAGE : EXIT_FAIL;
 }

@@ -25,16 +25,3 @@ export function timingDoubt(t: Trace): string | undefined {
   if (delay === undefined || delay <= LOOP_DELAY_WARN_MS) return undefined;
   return `timing may be off by up to ${Math.ceil(delay)} ms (recorder loop held up)`;
 }
-
-/** Resolve on the first SIGINT or SIGTERM; the caller then flushes and returns 0. */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}

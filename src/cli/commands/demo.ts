@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { out as pc } from '../color.js';
+import { colorsFor } from '../color.js';
 import { startSimulatedUpstream } from '../../demo/simulated-upstream.js';
 import { percentile, timedPost } from '../../demo/timed-client.js';
 import { planPlayback } from '../../replay/plan.js';
@@ -10,15 +10,15 @@ import { startReplayServer } from '../../replay/replay-server.js';
 import { appendToCassette, loadCassette } from '../../store/cassette-file.js';
 import { createTraceStore, DEFAULT_TRACES_DIR } from '../../store/trace-store.js';
 import type { Trace } from '../../trace/types.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command.js';
+import type { DemoOptions } from '../command-table.js';
 import { describeCall, ms, rel } from '../format.js';
-import { parseNumber } from '../options.js';
-
-const step = (n: number, text: string) => process.stdout.write(`\n${pc.bold(pc.cyan(`${n}.`))} ${pc.bold(text)}\n`);
 
 /** The whole loop on a built-in upstream: record two calls, list and view them, replay and measure. */
-export async function run({ opts }: CommandContext): Promise<number> {
-  const speed = parseNumber(opts.speed, '--speed', 1);
+export async function run({ opts, debug, io }: CommandContext<DemoOptions>): Promise<number> {
+  const { speed } = opts;
+  const pc = colorsFor(io.stdout, io.env);
+  const step = (n: number, text: string) => io.stdout.write(`\n${pc.bold(pc.cyan(`${n}.`))} ${pc.bold(text)}\n`);
   const store = createTraceStore(DEFAULT_TRACES_DIR);
   const work = await mkdtemp(join(tmpdir(), 'traceforge-demo-'));
   const cassette = join('.ai-tests', 'demo.yaml');
@@ -29,12 +29,12 @@ export async function run({ opts }: CommandContext): Promise<number> {
     step(1, `Recording through the proxy (simulated OpenAI-compatible upstream at ${upstream.url})`);
     const recorder = await startRecorder({
       upstream: upstream.url,
-      debug: opts.debug === true,
+      debug,
       onTrace: async (t) => {
         const path = await store.save(t);
         await appendToCassette(cassette, [t]);
         traces.push(t);
-        process.stdout.write(`   ${pc.green('●')} ${describeCall(t)}\n     ${pc.dim(`trace ${rel(path)}`)}\n`);
+        io.stdout.write(`   ${pc.green('●')} ${describeCall(t)}\n     ${pc.dim(`trace ${rel(path)}`)}\n`);
       },
     });
     const streamRequest = { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'What does TraceForge do?' }] };
@@ -42,17 +42,17 @@ export async function run({ opts }: CommandContext): Promise<number> {
     await timedPost(`${recorder.url}/v1/chat/completions`, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] });
     await recorder.close();
     await upstream.close();
-    process.stdout.write(`   ${pc.dim(`cassette ${cassette} (${(await loadCassette(cassette)).interactions.length} interactions)`)}\n`);
+    io.stdout.write(`   ${pc.dim(`cassette ${cassette} (${(await loadCassette(cassette)).interactions.length} interactions)`)}\n`);
     const streamed = traces.find((t) => t.metadata.stream);
     if (!streamed) throw new Error('the demo recorded no streaming call');
 
     step(2, 'traceforge trace list');
     const list = await import('./trace-list.js');
-    await list.run({ args: [], opts: { limit: 5, traces: DEFAULT_TRACES_DIR }, rest: [] });
+    await list.run({ args: [], opts: { json: false, stream: false, normal: false, model: undefined, limit: 5, traces: DEFAULT_TRACES_DIR }, rest: [], debug, io });
 
     step(3, `traceforge trace view ${streamed.id} --text`);
     const view = await import('./trace-view.js');
-    await view.run({ args: [streamed.id], opts: { text: true, traces: DEFAULT_TRACES_DIR }, rest: [] });
+    await view.run({ args: [streamed.id], opts: { text: true, json: false, traces: DEFAULT_TRACES_DIR }, rest: [], debug, io });
 
     step(4, `Replaying ${cassette} with the upstream gone (speed ${speed === 0 ? 'instant' : `${speed}x`})`);
     const replay = await startReplayServer({ cassette, speed });
@@ -66,7 +66,7 @@ export async function run({ opts }: CommandContext): Promise<number> {
     const ttfbError = (got[0] ?? 0) - (planned[0] ?? 0);
     const errors = got.map((t, i) => Math.abs(t - got[0]! - ((planned[i] ?? 0) - planned[0]!))).sort((a, b) => a - b);
     const drift = (got.at(-1) ?? 0) - got[0]! - ((planned.at(-1) ?? 0) - planned[0]!);
-    process.stdout.write(
+    io.stdout.write(
       `   body: ${identical ? pc.green('byte-identical') : pc.red('DIFFERENT')} (${again.body.length} bytes), frames: ${got.length} replayed / ${streamed.total_chunks} recorded\n` +
         (speed === 0
           ? '   timing: instant replay (speed 0)\n'
@@ -75,7 +75,7 @@ export async function run({ opts }: CommandContext): Promise<number> {
     );
 
     step(5, 'Next');
-    process.stdout.write(
+    io.stdout.write(
       `   traceforge trace view ${streamed.id}     ${pc.dim('# open the terminal UI, press r to watch it replay')}\n` +
         `   traceforge replay ${cassette}      ${pc.dim('# serve the cassette on http://127.0.0.1:8788')}\n`,
     );

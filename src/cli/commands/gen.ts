@@ -1,12 +1,13 @@
-import { out as pc } from '../color.js';
+import { colorsFor } from '../color.js';
 import { TraceForgeError } from '../../errors.js';
 import { generateFromTrace, type Timing } from '../../gen/index.js';
 import { createTraceStore, type TraceWindow } from '../../store/trace-store.js';
 import type { Trace } from '../../trace/types.js';
-import type { CommandContext } from '../main.js';
-import { optionalString } from '../options.js';
+import type { CommandContext } from '../command.js';
+import type { GenOptions } from '../command-table.js';
 
 const TIMINGS: readonly Timing[] = ['instant', 'recorded'];
+const isTiming = (s: string): s is Timing => (TIMINGS as readonly string[]).includes(s);
 
 const bodyBytes = (t: Trace) =>
   [...(t.chunks ?? []), ...(t.http.body ?? [])].reduce((n, p) => n + Buffer.byteLength(p.raw, p.raw_encoding === 'base64' ? 'base64' : 'utf8'), 0);
@@ -30,27 +31,18 @@ export function refuseTooBigForCassette(trace: Trace, window: TraceWindow | null
 }
 
 /** `traceforge gen ID|PREFIX`: write a cassette and a vitest file for one trace, then say how to run it. */
-export async function run({ args, opts }: CommandContext): Promise<number> {
-  const id = args[0];
-  if (!id) throw new TraceForgeError('E_USAGE', 'gen needs a trace id: `traceforge gen <id>` (see `traceforge trace list`)');
-  const timing = optionalString(opts.timing, '--timing') ?? 'instant';
-  if (!(TIMINGS as readonly string[]).includes(timing)) {
-    throw new TraceForgeError('E_USAGE', `--timing must be ${TIMINGS.join(' or ')}, got "${timing}"`);
-  }
+export async function run({ args, opts, io }: CommandContext<GenOptions>): Promise<number> {
+  const id = args[0]!;
+  const timing = opts.timing;
+  if (!isTiming(timing)) throw new TraceForgeError('E_USAGE', `--timing must be ${TIMINGS.join(' or ')}, got "${timing}"`);
   // A window of no chunks: enough to refuse a big trace without holding any of it.
-  const { trace, window } = await createTraceStore(optionalString(opts.traces, '--traces')).loadForView(id, { head: 0, tail: 0 });
+  const { trace, window } = await createTraceStore(opts.traces).loadForView(id, { head: 0, tail: 0 });
   refuseTooBigForCassette(trace, window);
-  const result = await generateFromTrace(trace, {
-    cwd: process.cwd(),
-    out: optionalString(opts.out, '--out'),
-    cassette: optionalString(opts.cassette, '--cassette'),
-    template: optionalString(opts.template, '--template'),
-    timing: timing as Timing,
-    force: opts.force === true,
-  });
+  const result = await generateFromTrace(trace, { cwd: process.cwd(), out: opts.out, cassette: opts.cassette, template: opts.template, timing, force: opts.force });
+  const pc = colorsFor(io.stdout, io.env);
   const [test, cassette] = result.written;
   const origin = result.template.origin === 'project' ? 'project template' : 'template';
-  process.stdout.write(
+  io.stdout.write(
     `${pc.green('wrote')} ${test}  ${pc.dim(`(${origin} ${result.template.name}, timing ${timing})`)}\n` +
       `${pc.green('wrote')} ${cassette}  ${pc.dim(`(cassette, 1 interaction)`)}\n` +
       `run it: ${pc.bold(result.command)}\n` +

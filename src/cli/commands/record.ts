@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { out as pc } from '../color.js';
+import { colorsFor } from '../color.js';
 import { TraceForgeError } from '../../errors.js';
 import { ensureCA, DEFAULT_CA_DIR, type LocalCA } from '../../record/ca.js';
 import { buildChildEnv, proxyEnvVars } from '../../record/child-env.js';
@@ -13,8 +13,8 @@ import { createCassetteQueue } from '../../store/cassette-queue.js';
 import { notFromProvider } from '../../cassette/provider-said.js';
 import { LOOP_DELAY_WARN_MS } from '../../trace/types.js';
 import { createTraceStore } from '../../store/trace-store.js';
-import type { CommandContext } from '../main.js';
-import { parseNumber, parsePort, parseUrl, optionalString } from '../options.js';
+import type { CommandContext } from '../command.js';
+import type { RecordOptions } from '../command-table.js';
 import { describeCall, rel, timingDoubt } from '../format.js';
 import { oneLine } from '../../util/one-line.js';
 import { ensureWritableDir } from '../../util/writable-dir.js';
@@ -22,16 +22,15 @@ import { ensureWritableDir } from '../../util/writable-dir.js';
 const DEFAULT_PORT = 8787;
 
 /** A flag that may be given several times (`--redact-header`, `--allow-host`...): every value must pass `valid`; `wants` says what it needs. */
-function repeated(value: unknown, flag: string, valid: (v: string) => boolean, wants: string): string[] {
-  const list = value === undefined ? [] : ([] as unknown[]).concat(value);
-  return list.map((v) => {
-    if (typeof v !== 'string' || !valid(v)) throw new TraceForgeError('E_USAGE', `${flag} needs ${wants}, got "${String(v)}"`);
+function repeated(values: readonly string[], flag: string, valid: (v: string) => boolean, wants: string): string[] {
+  return values.map((v) => {
+    if (!valid(v)) throw new TraceForgeError('E_USAGE', `${flag} needs ${wants}, got "${v}"`);
     return v;
   });
 }
 
 const HEADER_OR_FIELD = (v: string): boolean => /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v);
-const names = (value: unknown, flag: string): string[] => repeated(value, flag, HEADER_OR_FIELD, 'a header or field name such as x-internal-token');
+const names = (values: readonly string[], flag: string): string[] => repeated(values, flag, HEADER_OR_FIELD, 'a header or field name such as x-internal-token');
 
 /**
  * With routing, only the providers' own HTTPS hosts are intercepted: anything else the app reaches
@@ -42,12 +41,16 @@ function interceptedHosts(): string[] {
   return ROUTED_PROVIDERS.map((p) => new URL(DEFAULT_PROVIDER_HOSTS[p])).filter((u) => u.protocol === 'https:').map((u) => u.hostname);
 }
 
-export async function run({ opts, rest }: CommandContext): Promise<number> {
-  const upstream = parseUrl(opts.upstream, '--upstream');
+/**
+ * `traceforge record [-- cmd]`: the recording proxy until Ctrl-C, or for as long as `cmd` runs (then its
+ * exit code). Our lines go to stdout, or to stderr when `cmd` owns stdout.
+ */
+export async function run({ opts, rest, debug, io }: CommandContext<RecordOptions>): Promise<number> {
+  const upstream = opts.upstream;
   const overrides: Partial<Record<RoutedProvider, URL>> = {};
   for (const p of ROUTED_PROVIDERS) {
-    const u = parseUrl(opts[p], `--${p}`);
-    if (u && u.toString() !== new URL(DEFAULT_PROVIDER_HOSTS[p]).toString()) overrides[p] = u;
+    const u = opts[p];
+    if (u.toString() !== new URL(DEFAULT_PROVIDER_HOSTS[p]).toString()) overrides[p] = u;
   }
   const overridden = Object.keys(overrides);
   if (upstream && overridden.length > 0) {
@@ -55,26 +58,26 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   }
   const child = rest.length > 0 ? rest : undefined;
   // With a command to run, a fixed port would only collide with the next run: pick a free one.
-  const port = parsePort(opts.port, '--port', child ? 0 : DEFAULT_PORT);
-  const headersTimeoutMs = parseNumber(opts['headers-timeout'], '--headers-timeout', 10_000, 1);
-  const host = optionalString(opts.host, '--host') ?? '127.0.0.1';
-  const cassette = optionalString(opts.cassette, '--cassette');
+  const port = opts.port ?? (child ? 0 : DEFAULT_PORT);
+  const cassette = opts.cassette;
+  const warn = colorsFor(io.stderr, io.env);
   const redact = { headers: names(opts['redact-header'], '--redact-header'), bodyFields: names(opts['redact-field'], '--redact-field') };
   if (cassette) {
     // Every call appends to it: a path that is a directory or a file that does not parse would fail
     // each append after the call was made, so say so now, before listening.
     // Indexed, not loaded: a cassette of hundreds of megabytes is checked without holding it in memory.
-    if (await cassetteExists(cassette)) for (const w of (await indexCassette(cassette)).warnings) process.stderr.write(`${pc.yellow('warning:')} ${w} (the next recorded call repairs the file)\n`);
+    if (await cassetteExists(cassette)) for (const w of (await indexCassette(cassette)).warnings) io.stderr.write(`${warn.yellow('warning:')} ${w} (the next recorded call repairs the file)\n`);
     // The cassette's lock file lives next to it, so its directory must exist before the first append.
     await mkdir(dirname(cassette), { recursive: true }).catch((e: unknown) => {
       throw cassetteFsError(cassette, e, 'write');
     });
   }
-  const store = createTraceStore(optionalString(opts.traces, '--traces'));
+  const store = createTraceStore(opts.traces);
   // Found now, not when the first recorded call cannot be saved.
   await ensureWritableDir(store.dir, '--traces DIR');
   // In child mode the command owns stdout; our lines go to stderr so its output stays clean.
-  const out = child ? process.stderr : process.stdout;
+  const out = child ? io.stderr : io.stdout;
+  const pc = colorsFor(out, io.env);
   const ca: LocalCA | undefined = opts['https-proxy'] ? await ensureCA(DEFAULT_CA_DIR) : undefined;
   const allowHosts = repeated(opts['allow-host'], '--allow-host', (v) => parseAllowHost(v) !== undefined, 'HOST or HOST:PORT such as gpu-box:8000');
   const router = createProviderRouter({ upstream, overrides, allowHosts });
@@ -89,10 +92,10 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
   const recorder = await startRecorder({
     route: router.route,
     port,
-    host,
+    host: opts.host,
     redact,
-    headersTimeoutMs,
-    debug: opts.debug === true,
+    headersTimeoutMs: opts['headers-timeout'],
+    debug,
     ...(ca ? { https: { keyPath: ca.keyPath, certPath: ca.certPath, interceptOnly: upstream ? undefined : interceptedHosts() } } : {}),
     onTrace: async (trace) => {
       const leftOut = notFromProvider(trace);
@@ -106,7 +109,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
       out.write(`${trace.metadata.status === 'success' ? pc.green('●') : pc.red('●')} ${describeCall(trace)}  ${pc.dim(rel(path))}${doubt ? `  ${pc.yellow(doubt)}` : ''}\n`);
       writes.push(path);
     },
-    onError: (e) => process.stderr.write(`${pc.red('traceforge:')} ${oneLine(e.message)}\n`),
+    onError: (e) => io.stderr.write(`${warn.red('traceforge:')} ${oneLine(e.message)}\n`),
   });
   const summary = (): string =>
     `stopped: ${writes.length} call(s) recorded` +
@@ -122,8 +125,7 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
     if (stopping) recorder.cut();
     else firstSignal?.();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopListening = io.onInterrupt(onSignal);
 
   const vars = proxyEnvVars({ proxyUrl: recorder.url, caCertPath: ca?.certPath });
   const routes = upstream
@@ -145,30 +147,34 @@ export async function run({ opts, rest }: CommandContext): Promise<number> {
           `  stop with Ctrl-C\n`),
   );
 
-  if (!child) {
-    const crashed = await Promise.race([new Promise<undefined>((resolve) => (firstSignal = () => resolve(undefined))), recorder.stopped]);
-    stopping = true;
-    if (crashed) {
-      // Already printed through onError; the calls that had finished are written by close().
-      await recorder.close();
-      out.write(`${summary()}; the recorder stopped because its proxy thread failed (the error is above)\n`);
-      return 1;
-    }
-    out.write(pc.dim('stopping: waiting for calls in flight (Ctrl-C again to cut them, saved as partial)\n'));
-    await recorder.close();
-    out.write(`${summary()}\n`);
-    return 0;
-  }
-  let result;
   try {
-    const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath, cassette });
-    result = await runChild(child[0]!, child.slice(1), { env });
+    if (!child) {
+      const crashed = await Promise.race([new Promise<undefined>((resolve) => (firstSignal = () => resolve(undefined))), recorder.stopped]);
+      stopping = true;
+      if (crashed) {
+        // Already printed through onError; the calls that had finished are written by close().
+        await recorder.close();
+        out.write(`${summary()}; the recorder stopped because its proxy thread failed (the error is above)\n`);
+        return 1;
+      }
+      out.write(pc.dim('stopping: waiting for calls in flight (Ctrl-C again to cut them, saved as partial)\n'));
+      await recorder.close();
+      out.write(`${summary()}\n`);
+      return 0;
+    }
+    let result;
+    try {
+      const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath, cassette, base: io.env });
+      result = await runChild(child[0]!, child.slice(1), { env });
+    } finally {
+      // Flush every trace before exiting, whatever the command did.
+      stopping = true;
+      await recorder.close();
+    }
+    const how = result.signal ? `was stopped by ${result.signal}` : `exited with code ${result.code}`;
+    out.write(`${summary()}; \`${child.join(' ')}\` ${how}\n`);
+    return result.code;
   } finally {
-    // Flush every trace before exiting, whatever the command did.
-    stopping = true;
-    await recorder.close();
+    stopListening();
   }
-  const how = result.signal ? `was stopped by ${result.signal}` : `exited with code ${result.code}`;
-  out.write(`${summary()}; \`${child.join(' ')}\` ${how}\n`);
-  return result.code;
 }

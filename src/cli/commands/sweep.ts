@@ -1,12 +1,14 @@
 import { availableParallelism } from 'node:os';
-import { err, out as pc } from '../color.js';
+import { colorsFor } from '../color.js';
 import { TraceForgeError } from '../../errors.js';
 import { DEFAULT_BUDGET, DEFAULT_STALL_MS, parseKinds, type SweepFault, type SweepKind } from '../../sweep/points.js';
 import { runSweep, type FaultRun, type SweepReport } from '../../sweep/run.js';
-import type { CommandContext } from '../main.js';
-import { parseNumber, parseWhole } from '../options.js';
+import type { CommandContext } from '../command.js';
+import type { SweepOptions } from '../command-table.js';
 import { visible } from '../../util/visible.js';
 import { EXIT_FAIL, EXIT_OK } from '../errors.js';
+
+type Colors = ReturnType<typeof colorsFor>;
 
 /** `drop-after=3` for the first request (the usual case), `drop-after=3@2` otherwise. */
 const shortSpec = (f: SweepFault): string => (f.request === 1 ? f.spec.replace(/@1$/, '') : f.spec);
@@ -44,7 +46,7 @@ export function reportJson(report: SweepReport) {
   };
 }
 
-export function reportTable(report: SweepReport, jobs: number): string {
+export function reportTable(report: SweepReport, jobs: number, pc: Colors): string {
   const rows = report.results.map((r) => {
     const f = r.fault!;
     return [shortSpec(f), clip(f.where, 70), r.passed ? 'pass' : 'FAIL', r.passed ? '' : clip(visible(r.firstLine, ''), 120)] as const;
@@ -73,46 +75,44 @@ export function reportTable(report: SweepReport, jobs: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function run({ args, opts, rest }: CommandContext): Promise<number> {
+/** `traceforge sweep CASSETTE -- cmd`: progress on stderr, the table (or JSON) on stdout; exit 1 if any fault run fails. */
+export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>): Promise<number> {
   const cassette = args[0]!;
+  // An empty `--` never gets here: main refuses it for every command.
   if (rest.length === 0) {
-    const hadDash = process.argv.includes('--');
-    throw new TraceForgeError(
-      'E_USAGE',
-      hadDash
-        ? 'no command after `--`: write the command that tests your app, e.g. `traceforge sweep fixtures/chat.yaml -- node app.js`'
-        : 'the command to sweep goes after `--`, e.g. `traceforge sweep fixtures/chat.yaml -- npx vitest run test/chat.test.ts`',
-    );
+    throw new TraceForgeError('E_USAGE', 'the command to sweep goes after `--`, e.g. `traceforge sweep fixtures/chat.yaml -- npx vitest run test/chat.test.ts`');
   }
-  const kinds = opts.kinds === undefined ? undefined : opts.kinds === true ? parseKinds('') : parseKinds(String(opts.kinds));
-  const budget = parseWhole(opts.budget, '--budget', 1) ?? DEFAULT_BUDGET;
-  const jobs = parseWhole(opts.jobs, '--jobs', 1) ?? availableParallelism();
-  const speed = parseNumber(opts.speed, '--speed', 1);
-  const stallMs = parseWhole(opts['stall-ms'], '--stall-ms', 0) ?? DEFAULT_STALL_MS;
-  const interaction = parseWhole(opts.interaction, '--interaction', 1);
-  const request = parseWhole(opts.request, '--request', 1);
-  const timeoutMs = parseWhole(opts.timeout, '--timeout', 1);
-  const json = opts.json === true;
-  const tty = process.stderr.isTTY === true;
+  const kinds = opts.kinds === undefined ? undefined : parseKinds(opts.kinds);
+  const budget = opts.budget ?? DEFAULT_BUDGET;
+  const jobs = opts.jobs ?? availableParallelism();
+  const { speed, interaction, request, json } = opts;
+  const stallMs = opts['stall-ms'] ?? DEFAULT_STALL_MS;
+  const timeoutMs = opts.timeout;
+  const pc = colorsFor(io.stdout, io.env);
+  const err = colorsFor(io.stderr, io.env);
+  const tty = io.stderr.isTTY === true;
   let failed = 0;
   let lastStarted = '';
   const progress = (done: number, total: number, running: number) => {
     if (!tty) return;
     const line = `sweep ${done}/${total} done, ${running} running, ${failed} failed${lastStarted ? `: ${lastStarted}` : ''}`;
-    process.stderr.write(`\r\u001b[2K${clip(line, (process.stderr.columns || 100) - 1)}`);
+    io.stderr.write(`\r\u001b[2K${clip(line, (io.stderr.columns || 100) - 1)}`);
   };
   let running = 0;
   // Ctrl-C (or a SIGTERM from CI) kills every running command and what it started: they run in
   // process groups of their own, which a terminal's Ctrl-C does not reach.
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Once: a second Ctrl-C while they are being killed ends traceforge as it would without a handler.
+  const stopListening = io.onInterrupt(() => {
+    stopListening();
+    stop.abort();
+  });
   const report = await runSweep({
     signal: stop.signal,
     cassette,
     command: rest[0]!,
     args: rest.slice(1),
+    env: io.env,
     kinds,
     budget,
     jobs,
@@ -132,31 +132,28 @@ export async function run({ args, opts, rest }: CommandContext): Promise<number>
       if (tty) progress(done, total, running);
       else {
         const name = r.fault ? r.fault.name : 'clean run (no fault)';
-        process.stderr.write(`[${done}/${total}] ${r.passed ? 'pass' : 'FAIL'} ${visible(name, '')} (${secs(r.ms)})${r.passed ? '' : `: ${visible(r.firstLine, '')}`}\n`);
+        io.stderr.write(`[${done}/${total}] ${r.passed ? 'pass' : 'FAIL'} ${visible(name, '')} (${secs(r.ms)})${r.passed ? '' : `: ${visible(r.firstLine, '')}`}\n`);
       }
     },
-  }).finally(() => {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  });
-  if (tty) process.stderr.write('\r\u001b[2K');
+  }).finally(stopListening);
+  if (tty) io.stderr.write('\r\u001b[2K');
   if (report.interrupted) {
-    process.stderr.write(`${err.yellow('traceforge:')} sweep interrupted: ${report.results.length} fault run(s) had finished; the commands still running were killed\n`);
-    if (json) process.stdout.write(`${JSON.stringify({ ...reportJson(report), interrupted: true }, null, 2)}\n`);
-    else if (report.results.length > 0) process.stdout.write(reportTable(report, jobs));
+    io.stderr.write(`${err.yellow('traceforge:')} sweep interrupted: ${report.results.length} fault run(s) had finished; the commands still running were killed\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ ...reportJson(report), interrupted: true }, null, 2)}\n`);
+    else if (report.results.length > 0) io.stdout.write(reportTable(report, jobs, pc));
     return 130;
   }
   if (!report.baseline.passed) {
     const b = report.baseline;
-    process.stderr.write(
+    io.stderr.write(
       `${err.red('traceforge:')} the command fails without any fault (${b.timedOut ? 'timed out' : b.signal ? `killed by ${b.signal}` : `exit code ${b.code}`}), so a sweep would say nothing: make it pass against \`traceforge replay ${cassette}\` first\n` +
         `  ${visible(b.firstLine, '')}\n` +
         (b.output.trim() ? `--- its output ---\n${visible(b.output.trimEnd().split('\n').slice(-20).join('\n'), '\n')}\n` : ''),
     );
-    if (json) process.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
     return EXIT_FAIL;
   }
-  if (json) process.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
-  else process.stdout.write(reportTable(report, jobs));
+  if (json) io.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
+  else io.stdout.write(reportTable(report, jobs, pc));
   return report.results.every((r) => r.passed) ? EXIT_OK : EXIT_FAIL;
 }

@@ -1,9 +1,10 @@
-import { createTraceStore, DEFAULT_TRACES_DIR, type LoadedTrace } from '../../store/trace-store.js';
+import { createTraceStore, type LoadedTrace } from '../../store/trace-store.js';
 import { diffTraces, type NumberDiff, type TraceDiff } from '../../trace/diff.js';
 import type { StreamMetrics } from '../../trace/metrics.js';
 import { renderDiff } from '../../tui/diff-render.js';
 import { shouldColor, styleFor } from '../../tui/style.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command.js';
+import type { TraceDiffOptions } from '../command-table.js';
 
 /** The timing rows that diffTraces computes from the chunks, by label: for a window they come from its streamed totals. */
 const FROM_METRICS: Partial<Record<string, (m: StreamMetrics) => number | null | undefined>> = {
@@ -39,27 +40,26 @@ export function applyWindows(d: TraceDiff, sides: readonly [LoadedTrace, LoadedT
 }
 
 /** `traceforge trace diff A B`: side by side request, response and timing; blessed on a terminal, text otherwise. */
-export async function run(ctx: CommandContext): Promise<number> {
-  const dir = typeof ctx.opts.traces === 'string' ? ctx.opts.traces : DEFAULT_TRACES_DIR;
-  const store = createTraceStore(dir);
+export async function run({ args, opts, io }: CommandContext<TraceDiffOptions>): Promise<number> {
+  const store = createTraceStore(opts.traces);
   // A big side keeps no chunks: the diff needs only its totals, which are streamed.
-  const la = await store.loadForView(String(ctx.args[0]), { head: 0, tail: 0 });
-  const lb = await store.loadForView(String(ctx.args[1]), { head: 0, tail: 0 });
+  const la = await store.loadForView(args[0]!, { head: 0, tail: 0 });
+  const lb = await store.loadForView(args[1]!, { head: 0, tail: 0 });
   const [a, b] = [la.trace, lb.trace];
   const d = diffTraces(a, b);
   const notes = applyWindows(d, [la, lb]);
   [a, b].forEach((t, i) => {
     if (t.http.synthesized) notes.push(`${i === 0 ? 'A' : 'B'} is a schema ${t.legacy?.schema_version ?? '1.0.0'} trace from the first TraceForge: its framing was synthesised from parsed chunks, so its bytes are not the provider's (timing and content are as it recorded them)`);
   });
-  if (ctx.opts.json === true) {
-    process.stdout.write(`${JSON.stringify({ ...d, notes }, null, 2)}\n`);
+  if (opts.json) {
+    io.stdout.write(`${JSON.stringify({ ...d, notes }, null, 2)}\n`);
     return 0;
   }
-  if (!ctx.opts.text && process.stdout.isTTY === true && process.stdin.isTTY === true) {
+  if (!opts.text && io.stdout.isTTY === true && io.stdin.isTTY === true) {
     const { runDiffTui } = await import('../../tui/app.js');
     return runDiffTui(d, a, b, { notes });
   }
-  const lines = renderDiff(d, a, b, styleFor(process.stdout), { width: process.stdout.columns ?? 100, markers: !shouldColor(process.stdout), notes });
-  process.stdout.write(`${lines.join('\n')}\n`);
+  const lines = renderDiff(d, a, b, styleFor(io.stdout, io.env), { width: io.stdout.columns ?? 100, markers: !shouldColor(io.stdout, io.env), notes });
+  io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -1,11 +1,12 @@
 import { listTraces } from '../../store/trace-index.js';
-import { createTraceStore, DEFAULT_TRACES_DIR } from '../../store/trace-store.js';
+import { createTraceStore } from '../../store/trace-store.js';
 import type { Trace } from '../../trace/types.js';
 import { filterRows, renderTable, synthesizedNote } from '../../tui/list-table.js';
 import { buildViewModel, renderTextView } from '../../tui/panels.js';
 import { styleFor } from '../../tui/style.js';
 import type { GenerateHook } from '../../tui/trace-view.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command.js';
+import type { TraceViewOptions } from '../command-table.js';
 
 /** The `g` key: loaded only when asked for, so opening a trace does not load the generator and its templates. */
 export const generateHook: GenerateHook = async (trace: Trace, window) => {
@@ -18,12 +19,12 @@ export const generateHook: GenerateHook = async (trace: Trace, window) => {
  * `traceforge trace view [ID|PREFIX]`: the blessed view on a terminal, the same labels as plain text with
  * `--text` or when piped. Without an id: the list as a browser (or the table when not on a terminal).
  */
-export async function run(ctx: CommandContext): Promise<number> {
-  const dir = typeof ctx.opts.traces === 'string' ? ctx.opts.traces : DEFAULT_TRACES_DIR;
+export async function run({ args, opts, io }: CommandContext<TraceViewOptions>): Promise<number> {
+  const dir = opts.traces;
   const store = createTraceStore(dir);
-  const id = ctx.args[0];
-  const tui = !ctx.opts.text && process.stdout.isTTY === true && process.stdin.isTTY === true;
-  const st = styleFor(process.stdout);
+  const id = args[0];
+  const tui = !opts.text && io.stdout.isTTY === true && io.stdin.isTTY === true;
+  const st = styleFor(io.stdout, io.env);
 
   if (id === undefined) {
     const { rows } = await listTraces(dir);
@@ -32,18 +33,18 @@ export async function run(ctx: CommandContext): Promise<number> {
       return runBrowserTui(rows, { dir, load: (row) => store.loadForView(row.file), onGenerate: generateHook });
     }
     if (rows.length === 0) {
-      process.stdout.write(`No traces in ${dir}. Record some with \`traceforge record --upstream URL\`, or run \`traceforge demo\`.\n`);
+      io.stdout.write(`No traces in ${dir}. Record some with \`traceforge record --upstream URL\`, or run \`traceforge demo\`.\n`);
       return 0;
     }
     const { header, lines } = renderTable(filterRows(rows, {}), st);
     const note = synthesizedNote(rows);
-    process.stdout.write(`${header}\n${lines.join('\n')}\n${note ? `${st.dim(note)}\n` : ''}\nOpen one with \`traceforge trace view <id>\`.\n`);
+    io.stdout.write(`${header}\n${lines.join('\n')}\n${note ? `${st.dim(note)}\n` : ''}\nOpen one with \`traceforge trace view <id>\`.\n`);
     return 0;
   }
 
   // Over TRACEFORGE_WINDOW_BYTES this is a window of the chunks with totals streamed over all of them.
   const { trace, window } = await store.loadForView(id);
-  if (ctx.opts.json === true) {
+  if (opts.json) {
     const vm = buildViewModel(trace, window);
     const json = {
       id: trace.id,
@@ -60,13 +61,13 @@ export async function run(ctx: CommandContext): Promise<number> {
       summary: vm.summary,
       ...(window ? { window: { file_bytes: window.fileBytes, total_pieces: window.totalPieces } } : {}),
     };
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     return 0;
   }
   if (tui) {
     const { runTraceViewTui } = await import('../../tui/app.js');
     return runTraceViewTui(trace, { onGenerate: generateHook, window });
   }
-  process.stdout.write(renderTextView(buildViewModel(trace, window), st, process.stdout.columns ?? 100));
+  io.stdout.write(renderTextView(buildViewModel(trace, window), st, io.stdout.columns ?? 100));
   return 0;
 }
