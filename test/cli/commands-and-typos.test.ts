@@ -2,11 +2,16 @@
  * What the CLI says to a misspelt command or a command group given alone: sade's boxed "Invalid command"
  * named neither the fix nor the subcommands.
  */
-import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
-import { BIN, runCli } from './trace-cli-helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from '../helpers/run-main.js';
+import { projectWith } from './trace-cli-helpers.js';
 
-const cli = (...args: string[]) => runCli(tmpdir(), args, { NO_COLOR: '1' });
+let project: Awaited<ReturnType<typeof projectWith>>;
+beforeAll(async () => {
+  project = await projectWith([]);
+});
+afterAll(() => project.cleanup());
+const cli = (...args: string[]) => runMain(args, { cwd: project.cwd });
 
 describe('commands the CLI does not know', () => {
   it('a misspelt command gets the closest one and exit 2', async () => {

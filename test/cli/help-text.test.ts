@@ -4,10 +4,16 @@
  * a value says so, a single-value flag given twice is refused.
  */
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
-import { runCli } from './trace-cli-helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from '../helpers/run-main.js';
+import { projectWith } from './trace-cli-helpers.js';
 
-const cli = (...args: string[]) => runCli(tmpdir(), args, { NO_COLOR: '1' });
+let project: Awaited<ReturnType<typeof projectWith>>;
+beforeAll(async () => {
+  project = await projectWith([]);
+});
+afterAll(() => project.cleanup());
+const cli = (...args: string[]) => runMain(args, { cwd: project.cwd });
 const COMMANDS = ['record', 'replay', 'sweep', 'trace list', 'trace view', 'trace diff', 'trace upgrade', 'gen', 'demo'];
 
 describe('help text', () => {

@@ -1,7 +1,8 @@
 /** `trace view --json` and `trace diff --json`: what the text views show, as data a script can read. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeOpenAIStreamTrace } from '../helpers/make-trace.js';
-import { projectWith, runCli } from './trace-cli-helpers.js';
+import { runMain } from '../helpers/run-main.js';
+import { projectWith } from './trace-cli-helpers.js';
 
 let project: Awaited<ReturnType<typeof projectWith>>;
 beforeAll(async () => {
@@ -11,7 +12,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(() => project.cleanup());
-const cli = (...args: string[]) => runCli(project.cwd, args, { NO_COLOR: '1' });
+const cli = (...args: string[]) => runMain(args, { cwd: project.cwd });
 
 describe('--json', () => {
   it('trace view prints the metadata, timing figures and response summary', async () => {

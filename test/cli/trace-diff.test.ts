@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeOpenAIStreamTrace } from '../helpers/make-trace.js';
-import { projectWith, runCli } from './trace-cli-helpers.js';
+import { runMain } from '../helpers/run-main.js';
+import { projectWith } from './trace-cli-helpers.js';
 
 let project: Awaited<ReturnType<typeof projectWith>>;
 beforeAll(async () => {
@@ -21,7 +22,7 @@ afterAll(() => project.cleanup());
 
 describe('traceforge trace diff', () => {
   it('prints request, response and timing side by side when piped', async () => {
-    const r = await runCli(project.cwd, ['trace', 'diff', 'run1', 'run2']);
+    const r = await runMain(['trace', 'diff', 'run1', 'run2'], { cwd: project.cwd });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const out = r.stdout;
@@ -37,14 +38,14 @@ describe('traceforge trace diff', () => {
   });
 
   it('fails with one line for a bad id', async () => {
-    const r = await runCli(project.cwd, ['trace', 'diff', 'run1', '../run2']);
+    const r = await runMain(['trace', 'diff', 'run1', '../run2'], { cwd: project.cwd });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^traceforge: "\.\.\/run2" is not a trace id: .*\n$/);
   });
 
   it('needs two ids', async () => {
-    const r = await runCli(project.cwd, ['trace', 'diff', 'run1']);
+    const r = await runMain(['trace', 'diff', 'run1'], { cwd: project.cwd });
     expect(r.code).toBe(2);
   });
 });

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAnthropicStreamTrace, makeNonStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
-import { projectWith, runCli } from './trace-cli-helpers.js';
+import { runMain } from '../helpers/run-main.js';
+import { projectWith } from './trace-cli-helpers.js';
 
 let project: Awaited<ReturnType<typeof projectWith>>;
 beforeAll(async () => {
+  // The table shows local time; the rows below are written in UTC.
+  process.env.TZ = 'UTC';
   project = await projectWith([
     makeOpenAIStreamTrace({ id: 'aaaa1111bbbb', timestamp: '2026-05-01T10:00:00.000Z' }),
     makeAnthropicStreamTrace({ id: 'cccc2222dddd', timestamp: '2026-05-02T10:00:00.000Z', status: 529 }),
@@ -16,7 +19,7 @@ const ESC = '\x1b[';
 
 describe('traceforge trace list', () => {
   it('prints a plain table, newest first, when piped', async () => {
-    const r = await runCli(project.cwd, ['trace', 'list']);
+    const r = await runMain(['trace', 'list'], { cwd: project.cwd });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).not.toContain(ESC);
@@ -29,17 +32,17 @@ describe('traceforge trace list', () => {
   });
 
   it('colours Stream in magenta with FORCE_COLOR, and NO_COLOR wins over it', async () => {
-    const colour = await runCli(project.cwd, ['trace', 'list'], { FORCE_COLOR: '1' });
+    const colour = await runMain(['trace', 'list'], { cwd: project.cwd, env: { FORCE_COLOR: '1' } });
     expect(colour.stdout).toContain(`${ESC}35mStream${ESC}39m`);
-    const none = await runCli(project.cwd, ['trace', 'list'], { FORCE_COLOR: '1', NO_COLOR: '1' });
+    const none = await runMain(['trace', 'list'], { cwd: project.cwd, env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
     expect(none.stdout).not.toContain(ESC);
     // CI=true makes picocolors colour pipes; we must not.
-    const ci = await runCli(project.cwd, ['trace', 'list'], { CI: 'true' });
+    const ci = await runMain(['trace', 'list'], { cwd: project.cwd, env: { CI: 'true' } });
     expect(ci.stdout).not.toContain(ESC);
   });
 
   it('--json prints one array with the table fields, every match unless --limit', async () => {
-    const r = await runCli(project.cwd, ['trace', 'list', '--json']);
+    const r = await runMain(['trace', 'list', '--json'], { cwd: project.cwd });
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     expect(rows.map((x) => x.id)).toEqual(['eeee3333ffff', 'cccc2222dddd', 'aaaa1111bbbb']);
@@ -55,12 +58,12 @@ describe('traceforge trace list', () => {
     expect(rows[1]!.chunks).toBeGreaterThan(0);
     expect(rows[0]).toMatchObject({ type: 'normal', chunks: null });
     expect(typeof rows[0]!.duration_ms).toBe('number');
-    const limited = JSON.parse((await runCli(project.cwd, ['trace', 'list', '--json', '--limit', '1'])).stdout);
+    const limited = JSON.parse((await runMain(['trace', 'list', '--json', '--limit', '1'], { cwd: project.cwd })).stdout);
     expect(limited).toHaveLength(1);
   });
 
   it('filters by --stream, --normal and --model', async () => {
-    const ids = async (...flags: string[]) => (JSON.parse((await runCli(project.cwd, ['trace', 'list', '--json', ...flags])).stdout) as Array<{ id: string }>).map((x) => x.id);
+    const ids = async (...flags: string[]) => (JSON.parse((await runMain(['trace', 'list', '--json', ...flags], { cwd: project.cwd })).stdout) as Array<{ id: string }>).map((x) => x.id);
     expect(await ids('--stream')).toEqual(['cccc2222dddd', 'aaaa1111bbbb']);
     expect(await ids('--normal')).toEqual(['eeee3333ffff']);
     expect(await ids('--model', 'gpt-4o-mini')).toEqual(['aaaa1111bbbb']);
@@ -68,10 +71,10 @@ describe('traceforge trace list', () => {
   });
 
   it('rejects contradictory or bad flags with a usage error', async () => {
-    const both = await runCli(project.cwd, ['trace', 'list', '--stream', '--normal']);
+    const both = await runMain(['trace', 'list', '--stream', '--normal'], { cwd: project.cwd });
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('--stream and --normal exclude each other');
-    const limit = await runCli(project.cwd, ['trace', 'list', '--limit', '0']);
+    const limit = await runMain(['trace', 'list', '--limit', '0'], { cwd: project.cwd });
     expect(limit.code).toBe(2);
     expect(limit.stderr).toContain('--limit must be a whole number >= 1, got "0"');
   });
@@ -79,10 +82,10 @@ describe('traceforge trace list', () => {
   it('says how to get traces when there are none', async () => {
     const empty = await projectWith([]);
     try {
-      const r = await runCli(empty.cwd, ['trace', 'list']);
+      const r = await runMain(['trace', 'list'], { cwd: empty.cwd });
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('No traces in .ai-tests/traces');
-      expect(JSON.parse((await runCli(empty.cwd, ['trace', 'list', '--json'])).stdout)).toEqual([]);
+      expect(JSON.parse((await runMain(['trace', 'list', '--json'], { cwd: empty.cwd })).stdout)).toEqual([]);
     } finally {
       await empty.cleanup();
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeNonStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
-import { projectWith, runCli } from './trace-cli-helpers.js';
+import { runMain } from '../helpers/run-main.js';
+import { projectWith } from './trace-cli-helpers.js';
 
 let project: Awaited<ReturnType<typeof projectWith>>;
 beforeAll(async () => {
@@ -14,7 +15,7 @@ afterAll(() => project.cleanup());
 
 describe('traceforge trace view --text', () => {
   it('prints every section with the same labels as the TUI', async () => {
-    const r = await runCli(project.cwd, ['trace', 'view', 'abc123', '--text']);
+    const r = await runMain(['trace', 'view', 'abc123', '--text'], { cwd: project.cwd });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const out = r.stdout;
@@ -36,13 +37,13 @@ describe('traceforge trace view --text', () => {
   });
 
   it('prints text when piped even without --text', async () => {
-    const r = await runCli(project.cwd, ['trace', 'view', 'abc123stream']);
+    const r = await runMain(['trace', 'view', 'abc123stream'], { cwd: project.cwd });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('── Chunk timeline');
   });
 
   it('shows a non-streamed call without the stream sections', async () => {
-    const r = await runCli(project.cwd, ['trace', 'view', 'zz9', '--text']);
+    const r = await runMain(['trace', 'view', 'zz9', '--text'], { cwd: project.cwd });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('A plain reply.');
     expect(r.stdout).toMatch(/^Type\s+Normal$/m);
@@ -51,7 +52,7 @@ describe('traceforge trace view --text', () => {
   });
 
   it('without an id, prints the list and how to open one', async () => {
-    const r = await runCli(project.cwd, ['trace', 'view']);
+    const r = await runMain(['trace', 'view'], { cwd: project.cwd });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ID\s+TIME/);
     expect(r.stdout).toContain('Open one with `traceforge trace view <id>`.');
@@ -65,7 +66,7 @@ describe('bad ids', () => {
   };
 
   it.each([['../../etc/passwd'], ['/etc/passwd'], ['..'], ['a/b'], ['.index']])('refuses the path-like id %s', async (id) => {
-    const r = await runCli(project.cwd, ['trace', 'view', id, '--text']);
+    const r = await runMain(['trace', 'view', id, '--text'], { cwd: project.cwd });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('is not a trace id');
@@ -73,13 +74,13 @@ describe('bad ids', () => {
   });
 
   it('reports an unknown id', async () => {
-    const r = await runCli(project.cwd, ['trace', 'view', 'nope', '--text']);
+    const r = await runMain(['trace', 'view', 'nope', '--text'], { cwd: project.cwd });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('traceforge: no trace matches "nope" in .ai-tests/traces: run `traceforge trace list` to see the recorded ids\n');
   });
 
   it('lists the candidates of an ambiguous prefix', async () => {
-    const r = await runCli(project.cwd, ['trace', 'view', 'abc', '--text']);
+    const r = await runMain(['trace', 'view', 'abc', '--text'], { cwd: project.cwd });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/"abc" matches 2 traces \((abc123stream, abc999other|abc999other, abc123stream)\): type more of the id/);
     oneLine(r.stderr);

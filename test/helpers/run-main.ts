@@ -1,0 +1,117 @@
+/**
+ * Run the CLI's main() in-process against src/, as `traceforge <args>` in a directory: output captured,
+ * exit code returned, Ctrl-C sent with interrupt(). No build, no process start, so a test sees the
+ * sources as they are. (The built bin has a few smoke tests of its own: test/cli/bin.test.ts.)
+ */
+import type { CliIO, CliStream } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+
+export interface MainResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface MainOptions {
+  /** Directory to run in: main() resolves paths against process.cwd(), so it is changed for the run. */
+  cwd?: string;
+  /** Added to a colour-neutral copy of process.env (NO_COLOR and FORCE_COLOR removed). */
+  env?: Record<string, string | undefined>;
+  /** Make stdout and stderr look like a terminal this wide. */
+  tty?: { columns: number };
+}
+
+export interface RunningMain {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves with the first match of `pattern` in stdout + stderr, as soon as it appears. */
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+  /** What Ctrl-C does (SIGINT to every onInterrupt listener). */
+  interrupt(signal?: NodeJS.Signals): void;
+  exited: Promise<MainResult>;
+}
+
+// main() reads paths against process.cwd(), which is one per process: runs in different directories
+// cannot overlap. Tests in a file run one after another, so this only catches a mistake.
+let active: { cwd: string; runs: number } | undefined;
+
+function enter(cwd: string | undefined): () => void {
+  if (cwd === undefined) return () => {};
+  if (active && active.cwd !== cwd) throw new Error(`runMain: a run in ${active.cwd} is still going; in-process runs in different directories cannot overlap`);
+  const previous = active ? undefined : process.cwd();
+  active ??= { cwd, runs: 0 };
+  active.runs++;
+  process.chdir(cwd);
+  return () => {
+    if (--active!.runs > 0) return;
+    active = undefined;
+    if (previous !== undefined) process.chdir(previous);
+  };
+}
+
+/** Start `traceforge <args>` in-process; for commands that run until interrupted (record, replay). */
+export function startMain(args: string[], options: MainOptions = {}): RunningMain {
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      const m = (stdout + stderr).match(w.pattern);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
+  const stream = (append: (s: string) => void): CliStream => ({
+    write(text: string) {
+      append(text);
+      check();
+      return true;
+    },
+    isTTY: options.tty !== undefined,
+    columns: options.tty?.columns,
+  });
+  const listeners = new Set<(signal: NodeJS.Signals) => void>();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NO_COLOR;
+  delete env.FORCE_COLOR;
+  const io: CliIO = {
+    stdout: stream((s) => (stdout += s)),
+    stderr: stream((s) => (stderr += s)),
+    stdin: { isTTY: false },
+    env: { ...env, ...options.env },
+    onInterrupt(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  const leave = enter(options.cwd);
+  const exited = main(['node', 'traceforge', ...args], io)
+    .then((code) => ({ code, stdout, stderr }))
+    .finally(leave);
+  return {
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    waitFor(pattern) {
+      return new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        check();
+        void exited.then((r) => reject(new Error(`traceforge ${args.join(' ')} returned ${r.code} before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`)));
+      });
+    },
+    interrupt(signal = 'SIGINT') {
+      for (const l of [...listeners]) l(signal);
+    },
+    exited,
+  };
+}
+
+/** `traceforge <args>` in-process, to its exit code. */
+export function runMain(args: string[], options: MainOptions = {}): Promise<MainResult> {
+  return startMain(args, options).exited;
+}
