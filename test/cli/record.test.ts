@@ -1,15 +1,22 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+/**
+ * `traceforge record` in-process: main() runs the recorder in this process (the app after `--` is still
+ * a real child process), and interrupt() is the Ctrl-C. The two cases that need a process of their own,
+ * a real SIGINT and a CA read at start-up, are in bin.test.ts.
+ */
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCassette } from '../../src/store/cassette-file.js';
 import { anthropicStream, geminiStream, ollamaChatStream, openaiChatStream, startFakeUpstream, type FakeUpstream } from '../fakes/index.js';
-import { alive, BIN, FIXTURES, startCli } from '../record/cli-process.js';
-import { startTlsFront, type TlsFront } from '../record/tls-front.js';
+import { runMain, startMain } from '../helpers/run-main.js';
+import { FIXTURES } from '../record/cli-process.js';
 
 const KEYS = { OPENAI_API_KEY: 'sk-child-test-key-0000000000000000', ANTHROPIC_API_KEY: 'sk-ant-child-test-key-000000000000', GEMINI_API_KEY: 'AIzaChildTestKey000000000000' };
+// What a developer's shell may have set, which the recorded app must not inherit from the test run.
+const NO_PROXY_VARS = Object.fromEntries(['OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'OLLAMA_HOST', 'HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'NODE_EXTRA_CA_CERTS'].map((k) => [k, undefined]));
 
-describe('traceforge record (built bin)', () => {
+describe('traceforge record', () => {
   const fakes: Record<string, FakeUpstream> = {};
   let providerFlags: string[] = [];
 
@@ -24,16 +31,18 @@ describe('traceforge record (built bin)', () => {
     for (const f of Object.values(fakes)) await f.close();
   });
 
-  it('-- cmd: runs the app against the proxy, saves its traces and cassette, exits with its code', async () => {
+  it('-- cmd: runs the app against the proxy, saves its traces and cassette, returns its exit code', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-child-'));
-    const run = startCli(cwd, ['record', ...providerFlags, '--cassette', 'fixtures/mixed.yaml', '--', process.execPath, join(FIXTURES, 'child-app.mjs')], KEYS);
-    const { code } = await run.exited;
-    expect(code).toBe(3);
-    // The app's stdout is its own; the recorder talks on stderr.
-    expect(JSON.parse(run.stdout.trim())).toEqual({ openai: 'child openai', anthropic: 'child anthropic', ollama: 'child ollama', gemini: 'child gemini' });
-    expect(run.stderr).toMatch(/TraceForge recording http:\/\/127\.0\.0\.1:\d+/);
-    expect(run.stderr).toContain('stopped: 4 call(s) recorded;');
-    expect(run.stderr).toContain('exited with code 3');
+    // The app inherits the real stdout; the shell sends it to a file this test can read.
+    const app = ['sh', '-c', 'exec "$0" "$1" > app-stdout.json', process.execPath, join(FIXTURES, 'child-app.mjs')];
+    const r = await runMain(['record', ...providerFlags, '--cassette', 'fixtures/mixed.yaml', '--', ...app], { cwd, env: { ...KEYS, ...NO_PROXY_VARS } });
+    expect(r.code).toBe(3);
+    expect(JSON.parse(await readFile(join(cwd, 'app-stdout.json'), 'utf8'))).toEqual({ openai: 'child openai', anthropic: 'child anthropic', ollama: 'child ollama', gemini: 'child gemini' });
+    // The app owns stdout; the recorder talks on stderr.
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/TraceForge recording http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.stderr).toContain('stopped: 4 call(s) recorded;');
+    expect(r.stderr).toContain('exited with code 3');
     const traces = (await readdir(join(cwd, '.ai-tests', 'traces'))).filter((f) => f.endsWith('.json'));
     expect(traces).toHaveLength(4);
     const cassette = await loadCassette(join(cwd, 'fixtures', 'mixed.yaml'));
@@ -43,29 +52,18 @@ describe('traceforge record (built bin)', () => {
     expect(fakes.openai!.requests.at(-1)!.headers.authorization).toBe(`Bearer ${KEYS.OPENAI_API_KEY}`);
   });
 
-  it('Ctrl-C stops the command and the recorder; the exit code says it was interrupted', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-int-'));
-    const run = startCli(cwd, ['record', '--', process.execPath, join(FIXTURES, 'wait-app.mjs')]);
-    const pid = Number((await run.waitFor(/ready (\d+)/))[1]);
-    expect(alive(pid)).toBe(true);
-    run.child.kill('SIGINT');
-    const { code } = await run.exited;
-    expect(code).toBe(130);
-    expect(alive(pid)).toBe(false);
-    expect(run.stderr).toContain('was stopped by SIGINT');
-  });
-
-  it('without a command: routes by provider until SIGINT, then flushes and exits 0', async () => {
+  it('without a command: routes by provider until interrupted, then flushes and returns 0', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-srv-'));
-    const run = startCli(cwd, ['record', '--port', '0', ...providerFlags]);
+    const run = startMain(['record', '--port', '0', ...providerFlags], { cwd });
     const url = (await run.waitFor(/recording (http:\S+)/))[1]!;
     expect(run.stdout).toMatch(new RegExp(`ollama -> ${fakes.ollama!.url}`));
     const res = await fetch(`${url}/api/chat`, { method: 'POST', body: '{"model":"llama3.2","messages":[]}' });
     expect(await res.text()).toContain('"content":" ollama"');
     await run.waitFor(/● POST \/api\/chat -> 200/);
-    run.child.kill('SIGINT');
-    expect((await run.exited).code).toBe(0);
-    expect(run.stdout).toContain('stopped: 1 call(s) recorded');
+    run.interrupt();
+    const r = await run.exited;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('stopped: 1 call(s) recorded');
   });
 
   it.each([
@@ -74,8 +72,16 @@ describe('traceforge record (built bin)', () => {
   ])('a call the app aborts is recorded, and mockttp says nothing on the terminal unless --debug (%j)', async (flags, noisy) => {
     const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-abort-'));
     const slow = await startFakeUpstream(openaiChatStream({ text: 'a slow answer that will be cut off', gaps: 200 }));
+    // mockttp logs from the proxy thread, whose console is piped to this process's own streams.
+    let terminal = '';
+    const spies = [process.stdout, process.stderr].map((s) =>
+      vi.spyOn(s, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        terminal += String(chunk);
+        return true;
+      }),
+    );
     try {
-      const run = startCli(cwd, ['record', '--port', '0', '--upstream', slow.url, ...flags]);
+      const run = startMain(['record', '--port', '0', '--upstream', slow.url, ...flags], { cwd });
       const url = (await run.waitFor(/recording (http:\S+)/))[1]!;
       const controller = new AbortController();
       const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m","stream":true}', signal: controller.signal });
@@ -83,60 +89,31 @@ describe('traceforge record (built bin)', () => {
       await reader.read();
       controller.abort();
       await run.waitFor(/● POST \/v1\/chat\/completions -> 200/);
-      run.child.kill('SIGINT');
-      expect((await run.exited).code).toBe(0);
+      run.interrupt();
+      const r = await run.exited;
+      expect(r.code).toBe(0);
       const files = (await readdir(join(cwd, '.ai-tests', 'traces'))).filter((f) => f.endsWith('.json'));
       expect(files).toHaveLength(1);
       expect(JSON.parse(await readFile(join(cwd, '.ai-tests', 'traces', files[0]!), 'utf8')).http.outcome).toBe('client_aborted');
-      expect(/Failed to handle request|Response error:/.test(run.stdout + run.stderr)).toBe(noisy);
+      expect(/Failed to handle request|Response error:/.test(r.stdout + r.stderr + terminal)).toBe(noisy);
     } finally {
+      for (const s of spies) s.mockRestore();
       await slow.close();
     }
   });
 
   it('usage errors: a bad provider URL, --upstream with a provider URL, a command that does not exist', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-bad-'));
-    // Independent processes: run them side by side.
-    const bad = startCli(cwd, ['record', '--openai', 'not a url']);
-    const both = startCli(cwd, ['record', '--upstream', 'http://127.0.0.1:9', '--ollama', 'http://127.0.0.1:8']);
-    const missing = startCli(cwd, ['record', '--', 'traceforge-no-such-command-xyz']);
-    expect((await bad.exited).code).toBe(2);
+    const [bad, both, missing] = await Promise.all([
+      runMain(['record', '--openai', 'not a url'], { cwd }),
+      runMain(['record', '--upstream', 'http://127.0.0.1:9', '--ollama', 'http://127.0.0.1:8'], { cwd }),
+      runMain(['record', '--', 'traceforge-no-such-command-xyz'], { cwd }),
+    ]);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--openai must be an http(s) URL');
-    expect((await both.exited).code).toBe(2);
+    expect(both.code).toBe(2);
     expect(both.stderr).toContain('--upstream sends every call to one place, so --ollama would be ignored');
-    expect((await missing.exited).code).toBe(2);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('could not run `traceforge-no-such-command-xyz`: command not found');
-  });
-});
-
-describe('traceforge record --https-proxy (built bin)', () => {
-  let fake: FakeUpstream;
-  let front: TlsFront;
-  let upstreamCA: string;
-
-  beforeAll(async () => {
-    fake = await startFakeUpstream(openaiChatStream({ text: 'over https', gaps: 1 }));
-    front = await startTlsFront(fake.url);
-    upstreamCA = join(await mkdtemp(join(tmpdir(), 'tf-upca-')), 'upstream-ca.pem');
-    await writeFile(upstreamCA, front.caCert);
-  });
-  afterAll(async () => {
-    await front.close();
-    await fake.close();
-  });
-
-  it('records an app that calls https://api.openai.com itself, through HTTPS_PROXY and the generated CA', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-https-'));
-    // The recorder trusts the local HTTPS upstream through NODE_EXTRA_CA_CERTS; the app gets a bundle of that and our CA.
-    const run = startCli(cwd, ['record', '--https-proxy', '--openai', front.url, '--', process.execPath, join(FIXTURES, 'https-app.mjs')], { ...KEYS, NODE_EXTRA_CA_CERTS: upstreamCA });
-    const { code } = await run.exited;
-    expect(run.stderr).not.toContain('Error');
-    expect(code).toBe(0);
-    expect(run.stdout.trim()).toBe('over https');
-    expect(run.stderr).toMatch(/https: +intercepting HTTPS_PROXY=http:\/\/127\.0\.0\.1:\d+ with CA \.ai-tests\/ca\/ca\.pem \(new\)/);
-    expect(await readFile(join(cwd, '.ai-tests', 'ca', '.gitignore'), 'utf8')).toContain('*');
-    const [file] = await readdir(join(cwd, '.ai-tests', 'traces'));
-    const trace = JSON.parse(await readFile(join(cwd, '.ai-tests', 'traces', file!), 'utf8')) as { endpoint: string; metadata: { upstream: string; provider: string } };
-    expect(trace).toMatchObject({ endpoint: '/v1/chat/completions', metadata: { provider: 'openai', upstream: front.url } });
   });
 });

@@ -1,76 +1,51 @@
-import { spawn } from 'node:child_process';
+/** `traceforge demo` and `traceforge replay`, in-process: interrupt() is the Ctrl-C that stops the replay server. */
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runMain, startMain, type MainResult } from '../helpers/run-main.js';
 
-const BIN = resolve(import.meta.dirname, '../../dist/cli/bin.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cwd: string, onStdout?: (text: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      onStdout?.(stdout, (sig) => child.kill(sig));
-    });
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => done({ code, stdout, stderr }));
+describe('traceforge demo, then replay of the cassette it wrote', () => {
+  // One demo run (it waits for the simulated upstream's pacing) gives both tests their directory.
+  let cwd: string;
+  let demo: MainResult;
+  beforeAll(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'tf-demo-'));
+    demo = await runMain(['demo'], { cwd });
   });
-}
 
-describe('traceforge demo', () => {
-  it('records, lists, views and replays byte-identically in a fresh directory', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'tf-demo-'));
-    const r = await cli(['demo'], cwd);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/stream, \d+ chunks, TTFB/);
-    expect(r.stdout).toContain('traceforge trace list');
-    expect(r.stdout).toContain('Complete response');
-    expect(r.stdout).toContain('byte-identical');
-    expect(r.stdout).toMatch(/traceforge trace view [0-9a-f]{12}/);
+  it('demo records, lists, views and replays byte-identically in a fresh directory', async () => {
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toMatch(/stream, \d+ chunks, TTFB/);
+    expect(demo.stdout).toContain('traceforge trace list');
+    expect(demo.stdout).toContain('Complete response');
+    expect(demo.stdout).toContain('byte-identical');
+    expect(demo.stdout).toMatch(/traceforge trace view [0-9a-f]{12}/);
     expect((await readdir(join(cwd, '.ai-tests', 'traces'))).filter((f) => f.endsWith('.json') && !f.startsWith('.'))).toHaveLength(2);
-  }, 60_000);
+  });
+
+  it('replay serves the cassette until interrupted, then returns 0', async () => {
+    const run = startMain(['replay', '.ai-tests/demo.yaml', '--port', '0', '--speed', '0'], { cwd });
+    const url = (await run.waitFor(/on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] }),
+    });
+    expect(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe('Hello from the simulated upstream.');
+    run.interrupt();
+    const r = await run.exited;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('served 1, missed 0');
+  });
 });
 
 describe('traceforge replay', () => {
-  it('serves a cassette until SIGINT, then exits 0', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'tf-replay-'));
-    const demo = await cli(['demo', '--speed', '0'], cwd);
-    expect(demo.code).toBe(0);
-    let body = '';
-    const r = await cli(['replay', '.ai-tests/demo.yaml', '--port', '0', '--speed', '0'], cwd, (out, kill) => {
-      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (!m || body) return;
-      body = 'pending';
-      void fetch(`${m[1]}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] }),
-      })
-        .then((res) => res.text())
-        .then((t) => {
-          body = t;
-          kill('SIGINT');
-        });
-    });
-    expect(JSON.parse(body).choices[0].message.content).toBe('Hello from the simulated upstream.');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('served 1, missed 0');
-  }, 60_000);
-
   it('a malformed cassette gets one line with file and line, exit 1, no stack', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'tf-bad-'));
     await writeFile(join(cwd, 'bad.yaml'), 'version: 1\ninteractions:\n  - id: x\n    nope: [\n');
-    const r = await cli(['replay', 'bad.yaml'], cwd);
+    const r = await runMain(['replay', 'bad.yaml'], { cwd });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^traceforge: bad\.yaml:\d+: invalid YAML/);
@@ -79,10 +54,10 @@ describe('traceforge replay', () => {
 
   it('a missing cassette says how to record it; bad flags are usage errors (exit 2)', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'tf-miss-'));
-    const missing = await cli(['replay', 'nope.yaml'], cwd);
+    const missing = await runMain(['replay', 'nope.yaml'], { cwd });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('traceforge record --cassette nope.yaml');
-    const bad = await cli(['replay', 'nope.yaml', '--speed', 'fast'], cwd);
+    const bad = await runMain(['replay', 'nope.yaml', '--speed', 'fast'], { cwd });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--speed must be a number >= 0, got "fast"');
   });

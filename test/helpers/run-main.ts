@@ -15,7 +15,7 @@ export interface MainResult {
 export interface MainOptions {
   /** Directory to run in: main() resolves paths against process.cwd(), so it is changed for the run. */
   cwd?: string;
-  /** Added to a colour-neutral copy of process.env (NO_COLOR and FORCE_COLOR removed). */
+  /** Added to a colour-neutral copy of process.env (NO_COLOR and FORCE_COLOR removed); undefined removes a variable. */
   env?: Record<string, string | undefined>;
   /** Make stdout and stderr look like a terminal this wide. */
   tty?: { columns: number };
@@ -73,14 +73,14 @@ export function startMain(args: string[], options: MainOptions = {}): RunningMai
     columns: options.tty?.columns,
   });
   const listeners = new Set<(signal: NodeJS.Signals) => void>();
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NO_COLOR;
-  delete env.FORCE_COLOR;
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  // An override of undefined removes the variable (a child process would get the string "undefined").
+  for (const k of ['NO_COLOR', 'FORCE_COLOR', ...Object.keys(options.env ?? {})]) if (options.env?.[k] === undefined) delete env[k];
   const io: CliIO = {
     stdout: stream((s) => (stdout += s)),
     stderr: stream((s) => (stderr += s)),
     stdin: { isTTY: false },
-    env: { ...env, ...options.env },
+    env,
     onInterrupt(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
