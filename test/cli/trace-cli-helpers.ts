@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { createTraceStore } from '../../src/store/trace-store.js';
 import type { Trace } from '../../src/trace/types.js';
 
-/** The built bin (`npm test` builds first). */
+/** The built bin; test/global-setup.ts builds it when src/ is newer. */
 export const BIN = resolve(import.meta.dirname, '../../dist/cli/bin.js');
 
 export interface CliResult {
@@ -14,7 +14,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `traceforge <args>` in `cwd` with piped stdio and a colour-neutral environment plus `env`. */
+/**
+ * Spawn the built `traceforge <args>` in `cwd` with piped stdio and a colour-neutral environment plus `env`.
+ * test/cli tests behaviour in-process with runMain (test/helpers/run-main.ts) and spawns only in bin.test.ts.
+ */
 export function runCli(cwd: string, args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   const base: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
   delete base.NO_COLOR;
