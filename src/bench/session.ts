@@ -450,12 +450,15 @@ export async function benchSession(o: BenchOptions): Promise<string> {
   const world = startWorld();
   const dir = await mkdtemp(join(tmpdir(), 'tf-bench-session-'));
   try {
+    // BENCH_SESSION=concurrent,added runs only those parts (while working on one figure).
+    const only = process.env.BENCH_SESSION?.split(',').map((s) => s.trim());
+    const part = async (name: string, run: () => Promise<{ lines: string[]; notes: string[] }>) => (!only || only.includes(name) ? run() : { lines: [], notes: [] });
     const parts = [
-      await benchBusy(o, world, join(dir, 'busy')),
-      await benchAdded(o, world, join(dir, 'added')),
-      await benchSequential(o, world, join(dir, 'seq')),
-      await benchConcurrent(o, world, join(dir, 'conc')),
-      await benchBigCassette(o, dir),
+      await part('busy', () => benchBusy(o, world, join(dir, 'busy'))),
+      await part('added', () => benchAdded(o, world, join(dir, 'added'))),
+      await part('sequential', () => benchSequential(o, world, join(dir, 'seq'))),
+      await part('concurrent', () => benchConcurrent(o, world, join(dir, 'conc'))),
+      await part('big', () => benchBigCassette(o, dir)),
     ];
     const ordered = [parts[2]!, parts[3]!, parts[0]!, parts[1]!, parts[4]!];
     const notes = ordered.flatMap((p) => p.notes);
