@@ -1,0 +1,283 @@
+/**
+ * Every fenced code block of README.md and docs/*.md is checked, so the docs cannot drift from the code.
+ * How, by kind (each test's name says which check it is):
+ * - `ts`/`js`: type-checked together against the package's published types (one tsc run), then run:
+ *   test files by vitest in a project of their own (recorded from a local upstream, then replayed under
+ *   CI), the rest with tsx.
+ * - `yaml`/`json`: cassettes loaded by `loadCassette`, traces by `parseTrace`.
+ * - `sh`: commands run against the built CLI in a temp project (servers started and stopped, fixed ports
+ *   and real provider hosts replaced by local ones), or, where they cannot run offline, every flag checked
+ *   against the command's `--help`.
+ * - `text`: lines starting `$ traceforge ...` run, and the lines shown must appear in the real output in
+ *   order, numbers masked; other text blocks are checked as the kind their marker or content says.
+ * A block that cannot be checked carries `<!-- docs-test: skip (reason) -->`; at most MAX_SKIPPED may.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { allBlocks, docFiles, ROOT, where, type DocBlock } from './blocks.js';
+import { checkFlags, envFor, offlineArgs, planCommand, runCommands, type Context } from './commands.js';
+import { browsingTraces, copyProject, genTrace, recordFixtureCassette, saveTraces, writeUserProject } from './fixtures.js';
+import { findMissingLine, helpFlags, mask, run, traceforge, userEnv, type RunResult } from './run.js';
+import { parseShell } from './shell.js';
+import { parseTextBlock } from './text-blocks.js';
+import { mapTscOutput, pageDir, TSCONFIG, writeTsBlocks, type TsFile } from './ts-blocks.js';
+import { startDocsUpstream, type DocsUpstream } from './upstream.js';
+import { createWorkspace, type Workspace } from './workspace.js';
+import { cassetteHooks } from '../../src/cassette-hooks.js';
+import { generateFromTrace } from '../../src/gen/index.js';
+import { startReplayServer } from '../../src/replay/replay-server.js';
+import { loadCassette } from '../../src/store/cassette-file.js';
+import { parseTrace } from '../../src/trace/codec.js';
+import { makeNonStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
+
+const MAX_SKIPPED = 4;
+const LANGS = new Set(['sh', 'bash', 'console', 'ts', 'js', 'yaml', 'json', 'text', 'mustache']);
+
+// Most checks wait on child processes (servers, streams at recorded pace), not on the CPU.
+vi.setConfig({ maxConcurrency: 40 });
+
+const blocks = allBlocks();
+const ofLang = (...langs: string[]) => blocks.filter((b) => !b.skip && langs.includes(b.lang));
+
+let ws: Workspace;
+let upstream: DocsUpstream;
+/** The prepared user project every command runs in a copy of. */
+let cli: string;
+let ids: string[] = [];
+let tsFiles: TsFile[];
+let copies = 0;
+
+/** A fresh copy of the prepared project for one block. */
+function projectFor(b: Pick<DocBlock, 'file' | 'line'>): string {
+  return copyProject(cli, join(ws.dir, `${pageDir(b.file)}-${b.line}-${++copies}`));
+}
+
+function contextFor(dir: string): Context {
+  return { dir, upstream: upstream.url, bin: ws.bin, ids };
+}
+
+beforeAll(async () => {
+  ws = createWorkspace();
+  upstream = await startDocsUpstream();
+  cli = ws.project('cli');
+  tsFiles = writeTsBlocks(ws, ofLang('ts', 'js'));
+  ws.write('tsc/tsconfig.json', JSON.stringify(TSCONFIG, null, 2));
+  // A streamed and a non-streamed call: what `<id>`, `<a>` and `<b>` stand for.
+  const recorded = [makeOpenAIStreamTrace({ id: '5e1ec7ab1e01' }), makeNonStreamTrace({ id: 'c0c0a0b0c0d2', timestamp: '2026-11-24T15:42:00.123Z' })];
+  await saveTraces(cli, recorded);
+  ids = recorded.map((t) => t.id);
+  writeUserProject(cli);
+  await recordFixtureCassette(cli, upstream.url);
+}, 60_000);
+
+afterAll(async () => {
+  await upstream?.close();
+  ws?.cleanup();
+});
+
+describe('docs code blocks: inventory', () => {
+  it('finds the blocks of README.md and docs/*.md', () => {
+    expect(blocks.length).toBeGreaterThan(30);
+  });
+
+  it('every block has a language tag this test knows', () => {
+    const bad = blocks.filter((b) => !LANGS.has(b.lang)).map((b) => `${where(b)}: ${b.lang ? `"${b.lang}" is not one of ${[...LANGS].join(', ')}` : 'no language tag (use text for output)'}`);
+    expect(bad, bad.join('\n')).toEqual([]);
+  });
+
+  it(`every docs-test marker is a skip with a reason, and at most ${MAX_SKIPPED} blocks are skipped`, () => {
+    const bad = blocks.filter((b) => b.badMarker !== undefined).map((b) => `${where(b)}: marker "${b.badMarker}" is not "skip (reason)"`);
+    expect(bad, bad.join('\n')).toEqual([]);
+    const skipped = blocks.filter((b) => b.skip);
+    expect(skipped.length, skipped.map((b) => `${where(b)}: ${b.skip}`).join('\n')).toBeLessThanOrEqual(MAX_SKIPPED);
+  });
+});
+
+describe('docs code blocks: ts and js', () => {
+  it('type-check against the package types (one tsc run over every block)', async () => {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = await run([process.execPath, tsc, '-p', join(ws.dir, 'tsc', 'tsconfig.json')], join(ws.dir, 'tsc'), userEnv(), 60_000);
+    const errors = mapTscOutput(r.stdout, tsFiles);
+    expect(errors, errors.join('\n') || r.stdout + r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+  }, 60_000);
+});
+
+describe('docs code blocks: yaml and json', () => {
+  it.each(ofLang('yaml').map((b) => [where(b), b] as const))('%s: loadCassette reads it and startReplayServer serves its first interaction byte for byte', async (_, b: DocBlock) => {
+    const file = ws.write(`data/block-${b.line}.yaml`, b.code);
+    // The loader's `file:line:` points into the temp copy; say where that is in the doc.
+    const cassette = await loadCassette(file).catch((e: Error) => {
+      throw new Error(e.message.replace(new RegExp(`${file}:(\\d+)`, 'g'), (_m, n: string) => where(b, Number(n))));
+    });
+    expect(cassette.interactions.length, where(b)).toBeGreaterThan(0);
+    const first = cassette.interactions[0]!;
+    const replay = await startReplayServer({ cassette: file, port: 0, speed: 0 });
+    try {
+      const res = await fetch(`${replay.url}${first.http.url}`, { method: first.http.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(first.request) });
+      expect(res.status, where(b)).toBe(first.http.status);
+      const want = (first.chunks ?? first.http.body ?? []).map((c) => c.raw).join('');
+      expect(await res.text(), where(b)).toBe(want);
+    } finally {
+      await replay.close();
+    }
+  });
+
+  it.each(ofLang('json').map((b) => [where(b), b] as const))('%s: parseTrace reads it', (_, b: DocBlock) => {
+    expect(() => parseTrace(b.code, where(b))).not.toThrow();
+  });
+});
+
+const isGenerated = (b: DocBlock) => b.code.startsWith('// Generated by `traceforge gen`');
+
+describe('docs code blocks: ts and js, run', () => {
+  const scripts = () => tsFiles.filter((f) => !f.isTest && !f.named);
+  it.concurrent.each(ofLang('ts', 'js').filter((b) => !/from ['"](vitest|traceforge\/vitest)['"]/.test(b.code) && !/^\/\/\s*[\w./-]+\.(ts|js)/.test(b.code)).map((b) => [where(b), b] as const))(
+    '%s runs with tsx in a project with fixtures/chat.yaml',
+    async (_, b: DocBlock) => {
+      const f = scripts().find((x) => x.block === b)!;
+      const r = await run([process.execPath, '--import', 'tsx', f.abs], projectFor(b), userEnv({}, ws.bin));
+      expect(r.code, `${where(b)}: exited ${r.code}\n${r.stderr}`).toBe(0);
+    },
+  );
+
+  // Test files the pages show whole, each in a project of its own, replayed from fixtures/chat.yaml (recorded
+  // from the local upstream): first as a developer runs them when they hold an empty inline snapshot (it
+  // gets written), then under CI, with no key.
+  const testBlocks = ofLang('ts').filter((b) => /from ['"]traceforge\/vitest['"]/.test(b.code) && !isGenerated(b) && !/^\/\/\s*[\w./-]+\.(ts|js)/.test(b.code));
+  it.concurrent.each(testBlocks.map((b) => [where(b), b] as const))('%s passes under vitest with CI=true (run once without CI first to write its inline snapshots)', async (_, b: DocBlock) => {
+    const dir = projectFor(b);
+    writeFileSync(join(dir, 'test', 'example.test.ts'), b.code);
+    const vitest = [process.execPath, join(ws.bin, '..', 'vitest', 'vitest.mjs'), 'run', 'test/example.test.ts'];
+    const passes = b.code.includes('toMatchInlineSnapshot()') ? [{ OPENAI_API_KEY: 'sk-docs-test-key-000000000000' }, { CI: 'true' }] : [{ CI: 'true' }];
+    for (const env of passes) {
+      const r = await run(vitest, dir, userEnv(env), 60_000);
+      expect(r.code, `${where(b)}: failed under vitest with ${JSON.stringify(env)}\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-2000)}`).toBe(0);
+    }
+  }, 60_000);
+});
+
+describe('docs code blocks: sh', () => {
+  const shBlocks = ofLang('sh', 'bash', 'console');
+  const named = (file: string) => tsFiles.filter((f) => f.named && f.block.file === file);
+  it.concurrent.each(
+    shBlocks.map((b) => {
+      const cmds = parseShell(b.code);
+      const plans = cmds.map((c) => planCommand(c, cmds));
+      return [`${where(b)}: ${plans.map((p) => p.label).join('; ')}`, b, plans] as const;
+    }),
+  )('%s', async (_, b, plans) => {
+    const dir = projectFor(b);
+    // A block that runs vitest runs the app and test the page showed just before it, and only those.
+    if (plans.some((p) => p.cmd.argv[0] === 'vitest')) {
+      rmSync(join(dir, 'test', 'chat.test.ts'));
+      for (const f of named(b.file)) {
+        const to = join(dir, f.path.slice(pageDir(b.file).length + 1));
+        mkdirSync(join(to, '..'), { recursive: true });
+        writeFileSync(to, f.block.code);
+      }
+    }
+    await runCommands((n) => where(b, n), plans, contextFor(dir));
+  }, 60_000);
+});
+
+describe('docs code blocks: text and mustache', () => {
+  // Output blocks of one page run in order in one project: gen.md records, lists, generates, then runs the test.
+  it.concurrent.each(docFiles().filter((f) => blocks.some((b) => b.file === f && !b.skip && (b.lang === 'text' || b.lang === 'mustache'))))(
+    '%s: each "$ command" runs and prints the lines shown (numbers masked), synopses use real flags, the template renders',
+    async (file) => {
+      const dir = projectFor({ file, line: 0 });
+      // These pages list traces: only the ones they show.
+      const own = file === 'docs/browsing.md' ? browsingTraces() : file === 'docs/gen.md' ? [genTrace()] : [];
+      if (own.length > 0) {
+        rmSync(join(dir, '.ai-tests', 'traces'), { recursive: true, force: true });
+        await saveTraces(dir, own);
+      }
+      const ctx = contextFor(dir);
+      for (const b of blocks.filter((x) => x.file === file && !x.skip)) {
+        if (b.lang === 'mustache') await checkTemplate(b);
+        if (isGenerated(b)) {
+          const written = join(dir, 'test', 'what-is-the-capital-of-france.test.ts');
+          expect(existsSync(written), `${where(b)}: traceforge gen did not write ${written}`).toBe(true);
+          expect(readFileSync(written, 'utf8'), `${where(b)}: differs from what traceforge gen writes`).toBe(b.code);
+        }
+        if (b.lang !== 'text') continue;
+        const text = parseTextBlock(b.code);
+        if (text.kind === 'synopsis') {
+          const flags = b.code.match(/--[a-z][\w-]*/g) ?? [];
+          const known = await helpFlags(text.cmd.argv.slice(1, 2));
+          expect(flags.filter((f) => !known.has(f)), `${where(b)}: flags not in traceforge ${text.cmd.argv[1]} --help`).toEqual([]);
+        } else if (text.kind === 'output') {
+          const check = OUTPUTS.find((o) => o.match.test(b.code));
+          if (!check) throw new Error(`${where(b)}: a text block with no "$ command" line and no check here: show the command, or mark it <!-- docs-test: skip (reason) -->`);
+          await check.run(b);
+        } else {
+          for (const s of text.sessions) {
+            const at = where(b, s.cmd.offset + 1);
+            const [prog, ...args] = s.cmd.argv;
+            let r: RunResult;
+            if (prog === 'traceforge') {
+              await checkFlags(at, s.cmd);
+              r = await traceforge(offlineArgs(args, ctx), dir, envFor(s.cmd, ctx));
+            } else if (prog === 'vitest') {
+              r = await run([process.execPath, join(ws.bin, '..', 'vitest', 'vitest.mjs'), ...args], dir, userEnv({}, ws.bin), 60_000);
+            } else throw new Error(`${at}: no way to run \`${s.cmd.text}\` here`);
+            const output = r.stdout + r.stderr;
+            const failing = s.shown.some((l) => l.startsWith('traceforge:'));
+            expect(r.code, `${at}: \`${s.cmd.text}\` exited ${r.code}\n${output}`).toBe(failing ? 1 : 0);
+            const missing = findMissingLine(s.shown, output);
+            expect(missing, `${at}: \`${s.cmd.text}\` does not print the line at ${where(b, s.cmd.offset + 2 + missing)}:\n${s.shown[missing]}\n--- it printed:\n${output}`).toBe(-1);
+          }
+        }
+      }
+    },
+    60_000,
+  );
+});
+
+/** Text blocks that show output without the command: how each is produced for real. */
+const OUTPUTS: Array<{ match: RegExp; run(b: DocBlock): Promise<void> }> = [
+  {
+    // docs/testing.md: what a test sees when its request matches no recording, against the formats.md cassette.
+    match: /matched no recording/,
+    async run(b) {
+      const cassetteBlock = blocks.find((x) => x.file === 'docs/formats.md' && x.lang === 'yaml')!;
+      const path = ws.write(`miss-${b.line}/fixtures/chat.yaml`, cassetteBlock.code);
+      const hooks = cassetteHooks(path, { mode: 'none', intercept: false, speed: 0, traces: false }, () => undefined);
+      await hooks.open();
+      try {
+        const res = await fetch(`${hooks.handle.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hello?' }] }),
+        });
+        expect(res.status, where(b)).toBe(404);
+        let message = '';
+        try {
+          hooks.check();
+        } catch (e) {
+          message = (e as Error).message.replaceAll(path, 'fixtures/chat.yaml');
+        }
+        // The doc wraps the long line; compare the words.
+        expect(mask(message), `${where(b)}: the real message differs:\n${message}`).toBe(mask(b.code));
+      } finally {
+        await hooks.close();
+      }
+    },
+  },
+];
+
+/** A template shown in docs/gen.md: put where the docs say, it is the default for its providers and renders. */
+async function checkTemplate(b: DocBlock): Promise<void> {
+  const dir = ws.project(`template-${b.line}`);
+  const providers = /providers:\s*([\w\s-]+?)\s*$/m.exec(b.code)?.[1]?.split(/\s+/) ?? [];
+  expect(providers.length, `${where(b)}: the template names no providers`).toBeGreaterThan(0);
+  ws.write(`template-${b.line}/.ai-tests/templates/docs-example.test.ts.tpl`, b.code);
+  const trace = makeOpenAIStreamTrace({ id: 'feedfacecafe' });
+  trace.metadata.provider = providers[0] as typeof trace.metadata.provider;
+  const r = await generateFromTrace(trace, { cwd: dir }).catch((e: Error) => {
+    throw new Error(`${where(b)}: traceforge gen refused the template: ${e.message}`);
+  });
+  expect(r.template.name, `${where(b)}: not picked for provider ${providers[0]}`).toBe('docs-example');
+}
