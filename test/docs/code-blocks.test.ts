@@ -222,6 +222,9 @@ describe('docs code blocks: text and mustache', () => {
               r = await traceforge(offlineArgs(args, ctx), dir, envFor(s.cmd, ctx));
             } else if (prog === 'vitest') {
               r = await run([process.execPath, join(ws.bin, '..', 'vitest', 'vitest.mjs'), ...args], dir, userEnv({}, ws.bin), 60_000);
+            } else if (prog === 'npm' && args[0] === 'ls') {
+              // The dependency tree of this repository, as docs/limits.md shows it.
+              r = await run(['npm', ...args], ROOT, userEnv());
             } else throw new Error(`${at}: no way to run \`${s.cmd.text}\` here`);
             const output = r.stdout + r.stderr;
             const failing = s.shown.some((l) => l.startsWith('traceforge:'));
