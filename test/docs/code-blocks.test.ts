@@ -1,31 +1,32 @@
 /**
  * Every fenced code block of README.md and docs/*.md is checked, so the docs cannot drift from the code.
- * How, by kind (each test's name says which check it is):
- * - `ts`/`js`: type-checked together against the package's published types (one tsc run), then run:
- *   test files by vitest in a project of their own (recorded from a local upstream, then replayed under
- *   CI), the rest with tsx.
- * - `yaml`/`json`: cassettes loaded by `loadCassette`, traces by `parseTrace`.
- * - `sh`: commands run against the built CLI in a temp project (servers started and stopped, fixed ports
- *   and real provider hosts replaced by local ones), or, where they cannot run offline, every flag checked
- *   against the command's `--help`.
- * - `text`: lines starting `$ traceforge ...` run, and the lines shown must appear in the real output in
- *   order, numbers masked; other text blocks are checked as the kind their marker or content says.
+ * Each test's name says which check it is:
+ * - `ts`/`js`: type-checked together against the package's published types (one tsc run, `traceforge`
+ *   resolving to this repo), then run: test files under vitest in a project of their own (replayed from a
+ *   cassette recorded from a local upstream; first as a developer when they hold an empty inline snapshot,
+ *   then with CI=true), scripts with tsx, a page's `// src/app.ts` files by the page's own `sh` commands.
+ * - `yaml`: loaded by `loadCassette`, then replayed by `startReplayServer` byte for byte; `json`: `parseTrace`.
+ * - `sh`: each command runs against the built CLI in a temp project (servers started, sent a call, stopped
+ *   with SIGINT; real provider hosts and fixed ports replaced by local ones), or, where it cannot run
+ *   offline, every flag it uses is checked against its command's `--help` (see commands.ts).
+ * - `text`: each `$ command` line runs, in page order, and the lines shown must appear in its output in
+ *   order with numbers masked; a `traceforge ...` synopsis uses real flags; the replay-miss message is
+ *   produced for real. `mustache`: the template is installed and `gen` picks and renders it.
  * A block that cannot be checked carries `<!-- docs-test: skip (reason) -->`; at most MAX_SKIPPED may.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { allBlocks, docFiles, ROOT, where, type DocBlock } from './blocks.js';
 import { checkFlags, envFor, offlineArgs, planCommand, runCommands, type Context } from './commands.js';
 import { browsingTraces, copyProject, genTrace, recordFixtureCassette, saveTraces, writeUserProject } from './fixtures.js';
-import { findMissingLine, helpFlags, mask, run, traceforge, userEnv, type RunResult } from './run.js';
+import { findMissingLine, helpFlags, run, traceforge, userEnv, type RunResult } from './run.js';
 import { parseShell } from './shell.js';
+import { checkMissExplanation, checkTemplate } from './outputs.js';
 import { parseTextBlock } from './text-blocks.js';
 import { mapTscOutput, pageDir, TSCONFIG, writeTsBlocks, type TsFile } from './ts-blocks.js';
 import { startDocsUpstream, type DocsUpstream } from './upstream.js';
 import { createWorkspace, type Workspace } from './workspace.js';
-import { cassetteHooks } from '../../src/cassette-hooks.js';
-import { generateFromTrace } from '../../src/gen/index.js';
 import { startReplayServer } from '../../src/replay/replay-server.js';
 import { loadCassette } from '../../src/store/cassette-file.js';
 import { parseTrace } from '../../src/trace/codec.js';
@@ -195,12 +196,12 @@ describe('docs code blocks: text and mustache', () => {
         await saveTraces(dir, own);
       }
       const ctx = contextFor(dir);
+      let generated: string | undefined;
       for (const b of blocks.filter((x) => x.file === file && !x.skip)) {
-        if (b.lang === 'mustache') await checkTemplate(b);
+        if (b.lang === 'mustache') await checkTemplate(b, ws.project(`template-${b.line}`));
         if (isGenerated(b)) {
-          const written = join(dir, 'test', 'what-is-the-capital-of-france.test.ts');
-          expect(existsSync(written), `${where(b)}: traceforge gen did not write ${written}`).toBe(true);
-          expect(readFileSync(written, 'utf8'), `${where(b)}: differs from what traceforge gen writes`).toBe(b.code);
+          expect(generated, `${where(b)}: no "$ traceforge gen" before it on the page wrote a test`).toBeDefined();
+          expect(readFileSync(join(dir, generated!), 'utf8'), `${where(b)}: differs from the ${generated} traceforge gen wrote`).toBe(b.code);
         }
         if (b.lang !== 'text') continue;
         const text = parseTextBlock(b.code);
@@ -209,9 +210,9 @@ describe('docs code blocks: text and mustache', () => {
           const known = await helpFlags(text.cmd.argv.slice(1, 2));
           expect(flags.filter((f) => !known.has(f)), `${where(b)}: flags not in traceforge ${text.cmd.argv[1]} --help`).toEqual([]);
         } else if (text.kind === 'output') {
-          const check = OUTPUTS.find((o) => o.match.test(b.code));
-          if (!check) throw new Error(`${where(b)}: a text block with no "$ command" line and no check here: show the command, or mark it <!-- docs-test: skip (reason) -->`);
-          await check.run(b);
+          // The one output shown without its command: a replay miss, against the formats.md cassette.
+          if (!/matched no recording/.test(b.code)) throw new Error(`${where(b)}: a text block with no "$ command" line and no check here: show the command, or mark it <!-- docs-test: skip (reason) -->`);
+          await checkMissExplanation(b, blocks.find((x) => x.file === 'docs/formats.md' && x.lang === 'yaml')!, ws.project(`miss-${b.line}`));
         } else {
           for (const s of text.sessions) {
             const at = where(b, s.cmd.offset + 1);
@@ -227,6 +228,7 @@ describe('docs code blocks: text and mustache', () => {
               r = await run(['npm', ...args], ROOT, userEnv());
             } else throw new Error(`${at}: no way to run \`${s.cmd.text}\` here`);
             const output = r.stdout + r.stderr;
+            generated = /^wrote (\S+\.test\.ts)/m.exec(output)?.[1] ?? generated;
             const failing = s.shown.some((l) => l.startsWith('traceforge:'));
             expect(r.code, `${at}: \`${s.cmd.text}\` exited ${r.code}\n${output}`).toBe(failing ? 1 : 0);
             const missing = findMissingLine(s.shown, output);
@@ -238,49 +240,3 @@ describe('docs code blocks: text and mustache', () => {
     60_000,
   );
 });
-
-/** Text blocks that show output without the command: how each is produced for real. */
-const OUTPUTS: Array<{ match: RegExp; run(b: DocBlock): Promise<void> }> = [
-  {
-    // docs/testing.md: what a test sees when its request matches no recording, against the formats.md cassette.
-    match: /matched no recording/,
-    async run(b) {
-      const cassetteBlock = blocks.find((x) => x.file === 'docs/formats.md' && x.lang === 'yaml')!;
-      const path = ws.write(`miss-${b.line}/fixtures/chat.yaml`, cassetteBlock.code);
-      const hooks = cassetteHooks(path, { mode: 'none', intercept: false, speed: 0, traces: false }, () => undefined);
-      await hooks.open();
-      try {
-        const res = await fetch(`${hooks.handle.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hello?' }] }),
-        });
-        expect(res.status, where(b)).toBe(404);
-        let message = '';
-        try {
-          hooks.check();
-        } catch (e) {
-          message = (e as Error).message.replaceAll(path, 'fixtures/chat.yaml');
-        }
-        // The doc wraps the long line; compare the words.
-        expect(mask(message), `${where(b)}: the real message differs:\n${message}`).toBe(mask(b.code));
-      } finally {
-        await hooks.close();
-      }
-    },
-  },
-];
-
-/** A template shown in docs/gen.md: put where the docs say, it is the default for its providers and renders. */
-async function checkTemplate(b: DocBlock): Promise<void> {
-  const dir = ws.project(`template-${b.line}`);
-  const providers = /providers:\s*([\w\s-]+?)\s*$/m.exec(b.code)?.[1]?.split(/\s+/) ?? [];
-  expect(providers.length, `${where(b)}: the template names no providers`).toBeGreaterThan(0);
-  ws.write(`template-${b.line}/.ai-tests/templates/docs-example.test.ts.tpl`, b.code);
-  const trace = makeOpenAIStreamTrace({ id: 'feedfacecafe' });
-  trace.metadata.provider = providers[0] as typeof trace.metadata.provider;
-  const r = await generateFromTrace(trace, { cwd: dir }).catch((e: Error) => {
-    throw new Error(`${where(b)}: traceforge gen refused the template: ${e.message}`);
-  });
-  expect(r.template.name, `${where(b)}: not picked for provider ${providers[0]}`).toBe('docs-example');
-}

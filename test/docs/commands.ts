@@ -50,6 +50,8 @@ export interface Context {
   bin: string;
   /** For `<id>`, `<a>`, `<b>`: trace ids present in `dir`. */
   ids: string[];
+  /** The block starts with `npm ci`: its commands are typed in a clone of this repository. */
+  inClone?: boolean;
   /** The recorder or replay server a previous command of the block started. */
   server?: { url: string };
 }
@@ -151,6 +153,11 @@ export async function runCommand(where: string, plan: Plan, ctx: Context, next: 
       return serve(where, cmd, ctx, next);
     case 'run': {
       let r: RunResult;
+      if (prog === 'traceforge' && cmd.npx && ctx.inClone) {
+        // After `npm ci` in a clone, `npx traceforge` is the clone's own bin (npm runs the project's bin by name).
+        const own = await run(['npx', '--no-install', 'traceforge', '--version'], ROOT, userEnv());
+        if (own.code !== 0) fail(where, cmd, 'npx does not find the traceforge bin in the repository', own);
+      }
       if (prog === 'traceforge') r = await traceforge(offlineArgs(args, ctx), ctx.dir, envFor(cmd, ctx));
       else if (prog === 'vitest') r = await run([process.execPath, join(ctx.bin, '..', 'vitest', 'vitest.mjs'), ...args], ctx.dir, envFor(cmd, ctx), 60_000);
       else r = await run(cmd.argv, ctx.dir, envFor(cmd, ctx));
@@ -165,6 +172,7 @@ export async function runCommand(where: string, plan: Plan, ctx: Context, next: 
 /** Run a block's commands in order, each server kept up while the later commands run. */
 export async function runCommands(where: (offset: number) => string, plans: Plan[], ctx: Context): Promise<void> {
   const done = new Set<string>();
+  ctx.inClone = plans.some((p) => p.cmd.argv[0] === 'npm' && p.cmd.argv[1] === 'ci');
   const step = async (i: number): Promise<void> => {
     if (i >= plans.length) return;
     const { cmd } = plans[i]!;
