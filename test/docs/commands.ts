@@ -34,7 +34,13 @@ export function planCommand(cmd: DocCommand, rest: DocCommand[]): Plan {
     if (sub === 'sweep') return { cmd, strength: 'flags', label: `flags of ${short} (a sweep runs for minutes)` };
     return { cmd, strength: 'run', label: `runs ${short}` };
   }
-  if (prog === 'vitest') return { cmd, strength: 'run', label: `runs ${Object.keys(cmd.env).join(' ')} vitest` };
+  if (prog === 'vitest') {
+    const env = Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`).join(' ');
+    const recorded = cmd.env.TRACEFORGE_RECORD ? ' from the local upstream' : '';
+    const same = (c: DocCommand) => JSON.stringify([c.argv, { ...c.env, TRACEFORGE_UPSTREAM: '' }]);
+    const earlier = rest.slice(0, rest.indexOf(cmd)).some((c) => c.argv[0] === 'vitest' && same(c) === same(cmd));
+    return { cmd, strength: 'run', label: earlier ? `${env} vitest is the run before (hosts replaced)` : `runs ${env} vitest${recorded}` };
+  }
   if (prog === 'npm') return { cmd, strength: 'script', label: `${short} exists` };
   if (prog === 'node' && cmd.env.OPENAI_BASE_URL && rest.some((c) => c.argv[0] === 'traceforge' && c.argv[1] === 'record'))
     return { cmd, strength: 'run', label: `runs ${short} against the recorder` };

@@ -49,7 +49,7 @@ export function traceforge(args: string[], cwd: string, env: NodeJS.ProcessEnv =
 }
 
 /** Start a long-running command, wait until its output matches `ready`, then hand back the process. */
-export function startUntil(argv: string[], cwd: string, env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 15_000) {
+export function startUntil(argv: string[], cwd: string, env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 30_000) {
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((ok) =>
