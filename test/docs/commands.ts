@@ -10,8 +10,10 @@ import { flagsOf, splitChild, type DocCommand } from './shell.js';
  * - serve: a server started, sent a request, stopped with SIGINT, must exit 0;
  * - flags: every flag it uses is one `traceforge <command> --help` lists (it needs the real provider
  *   or runs for minutes);
- * - script: `npm <script>` exists in the package.json it runs in; `npm ci`/`npm i` are not run.
- * - app: the user's own program (`node app.js` with no proxy to talk to); not run.
+ * - script: `npm test`/`npm run X` exist in this repo's package.json, `npm ci` has a lockfile and a
+ *   `prepare` that builds, `npm i -D NAME` names this package; none is run (the suite is what runs them,
+ *   and an install needs the registry);
+ * - app: the user's own program with no proxy to talk to (`HTTPS_PROXY=... node app.js`); not run.
  */
 export type Strength = 'run' | 'serve' | 'flags' | 'script' | 'app';
 
