@@ -236,6 +236,11 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   const server = patched.server;
   await server.forAnyRequest().thenPassThrough({
     simulateConnectionErrors: true,
+    // Connection headers describe the upstream's connection, not the app's (replay drops them too, see
+    // replay/plan.ts). Forwarded, the upstream's `connection: keep-alive` overrode an app's
+    // `connection: close`, and an app reading to the end of the connection waited 5 s for Node's
+    // keep-alive timeout. The trace keeps the headers as the upstream sent them.
+    transformResponse: { updateHeaders: { connection: undefined, 'keep-alive': undefined, 'proxy-connection': undefined } },
     ...(config.upstreamCAs?.length ? { additionalTrustedCAs: config.upstreamCAs.map((cert) => ({ cert })) } : {}),
     beforeRequest: async (req) => {
       const call = callStorage.getStore();
