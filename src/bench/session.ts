@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,9 @@ interface CliRun {
   traceFiles: number;
   /** mono() when the cassette file was last seen to change (size, mtime or inode). */
   lastCassetteAt: number;
+  /** mono() when the k-th trace file (index k-1) and the k-th complete cassette entry were first seen on disk. */
+  traceSeenAt: number[];
+  entrySeenAt: number[];
   tracesDir: string;
   cassette?: string;
   stderrTail: string;
@@ -107,8 +110,11 @@ async function runRecordCli(o: CliOptions): Promise<CliRun> {
   const child = spawn(process.execPath, args, { cwd: o.dir, env: { ...process.env, ...o.env, TF_BENCH_OUT: out }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderrTail = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderrTail = (stderrTail + d).slice(-4000)));
-  const run: CliRun = { code: null, stopped: false, peakRss: 0, startedAt, exitedAt: 0, lastTraceAt: startedAt, traceFiles: 0, lastCassetteAt: startedAt, tracesDir, cassette, stderrTail: '' };
+  const run: CliRun = { code: null, stopped: false, peakRss: 0, startedAt, exitedAt: 0, lastTraceAt: startedAt, traceFiles: 0, lastCassetteAt: startedAt, traceSeenAt: [], entrySeenAt: [], tracesDir, cassette, stderrTail: '' };
   let cassetteKey = '';
+  // Complete entries are counted in the bytes appended since the last look (each ends with a `...` line).
+  let cassetteRead = 0;
+  let cassetteTail = '';
   let clientDoneAt = 0;
   let ticks = 0;
   const poll = async () => {
@@ -119,12 +125,27 @@ async function runRecordCli(o: CliOptions): Promise<CliRun> {
       run.traceFiles = count;
       run.lastTraceAt = at;
     }
+    while (run.traceSeenAt.length < count) run.traceSeenAt.push(at);
     if (cassette) {
       const s = await stat(cassette).catch(() => undefined);
       const key = s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '';
       if (key !== cassetteKey) {
         cassetteKey = key;
         run.lastCassetteAt = at;
+      }
+      if (s && s.size > cassetteRead) {
+        const fh = await open(cassette, 'r');
+        try {
+          const buf = Buffer.alloc(s.size - cassetteRead);
+          const { bytesRead } = await fh.read(buf, 0, buf.length, cassetteRead);
+          cassetteRead += bytesRead;
+          const text = cassetteTail + buf.subarray(0, bytesRead).toString('latin1');
+          const ends = text.match(/\n\.\.\.\n/g)?.length ?? 0;
+          cassetteTail = text.slice(-4);
+          for (let k = 0; k < ends; k++) run.entrySeenAt.push(at);
+        } finally {
+          await fh.close();
+        }
       }
     }
     if (ticks++ % 10 === 0) run.peakRss = Math.max(run.peakRss, await vmHwm(child.pid));
@@ -248,6 +269,20 @@ async function benchSequential(o: BenchOptions, world: World, dir: string): Prom
   const ca = all(cas);
   rows.push([`every call: |TTFB error| p50 / p99`, `${fmt(ba.ttfb.p50)} / ${fmt(ba.ttfb.p99)}`, `${fmt(ca.ttfb.p50)} / ${fmt(ca.ttfb.p99)}`, '', '']);
   rows.push([`every call: |delta_ms error| p50 / p99`, `${fmt(ba.delta.p50)} / ${fmt(ba.delta.p99)}`, `${fmt(ca.delta.p50)} / ${fmt(ca.delta.p99)}`, '', '']);
+  // Each call's end (the app's clock) to its trace file, and its cassette entry, first seen on disk.
+  const onDisk = (r: SequentialRun) => {
+    const ends = r.run.report?.ends ?? [];
+    const lags: number[] = [];
+    for (let i = 0; i < ends.length; i++) {
+      const seen = Math.max(r.run.traceSeenAt[i] ?? Number.NaN, r.run.cassette ? (r.run.entrySeenAt[i] ?? Number.NaN) : -Infinity);
+      if (typeof ends[i] === 'number') lags.push(seen - ends[i]!);
+    }
+    return lags.some((x) => !Number.isFinite(x)) ? undefined : spread(lags);
+  };
+  const bl = onDisk(base);
+  const cl = onDisk(cas);
+  const lagText = (x: ReturnType<typeof onDisk>) => (x ? `${fmt(x.p50, 0)} / ${fmt(x.p99, 0)} / ${fmt(x.max, 0)}` : 'not all seen');
+  rows.push([`every call: end -> trace file (and entry) on disk, p50 / p99 / max`, lagText(bl), lagText(cl), 'max <= 100 (polled every 10 ms)', verdict(cl?.max, 100)]);
   const counts = (r: SequentialRun) => `${r.run.report?.complete ?? 0}/${r.traces}/${r.entries}`;
   rows.push([`calls completed / trace files / cassette entries`, counts(base), counts(cas), `${n}/${n}/${n}`, verdict(cas.run.report?.complete === n && cas.traces === n && cas.entries === String(n) ? 0 : 1, 0)]);
   rows.push([`session wall time (CLI start to exit)`, seconds(baseMs), `${seconds(cas.run.exitedAt - cas.run.startedAt)}${cas.run.stopped ? ' (stopped)' : ''}`, '', '']);
