@@ -33,13 +33,15 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const own = joinNegativeValues(dash >= 0 ? args.slice(0, dash) : args);
   const rest = dash >= 0 ? args.slice(dash + 1) : [];
   const debug = own.includes('--debug');
-  let spec: CommandSpec | undefined;
+  // The command whose help a usage error points at; the top level until one is known.
+  let helpOf: string | undefined;
   try {
-    if (dash >= 0 && rest.length === 0) {
-      throw new TraceForgeError('E_USAGE', 'nothing after `--`: give the command to run (e.g. `-- node app.js`), or leave `--` out');
-    }
     const help = own.some((a) => a === '--help' || a.startsWith('--help=') || shortFlags(a).includes('h'));
     const resolved = resolveCommand(own, COMMANDS, help);
+    if (resolved.kind === 'error') {
+      helpOf = resolved.help;
+      throw new TraceForgeError('E_USAGE', resolved.message);
+    }
     if (resolved.kind === 'group-help') {
       io.stdout.write(resolved.text);
       return EXIT_OK;
@@ -53,7 +55,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       return EXIT_OK;
     }
     if (resolved.kind === 'none') throw new TraceForgeError('E_USAGE', 'no command given');
-    spec = resolved.spec;
+    const spec = resolved.spec;
+    helpOf = commandName(spec);
+    if (dash >= 0 && rest.length === 0) {
+      throw new TraceForgeError('E_USAGE', 'nothing after `--`: give the command to run (e.g. `-- node app.js`), or leave `--` out');
+    }
     // The command's words first, where sade looks for them, whatever came before them.
     const words = resolved.at.map((i) => own[i]!);
     const { args: positional, opts: raw } = parseFlags(spec, [...words, ...own.filter((_, i) => !resolved.at.includes(i))]);
@@ -68,7 +74,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     const mod = await spec.load();
     return await mod.run({ args: positional, opts, rest, debug, io });
   } catch (e) {
-    return reportError(e, io, debug, spec && commandName(spec));
+    return reportError(e, io, debug, helpOf);
   }
 }
 

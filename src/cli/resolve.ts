@@ -1,4 +1,3 @@
-import { TraceForgeError } from '../errors.js';
 import { commandName, type CommandSpec } from './command.js';
 
 /** What the words on the command line name. */
@@ -8,7 +7,9 @@ export type Resolution =
   /** A command group's own help (`trace --help`): its subcommands. */
   | { kind: 'group-help'; text: string }
   /** A command, and where its words are in the arguments. */
-  | { kind: 'command'; spec: CommandSpec; at: number[] };
+  | { kind: 'command'; spec: CommandSpec; at: number[] }
+  /** A usage error; `help` is the command whose help lists the way out (`trace`), none for the top level. */
+  | { kind: 'error'; message: string; help?: string };
 
 /** Edit distance, for "did you mean". */
 function distance(a: string, b: string): number {
@@ -28,30 +29,29 @@ function distance(a: string, b: string): number {
 const closest = (word: string, choices: string[]): string | undefined =>
   choices.map((c) => ({ c, d: distance(word, c) })).filter((x) => x.d <= Math.max(2, Math.floor(x.c.length / 3))).sort((x, y) => x.d - y.d)[0]?.c;
 
-const usageError = (message: string) => new TraceForgeError('E_USAGE', message);
-
 /**
  * Find the command the arguments name. A misspelt command gets a suggestion, a command group such as
  * `trace` given alone says it needs a subcommand, and `trace --help` lists the subcommands. `help` is
- * whether --help was given: no command is then fine (the top-level help).
+ * whether --help was given: no command is then fine (the top-level help). Usage errors are returned, with
+ * the help that answers them.
  */
 export function resolveCommand(args: string[], commands: readonly CommandSpec[], help: boolean): Resolution {
   const first = args.findIndex((a) => !a.startsWith('-'));
   if (first < 0) {
     if (help || args.some((a) => /^(?:-v|--version)$/.test(a))) return { kind: 'none' };
-    throw usageError(`no command given: ${[...new Set(commands.map((c) => c.usage.split(' ')[0]))].join(', ')}; run \`traceforge --help\` for what each does`);
+    return { kind: 'error', message: `no command given: ${[...new Set(commands.map((c) => c.usage.split(' ')[0]))].join(', ')}; run \`traceforge --help\` for what each does` };
   }
   const word = args[first]!;
   const usages = commands.map((c) => commandName(c).split(' '));
   const groups = [...new Set(usages.map((u) => u[0]!))];
   if (!groups.includes(word)) {
     const guess = closest(word, groups);
-    throw usageError(`unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ''} Run \`traceforge --help\` for the list`);
+    return { kind: 'error', message: `unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ''} Run \`traceforge --help\` for the list` };
   }
   const subs = usages.filter((u) => u[0] === word && u.length > 1).map((u) => u[1]!);
   if (subs.length === 0) return { kind: 'command', spec: commands[usages.findIndex((u) => u[0] === word)]!, at: [first] };
   const second = args[first + 1];
-  if (second === undefined) throw usageError(`\`traceforge ${word}\` needs a subcommand: ${subs.join(', ')} (e.g. \`traceforge ${word} ${subs[0]}\`)`);
+  if (second === undefined) return { kind: 'error', help: word, message: `\`traceforge ${word}\` needs a subcommand: ${subs.join(', ')} (e.g. \`traceforge ${word} ${subs[0]}\`)` };
   if (second === '--help' || second === '-h') {
     const text =
       `Usage: traceforge ${word} <${subs.join('|')}> [options]\n\n` +
@@ -64,9 +64,11 @@ export function resolveCommand(args: string[], commands: readonly CommandSpec[],
   }
   if (subs.includes(second)) return { kind: 'command', spec: commands[usages.findIndex((u) => u[0] === word && u[1] === second)]!, at: [first, first + 1] };
   const guess = second.startsWith('-') ? undefined : closest(second, subs);
-  throw usageError(
-    second.startsWith('-')
+  return {
+    kind: 'error',
+    help: word,
+    message: second.startsWith('-')
       ? `\`traceforge ${word}\` needs a subcommand before its options: ${subs.join(', ')} (e.g. \`traceforge ${word} ${subs[0]} ${second}\`)`
       : `unknown command "${word} ${second}"${guess ? `; did you mean "${word} ${guess}"?` : ''} Subcommands: ${subs.join(', ')}`,
-  );
+  };
 }

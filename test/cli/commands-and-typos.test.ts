@@ -43,6 +43,8 @@ describe('commands the CLI does not know', () => {
     const r = await cli('trace', 'lsit');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command "trace lsit"; did you mean "trace list"\?/);
+    // `trace --help` lists the subcommands.
+    expect(r.stderr.split('\n')[1]).toBe('Run `traceforge trace --help` for usage.');
   });
 
   it('known commands still parse, with their options and values that look like words', async () => {
@@ -58,6 +60,7 @@ describe('`--` with nothing after it', () => {
     const r = await cli('record', '--upstream', 'http://127.0.0.1:9', '--port', '0', '--');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^traceforge: nothing after `--`: give the command to run/);
+    expect(r.stderr.split('\n')[1]).toBe('Run `traceforge record --help` for usage.');
   });
 });
 
