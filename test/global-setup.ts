@@ -1,7 +1,8 @@
 /**
- * CLI tests spawn the built bin (dist/cli/bin.js), as a user runs it. `npm test` builds first; a direct
- * `npx vitest run test/cli` after an edit would otherwise run stale JavaScript, or skip on a fresh clone.
- * So: build when dist is missing or older than any file under src/.
+ * The bin smoke tests (test/cli/bin.test.ts) and some other folders spawn dist/cli/bin.js, as a user
+ * runs it; CLI behaviour tests call main() in-process against src/. `npm test` builds first; a direct
+ * `npx vitest run` after an edit would otherwise spawn stale JavaScript. So: build when dist is missing
+ * or older than any file under src/.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
