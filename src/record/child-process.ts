@@ -12,6 +12,21 @@ export interface ChildResult {
 export interface RunChildOptions {
   env: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * Where interrupts come from: calls the listener on each SIGINT/SIGTERM until the returned function is
+   * called. Default: this process's own signals. The CLI passes its io's, so an in-process run (a test)
+   * interrupts the command the same way.
+   */
+  onInterrupt?: (listener: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+function processSignals(listener: (signal: NodeJS.Signals) => void): () => void {
+  process.on('SIGINT', listener);
+  process.on('SIGTERM', listener);
+  return () => {
+    process.off('SIGINT', listener);
+    process.off('SIGTERM', listener);
+  };
 }
 
 /**
@@ -30,12 +45,7 @@ export function runChild(command: string, args: string[], options: RunChildOptio
       signals++;
       if (child.exitCode === null && child.signalCode === null) child.kill(signals > 1 ? 'SIGKILL' : sig);
     };
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-    const done = () => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-    };
+    const done = (options.onInterrupt ?? processSignals)(forward);
     child.once('error', (e: NodeJS.ErrnoException) => {
       done();
       const why = e.code === 'ENOENT' ? 'command not found' : e.code === 'EACCES' ? 'permission denied' : e.message;

@@ -52,6 +52,24 @@ describe('traceforge record', () => {
     expect(fakes.openai!.requests.at(-1)!.headers.authorization).toBe(`Bearer ${KEYS.OPENAI_API_KEY}`);
   });
 
+  it("-- cmd: an interrupt of main() reaches the command too (the io's, not only the process's signals)", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-child-int-'));
+    const app = ['sh', '-c', 'exec "$0" "$1" > app-stdout.txt', process.execPath, join(FIXTURES, 'wait-app.mjs')];
+    const run = startMain(['record', '--upstream', fakes.openai!.url, '--', ...app], { cwd });
+    await run.waitFor(/running:/);
+    let pid = 0;
+    for (let i = 0; i < 500 && !pid; i++) {
+      pid = Number(/ready (\d+)/.exec(await readFile(join(cwd, 'app-stdout.txt'), 'utf8').catch(() => ''))?.[1] ?? 0);
+      if (!pid) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(pid).toBeGreaterThan(0);
+    run.interrupt();
+    const r = await run.exited;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('was stopped by SIGINT');
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
   it('without a command: routes by provider until interrupted, then flushes and returns 0', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'tf-rec-srv-'));
     const run = startMain(['record', '--port', '0', ...providerFlags], { cwd });

@@ -165,7 +165,7 @@ export async function run({ opts, rest, debug, io }: CommandContext<RecordOption
     let result;
     try {
       const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath, cassette, base: io.env });
-      result = await runChild(child[0]!, child.slice(1), { env });
+      result = await runChild(child[0]!, child.slice(1), { env, onInterrupt: (listener) => io.onInterrupt(listener) });
     } finally {
       // Flush every trace before exiting, whatever the command did.
       stopping = true;
