@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { convertLegacyTrace, isLegacyTrace } from '../trace/legacy.js';
 import { rowFromMembers, type TraceRow } from './trace-row.js';
+import { DEFAULT_WINDOW_BYTES } from './trace-window.js';
 
 /** Bytes read from each end of a trace; the chunks in the middle are never read. */
 export const WINDOW_BYTES = 16 * 1024;
@@ -89,7 +90,7 @@ function scanForward(fd: number, file: string, size: number, into: Record<string
  * writes (hand-edited or minified). Synchronous on purpose: thousands of small reads from the page
  * cache cost less than the thread-pool round trips of async I/O.
  */
-export function readTraceRow(path: string, file: string, size: number): TraceRow {
+export function readTraceRow(path: string, file: string, size: number, wholeLimitBytes = DEFAULT_WINDOW_BYTES): TraceRow {
   const members: Record<string, unknown> = {};
   const fd = openSync(path, 'r');
   try {
@@ -102,6 +103,11 @@ export function readTraceRow(path: string, file: string, size: number): TraceRow
     }
   } finally {
     closeSync(fd);
+  }
+  // Parsing whole is for small files in another layout; a big one would be read to the end (a sparse
+  // 3 GB file of zeros took 6 s per listing, and its error was V8's string limit).
+  if (!ready(file, members) && size > wholeLimitBytes) {
+    throw new Error(`${size} bytes, not in the layout TraceForge writes (2-space indented JSON) and over the ${wholeLimitBytes} bytes a trace is parsed whole (TRACEFORGE_WINDOW_BYTES); re-record it, or re-indent it as JSON.stringify(trace, null, 2) does`);
   }
   const row = ready(file, members) ? rowFromMembers(file, members) : rowFromFull(file, readFull(path));
   if (typeof row === 'string') throw new Error(`not a trace: ${row}`);

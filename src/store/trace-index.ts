@@ -50,7 +50,7 @@ function readIndex(path: string): Record<string, IndexEntry> {
  * @example
  * const { rows } = await listTraces('.ai-tests/traces');
  */
-export async function listTraces(dir: string, opts: { writeIndex?: boolean } = {}): Promise<TraceListing> {
+export async function listTraces(dir: string, opts: { writeIndex?: boolean; wholeLimitBytes?: number } = {}): Promise<TraceListing> {
   const root = resolve(dir);
   let names: string[];
   try {
@@ -78,7 +78,7 @@ export async function listTraces(dir: string, opts: { writeIndex?: boolean } = {
         continue;
       }
       dirty = true;
-      entries[file] = { size: st.size, mtimeMs: st.mtimeMs, row: readTraceRow(path, file, st.size) };
+      entries[file] = { size: st.size, mtimeMs: st.mtimeMs, row: readTraceRow(path, file, st.size, opts.wholeLimitBytes) };
     } catch (e) {
       // Vanished between readdir and stat: it was removed, which is not a problem.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;

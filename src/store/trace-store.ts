@@ -109,7 +109,7 @@ export function createTraceStore(dir: string = DEFAULT_TRACES_DIR): TraceStore {
     let hits = exact.length > 0 ? exact : all.filter((n) => idFromFileName(n)!.startsWith(key) || n.startsWith(key));
     // A file not named after its id (the first TraceForge's traces): look the id up in the listing.
     if (hits.length === 0) {
-      const { rows } = await listTraces(root, { writeIndex: false });
+      const { rows } = await listTraces(root, { writeIndex: false, wholeLimitBytes: windowBytes() });
       const byId = rows.filter((r) => r.id === key);
       hits = (byId.length > 0 ? byId : rows.filter((r) => r.id.startsWith(key))).map((r) => r.file);
     }

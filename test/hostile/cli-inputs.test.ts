@@ -1,5 +1,5 @@
 /**
- * The built CLI given broken trace files, path-like or odd ids and cassette paths that are not
+ * The CLI (main() in-process, against src/) given broken trace files, path-like or odd ids and cassette paths that are not
  * cassettes: one line on stderr, exit 1, no stack trace, nothing written.
  */
 import { execFileSync } from 'node:child_process';
@@ -7,9 +7,9 @@ import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTraceStore } from '../../src/store/trace-store.js';
-import { BIN, projectWith, runCli, type CliResult } from '../cli/trace-cli-helpers.js';
+import { projectWith, type CliResult } from '../cli/trace-cli-helpers.js';
 import { makeOpenAIStreamTrace } from '../helpers/make-trace.js';
-import { startCli } from '../record/cli-process.js';
+import { runMain } from '../helpers/run-main.js';
 import { caught, expectOneLine } from './helpers.js';
 
 /** One line on stderr, exit 1, nothing on stdout, no stack frames. */
@@ -27,7 +27,7 @@ let project: Awaited<ReturnType<typeof projectWith>>;
 let goodPath: string;
 let cutPath: string;
 let junkPath: string;
-const cli = (...args: string[]) => runCli(project.cwd, args, { NO_COLOR: '1' });
+const cli = (...args: string[]) => runMain(args, { cwd: project.cwd, env: { NO_COLOR: '1' } });
 /** Files outside the trace directory: a failed command must not have written any. */
 const written = async () => (await readdir(project.cwd, { recursive: true })).filter((p) => !p.startsWith('.ai-tests') && !p.startsWith('in'));
 
@@ -76,6 +76,12 @@ describe('broken trace files through the CLI', () => {
     await truncate(path, 3 * 1024 ** 3);
     const line = oneLineFailure(await cli('trace', 'view', 'ee55', '--text'), /3221225472-byte/);
     expect(line).toContain(path);
+    // Listing it (and looking up an id no file name carries, which lists) reads only its ends: the
+    // fallback that parses a file of another layout whole stops at the window size, with its own line.
+    const list = await cli('trace', 'list');
+    expect(list.code).toBe(0);
+    expect(list.stderr).toContain('skipped 2026-05-01T00-00-00-000Z_ee55huge0000.json: 3221225472 bytes, not in the layout TraceForge writes');
+    oneLineFailure(await cli('trace', 'view', 'ffff', '--text'), /^traceforge: no trace matches "ffff"/);
   });
 
   it('a trace that is JSON but not a trace names the field', async () => {
@@ -161,16 +167,12 @@ describe('cassette paths that are not cassettes', () => {
       ['in/a-directory.yaml', /cassette in\/a-directory\.yaml is a directory/],
       ['in/two\nlines.yaml', /in\/two\\nlines\.yaml:2: YAML tag/],
     ] as const) {
-      const run = startCli(project.cwd, ['record', '--upstream', 'http://127.0.0.1:9', '--port', '0', '--cassette', path]);
-      const { code } = await run.exited;
-      oneLineFailure({ code, stdout: run.stdout, stderr: run.stderr }, pattern);
+      oneLineFailure(await cli('record', '--upstream', 'http://127.0.0.1:9', '--port', '0', '--cassette', path), pattern);
     }
   });
 
   it('record --cassette under a file instead of a directory', async () => {
     await writeFile(join(project.cwd, 'in', 'plain-file'), 'x');
-    const run = startCli(project.cwd, ['record', '--upstream', 'http://127.0.0.1:9', '--port', '0', '--cassette', 'in/plain-file/c.yaml']);
-    const { code } = await run.exited;
-    oneLineFailure({ code, stdout: run.stdout, stderr: run.stderr }, /^traceforge: cassette in\/plain-file\/c\.yaml has a file where a directory should be in its path: fix the path$/);
+    oneLineFailure(await cli('record', '--upstream', 'http://127.0.0.1:9', '--port', '0', '--cassette', 'in/plain-file/c.yaml'), /^traceforge: cassette in\/plain-file\/c\.yaml has a file where a directory should be in its path: fix the path$/);
   });
 });

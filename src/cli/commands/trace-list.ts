@@ -1,5 +1,6 @@
 import { TraceForgeError } from '../../errors.js';
 import { listTraces, uniquePrefixLength } from '../../store/trace-index.js';
+import { windowBytes } from '../../store/trace-store.js';
 import { filterRows, jsonRow, renderTable, synthesizedNote, type ListFilter } from '../../tui/list-table.js';
 import { styleFor } from '../../tui/style.js';
 import { safeJson, visible } from '../../util/visible.js';
@@ -21,7 +22,7 @@ function listFilter(opts: Pick<TraceListOptions, 'stream' | 'normal' | 'model' |
 export async function run({ opts, io }: CommandContext<TraceListOptions>): Promise<number> {
   const filter = listFilter(opts);
   const dir = opts.traces;
-  const { rows: all, problems } = await listTraces(dir);
+  const { rows: all, problems } = await listTraces(dir, { wholeLimitBytes: windowBytes(io.env) });
   const rows = filterRows(all, filter);
   for (const p of problems.slice(0, 5)) io.stderr.write(`traceforge: skipped ${visible(p.file, '')}: ${visible(p.message, '')}\n`);
   if (problems.length > 5) io.stderr.write(`traceforge: skipped ${problems.length - 5} more unreadable trace files\n`);

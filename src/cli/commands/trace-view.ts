@@ -1,5 +1,5 @@
 import { listTraces } from '../../store/trace-index.js';
-import { createTraceStore } from '../../store/trace-store.js';
+import { createTraceStore, windowBytes } from '../../store/trace-store.js';
 import type { Trace } from '../../trace/types.js';
 import { filterRows, renderTable, synthesizedNote } from '../../tui/list-table.js';
 import { buildViewModel, renderTextView } from '../../tui/panels.js';
@@ -27,7 +27,7 @@ export async function run({ args, opts, io }: CommandContext<TraceViewOptions>):
   const st = styleFor(io.stdout, io.env);
 
   if (id === undefined) {
-    const { rows } = await listTraces(dir);
+    const { rows } = await listTraces(dir, { wholeLimitBytes: windowBytes(io.env) });
     if (tui) {
       const { runBrowserTui } = await import('../../tui/app.js');
       return runBrowserTui(rows, { dir, load: (row) => store.loadForView(row.file), onGenerate: generateHook });
