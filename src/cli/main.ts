@@ -7,7 +7,7 @@ import { EXIT_OK, reportError } from './errors.js';
 import { commandHelp, topHelp } from './help.js';
 import { processIO, type CliIO } from './io.js';
 import { optionName, typedOptions, type OptionSpec } from './options.js';
-import { resolveCommand } from './resolve.js';
+import { closest, resolveCommand } from './resolve.js';
 
 const BIN = 'traceforge';
 
@@ -65,7 +65,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     const { args: positional, opts: raw } = parseFlags(spec, [...words, ...own.filter((_, i) => !resolved.at.includes(i))]);
     const unknown = unknownFlags(spec, raw);
     if (unknown.length > 0) {
-      throw new TraceForgeError('E_USAGE', `unknown option ${unknown.map((f) => `--${f}`).join(', ')} for \`traceforge ${commandName(spec)}\``);
+      const flags = [...spec.options, ...GLOBAL_OPTIONS].map((o) => o.flag.slice(2));
+      const guess = unknown.length === 1 ? closest(unknown[0]!, flags) : undefined;
+      throw new TraceForgeError('E_USAGE', `unknown option ${unknown.map((f) => `--${f}`).join(', ')} for \`traceforge ${commandName(spec)}\`${guess ? `; did you mean --${guess}?` : ''}`);
     }
     const opts = typedOptions(spec.options, raw);
     const required = spec.usage.split(/\s+/).filter((w) => !/^[<[]/.test(w) || w.startsWith('<')).slice(words.length);

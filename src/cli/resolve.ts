@@ -26,7 +26,8 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-const closest = (word: string, choices: string[]): string | undefined =>
+/** The choice within a few edits of `word`, nearest first; undefined when none is that close. */
+export const closest = (word: string, choices: string[]): string | undefined =>
   choices.map((c) => ({ c, d: distance(word, c) })).filter((x) => x.d <= Math.max(2, Math.floor(x.c.length / 3))).sort((x, y) => x.d - y.d)[0]?.c;
 
 /**

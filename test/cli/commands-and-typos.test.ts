@@ -70,4 +70,11 @@ describe('usage errors inside a command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('traceforge: unknown option --bogus for `traceforge trace list`\nRun `traceforge trace list --help` for usage.\n');
   });
+
+  it('a misspelt option gets the closest one of that command', async () => {
+    const r = await cli('record', '--upstrem', 'http://127.0.0.1:9');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('traceforge: unknown option --upstrem for `traceforge record`; did you mean --upstream?\nRun `traceforge record --help` for usage.\n');
+    expect((await cli('trace', 'list', '--jsn')).stderr).toMatch(/did you mean --json\?/);
+  });
 });
