@@ -5,6 +5,7 @@
  */
 import type { CliIO, CliStream } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { watchOutput } from './output-watch.js';
 
 export interface MainResult {
   code: number;
@@ -51,22 +52,10 @@ function enter(cwd: string | undefined): () => void {
 
 /** Start `traceforge <args>` in-process; for commands that run until interrupted (record, replay). */
 export function startMain(args: string[], options: MainOptions = {}): RunningMain {
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
-  const check = () => {
-    for (const w of [...waiters]) {
-      const m = (stdout + stderr).match(w.pattern);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
+  const output = watchOutput();
   const stream = (append: (s: string) => void): CliStream => ({
     write(text: string) {
       append(text);
-      check();
       return true;
     },
     isTTY: options.tty !== undefined,
@@ -77,8 +66,8 @@ export function startMain(args: string[], options: MainOptions = {}): RunningMai
   // An override of undefined removes the variable (a child process would get the string "undefined").
   for (const k of ['NO_COLOR', 'FORCE_COLOR', ...Object.keys(options.env ?? {})]) if (options.env?.[k] === undefined) delete env[k];
   const io: CliIO = {
-    stdout: stream((s) => (stdout += s)),
-    stderr: stream((s) => (stderr += s)),
+    stdout: stream((s) => output.out(s)),
+    stderr: stream((s) => output.err(s)),
     stdin: { isTTY: false },
     env,
     onInterrupt(listener) {
@@ -87,23 +76,19 @@ export function startMain(args: string[], options: MainOptions = {}): RunningMai
     },
   };
   const leave = enter(options.cwd);
+  let code: number | undefined;
   const exited = main(['node', 'traceforge', ...args], io)
-    .then((code) => ({ code, stdout, stderr }))
+    .then((c) => ({ code: (code = c), stdout: output.stdout, stderr: output.stderr }))
     .finally(leave);
   return {
     get stdout() {
-      return stdout;
+      return output.stdout;
     },
     get stderr() {
-      return stderr;
+      return output.stderr;
     },
-    waitFor(pattern) {
-      return new Promise((resolve, reject) => {
-        waiters.push({ pattern, resolve });
-        check();
-        void exited.then((r) => reject(new Error(`traceforge ${args.join(' ')} returned ${r.code} before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`)));
-      });
-    },
+    waitFor: (pattern) =>
+      output.waitFor(pattern, exited, () => new Error(`traceforge ${args.join(' ')} returned ${code} before printing ${pattern}\nstdout: ${output.stdout}\nstderr: ${output.stderr}`)),
     interrupt(signal = 'SIGINT') {
       for (const l of [...listeners]) l(signal);
     },

@@ -1,6 +1,7 @@
 /** Spawn the built `traceforge` bin for record tests: piped output, wait for a line, send signals. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { watchOutput } from '../helpers/output-watch.js';
 
 export const BIN = resolve(import.meta.dirname, '../../dist/cli/bin.js');
 export const FIXTURES = resolve(import.meta.dirname, 'fixtures');
@@ -18,42 +19,19 @@ export function startCli(cwd: string, args: string[], env: Record<string, string
   const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   for (const k of ['FORCE_COLOR', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'OLLAMA_HOST', 'HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'NODE_EXTRA_CA_CERTS']) delete base[k];
   const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
-  const check = () => {
-    for (const w of [...waiters]) {
-      const m = (stdout + stderr).match(w.pattern);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
-  child.stdout!.on('data', (d) => {
-    stdout += d;
-    check();
-  });
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    check();
-  });
+  const output = watchOutput();
+  child.stdout!.on('data', (d) => output.out(String(d)));
+  child.stderr!.on('data', (d) => output.err(String(d)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => child.on('close', (code, signal) => ok({ code, signal })));
   return {
     child,
     get stdout() {
-      return stdout;
+      return output.stdout;
     },
     get stderr() {
-      return stderr;
+      return output.stderr;
     },
-    waitFor(pattern) {
-      return new Promise((ok, fail) => {
-        waiters.push({ pattern, resolve: ok });
-        check();
-        void exited.then(() => fail(new Error(`traceforge exited before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`)));
-      });
-    },
+    waitFor: (pattern) => output.waitFor(pattern, exited, () => new Error(`traceforge exited before printing ${pattern}\nstdout: ${output.stdout}\nstderr: ${output.stderr}`)),
     exited,
   };
 }
