@@ -104,10 +104,13 @@ export function readTraceRow(path: string, file: string, size: number, wholeLimi
   } finally {
     closeSync(fd);
   }
-  // Parsing whole is for small files in another layout; a big one would be read to the end (a sparse
-  // 3 GB file of zeros took 6 s per listing, and its error was V8's string limit).
-  if (!ready(file, members) && size > wholeLimitBytes) {
-    throw new Error(`${size} bytes, not in the layout TraceForge writes (2-space indented JSON) and over the ${wholeLimitBytes} bytes a trace is parsed whole (TRACEFORGE_WINDOW_BYTES); re-record it, or re-indent it as JSON.stringify(trace, null, 2) does`);
+  // Parsing whole is for files in another layout (a first-TraceForge trace, a hand-edited one); a huge one
+  // would be read to the end (a sparse 3 GB file of zeros took 6 s per listing, and its error was V8's
+  // string limit). The cap is at least the default window, whatever TRACEFORGE_WINDOW_BYTES says: a
+  // smaller window must not hide a legacy trace from the listing, whose load then says to upgrade it.
+  const cap = Math.max(wholeLimitBytes, DEFAULT_WINDOW_BYTES);
+  if (!ready(file, members) && size > cap) {
+    throw new Error(`${size} bytes, not in the layout TraceForge writes (2-space indented JSON) and over the ${cap} bytes a trace is parsed whole (TRACEFORGE_WINDOW_BYTES); re-record it, or re-indent it as JSON.stringify(trace, null, 2) does`);
   }
   const row = ready(file, members) ? rowFromMembers(file, members) : rowFromFull(file, readFull(path));
   if (typeof row === 'string') throw new Error(`not a trace: ${row}`);
