@@ -67,6 +67,21 @@ export function cassetteArgs(pathOrOptions: string | CassetteSessionOptions | un
   };
 }
 
+/** A runner's three hook registrars, under whatever names the runner gives them. */
+export interface RunnerHooks {
+  beforeAll(fn: () => Promise<void>): unknown;
+  afterAll(fn: () => Promise<void>): unknown;
+  afterEach(fn: () => void): unknown;
+}
+
+/** Open before the tests, check after each, close after all: the same for every runner. */
+export function registerHooks(hooks: CassetteHooks, runner: RunnerHooks): CassetteHandle {
+  runner.beforeAll(() => hooks.open());
+  runner.afterAll(() => hooks.close());
+  runner.afterEach(() => hooks.check());
+  return hooks.handle;
+}
+
 /**
  * The hooks of one `useCassette` call. `testFile` is asked when the cassette opens, only if no path was given.
  */

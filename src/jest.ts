@@ -3,7 +3,7 @@
  * `traceforge/vitest`, registered with jest's hooks. TraceForge is ESM-only, so jest runs it in ESM
  * mode (`NODE_OPTIONS=--experimental-vm-modules npx jest`, `.mjs` test files or `"type": "module"`).
  */
-import { calledInsideTest, cassetteArgs, cassetteHooks, type CassetteHandle } from './cassette-hooks.js';
+import { calledInsideTest, cassetteArgs, cassetteHooks, registerHooks, type CassetteHandle } from './cassette-hooks.js';
 import { TraceForgeError } from './errors.js';
 import type { CassetteSessionOptions } from './session.js';
 
@@ -45,9 +45,5 @@ export function useCassette(pathOrOptions?: string | CassetteSessionOptions, may
   if (expect.getState().currentTestName !== undefined) {
     throw calledInsideTest(explicit);
   }
-  const hooks = cassetteHooks(explicit, options, () => expect.getState().testPath);
-  beforeAll(() => hooks.open());
-  afterAll(() => hooks.close());
-  afterEach(() => hooks.check());
-  return hooks.handle;
+  return registerHooks(cassetteHooks(explicit, options, () => expect.getState().testPath), { beforeAll, afterAll, afterEach });
 }

@@ -3,7 +3,7 @@
  * naming and messages as `traceforge/vitest`, registered with node:test's hooks.
  */
 import { after, afterEach, before } from 'node:test';
-import { cassetteArgs, cassetteHooks, type CassetteHandle } from './cassette-hooks.js';
+import { cassetteArgs, cassetteHooks, registerHooks, type CassetteHandle } from './cassette-hooks.js';
 import type { CassetteSessionOptions } from './session.js';
 
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
@@ -24,9 +24,5 @@ export function useCassette(options: CassetteSessionOptions): CassetteHandle;
 export function useCassette(pathOrOptions?: string | CassetteSessionOptions, maybeOptions: CassetteSessionOptions = {}): CassetteHandle {
   const { explicit, options } = cassetteArgs(pathOrOptions, maybeOptions);
   // `node --test` runs each file in a process of its own, with the file as its script.
-  const hooks = cassetteHooks(explicit, options, () => process.argv[1]);
-  before(() => hooks.open());
-  after(() => hooks.close());
-  afterEach(() => hooks.check());
-  return hooks.handle;
+  return registerHooks(cassetteHooks(explicit, options, () => process.argv[1]), { beforeAll: before, afterAll: after, afterEach });
 }

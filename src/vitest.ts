@@ -1,6 +1,6 @@
 import * as vitest from 'vitest';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { calledInsideTest, cassetteArgs, cassetteHooks, type CassetteHandle } from './cassette-hooks.js';
+import { calledInsideTest, cassetteArgs, cassetteHooks, registerHooks, type CassetteHandle } from './cassette-hooks.js';
 import type { CassetteSessionOptions } from './session.js';
 
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
@@ -55,9 +55,5 @@ export function useCassette(pathOrOptions?: string | CassetteSessionOptions, may
     throw calledInsideTest(explicit);
   }
   // The file being run, also when this call sits in a setup file (setupFiles run once per test file).
-  const hooks = cassetteHooks(explicit, options, () => expect.getState().testPath);
-  beforeAll(() => hooks.open());
-  afterAll(() => hooks.close());
-  afterEach(() => hooks.check());
-  return hooks.handle;
+  return registerHooks(cassetteHooks(explicit, options, () => expect.getState().testPath), { beforeAll, afterAll, afterEach });
 }

@@ -73,15 +73,17 @@ const TRACE_LIST_OPTIONS = [
 ] as const satisfies readonly OptionSpec[];
 export type TraceListOptions = OptionsOf<typeof TRACE_LIST_OPTIONS>;
 
+const TEXT_OPTION = { flag: '--text', type: 'boolean', description: 'Print plain text instead of opening the UI' } as const satisfies OptionSpec;
+
 const TRACE_VIEW_OPTIONS = [
-  { flag: '--text', type: 'boolean', description: 'Print plain text instead of opening the UI' },
+  TEXT_OPTION,
   { flag: '--json', type: 'boolean', description: 'Print what the view shows as JSON: metadata, timing figures over the chunks, and the response summary (text, tool calls, finish reason, usage)' },
   TRACES_OPTION,
 ] as const satisfies readonly OptionSpec[];
 export type TraceViewOptions = OptionsOf<typeof TRACE_VIEW_OPTIONS>;
 
 const TRACE_DIFF_OPTIONS = [
-  { flag: '--text', type: 'boolean', description: 'Print plain text instead of opening the UI' },
+  TEXT_OPTION,
   { flag: '--json', type: 'boolean', description: 'Print the comparison as JSON: request fields, response and timing rows, each with both sides' },
   TRACES_OPTION,
 ] as const satisfies readonly OptionSpec[];

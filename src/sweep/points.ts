@@ -13,6 +13,7 @@
 import { TraceForgeError } from '../errors.js';
 import { formatFault, parseFault, type Fault } from '../replay/faults.js';
 import { asArray, asRecord, isRecord, nonEmpty, num, str } from '../trace/providers/common.js';
+import { RESPONSES_TERMINAL } from '../trace/providers/openai-responses.js';
 import { reconstruct } from '../trace/reconstruct.js';
 import type { Provider, Trace, TraceChunk } from '../trace/types.js';
 
@@ -180,8 +181,6 @@ function anthropicRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
     return r;
   });
 }
-
-const RESPONSES_TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
 function responsesRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
   const items = new Map<string, { name: string; tool?: string }>();

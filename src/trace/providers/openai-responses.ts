@@ -24,7 +24,8 @@ import {
   type StreamChunk,
 } from './common.js';
 
-const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+/** The events that end a Responses stream, each carrying the whole response. */
+export const RESPONSES_TERMINAL: ReadonlySet<string> = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 const SNAPSHOT = new Set(['response.created', 'response.in_progress', 'response.queued']);
 const TOOL_ITEMS = new Set(['function_call', 'custom_tool_call']);
 
@@ -146,7 +147,7 @@ export function reconstruct(input: ProviderInput): ProviderResult {
     const type = typeOf(chunk.data, chunk.event);
     const e = errorOf(chunk.data, type);
     if (e && !error) [error, errorPayload] = [e, chunk.data];
-    if (TERMINAL.has(type) && isRecord(chunk.data['response'])) final = clone(chunk.data['response']);
+    if (RESPONSES_TERMINAL.has(type) && isRecord(chunk.data['response'])) final = clone(chunk.data['response']);
     else rebuild.apply(chunk.data, type);
   }
   const response = final ?? rebuild.result() ?? errorPayload ?? null;
