@@ -2,14 +2,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { TraceForgeError } from '../errors.js';
-import { createKeyMatcher, type MatchOptions, type MissExplanation } from '../cassette/match.js';
+import type { MatchOptions, MissExplanation } from '../cassette/match.js';
 import type { Trace } from '../trace/types.js';
-import { interactionSource, type CassetteInput } from './interaction-source.js';
-import { applyFaults, faultsFor, normalizeFaults, statusErrorBody, type Fault } from './faults.js';
-import { planPlayback, type Playback } from './plan.js';
+import type { CassetteInput } from './interaction-source.js';
+import { normalizeFaults, type Fault } from './faults.js';
+import type { Playback } from './plan.js';
+import { openTape, type ServedInteraction } from './tape.js';
 import { createLateness, type Lateness, type LatenessSummary } from './lateness.js';
 import { pieceWriter } from './piece-writer.js';
 import { waitUntil } from './scheduler.js';
+
+export type { ServedInteraction } from './tape.js';
 
 /** Request bodies above this are refused with 413: no recorded LLM request is that big, and it would be held in memory. */
 export const MAX_REQUEST_BODY_BYTES = 32 * 1024 * 1024;
@@ -51,14 +54,6 @@ export interface ReplayServerOptions {
   requestTimeoutMs?: number;
 }
 
-export interface ServedInteraction {
-  index: number;
-  id: string;
-  method: string;
-  url: string;
-  /** The response replays framing synthesised from parsed chunks, not bytes a provider sent. */
-  synthesized: boolean;
-}
 
 export interface ReplayServer {
   readonly url: string;
@@ -97,16 +92,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-// Decoding every chunk's bytes once per interaction, not once per request, keeps a burst of concurrent requests cheap.
-const plans = new WeakMap<Trace, Playback>();
-function planOf(trace: Trace): Playback {
-  let plan = plans.get(trace);
-  if (!plan) plans.set(trace, (plan = planPlayback(trace)));
-  return plan;
-}
-
-async function play(trace: Trace, faults: readonly Fault[], res: ServerResponse, start: number, speed: number, lateness: Lateness): Promise<void> {
-  const plan = applyFaults(planOf(trace), trace, faults);
+async function play(plan: Playback, res: ServerResponse, start: number, speed: number, lateness: Lateness): Promise<void> {
   const gone = () => res.destroyed || res.writableEnded;
   const when = (ms: number, extra = 0) => (speed === 0 ? start : start + ms / speed) + extra;
   res.socket?.setNoDelay(true);
@@ -163,14 +149,9 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
   const speed = options.speed ?? 1;
   if (!(speed >= 0) || !Number.isFinite(speed)) throw new TraceForgeError('E_USAGE', `speed must be a number >= 0, got ${speed}`);
   const faults = normalizeFaults(options.faults);
-  const source = await interactionSource(options.cassette);
-  for (const w of source.warnings) options.onWarning?.(w);
-  const matcher = createKeyMatcher(source.keys, options.match);
-  // Status faults answer instead of the recording: a probe with its own state checks that the request
-  // would match, without using up a recording the retry should get.
-  const probe = faults.some((f) => f.kind === 'status') ? createKeyMatcher(source.keys, { ...options.match, repeat: 'last' }) : undefined;
+  const tape = await openTape({ cassette: options.cassette, match: options.match, faults, onServe: options.onServe });
+  for (const w of tape.warnings) options.onWarning?.(w);
   const misses: MissExplanation[] = [];
-  const served: number[] = [];
   const host = options.host ?? '127.0.0.1';
   let requests = 0;
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
@@ -194,39 +175,25 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
         return;
       }
       const start = performance.now();
-      const active = faultsFor(faults, number);
-      const status = active.find((f): f is Extract<Fault, { kind: 'status' }> => f.kind === 'status');
       // Headers too: a miss explanation hides every value the request carried as a credential.
-      const incoming = { method: req.method ?? 'GET', url: req.url ?? '/', body, headers: req.headers };
-      const probed = status && probe ? probe.match(incoming) : undefined;
-      if (status && probed && !('miss' in probed)) {
-        const payload = statusErrorBody(source.provider(probed.index), status.status);
-        res.writeHead(status.status, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          ...(status.retryAfter !== undefined ? { 'retry-after': status.retryAfter } : {}),
-        });
-        res.end(payload);
+      const answer = await tape.answer({ method: req.method ?? 'GET', url: req.url ?? '/', body, headers: req.headers }, number);
+      if (answer.kind === 'status') {
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
         return;
       }
-      const result = matcher.match(incoming);
-      if ('miss' in result) {
+      if (answer.kind === 'miss') {
         if (options.fallback) return options.fallback(req, res, body);
-        misses.push(result.miss);
-        options.onMiss?.(result.miss);
-        const payload = JSON.stringify({ error: result.miss });
+        misses.push(answer.miss);
+        options.onMiss?.(answer.miss);
+        const payload = JSON.stringify({ error: answer.miss });
         res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
         res.end(payload);
         return;
       }
-      served.push(result.index);
-      const key = source.keys[result.index]!;
-      options.onServe?.({ index: result.index, id: key.id, method: key.method, url: key.url, synthesized: key.synthesized === true });
-      const loaded = source.load(result.index);
       // An interaction read from the file starts its clock once it is parsed: the read shifts the first
       // byte a little, but never squeezes the recorded gaps between chunks to catch up.
-      const trace = loaded instanceof Promise ? await loaded : loaded;
-      await play(trace, active, res, loaded instanceof Promise ? performance.now() : start, speed, lateness);
+      await play(answer.plan, res, answer.loadedNow ? performance.now() : start, speed, lateness);
     })().catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
@@ -251,9 +218,9 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
     url: `http://${displayHost}:${port}`,
     port,
     misses,
-    served,
-    unused: () => matcher.unused().map((i) => source.loadSync(i)),
-    warnings: source.warnings,
+    served: tape.served,
+    unused: () => tape.unused(),
+    warnings: tape.warnings,
     lateness: () => lateness.summary(),
     close: () =>
       new Promise<void>((resolve) => {
