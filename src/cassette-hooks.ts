@@ -34,6 +34,8 @@ export function cassettePathFor(testFile: string): string {
 export interface CassetteHooks {
   /** For the runner's before-all hook. */
   open(): Promise<void>;
+  /** For the runner's before-each hook: a test runs, so its own timers may move a virtual clock. */
+  begin(): void;
   /** For the runner's after-each hook: throws when the test made requests the cassette could not answer, or calls that were blocked. */
   check(): void;
   /** For the runner's after-all hook. */
@@ -72,12 +74,14 @@ export interface RunnerHooks {
   beforeAll(fn: () => Promise<void>): unknown;
   afterAll(fn: () => Promise<void>): unknown;
   afterEach(fn: () => void): unknown;
+  beforeEach(fn: () => void): unknown;
 }
 
 /** Open before the tests, check after each, close after all: the same for every runner. */
 export function registerHooks(hooks: CassetteHooks, runner: RunnerHooks): CassetteHandle {
   runner.beforeAll(() => hooks.open());
   runner.afterAll(() => hooks.close());
+  runner.beforeEach(() => hooks.begin());
   runner.afterEach(() => hooks.check());
   return hooks.handle;
 }
@@ -98,12 +102,18 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
         if (!file) throw new TraceForgeError('E_USAGE', 'useCassette(): no path was given and the test file is unknown; pass a cassette path');
         path = cassettePathFor(file);
       }
-      session = await openCassette(path, options);
+      session = await openCassette(path, { ...options, onNote: options.onNote ?? ((line) => console.warn(line)) });
+      // Between tests, only the tape moves a virtual clock: an idle interval of the app's must not race ahead.
+      session.setRunning(false);
       for (const w of session.warnings) console.warn(`cassette ${path}: ${w}`);
       // A new cassette may be a typo in a path: say so where the user looks.
       if (!session.existed && session.recordingTo) console.warn(`cassette ${path} does not exist yet: record mode "${session.mode}" records the calls made into it, sent to ${session.recordingTo}`);
     },
+    begin() {
+      session?.setRunning(true);
+    },
     check() {
+      session?.setRunning(false);
       const misses = session?.misses ?? [];
       const fresh = misses.slice(seen);
       seen = misses.length;

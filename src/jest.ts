@@ -17,12 +17,13 @@ interface JestGlobals {
   beforeAll: Hook;
   afterAll: Hook;
   afterEach: Hook;
+  beforeEach: Hook;
   expect: { getState(): { testPath?: string; currentTestName?: string } };
 }
 
 function jestGlobals(): JestGlobals {
   const g = globalThis as Partial<JestGlobals>;
-  if (typeof g.beforeAll !== 'function' || typeof g.afterAll !== 'function' || typeof g.afterEach !== 'function' || typeof g.expect?.getState !== 'function') {
+  if (typeof g.beforeAll !== 'function' || typeof g.afterAll !== 'function' || typeof g.afterEach !== 'function' || typeof g.beforeEach !== 'function' || typeof g.expect?.getState !== 'function') {
     throw new TraceForgeError('E_USAGE', 'traceforge/jest: jest\'s globals (beforeAll, afterAll, afterEach, expect) are not defined here; call useCassette in a test file run by jest (with injectGlobals left on)');
   }
   return g as JestGlobals;
@@ -40,10 +41,10 @@ export function useCassette(path?: string, options?: CassetteSessionOptions): Ca
 export function useCassette(options: CassetteSessionOptions): CassetteHandle;
 export function useCassette(pathOrOptions?: string | CassetteSessionOptions, maybeOptions: CassetteSessionOptions = {}): CassetteHandle {
   const { explicit, options } = cassetteArgs(pathOrOptions, maybeOptions);
-  const { beforeAll, afterAll, afterEach, expect } = jestGlobals();
+  const { beforeAll, afterAll, afterEach, beforeEach, expect } = jestGlobals();
   // Hooks registered inside a running test are an error in jest-circus; say where the call belongs.
   if (expect.getState().currentTestName !== undefined) {
     throw calledInsideTest(explicit);
   }
-  return registerHooks(cassetteHooks(explicit, options, () => expect.getState().testPath), { beforeAll, afterAll, afterEach });
+  return registerHooks(cassetteHooks(explicit, options, () => expect.getState().testPath), { beforeAll, afterAll, afterEach, beforeEach });
 }

@@ -2,7 +2,7 @@
  * `useCassette` for Node's built-in test runner (`node --test`): the same cassette, interception,
  * naming and messages as `traceforge/vitest`, registered with node:test's hooks.
  */
-import { after, afterEach, before } from 'node:test';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { cassetteArgs, cassetteHooks, registerHooks, type CassetteHandle } from './cassette-hooks.js';
 import type { CassetteSessionOptions } from './session.js';
 
@@ -24,5 +24,5 @@ export function useCassette(options: CassetteSessionOptions): CassetteHandle;
 export function useCassette(pathOrOptions?: string | CassetteSessionOptions, maybeOptions: CassetteSessionOptions = {}): CassetteHandle {
   const { explicit, options } = cassetteArgs(pathOrOptions, maybeOptions);
   // `node --test` runs each file in a process of its own, with the file as its script.
-  return registerHooks(cassetteHooks(explicit, options, () => process.argv[1]), { beforeAll: before, afterAll: after, afterEach });
+  return registerHooks(cassetteHooks(explicit, options, () => process.argv[1]), { beforeAll: before, afterAll: after, afterEach, beforeEach });
 }

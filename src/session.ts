@@ -17,6 +17,8 @@ import type { Trace } from './trace/types.js';
 import { shortText } from './util/one-line.js';
 import { faultsWithEnv } from './sweep/env.js';
 import type { LatenessSummary } from './replay/lateness.js';
+import { normalizeFaults } from './replay/faults.js';
+import { openVirtualReplay, type VirtualReplay } from './virtual/virtual-replay.js';
 
 export interface CassetteSessionOptions {
   /** Record mode; default from TRACEFORGE_RECORD, else `none` under CI and `once` elsewhere. */
@@ -25,6 +27,17 @@ export interface CassetteSessionOptions {
   upstream?: string;
   /** Replay speed: 1 recorded pace (default), 0 instant. */
   speed?: number;
+  /**
+   * Which clock replay runs on. `'wall'` (default): the replay server writes each chunk at its recorded
+   * offset on the machine's clock, as exact as the machine is idle. `'virtual'`: calls are answered
+   * in-process and the process's timers, `Date` and `performance.now()` run on a fake clock
+   * (@sinonjs/fake-timers, the one vitest and jest use) that the tape drives: the app measures exactly the
+   * recorded timing at any machine load, and no recorded second is waited for. Default from
+   * TRACEFORGE_CLOCK. Needs the interception (`intercept` not false).
+   */
+  clock?: ClockKind;
+  /** Told, one line each, when something cannot run on the virtual clock (a call that left the process...). */
+  onNote?: (line: string) => void;
   match?: MatchOptions;
   /**
    * Deterministic faults applied to replayed answers (not to calls forwarded for recording), e.g.
@@ -76,7 +89,25 @@ export interface CassetteSession {
   readonly blocked: readonly string[];
   /** How late the replay server wrote pieces against their recorded times (see ReplayServer.lateness). */
   lateness(): LatenessSummary;
+  /** The clock replay runs on. */
+  readonly clock: ClockKind;
+  /**
+   * Under the virtual clock, whether the app's own timers alone may move time (a test is running); the
+   * runners' hooks turn it on for each test and off after. Tape deliveries always move it.
+   */
+  setRunning(running: boolean): void;
   close(): Promise<void>;
+}
+
+export type ClockKind = 'wall' | 'virtual';
+
+/** The clock option, else TRACEFORGE_CLOCK, else wall; anything else is a usage error naming both. */
+export function resolveClock(given: ClockKind | undefined, env: NodeJS.ProcessEnv): ClockKind {
+  const raw = given ?? (env.TRACEFORGE_CLOCK || undefined);
+  if (raw === undefined) return 'wall';
+  if (raw === 'wall' || raw === 'virtual') return raw;
+  const from = given !== undefined ? 'clock option' : 'TRACEFORGE_CLOCK';
+  throw new TraceForgeError('E_USAGE', `${from} is ${JSON.stringify(shortText(String(raw)))}: use 'virtual' (in-process tests: exact recorded timing at any load, no waiting) or 'wall' (the default)`);
 }
 
 /**
@@ -107,6 +138,14 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   // served, so a big cassette replays in bounded memory. Mode `all` starts from nothing.
   const cassette = mode === 'all' || !exists ? emptyCassette() : path;
   const intercepting = options.intercept !== undefined && options.intercept !== false;
+  const clock = resolveClock(options.clock, env);
+  if (clock === 'virtual' && !intercepting) {
+    throw new TraceForgeError(
+      'E_USAGE',
+      `clock 'virtual' answers the process's calls in-process, through the interception, but intercept is off for ${shown}: ` +
+        "drop intercept: false (the app's calls to the providers' hosts, and to the cassette's url, are then served on the virtual clock), or use clock: 'wall' and point the client at cassette.url",
+    );
+  }
   const recorded: Trace[] = [];
   let recorder: Recorder | undefined;
   if (records) {
@@ -153,14 +192,35 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     await recorder?.close();
     throw e;
   }
+  const onNote = options.onNote ?? (() => undefined);
+  let virtual: VirtualReplay | undefined;
+  if (clock === 'virtual') {
+    try {
+      virtual = await openVirtualReplay({
+        cassette,
+        match: options.redact ? { ...options.match, redact: options.redact } : options.match,
+        faults: normalizeFaults(faultsWithEnv(options.faults, env)),
+        speed: options.speed ?? 1,
+        records,
+        running: true,
+        warn: onNote,
+      });
+    } catch (e) {
+      await replay.close();
+      await recorder?.close();
+      throw e;
+    }
+    if (records) onNote(`traceforge: clock 'virtual': cassette ${shown} records (mode "${mode}"); calls it has no recording of go out on the wall clock, while the virtual clock holds still, and replay on the virtual clock once recorded`);
+  }
   let interception: Interception | undefined;
   if (intercepting) {
     try {
       const given: InterceptOptions = options.intercept === true ? {} : (options.intercept as InterceptOptions);
       // The recorder's own address is served too: an SDK that read OPENAI_BASE_URL from \`traceforge record\` is then this cassette's.
       const hosts = outer ? [...(given.hosts ?? []), new URL(outer).host] : given.hosts;
-      interception = await startInterception(replay.url, { ...given, ...(hosts ? { hosts } : {}) }, env);
+      interception = await startInterception(replay.url, { ...given, ...(hosts ? { hosts } : {}) }, env, virtual);
     } catch (e) {
+      virtual?.close();
       await replay.close();
       await recorder?.close();
       throw e;
@@ -170,7 +230,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     url: replay.url,
     mode,
     get misses() {
-      return replay.misses;
+      return virtual ? [...virtual.misses, ...replay.misses] : replay.misses;
     },
     warnings: replay.warnings,
     recorded,
@@ -179,8 +239,11 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     recordingTo: records ? (viaOuter ? `the traceforge record proxy at ${outer}${outerWrites ? ', which writes the cassette' : ''}` : (upstream ?? 'the hosts the app calls')) : undefined,
     blocked: interception?.blocked ?? [],
     lateness: () => replay.lateness(),
+    clock,
+    setRunning: (running) => virtual?.driver.setRunning(running),
     async close() {
       interception?.stop();
+      virtual?.close();
       await replay.close();
       await recorder?.close();
     },

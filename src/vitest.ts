@@ -1,5 +1,5 @@
 import * as vitest from 'vitest';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { calledInsideTest, cassetteArgs, cassetteHooks, registerHooks, type CassetteHandle } from './cassette-hooks.js';
 import type { CassetteSessionOptions } from './session.js';
 
@@ -55,5 +55,5 @@ export function useCassette(pathOrOptions?: string | CassetteSessionOptions, may
     throw calledInsideTest(explicit);
   }
   // The file being run, also when this call sits in a setup file (setupFiles run once per test file).
-  return registerHooks(cassetteHooks(explicit, options, () => expect.getState().testPath), { beforeAll, afterAll, afterEach });
+  return registerHooks(cassetteHooks(explicit, options, () => expect.getState().testPath), { beforeAll, afterAll, afterEach, beforeEach });
 }

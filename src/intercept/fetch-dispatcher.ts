@@ -24,9 +24,18 @@
  * and their timing reach the app as the local server sends them.
  */
 import type { Dispatcher } from 'undici';
+import type { VirtualReplay } from '../virtual/virtual-replay.js';
+import { FORWARD_HEADER } from './hosts.js';
+import { handlerSink, headerRecord, readDispatchBody } from './in-process.js';
 
 /** What to do with one outgoing call. */
-export type FetchDecision = { kind: 'pass' } | { kind: 'redirect'; origin: string; headers: Record<string, string> } | { kind: 'error'; error: Error };
+export type FetchDecision =
+  /** Let it go out; `leaving`, under a virtual clock, holds time still until the returned release is called. */
+  | { kind: 'pass'; leaving?: () => () => void }
+  | { kind: 'redirect'; origin: string; headers: Record<string, string> }
+  /** Answer it in-process on the virtual clock; a miss to be recorded goes to `origin` with `headers`, as a redirect does. */
+  | { kind: 'serve'; replay: VirtualReplay; origin: string; headers: Record<string, string> }
+  | { kind: 'error'; error: Error };
 
 const PROBE_ORIGIN = 'http://traceforge-intercept-check.invalid';
 
@@ -51,6 +60,26 @@ function fail(handler: Dispatcher.DispatchHandler, error: Error): void {
   queueMicrotask(() => {
     if (typeof h.onError === 'function') h.onError(error);
     else h.onResponseError?.(undefined, error);
+  });
+}
+
+/** The same handler, calling `release` once the call is over, however it ends. */
+function releasing(handler: Dispatcher.DispatchHandler, release: () => void): Dispatcher.DispatchHandler {
+  const h = handler as Record<string, unknown>;
+  const wrap = (name: string) => {
+    const fn = h[name];
+    if (typeof fn !== 'function') return undefined;
+    return (...args: unknown[]) => {
+      release();
+      return (fn as (...a: unknown[]) => unknown).apply(handler, args);
+    };
+  };
+  return new Proxy(handler, {
+    get(target, prop, receiver) {
+      if (prop === 'onComplete' || prop === 'onError' || prop === 'onResponseEnd' || prop === 'onResponseError') return wrap(prop);
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
   });
 }
 
@@ -108,12 +137,32 @@ export async function installFetchInterception(decide: (url: URL) => FetchDecisi
         return this.inner.dispatch(options, handler);
       }
       const d = this.decide(url);
-      if (d.kind === 'pass') return this.inner.dispatch(options, handler);
+      if (d.kind === 'pass') return this.inner.dispatch(options, d.leaving ? releasing(handler, d.leaving()) : handler);
       if (d.kind === 'error') {
         fail(handler, d.error);
         return true;
       }
+      if (d.kind === 'serve') {
+        this.serve(d, url, options, handler);
+        return true;
+      }
       return this.inner.dispatch({ ...options, origin: d.origin, headers: withHeaders(options.headers, d.headers) }, handler);
+    }
+
+    /** Answer in-process on the virtual clock; a miss being recorded goes to the session's server for real. */
+    private serve(d: Extract<FetchDecision, { kind: 'serve' }>, url: URL, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+      const { sink, start, fail: failWith } = handlerSink(handler);
+      let body: Promise<Buffer> | undefined;
+      const read = () => (body ??= readDispatchBody(options.body));
+      d.replay
+        .respond({ method: options.method, url, headers: headerRecord(options.headers), body: read }, sink)
+        .then(async (playing) => {
+          if (playing !== 'forward') return start(() => playing.cancel());
+          const release = d.replay.leaving(url, 'recorded');
+          const headers = withHeaders(options.headers, { ...d.headers, [FORWARD_HEADER]: '1' });
+          this.inner.dispatch({ ...options, body: await read(), origin: d.origin, headers }, releasing(handler, release));
+        })
+        .catch((e: unknown) => failWith(e instanceof Error ? e : new Error(String(e))));
     }
 
     // The dispatcher underneath is shared with the rest of the process: closing this one never closes it.

@@ -67,6 +67,13 @@ export function isLoopback(url: URL): boolean {
 /** The header that carries the origin the app addressed from the interception to the recorder. Never recorded or sent on. */
 export const ORIGIN_HEADER = 'x-traceforge-origin';
 
+/**
+ * Set on a call the in-process virtual replay found no recording for, in a mode that records: the replay
+ * server sends it straight on to the recorder instead of matching it again (its own matcher has not seen
+ * what the in-process one served). Never recorded or sent on.
+ */
+export const FORWARD_HEADER = 'x-traceforge-record';
+
 /** `host[:port]` as a user would list it, for messages. */
 export function hostOf(url: URL): string {
   return url.port ? `${url.hostname}:${url.port}` : url.hostname;

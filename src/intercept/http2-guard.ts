@@ -22,7 +22,7 @@ export function installHttp2Guard(decide: (url: URL) => FetchDecision): Http2Gua
       url = undefined;
     }
     const d = url ? decide(url) : ({ kind: 'pass' } as const);
-    if (d.kind === 'redirect') {
+    if (d.kind === 'redirect' || d.kind === 'serve') {
       throw new Error(
         `traceforge: ${url!.host} is called over HTTP/2 (node:http2), which cannot be served from a cassette. ` +
           `The AWS SDK's Bedrock runtime client does this by default: build it with requestHandler: new NodeHttpHandler() (from @smithy/node-http-handler), ` +

@@ -10,6 +10,7 @@ import { installFetchInterception, type FetchDecision, type FetchInterception } 
 import { DEFAULT_INTERCEPT_HOSTS, hostOf, isLoopback, matchHost, ORIGIN_HEADER, parseHostRule, type HostRule } from './hosts.js';
 import { installHttp2Guard, type Http2Guard } from './http2-guard.js';
 import { installNodeHttpInterception, type NodeHttpInterception } from './node-http.js';
+import type { VirtualReplay } from '../virtual/virtual-replay.js';
 
 export { DEFAULT_INTERCEPT_HOSTS, ORIGIN_HEADER } from './hosts.js';
 
@@ -34,6 +35,8 @@ export interface Interception {
 
 interface Entry {
   target: URL;
+  /** Answer served calls in-process on the virtual clock, instead of at `target`. */
+  virtual?: VirtualReplay;
   rules: HostRule[];
   unmatched: 'pass' | 'error';
   blocked: string[];
@@ -50,10 +53,17 @@ const ciSet = (env: NodeJS.ProcessEnv): boolean => {
 
 function decide(url: URL): FetchDecision {
   const top = stack[stack.length - 1];
-  if (!top || url.origin === top.target.origin) return { kind: 'pass' };
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { kind: 'pass' };
-  if (matchHost(top.rules, url)) return { kind: 'redirect', origin: top.target.origin, headers: { [ORIGIN_HEADER]: url.origin } };
-  if (top.unmatched === 'pass' || isLoopback(url)) return { kind: 'pass' };
+  if (!top) return { kind: 'pass' };
+  const virtual = top.virtual;
+  // Under a virtual clock the session's own URL is answered in-process too: a socket would run on the wall clock.
+  if (url.origin === top.target.origin) return virtual ? { kind: 'serve', replay: virtual, origin: top.target.origin, headers: {} } : { kind: 'pass' };
+  const passing: FetchDecision = virtual ? { kind: 'pass', leaving: () => virtual.leaving(url, 'unserved') } : { kind: 'pass' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return passing;
+  if (matchHost(top.rules, url)) {
+    const headers = { [ORIGIN_HEADER]: url.origin };
+    return virtual ? { kind: 'serve', replay: virtual, origin: top.target.origin, headers } : { kind: 'redirect', origin: top.target.origin, headers };
+  }
+  if (top.unmatched === 'pass' || isLoopback(url)) return passing;
   const host = hostOf(url);
   const message =
     `traceforge: blocked a call to ${url.origin}${url.pathname}: ${host} is not one of the hosts served from the cassette, and calls to other hosts are refused ` +
@@ -68,9 +78,9 @@ function decide(url: URL): FetchDecision {
  * The origin the app addressed travels in the `x-traceforge-origin` header, which the replay server
  * strips (it only uses it to tell the recorder where a call it cannot answer was going).
  */
-export async function startInterception(target: string, options: InterceptOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Interception> {
+export async function startInterception(target: string, options: InterceptOptions = {}, env: NodeJS.ProcessEnv = process.env, virtual?: VirtualReplay): Promise<Interception> {
   const rules = [...DEFAULT_INTERCEPT_HOSTS, ...(options.hosts ?? [])].map(parseHostRule);
-  const entry: Entry = { target: new URL(target), rules, unmatched: options.unmatched ?? (ciSet(env) ? 'error' : 'pass'), blocked: [] };
+  const entry: Entry = { target: new URL(target), rules, unmatched: options.unmatched ?? (ciSet(env) ? 'error' : 'pass'), blocked: [], ...(virtual ? { virtual } : {}) };
   stack.push(entry);
   try {
     while (installing) await installing;

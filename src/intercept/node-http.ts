@@ -18,6 +18,8 @@ import type { ClientRequest } from 'node:http';
 import { getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import type { FetchDecision } from './fetch-dispatcher.js';
+import { FORWARD_HEADER } from './hosts.js';
+import { responseSink } from './in-process.js';
 
 // Hop-by-hop: the mock socket frames the body itself.
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
@@ -34,24 +36,17 @@ export async function installNodeHttpInterception(decide: (url: URL) => FetchDec
   const interceptor = new ClientRequestInterceptor();
   // Our own connections to the local server: not the global dispatcher, so they cannot loop through the fetch interception.
   const agent = new Agent({ pipelining: 0 });
-  interceptor.on('request', async ({ request, controller }) => {
-    const url = new URL(request.url);
-    const d = decide(url);
-    if (d.kind === 'pass') return;
-    if (d.kind === 'error') return controller.errorWith(d.error);
-    // The mock socket has no handle, so Node's Socket#_read adds a 'connect' listener for every read of a
-    // streamed body; past ten that prints a MaxListenersExceededWarning in the user's test output.
-    // The listeners go with the socket when the response ends.
-    (getRawRequest(request) as ClientRequest | undefined)?.socket?.setMaxListeners(0);
+  type Controller = { respondWith(r: Response): void; errorWith(e: Error): void };
+  /** Send the call on to a local server (the replay server, or the recorder through it) and hand its answer to the app as it streams. */
+  const forward = async (url: URL, request: Request, extra: Record<string, string>, origin: string, body: Buffer | undefined, controller: Controller): Promise<void> => {
     const headers: Record<string, string> = {};
     request.headers.forEach((v, k) => {
       if (!HOP.has(k) && k !== 'host') headers[k] = v;
     });
-    Object.assign(headers, d.headers);
-    const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : Buffer.from(await request.arrayBuffer());
+    Object.assign(headers, extra);
     if (body) headers['content-length'] = String(body.length);
     try {
-      const res = await undiciRequest(new URL(url.pathname + url.search, d.origin), {
+      const res = await undiciRequest(new URL(url.pathname + url.search, origin), {
         method: request.method as 'POST',
         headers,
         body,
@@ -68,6 +63,47 @@ export async function installNodeHttpInterception(decide: (url: URL) => FetchDec
     } catch (e) {
       controller.errorWith(e instanceof Error ? e : new Error(String(e)));
     }
+  };
+  interceptor.on('request', async ({ request, controller }) => {
+    const url = new URL(request.url);
+    const d = decide(url);
+    if (d.kind === 'pass') {
+      // Under a virtual clock, time holds still until this call that leaves the process has its answer.
+      if (d.leaving) {
+        const release = d.leaving();
+        const raw = getRawRequest(request) as ClientRequest | undefined;
+        if (raw) raw.once('close', release).once('response', (res) => res.once('close', release));
+        else release();
+      }
+      return;
+    }
+    if (d.kind === 'error') return controller.errorWith(d.error);
+    if (d.kind === 'serve') {
+      const { sink, response, cancelled } = responseSink();
+      let body: Promise<Buffer> | undefined;
+      const read = () => (body ??= request.arrayBuffer().then((b) => Buffer.from(b)));
+      const headers: Record<string, string> = {};
+      request.headers.forEach((v, k) => (headers[k] = v));
+      const playing = await d.replay.respond({ method: request.method, url, headers, body: read }, sink);
+      if (playing !== 'forward') {
+        void cancelled.then(() => playing.cancel());
+        (getRawRequest(request) as ClientRequest | undefined)?.once('close', () => playing.cancel());
+        controller.respondWith(await response);
+        return;
+      }
+      const release = d.replay.leaving(url, 'recorded');
+      try {
+        return await forward(url, request, { ...d.headers, [FORWARD_HEADER]: '1' }, d.origin, await read(), controller);
+      } finally {
+        release();
+      }
+    }
+    // The mock socket has no handle, so Node's Socket#_read adds a 'connect' listener for every read of a
+    // streamed body; past ten that prints a MaxListenersExceededWarning in the user's test output.
+    // The listeners go with the socket when the response ends.
+    (getRawRequest(request) as ClientRequest | undefined)?.socket?.setMaxListeners(0);
+    const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : Buffer.from(await request.arrayBuffer());
+    await forward(url, request, d.headers, d.origin, body, controller);
   });
   interceptor.apply();
   return {

@@ -1,5 +1,5 @@
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ORIGIN_HEADER } from '../intercept/hosts.js';
+import { FORWARD_HEADER, ORIGIN_HEADER } from '../intercept/hosts.js';
 
 /**
  * Pass a request on to another local server (the recorder, in record modes) and pipe its answer
@@ -14,6 +14,7 @@ export function forwardTo(base: string): (req: IncomingMessage, res: ServerRespo
     // as a proxy request (absolute URL), so it forwards to that host, and the header goes no further.
     const origin = headers[ORIGIN_HEADER];
     delete headers[ORIGIN_HEADER];
+    delete headers[FORWARD_HEADER];
     let path = req.url;
     if (typeof origin === 'string' && /^https?:\/\/[^/]+$/.test(origin)) {
       path = `${origin}${req.url ?? '/'}`;

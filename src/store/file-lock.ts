@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TraceForgeError } from '../errors.js';
+import { realDateNow, realSleep } from '../util/real-timers.js';
 
 const STALE_MS = 30_000;
 
@@ -20,7 +21,7 @@ function alive(pid: number): boolean {
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
   const lockPath = `${path}.lock`;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = realDateNow() + timeoutMs;
   // The lock lives next to the file, so its directory must exist before the first write.
   await mkdir(dirname(path), { recursive: true });
   let wait = 2;
@@ -33,10 +34,10 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, timeou
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       await breakIfStale(lockPath);
-      if (Date.now() > deadline) {
+      if (realDateNow() > deadline) {
         throw new TraceForgeError('E_CASSETTE_LOCKED', `${path} is locked by another process (${lockPath}); if no TraceForge is running, delete the lock file`);
       }
-      await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
+      await realSleep(wait + Math.random() * wait);
       wait = Math.min(wait * 2, 100);
     }
   }
@@ -59,7 +60,7 @@ async function breakIfStale(lockPath: string): Promise<void> {
     await (await open(guard, 'wx')).close();
   } catch {
     // Someone else is breaking it; a guard left by a breaker that died goes after a few seconds.
-    await stat(guard).then((g) => (Date.now() - g.mtimeMs > 5_000 ? rm(guard, { force: true }) : undefined), () => undefined);
+    await stat(guard).then((g) => (realDateNow() - g.mtimeMs > 5_000 ? rm(guard, { force: true }) : undefined), () => undefined);
     return;
   }
   try {
@@ -74,7 +75,7 @@ async function isStale(lockPath: string): Promise<boolean> {
     const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
     const pid = Number(text);
     const dead = text !== '' && Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
-    return dead || Date.now() - info.mtimeMs > STALE_MS;
+    return dead || realDateNow() - info.mtimeMs > STALE_MS;
   } catch {
     // Gone already: nothing to break.
     return false;

@@ -1,0 +1,31 @@
+/**
+ * The process's real timers and clocks, taken when this module loads. A virtual-clock replay
+ * (src/virtual) replaces the globals with fake ones for the app under test; TraceForge's own waits
+ * (file locks, the clock's own driving loop) must keep running on the machine's time, or they would
+ * wait for a clock that only moves when they do.
+ *
+ * If some fake clock was installed before this module loaded, its originals are taken instead
+ * (`@sinonjs/fake-timers`, which vitest and jest use, keeps them on the clock as `_setTimeout`...).
+ */
+type Clocked = { clock?: Record<string, unknown> };
+
+function original<T>(name: string, current: T): T {
+  const clock = (current as Clocked | undefined)?.clock;
+  const saved = clock?.[`_${name}`];
+  return (typeof saved === 'function' ? saved : current) as T;
+}
+
+export const realSetTimeout: typeof setTimeout = original('setTimeout', globalThis.setTimeout);
+export const realClearTimeout: typeof clearTimeout = original('clearTimeout', globalThis.clearTimeout);
+export const realSetImmediate: typeof setImmediate = original('setImmediate', globalThis.setImmediate);
+const perf = (globalThis.performance as unknown as Clocked).clock ? ((globalThis.performance as unknown as Clocked).clock?._performance as typeof globalThis.performance | undefined) : globalThis.performance;
+// The method itself, bound: a fake clock may replace `now` on Node's own performance object.
+const perfNow = (perf ?? globalThis.performance).now.bind(perf ?? globalThis.performance);
+const RealDate = original('Date', globalThis.Date);
+
+/** The machine's `performance.now()`, whatever clock the app runs on. */
+export const realNow = (): number => perfNow();
+/** The machine's `Date.now()`. */
+export const realDateNow = (): number => RealDate.now();
+/** Resolve after `ms` of real time. */
+export const realSleep = (ms: number): Promise<void> => new Promise((r) => realSetTimeout(r, ms));

@@ -1,0 +1,180 @@
+/**
+ * The loop that moves virtual time. The tape's deliveries (a response's headers, each recorded chunk)
+ * wait here at exact times on the app's clock; the app's own timers wait on the clock itself. Each turn
+ * of the real event loop, once the app has nothing left to run, time jumps to whichever comes first:
+ * the app's next timer (fired at its time) or the tape's next delivery. So a 10 s recording plays in
+ * milliseconds, every gap the app measures is the recorded one, and an app timeout due inside a gap
+ * fires inside it, before the chunk.
+ *
+ * "Nothing left to run" means: the microtasks are drained (this runs in a macrotask), no real
+ * setImmediate of someone else's is queued, no file system or DNS request is in flight, and no call
+ * that left the process (a holder) is waiting for its answer on the real clock. While any of those is
+ * pending, timers already due still fire, but time does not jump.
+ */
+import { realClearTimeout, realSetImmediate, realSetTimeout } from '../util/real-timers.js';
+import type { AppClock } from './fake-clock.js';
+
+interface TapeEvent {
+  at: number;
+  seq: number;
+  run: () => void;
+  cancelled: boolean;
+}
+
+/** Work of the real world a jump in time would overtake: a request of libuv's threadpool or resolver, or someone else's immediate. */
+const IN_FLIGHT = new Set(['FSReqCallback', 'FSReqPromise', 'FileHandleCloseReq', 'GetAddrInfoReqWrap', 'GetNameInfoReqWrap', 'QueryReqWrap', 'Immediate', 'ConnectWrap', 'ShutdownWrap']);
+
+export interface Driver {
+  /** Time on the app's clock now. */
+  now(): number;
+  /** Run `fn` when the app's clock reaches `at` (a `now()` time); events at the same time run in the order scheduled. */
+  at(at: number, fn: () => void): { cancel(): void };
+  /** Keep time from jumping (timers already due still fire) until the returned function is called. */
+  hold(): () => void;
+  /**
+   * Whether the app's own timers alone may move time (a test is running). The tape's deliveries always
+   * may: an app waiting for the next chunk never waits on the wall clock.
+   */
+  setRunning(running: boolean): void;
+  stop(): void;
+}
+
+export function createDriver(clock: () => AppClock, options: { running: boolean }): Driver {
+  const heap: TapeEvent[] = [];
+  let seq = 0;
+  let holds = 0;
+  let running = options.running;
+  let looping = false;
+  let stopped = false;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const before = (a: TapeEvent, b: TapeEvent) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  const push = (e: TapeEvent) => {
+    heap.push(e);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[p]!)) break;
+      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+      i = p;
+    }
+  };
+  const pop = (): TapeEvent => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+  const head = (): TapeEvent | undefined => {
+    while (heap.length > 0 && heap[0]!.cancelled) pop();
+    return heap[0];
+  };
+
+  const busy = (): boolean => holds > 0 || process.getActiveResourcesInfo().some((r) => IN_FLIGHT.has(r));
+
+  /** One step; returns whether there may be more to do. */
+  function step(): boolean {
+    const app = clock();
+    const next = head();
+    // The app's clock is the user's own fake timers, which TraceForge moves only while the tape is playing.
+    const appTimersMayMove = next !== undefined || (running && app.ours);
+    const timerAt = app.nextTimerAt();
+    const now = app.precise();
+    if (busy()) {
+      // Time stands still, but what is already due runs (a real answer may be waiting on one of them).
+      if (timerAt <= now) app.fireNext();
+      else if (next && next.at <= now) runDue(now);
+      return true;
+    }
+    if (next && next.at <= timerAt) {
+      app.advanceTo(next.at);
+      runDue(app.precise());
+      return true;
+    }
+    if (timerAt !== Infinity && (appTimersMayMove || timerAt <= now)) {
+      app.fireNext();
+      return true;
+    }
+    return next !== undefined;
+  }
+
+  function runDue(now: number): void {
+    for (let e = head(); e && e.at <= now; e = head()) {
+      pop();
+      e.run();
+    }
+  }
+
+  function loop(): void {
+    if (stopped) return;
+    looping = true;
+    // A macrotask after the app's microtasks, then one more turn for work queued by what they started.
+    realSetImmediate(() => {
+      if (stopped) return;
+      let more: boolean;
+      try {
+        more = step();
+      } catch (e) {
+        looping = false;
+        throw e;
+      }
+      if (more) return loop();
+      looping = false;
+      // Nothing to do now: while a test runs, look again shortly, as the app may start a timer at any moment.
+      if (running && !idleTimer) {
+        idleTimer = realSetTimeout(() => {
+          idleTimer = undefined;
+          kick();
+        }, 1);
+      }
+    });
+  }
+
+  function kick(): void {
+    if (!looping && !stopped) loop();
+  }
+
+  return {
+    now: () => clock().precise(),
+    at(at, fn) {
+      const e: TapeEvent = { at, seq: seq++, run: fn, cancelled: false };
+      push(e);
+      kick();
+      return {
+        cancel() {
+          e.cancelled = true;
+        },
+      };
+    },
+    hold() {
+      holds++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        holds--;
+        kick();
+      };
+    },
+    setRunning(r) {
+      running = r;
+      if (r) kick();
+    },
+    stop() {
+      stopped = true;
+      if (idleTimer) realClearTimeout(idleTimer);
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The one adapter between TraceForge and `@sinonjs/fake-timers`, the fake clock vitest's and jest's
+ * fake timers are built on. It installs a clock on the app's globals (timers, `Date`, `performance`,
+ * `process.hrtime`, `node:timers` and `node:timers/promises`), or adopts the clock a user already
+ * installed with `vi.useFakeTimers()` / `jest.useFakeTimers()`, so there is only ever one clock.
+ *
+ * Besides the public API (`tick`, `next`, `now`), two things are read that fake-timers does not
+ * document, and both are checked when the clock is acquired: its timer table (`clock.timers`, to see
+ * when the app's next timer is due, without firing it) and that `performance.now()` carries the
+ * clock's sub-millisecond part (which `tick` keeps when given fractions), so that a chunk recorded
+ * 12.345 ms after the last one is measured by the app as 12.345 ms, not 12 or 13.
+ */
+import FakeTimers from '@sinonjs/fake-timers';
+import { TraceForgeError } from '../errors.js';
+
+/** The parts of a fake-timers clock used here (vitest's bundled copy and the npm package have the same shape). */
+export interface Clock {
+  now: number;
+  tick(ms: number): number;
+  next(): number;
+  setTimeout(fn: () => void, ms?: number): unknown;
+  clearTimeout(id: unknown): void;
+  countTimers(): number;
+  timers?: Map<unknown, TimerEntry> | Record<string, TimerEntry>;
+  performance?: { now(): number };
+  uninstall?(): unknown;
+}
+
+interface TimerEntry {
+  callAt: number;
+}
+
+export interface AppClock {
+  readonly clock: Clock;
+  /** Installed by TraceForge (true) or the user's own fake timers (false). */
+  readonly ours: boolean;
+  /** Time on this clock in ms, with its sub-millisecond part. */
+  precise(): number;
+  /** Move to `target` (a `precise()` time), firing every app timer due by then. */
+  advanceTo(target: number): void;
+  /** When the app's earliest timer fires (a `precise()` time), or Infinity. */
+  nextTimerAt(): number;
+  /** Fire the app's earliest timer at its time. */
+  fireNext(): void;
+}
+
+/** What TraceForge fakes when it installs the clock itself (nextTick and queueMicrotask stay real: they are not time). */
+const TO_FAKE = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date', 'performance', 'hrtime'] as const;
+
+let installed: { clock: Clock; users: number; restore: () => void } | undefined;
+
+/** The fake clock on the globals now, if any (fake-timers marks what it installs with `.clock`). */
+function currentFake(): Clock | undefined {
+  const c = (globalThis.setTimeout as unknown as { clock?: Clock }).clock;
+  return c && typeof c.tick === 'function' && typeof c.next === 'function' ? c : undefined;
+}
+
+function timerList(clock: Clock): Iterable<TimerEntry> {
+  const t = clock.timers;
+  if (!t) return [];
+  return t instanceof Map ? t.values() : Object.values(t);
+}
+
+const MODULO = 1e6;
+/** The sub-millisecond part fake-timers keeps from a fractional tick, computed as it does (whole nanoseconds). */
+function nanoRemainder(ms: number): number {
+  const r = (ms * 1e6) % MODULO;
+  return Math.floor(r < 0 ? r + MODULO : r);
+}
+
+function wrap(clock: Clock, ours: boolean): AppClock {
+  // fake-timers keeps the nanoseconds of fractional ticks privately; they are mirrored here. Only this
+  // driver ticks by fractions, so the mirror stays exact; it starts from what performance.now() shows.
+  let nanos = 0;
+  const perf = clock.performance?.now();
+  if (perf !== undefined) nanos = Math.round((perf - Math.floor(perf)) * 1e6) % MODULO;
+  const precise = () => clock.now + nanos / 1e6;
+  return {
+    clock,
+    ours,
+    precise,
+    advanceTo(target) {
+      const d = target - precise();
+      if (!(d > 0)) return;
+      const total = nanos + nanoRemainder(d);
+      clock.tick(d);
+      nanos = total % MODULO;
+    },
+    nextTimerAt() {
+      let at = Infinity;
+      for (const t of timerList(clock)) if (t.callAt < at) at = t.callAt;
+      // A timer is due when the clock's whole milliseconds reach it; the sub-millisecond part stays.
+      return at === Infinity ? at : Math.max(at + nanos / 1e6, precise());
+    },
+    fireNext() {
+      clock.next();
+    },
+  };
+}
+
+/**
+ * The app's clock for a virtual-time session: the user's own fake timers if they are on, else one
+ * TraceForge installs now (released with `release()`; the last release uninstalls it).
+ */
+export function acquireClock(): { app: () => AppClock; release: () => void } {
+  const theirs = currentFake();
+  if (!theirs || theirs === installed?.clock) {
+    if (!installed) {
+      const clock = FakeTimers.withGlobal(globalThis).install({ now: Date.now(), toFake: [...TO_FAKE], ignoreMissingTimers: true }) as unknown as Clock;
+      installed = { clock, users: 0, restore: () => clock.uninstall?.() };
+      check(clock);
+    }
+    installed.users++;
+  }
+  const base = installed;
+  // Each call asks again: a test may turn the user's fake timers on or off while the session is open.
+  let cache: AppClock | undefined;
+  const app = (): AppClock => {
+    const now = currentFake() ?? base?.clock;
+    if (!now) throw new TraceForgeError('E_USAGE', "clock 'virtual': the fake clock was uninstalled while the cassette is open (vi.useRealTimers() after TraceForge's clock?); keep fake timers on until the cassette closes, or use clock: 'wall'");
+    if (cache?.clock !== now) cache = wrap(now, now === installed?.clock);
+    return cache;
+  };
+  let released = false;
+  return {
+    app,
+    release() {
+      if (released || !base) return;
+      released = true;
+      if (--base.users === 0 && installed === base) {
+        installed = undefined;
+        base.restore();
+      }
+    },
+  };
+}
+
+/** The patch took: the globals are this clock's, and its timer table and sub-millisecond time are where this adapter reads them. */
+function check(clock: Clock): void {
+  const problems: string[] = [];
+  if (currentFake() !== clock) problems.push('setTimeout is not the fake one');
+  if (Date.now() !== clock.now) problems.push('Date.now() does not read the fake clock');
+  const id = clock.setTimeout(() => undefined, 5);
+  const seen = [...timerList(clock)].some((t) => t.callAt === clock.now + 5);
+  clock.clearTimeout(id);
+  if (!seen) problems.push('its timer table (clock.timers) is not readable');
+  const before = globalThis.performance.now();
+  clock.tick(0.25);
+  const step = globalThis.performance.now() - before;
+  if (Math.abs(step - 0.25) > 1e-6) problems.push(`performance.now() moved ${step} ms for a 0.25 ms tick`);
+  if (problems.length > 0) {
+    clock.uninstall?.();
+    installed = undefined;
+    throw new TraceForgeError('E_USAGE', `clock 'virtual': @sinonjs/fake-timers did not install as expected (${problems.join('; ')}); use clock: 'wall' and report this with your Node version`);
+  }
+}
