@@ -1,5 +1,6 @@
 import * as vitest from 'vitest';
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
+import { useRunnerClock } from './virtual/fake-clock.js';
 import { calledInsideTest, cassetteArgs, cassetteHooks, registerHooks, type CassetteHandle } from './cassette-hooks.js';
 import type { CassetteSessionOptions } from './session.js';
 
@@ -11,6 +12,12 @@ export type { RedactOptions } from './trace/redact.js';
 export type { InterceptOptions } from './intercept/index.js';
 
 export { cassettePathFor, type CassetteHandle } from './cassette-hooks.js';
+
+// clock: 'virtual' puts vitest's own fake timers on, so a test's vi.useFakeTimers() gets the same one clock.
+useRunnerClock({
+  install: (toFake, now) => vi.useFakeTimers({ toFake: toFake as NonNullable<Parameters<typeof vi.useFakeTimers>[0]>['toFake'], now }),
+  uninstall: () => vi.useRealTimers(),
+});
 
 /** Whether a test function is running now: vitest 4.1's TestRunner says so; older ones leave currentTestName set only then. */
 function insideTest(): boolean {

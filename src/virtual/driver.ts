@@ -19,6 +19,8 @@ interface TapeEvent {
   seq: number;
   run: () => void;
   cancelled: boolean;
+  /** Runs in a turn of its own, after what was due with it has been handled by the app (a connection cut after the last bytes). */
+  ownTurn: boolean;
 }
 
 /** Work of the real world a jump in time would overtake: a request of libuv's threadpool or resolver, or someone else's immediate. */
@@ -27,8 +29,11 @@ const IN_FLIGHT = new Set(['FSReqCallback', 'FSReqPromise', 'FileHandleCloseReq'
 export interface Driver {
   /** Time on the app's clock now. */
   now(): number;
-  /** Run `fn` when the app's clock reaches `at` (a `now()` time); events at the same time run in the order scheduled. */
-  at(at: number, fn: () => void): { cancel(): void };
+  /**
+   * Run `fn` when the app's clock reaches `at` (a `now()` time); events at the same time run in the order
+   * scheduled. With `ownTurn`, the app first gets a turn to handle what came before it at that time.
+   */
+  at(at: number, fn: () => void, ownTurn?: boolean): { cancel(): void };
   /** Keep time from jumping (timers already due still fire) until the returned function is called. */
   hold(): () => void;
   /**
@@ -100,7 +105,8 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
     }
     if (next && next.at <= timerAt) {
       app.advanceTo(next.at);
-      runDue(app.precise());
+      // The clock keeps whole nanoseconds: a target between two of them counts as reached.
+      runDue(Math.max(app.precise(), next.at));
       return true;
     }
     if (timerAt !== Infinity && (appTimersMayMove || timerAt <= now)) {
@@ -111,7 +117,9 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
   }
 
   function runDue(now: number): void {
-    for (let e = head(); e && e.at <= now; e = head()) {
+    let first = true;
+    for (let e = head(); e && e.at <= now && (first || !e.ownTurn); e = head()) {
+      first = false;
       pop();
       e.run();
     }
@@ -148,8 +156,8 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
 
   return {
     now: () => clock().precise(),
-    at(at, fn) {
-      const e: TapeEvent = { at, seq: seq++, run: fn, cancelled: false };
+    at(at, fn, ownTurn = false) {
+      const e: TapeEvent = { at, seq: seq++, run: fn, cancelled: false, ownTurn };
       push(e);
       kick();
       return {
@@ -170,7 +178,10 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
     },
     setRunning(r) {
       running = r;
-      if (r) kick();
+      if (!r) return;
+      // A test starts: make sure a fake clock is on (the previous test may have called vi.useRealTimers()).
+      clock();
+      kick();
     },
     stop() {
       stopped = true;

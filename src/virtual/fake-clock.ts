@@ -47,7 +47,36 @@ export interface AppClock {
 /** What TraceForge fakes when it installs the clock itself (nextTick and queueMicrotask stay real: they are not time). */
 const TO_FAKE = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date', 'performance', 'hrtime'] as const;
 
+/** The clock TraceForge put on (its own or the runner's), shared by every open virtual session. */
 let installed: { clock: Clock; users: number; restore: () => void } | undefined;
+
+/**
+ * `AbortSignal.timeout(ms)` runs on Node's internal timers, which no fake clock reaches: an SDK
+ * timeout built on it would fire on the wall clock. While a virtual clock is in use it is replaced by
+ * the same signal driven by whatever `setTimeout` the globals hold now (the fake one).
+ */
+let abortTimeout: { users: number; original: typeof AbortSignal.timeout } | undefined;
+function driveAbortSignalTimeout(): () => void {
+  if (!abortTimeout) {
+    const original = AbortSignal.timeout;
+    abortTimeout = { users: 0, original };
+    AbortSignal.timeout = function timeout(ms: number): AbortSignal {
+      const controller = new AbortController();
+      globalThis.setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+      return controller.signal;
+    };
+  }
+  abortTimeout.users++;
+  let done = false;
+  return () => {
+    if (done || !abortTimeout) return;
+    done = true;
+    if (--abortTimeout.users === 0) {
+      AbortSignal.timeout = abortTimeout.original;
+      abortTimeout = undefined;
+    }
+  };
+}
 
 /** The fake clock on the globals now, if any (fake-timers marks what it installs with `.clock`). */
 function currentFake(): Clock | undefined {
@@ -102,22 +131,57 @@ function wrap(clock: Clock, ours: boolean): AppClock {
  * The app's clock for a virtual-time session: the user's own fake timers if they are on, else one
  * TraceForge installs now (released with `release()`; the last release uninstalls it).
  */
-export function acquireClock(): { app: () => AppClock; release: () => void } {
-  const theirs = currentFake();
-  if (!theirs || theirs === installed?.clock) {
-    if (!installed) {
-      const clock = FakeTimers.withGlobal(globalThis).install({ now: Date.now(), toFake: [...TO_FAKE], ignoreMissingTimers: true }) as unknown as Clock;
-      installed = { clock, users: 0, restore: () => clock.uninstall?.() };
-      check(clock);
-    }
-    installed.users++;
+/**
+ * How a test runner installs its own fake timers (vitest: `vi.useFakeTimers`), so that the clock
+ * TraceForge puts on is the runner's, and a test calling the runner's fake timers again gets that one
+ * clock instead of "Can't install fake timers twice".
+ */
+export interface ClockInstaller {
+  install(toFake: string[], now: number): void;
+  uninstall(): void;
+}
+let runnerInstaller: ClockInstaller | undefined;
+export function useRunnerClock(installer: ClockInstaller): void {
+  runnerInstaller = installer;
+}
+
+function installClock(): { clock: Clock; restore: () => void } {
+  if (runnerInstaller) {
+    const r = runnerInstaller;
+    r.install([...TO_FAKE], Date.now());
+    const clock = currentFake();
+    if (clock) return { clock, restore: () => (currentFake() === clock ? r.uninstall() : undefined) };
+    r.uninstall();
   }
-  const base = installed;
-  // Each call asks again: a test may turn the user's fake timers on or off while the session is open.
+  const clock = FakeTimers.withGlobal(globalThis).install({ now: Date.now(), toFake: [...TO_FAKE], ignoreMissingTimers: true }) as unknown as Clock;
+  return { clock, restore: () => (currentFake() === clock ? clock.uninstall?.() : undefined) };
+}
+
+export function acquireClock(): { app: () => AppClock; release: () => void } {
+  let mine = false;
+  // TraceForge's clock, put on the globals if no fake clock is there now.
+  const ours = (): Clock => {
+    if (!mine) {
+      mine = true;
+      installed ??= { clock: undefined as unknown as Clock, users: 0, restore: () => undefined };
+      installed.users++;
+    }
+    if (installed!.clock === undefined || currentFake() !== installed!.clock) {
+      const fresh = installClock();
+      installed!.clock = fresh.clock;
+      installed!.restore = fresh.restore;
+      check(fresh.clock, fresh.restore);
+    }
+    return installed!.clock;
+  };
+  const theirs = currentFake();
+  if (!theirs || theirs === installed?.clock) ours();
+  const releaseAbort = driveAbortSignalTimeout();
+  // Each call asks again: a test may turn the user's fake timers on or off while the session is open
+  // (turned off, the app's clock is TraceForge's again, installed if it was not).
   let cache: AppClock | undefined;
   const app = (): AppClock => {
-    const now = currentFake() ?? base?.clock;
-    if (!now) throw new TraceForgeError('E_USAGE', "clock 'virtual': the fake clock was uninstalled while the cassette is open (vi.useRealTimers() after TraceForge's clock?); keep fake timers on until the cassette closes, or use clock: 'wall'");
+    const now = currentFake() ?? ours();
     if (cache?.clock !== now) cache = wrap(now, now === installed?.clock);
     return cache;
   };
@@ -125,18 +189,21 @@ export function acquireClock(): { app: () => AppClock; release: () => void } {
   return {
     app,
     release() {
-      if (released || !base) return;
+      if (released) return;
       released = true;
-      if (--base.users === 0 && installed === base) {
+      releaseAbort();
+      if (!mine || !installed) return;
+      if (--installed.users === 0) {
+        const { restore } = installed;
         installed = undefined;
-        base.restore();
+        restore();
       }
     },
   };
 }
 
 /** The patch took: the globals are this clock's, and its timer table and sub-millisecond time are where this adapter reads them. */
-function check(clock: Clock): void {
+function check(clock: Clock, restore: () => void): void {
   const problems: string[] = [];
   if (currentFake() !== clock) problems.push('setTimeout is not the fake one');
   if (Date.now() !== clock.now) problems.push('Date.now() does not read the fake clock');
@@ -149,7 +216,7 @@ function check(clock: Clock): void {
   const step = globalThis.performance.now() - before;
   if (Math.abs(step - 0.25) > 1e-6) problems.push(`performance.now() moved ${step} ms for a 0.25 ms tick`);
   if (problems.length > 0) {
-    clock.uninstall?.();
+    restore();
     installed = undefined;
     throw new TraceForgeError('E_USAGE', `clock 'virtual': @sinonjs/fake-timers did not install as expected (${problems.join('; ')}); use clock: 'wall' and report this with your Node version`);
   }

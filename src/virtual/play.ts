@@ -26,7 +26,8 @@ export function playOnClock(plan: Playback, sink: ResponseSink, driver: Driver, 
   }
   const last = plan.pieces[plan.pieces.length - 1];
   const endAt = last ? when(last.at, last.extraMs) : when(plan.headersAt);
-  pending.push(driver.at(endAt, () => (plan.drop ? sink.cut() : sink.end())));
+  // A cut comes after the app has read what arrived with it, as a socket's close follows its last bytes.
+  pending.push(driver.at(endAt, () => (plan.drop ? sink.cut() : sink.end()), plan.drop));
   return {
     cancel() {
       for (const p of pending) p.cancel();
