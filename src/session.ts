@@ -210,7 +210,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       await recorder?.close();
       throw e;
     }
-    if (records) onNote(`traceforge: clock 'virtual': cassette ${shown} records (mode "${mode}"); calls it has no recording of go out on the wall clock, while the virtual clock holds still, and replay on the virtual clock once recorded`);
+    if (records) onNote(`traceforge: clock 'virtual': cassette ${shown} records (mode "${mode}"); calls it has no recording of go out on the wall clock (the virtual clock follows the wall clock meanwhile), and replay on the virtual clock once recorded`);
   }
   let interception: Interception | undefined;
   if (intercepting) {

@@ -11,7 +11,7 @@
  * that left the process (a holder) is waiting for its answer on the real clock. While any of those is
  * pending, timers already due still fire, but time does not jump.
  */
-import { realClearTimeout, realSetImmediate, realSetTimeout } from '../util/real-timers.js';
+import { realClearTimeout, realNow, realSetImmediate, realSetTimeout } from '../util/real-timers.js';
 import type { AppClock } from './fake-clock.js';
 
 interface TapeEvent {
@@ -35,7 +35,9 @@ export interface Driver {
    */
   at(at: number, fn: () => void, ownTurn?: boolean): { cancel(): void };
   /** Keep time from jumping (timers already due still fire) until the returned function is called. */
-  hold(): () => void;
+  pause(): () => void;
+  /** A call is out of the process: time follows the wall clock until the returned function is called. */
+  holdToWall(): () => void;
   /**
    * Whether the app's own timers alone may move time (a test is running). The tape's deliveries always
    * may: an app waiting for the next chunk never waits on the wall clock.
@@ -44,10 +46,20 @@ export interface Driver {
   stop(): void;
 }
 
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
 export function createDriver(clock: () => AppClock, options: { running: boolean }): Driver {
   const heap: TapeEvent[] = [];
   let seq = 0;
-  let holds = 0;
+  let pauses = 0;
+  let wallHolds = 0;
   let running = options.running;
   let looping = false;
   let stopped = false;
@@ -87,7 +99,9 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
     return heap[0];
   };
 
-  const busy = (): boolean => holds > 0 || process.getActiveResourcesInfo().some((r) => IN_FLIGHT.has(r));
+  // Real work a jump would overtake: TraceForge's own processing of a call, a file or DNS request, someone's immediate.
+  const busy = (): boolean => pauses > 0 || process.getActiveResourcesInfo().some((r) => IN_FLIGHT.has(r));
+  let lastReal: number | undefined;
 
   /** One step; returns whether there may be more to do. */
   function step(): boolean {
@@ -97,23 +111,36 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
     const appTimersMayMove = next !== undefined || (running && app.ours);
     const timerAt = app.nextTimerAt();
     const now = app.precise();
-    if (busy()) {
-      // Time stands still, but what is already due runs (a real answer may be waiting on one of them).
-      if (timerAt <= now) app.fireNext();
-      else if (next && next.at <= now) runDue(now);
-      return true;
+    // How far time may move in this step: while a call is out of the process, as far as the wall clock
+    // moved (its answer, and a server in this process answering it, run on real time: holding still
+    // would starve them, jumping would fire the app's timeouts early); while real work is in flight, not
+    // at all; otherwise to whatever comes next.
+    let limit = Infinity;
+    if (wallHolds > 0) {
+      const real = realNow();
+      limit = now + (lastReal === undefined ? 0 : real - lastReal);
+      lastReal = real;
+    } else {
+      lastReal = undefined;
+      if (busy()) limit = now;
     }
-    if (next && next.at <= timerAt) {
-      app.advanceTo(next.at);
+    const tapeAt = next ? next.at : Infinity;
+    const appAt = appTimersMayMove || timerAt <= now ? timerAt : Infinity;
+    if (tapeAt <= appAt && tapeAt <= limit) {
+      app.advanceTo(tapeAt);
       // The clock keeps whole nanoseconds: a target between two of them counts as reached.
-      runDue(Math.max(app.precise(), next.at));
+      runDue(Math.max(app.precise(), tapeAt));
       return true;
     }
-    if (timerAt !== Infinity && (appTimersMayMove || timerAt <= now)) {
+    if (appAt <= limit) {
       app.fireNext();
       return true;
     }
-    return next !== undefined;
+    if (wallHolds > 0) {
+      app.advanceTo(limit);
+      return true;
+    }
+    return next !== undefined || limit !== Infinity;
   }
 
   function runDue(now: number): void {
@@ -137,6 +164,15 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
       } catch (e) {
         looping = false;
         throw e;
+      }
+      // Following the wall clock for a call that is out, there is no hurry: look again in a millisecond.
+      if (more && wallHolds > 0 && pauses === 0) {
+        idleTimer ??= realSetTimeout(() => {
+          idleTimer = undefined;
+          looping = false;
+          kick();
+        }, 1);
+        return;
       }
       if (more) return loop();
       looping = false;
@@ -166,15 +202,20 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
         },
       };
     },
-    hold() {
-      holds++;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        holds--;
+    pause() {
+      pauses++;
+      return once(() => {
+        pauses--;
         kick();
-      };
+      });
+    },
+    holdToWall() {
+      wallHolds++;
+      kick();
+      return once(() => {
+        wallHolds--;
+        kick();
+      });
     },
     setRunning(r) {
       running = r;

@@ -91,6 +91,7 @@ function timerList(clock: Clock): Iterable<TimerEntry> {
 }
 
 const MODULO = 1e6;
+let epoch: number | undefined;
 /** The sub-millisecond part fake-timers keeps from a fractional tick, computed as it does (whole nanoseconds). */
 function nanoRemainder(ms: number): number {
   const r = (ms * 1e6) % MODULO;
@@ -103,14 +104,20 @@ function wrap(clock: Clock, ours: boolean): AppClock {
   let nanos = 0;
   const perf = clock.performance?.now();
   if (perf !== undefined) nanos = Math.round((perf - Math.floor(perf)) * 1e6) % MODULO;
-  const precise = () => clock.now + nanos / 1e6;
+  // Relative to one epoch for the process: at Date.now() magnitudes (1.8e12) a double keeps only a quarter
+  // of a microsecond, and adding 43.9 ms would come out 0.1 µs short. A clock switched mid-session
+  // (vi.useFakeTimers() in a test) starts from the previous one's Date.now(), so one epoch serves both.
+  epoch ??= clock.now;
+  const base = epoch;
+  const precise = () => clock.now - base + nanos / 1e6;
   return {
     clock,
     ours,
     precise,
     advanceTo(target) {
-      const d = target - precise();
-      if (!(d > 0)) return;
+      // Half a nanosecond more: fake-timers keeps whole nanoseconds, rounding down; this rounds to the nearest.
+      const d = target - precise() + 5e-7;
+      if (!(d > 1e-6)) return;
       const total = nanos + nanoRemainder(d);
       clock.tick(d);
       nanos = total % MODULO;
@@ -119,7 +126,7 @@ function wrap(clock: Clock, ours: boolean): AppClock {
       let at = Infinity;
       for (const t of timerList(clock)) if (t.callAt < at) at = t.callAt;
       // A timer is due when the clock's whole milliseconds reach it; the sub-millisecond part stays.
-      return at === Infinity ? at : Math.max(at + nanos / 1e6, precise());
+      return at === Infinity ? at : Math.max(at - base + nanos / 1e6, precise());
     },
     fireNext() {
       clock.next();

@@ -38,7 +38,7 @@ export interface VirtualReplayOptions {
 export interface VirtualReplay {
   /** Answer in-process; `'forward'` when it is a miss to be recorded (the caller sends it on for real). */
   respond(req: VirtualRequest, sink: ResponseSink): Promise<{ cancel(): void } | 'forward'>;
-  /** A call that goes out for real: time holds still until the returned function is called. */
+  /** A call that goes out for real: time follows the wall clock until the returned function is called. */
   leaving(url: URL, why: 'unserved' | 'recorded'): () => void;
   readonly misses: MissExplanation[];
   readonly driver: Driver;
@@ -65,7 +65,7 @@ export async function openVirtualReplay(options: VirtualReplayOptions): Promise<
     driver,
     async respond(req, sink) {
       const start = driver.now();
-      const release = driver.hold();
+      const release = driver.pause();
       try {
         const number = ++requests;
         const body = await req.body();
@@ -87,12 +87,12 @@ export async function openVirtualReplay(options: VirtualReplayOptions): Promise<
         warned.add(url.origin);
         options.warn(
           why === 'recorded'
-            ? `traceforge: clock 'virtual': ${url.origin}${url.pathname} is not on the tape and is being recorded, on the wall clock; the virtual clock holds still until it is answered. Replays of it will run on the virtual clock.`
-            : `traceforge: clock 'virtual': a call to ${url.origin}${url.pathname} left the process (it is not served from the cassette), so its answer comes on the wall clock while the virtual clock holds still. ` +
+            ? `traceforge: clock 'virtual': ${url.origin}${url.pathname} is not on the tape and is being recorded, on the wall clock; the virtual clock follows the wall clock until it is answered. Replays of it will run on the virtual clock.`
+            : `traceforge: clock 'virtual': a call to ${url.origin}${url.pathname} left the process (it is not served from the cassette), so its answer comes on the wall clock and the virtual clock follows the wall clock until it is answered. ` +
                 `Serve it from the cassette with intercept: { hosts: ['${url.host}'] }, or use clock: 'wall' for this file.`,
         );
       }
-      return driver.hold();
+      return driver.holdToWall();
     },
     close() {
       driver.stop();
