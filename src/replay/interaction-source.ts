@@ -46,3 +46,15 @@ export async function interactionSource(cassette: CassetteInput): Promise<Intera
   if (isIndex(cassette)) return fromIndex(cassette);
   return fromMemory(cassette.interactions, cassette.warnings);
 }
+
+/**
+ * The interactions of `cassette` that are already parsed in memory (undefined where one is read from the
+ * file when served), as the same objects the replay will serve: what the replay server plans before it
+ * says it is listening. A path is not indexed here; pass its index.
+ */
+export function tracesInMemory(cassette: CassetteInput): Array<Trace | undefined> {
+  if (typeof cassette === 'string') return [];
+  if (Array.isArray(cassette)) return cassette;
+  if (isIndex(cassette)) return cassette.interactions.map((i) => i.trace);
+  return cassette.interactions;
+}

@@ -55,3 +55,27 @@ export function createLateness(shared?: SharedArrayBuffer): Lateness {
     },
   };
 }
+
+/** A lateness p99 above this many ms means the machine, not the replay, decided the timing. */
+export const BUSY_LATENESS_MS = 5;
+
+const ms = (n: number): string => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
+
+/**
+ * One line saying the machine was too busy for wall-clock timing, when the replay's lateness p99 is
+ * over `limitMs` (default BUSY_LATENESS_MS); undefined otherwise. `traceforge replay` prints it on
+ * stderr; a timing assertion's failure message can carry it, so a failure caused by a loaded machine
+ * is not mistaken for one caused by the code under test.
+ *
+ * @example
+ * const note = busyMachineNote(replay.lateness());
+ * if (note) console.error(note);
+ */
+export function busyMachineNote(summary: LatenessSummary, limitMs = BUSY_LATENESS_MS): string | undefined {
+  if (summary.count === 0 || !(summary.p99 > limitMs)) return undefined;
+  return (
+    `the machine was too busy for wall-clock timing: replayed chunks were written up to ${ms(summary.max)} ms late ` +
+    `(p99 ${ms(summary.p99)} ms over ${summary.count} chunks, above ${ms(limitMs)} ms); ` +
+    `for timing that no machine load can bend, replay in the test process on the virtual clock: useCassette(path, { clock: 'virtual' })`
+  );
+}

@@ -7,10 +7,13 @@ import type { Trace } from '../trace/types.js';
 import type { CassetteInput } from './interaction-source.js';
 import { normalizeFaults, type Fault } from './faults.js';
 import type { Playback } from './plan.js';
-import { openTape, type ServedInteraction } from './tape.js';
+import { openTape, planOf, type ServedInteraction } from './tape.js';
 import { createLateness, type Lateness, type LatenessSummary } from './lateness.js';
 import { pieceWriter } from './piece-writer.js';
 import { waitUntil } from './scheduler.js';
+import { indexCassette } from '../store/cassette-index.js';
+import { tracesInMemory } from './interaction-source.js';
+import { warmUp } from './warm-up.js';
 
 export type { ServedInteraction } from './tape.js';
 
@@ -144,12 +147,17 @@ export function startReplayServer(options: ReplayServerOptions): Promise<ReplayS
   return serveReplay(options, createLateness());
 }
 
-/** startReplayServer, adding its lateness to a given histogram (the replay thread's lives in shared memory). */
-export async function serveReplay(options: ReplayServerOptions, lateness: Lateness): Promise<ReplayServer> {
+/**
+ * startReplayServer, adding its lateness to a given histogram (the replay thread's lives in shared memory).
+ * Unless `warm` is false, it resolves only once the first request's one-time costs are paid (see warm-up.ts).
+ */
+export async function serveReplay(options: ReplayServerOptions, lateness: Lateness, warm = true): Promise<ReplayServer> {
   const speed = options.speed ?? 1;
   if (!(speed >= 0) || !Number.isFinite(speed)) throw new TraceForgeError('E_USAGE', `speed must be a number >= 0, got ${speed}`);
   const faults = normalizeFaults(options.faults);
-  const tape = await openTape({ cassette: options.cassette, match: options.match, faults, onServe: options.onServe });
+  // A path is indexed here rather than in the tape, so the interactions it parsed can be planned before listening.
+  const cassette = typeof options.cassette === 'string' ? await indexCassette(options.cassette) : options.cassette;
+  const tape = await openTape({ cassette, match: options.match, faults, onServe: options.onServe });
   for (const w of tape.warnings) options.onWarning?.(w);
   const misses: MissExplanation[] = [];
   const host = options.host ?? '127.0.0.1';
@@ -213,6 +221,15 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // Before the caller hears it is listening: the first call in a fresh process is as exact as the hundredth.
+  if (warm && speed !== 0) {
+    await warmUp({
+      traces: tracesInMemory(cassette),
+      match: options.match,
+      plan: planOf,
+      serve: (traces, warmSpeed, match) => serveReplay({ cassette: traces, speed: warmSpeed, match }, createLateness(), false),
+    });
+  }
   const displayHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${displayHost}:${port}`,

@@ -1,6 +1,7 @@
 import { colorsFor } from '../color.js';
 import { indexCassette } from '../../store/cassette-index.js';
 import { formatFault, parseFault } from '../../replay/faults.js';
+import { busyMachineNote } from '../../replay/lateness.js';
 import { startReplayServer } from '../../replay/replay-server.js';
 import type { CommandContext } from '../command.js';
 import type { ReplayOptions } from '../command-table.js';
@@ -40,8 +41,24 @@ export async function run({ args, opts, io }: CommandContext<ReplayOptions>): Pr
       `  OPENAI_BASE_URL=${server.url}/v1  ANTHROPIC_BASE_URL=${server.url}\n` +
       `  stop with Ctrl-C\n`,
   );
-  await untilInterrupt(io);
+  // A replay that ran late because the machine was busy says so once, while it runs and not only at the end.
+  let busySaid = false;
+  const sayIfBusy = () => {
+    const note = busySaid ? undefined : busyMachineNote(server.lateness());
+    if (note) {
+      busySaid = true;
+      io.stderr.write(`${err.yellow('timing:')} ${note}\n`);
+    }
+  };
+  const watch = setInterval(sayIfBusy, 5000);
+  watch.unref();
+  try {
+    await untilInterrupt(io);
+  } finally {
+    clearInterval(watch);
+  }
   await server.close();
+  sayIfBusy();
   io.stdout.write(`stopped: served ${server.served.length}, missed ${server.misses.length}\n`);
   return 0;
 }
