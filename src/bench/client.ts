@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { createDecoder, detectFraming } from '../stream/framing.js';
 
 /** CLOCK_MONOTONIC in ms: the same clock in every process on the machine, so stamps compare across processes. */
@@ -28,7 +29,7 @@ const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
  * POST JSON and stamp every SSE/NDJSON frame as it arrives (raw bodies are stamped per read).
  * `keepBody: false` keeps only the hash and the byte count, for many concurrent streams.
  */
-export function timedPost(url: string, body: unknown, opts: { keepBody?: boolean; headers?: Record<string, string> } = {}): Promise<Timed> {
+export function timedPost(url: string, body: unknown, opts: { keepBody?: boolean; headers?: Record<string, string>; socket?: Socket } = {}): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const payload = Buffer.from(JSON.stringify(body));
@@ -44,7 +45,15 @@ export function timedPost(url: string, body: unknown, opts: { keepBody?: boolean
       resolve({ status, sentAt, frameAt, sha256: hash.digest('hex'), bytes, dropped, ...(opts.keepBody === false ? {} : { body: Buffer.concat(parts) }) });
     };
     const req = request(
-      { agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': payload.length, ...opts.headers } },
+      {
+        // On a connection already open (opts.socket), sentAt is when the request leaves, as an upstream's own clock starts when it arrives.
+        ...(opts.socket ? { createConnection: () => opts.socket! } : { agent }),
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': payload.length, ...opts.headers },
+      },
       (res) => {
         status = res.statusCode ?? 0;
         const framing = detectFraming(res.headers['content-type']);
@@ -71,6 +80,16 @@ export function timedPost(url: string, body: unknown, opts: { keepBody?: boolean
     req.setNoDelay(true);
     const sentAt = mono();
     req.end(payload);
+  });
+}
+
+/** A TCP connection to `url`'s host, open: for a timedPost whose clock should not include connecting. */
+export function openConnection(url: string): Promise<Socket> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: u.hostname, port: Number(u.port), noDelay: true });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
   });
 }
 

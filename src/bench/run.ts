@@ -2,6 +2,7 @@ import { cpus, loadavg } from 'node:os';
 import { benchAdded } from './added.js';
 import { benchAimock } from './aimock-compare.js';
 import { benchBigStream } from './big-stream.js';
+import { benchCold } from './cold.js';
 import { benchListTraces } from './list-traces.js';
 import { benchLoad } from './load.js';
 import { benchOptions, type BenchOptions } from './options.js';
@@ -12,6 +13,7 @@ import { benchSession } from './session.js';
 // `node --expose-gc dist/bench/run.js [--quick] [section...]`
 const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['replay', benchReplayTiming],
+  ['cold', benchCold],
   ['load', benchLoad],
   ['big', benchBigStream],
   ['aimock', benchAimock],
