@@ -31,6 +31,12 @@ export interface TapeOptions {
   match?: MatchOptions;
   faults: readonly Fault[];
   onServe?: (served: ServedInteraction) => void;
+  /**
+   * Keep each interaction once it was read from the file, instead of reading it again when it is served
+   * again. The replay server does not (its memory stays bounded by what is playing); an in-process
+   * replay does, since a test file replays the same few calls many times.
+   */
+  keepLoaded?: boolean;
 }
 
 export interface Tape {
@@ -59,6 +65,7 @@ export async function openTape(options: TapeOptions): Promise<Tape> {
   // would match, without using up a recording the retry should get.
   const probe = faults.some((f) => f.kind === 'status') ? createKeyMatcher(source.keys, { ...options.match, repeat: 'last' }) : undefined;
   const served: number[] = [];
+  const loadedTraces = options.keepLoaded ? new Map<number, Trace | Promise<Trace>>() : undefined;
   return {
     served,
     warnings: source.warnings,
@@ -82,7 +89,9 @@ export async function openTape(options: TapeOptions): Promise<Tape> {
       const key = source.keys[result.index]!;
       const synthesized = key.synthesized === true;
       options.onServe?.({ index: result.index, id: key.id, method: key.method, url: key.url, synthesized });
-      const loaded = source.load(result.index);
+      const kept = loadedTraces?.get(result.index);
+      const loaded = kept ?? source.load(result.index);
+      if (loadedTraces && !kept) loadedTraces.set(result.index, loaded);
       const trace = loaded instanceof Promise ? await loaded : loaded;
       return { kind: 'play', plan: applyFaults(planOf(trace), trace, active), trace, index: result.index, synthesized, loadedNow: loaded instanceof Promise };
     },

@@ -46,7 +46,7 @@ export interface VirtualReplay {
 }
 
 export async function openVirtualReplay(options: VirtualReplayOptions): Promise<VirtualReplay> {
-  const tape = await openTape({ cassette: options.cassette, match: options.match, faults: options.faults });
+  const tape = await openTape({ cassette: options.cassette, match: options.match, faults: options.faults, keepLoaded: true });
   const clock = acquireClock();
   const driver = createDriver(clock.app, { running: options.running });
   const misses: MissExplanation[] = [];
