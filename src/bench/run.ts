@@ -8,6 +8,7 @@ import { benchLoad } from './load.js';
 import { benchOptions, type BenchOptions } from './options.js';
 import { benchReplayTiming } from './replay-timing.js';
 import { benchSession } from './session.js';
+import { benchVirtualClock } from './virtual-clock.js';
 
 // The benchmark runner: timing, load and memory figures, printed; never part of the unit suite.
 // `node --expose-gc dist/bench/run.js [--quick] [section...]`
@@ -20,6 +21,7 @@ const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['list', () => benchListTraces()],
   ['session', benchSession],
   ['added', benchAdded],
+  ['virtual', benchVirtualClock],
 ];
 const args = process.argv.slice(2);
 const o = benchOptions(args, process.env);

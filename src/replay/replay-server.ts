@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { TraceForgeError } from '../errors.js';
+import { FORWARD_HEADER } from '../intercept/hosts.js';
 import type { MatchOptions, MissExplanation } from '../cassette/match.js';
 import type { Trace } from '../trace/types.js';
 import type { CassetteInput } from './interaction-source.js';
@@ -183,6 +184,8 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
         return;
       }
       const start = performance.now();
+      // A call the in-process virtual replay already matched against this cassette and is recording now.
+      if (options.fallback && req.headers[FORWARD_HEADER] !== undefined) return options.fallback(req, res, body);
       // Headers too: a miss explanation hides every value the request carried as a credential.
       const answer = await tape.answer({ method: req.method ?? 'GET', url: req.url ?? '/', body, headers: req.headers }, number);
       if (answer.kind === 'status') {
