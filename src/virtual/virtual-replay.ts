@@ -11,6 +11,7 @@ import { openTape } from '../replay/tape.js';
 import { acquireClock } from './fake-clock.js';
 import { createDriver, type Driver } from './driver.js';
 import { playOnClock, type ResponseSink } from './play.js';
+import { watchChildProcesses } from './child-note.js';
 
 export type { ResponseSink } from './play.js';
 
@@ -52,6 +53,15 @@ export async function openVirtualReplay(options: VirtualReplayOptions): Promise<
   const misses: MissExplanation[] = [];
   const warned = new Set<string>();
   let requests = 0;
+  let childSaid = false;
+  const unwatch = watchChildProcesses((command) => {
+    if (childSaid) return;
+    childSaid = true;
+    options.warn(
+      `traceforge: clock 'virtual': the child process \`${command}\` runs on the wall clock, outside this test's clock and interception; ` +
+        'point it at cassette.url (the replay server, on the wall clock) or run it under `traceforge replay`',
+    );
+  });
   const fixed = (status: number, headers: Record<string, string>, body: string): Playback => ({
     status,
     statusMessage: '',
@@ -95,6 +105,7 @@ export async function openVirtualReplay(options: VirtualReplayOptions): Promise<
       return driver.holdToWall();
     },
     close() {
+      unwatch();
       driver.stop();
       clock.release();
     },

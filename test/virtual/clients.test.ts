@@ -67,7 +67,7 @@ describe('clients on the virtual clock', () => {
     }
   });
 
-  it('a call that leaves the process is named in one line, and time holds still while it is out', async () => {
+  it('a call that leaves the process is named in one line, and the app's timers do not race ahead while it is out', async () => {
     const local = createServer((_req, res) => setTimeout(() => res.end('pong'), 30));
     await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
     const notes: string[] = [];
@@ -86,6 +86,28 @@ describe('clients on the virtual clock', () => {
       await session.close();
       local.close();
     }
+  });
+});
+
+describe('a child process under the virtual clock', () => {
+  it('is named in one line, once per session, also when started through a named ESM import', async () => {
+    const path = await tempCassette([openaiTrace]);
+    const notes: string[] = [];
+    const session = await openCassette(path, { mode: 'none', intercept: true, clock: 'virtual', onNote: (l) => notes.push(l) });
+    try {
+      const { execFileSync } = await import('node:child_process');
+      expect(execFileSync(process.execPath, ['-e', 'process.stdout.write("ok")']).toString()).toBe('ok');
+      execFileSync(process.execPath, ['-e', '0']);
+    } finally {
+      await session.close();
+    }
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain("clock 'virtual': the child process `");
+    expect(notes[0]).toContain('-e process.stdout.write("ok")` runs on the wall clock');
+    // Closed, nothing is watched any more.
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(process.execPath, ['-e', '0']);
+    expect(notes).toHaveLength(1);
   });
 });
 

@@ -1,0 +1,48 @@
+/**
+ * A child process does not share the test's fake clock or its interception. While a virtual-clock
+ * session is open, starting one is said in one line (once per session), naming the command and what to
+ * do instead. `child_process` is wrapped through its public exports, and `syncBuiltinESMExports` carries
+ * the wrapper to ESM named imports (`import { spawn } from 'node:child_process'`) as well.
+ */
+import cp from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
+
+const NAMES = ['spawn', 'fork', 'exec', 'execFile', 'spawnSync', 'execSync', 'execFileSync'] as const;
+type Name = (typeof NAMES)[number];
+
+const listeners = new Set<(command: string) => void>();
+let originals: Partial<Record<Name, (...args: unknown[]) => unknown>> | undefined;
+
+function describe(name: Name, args: unknown[]): string {
+  const [file, rest] = args;
+  const argv = Array.isArray(rest) ? rest.map(String) : [];
+  const text = name === 'fork' ? `node ${String(file)} ${argv.join(' ')}` : `${String(file)} ${argv.join(' ')}`;
+  // One line, printable only: the command may carry anything.
+  return text.trim().replace(/[\x00-\x1f\x7f-\x9f]/g, ' ').slice(0, 120);
+}
+
+/** Call `onChild` with the command of every child process started until the returned function is called. */
+export function watchChildProcesses(onChild: (command: string) => void): () => void {
+  if (!originals) {
+    const saved: Partial<Record<Name, (...args: unknown[]) => unknown>> = {};
+    const mod = cp as unknown as Record<Name, (...args: unknown[]) => unknown>;
+    for (const name of NAMES) {
+      const original = mod[name];
+      saved[name] = original;
+      mod[name] = function (this: unknown, ...args: unknown[]) {
+        for (const l of listeners) l(describe(name, args));
+        return original.apply(this, args);
+      };
+    }
+    originals = saved;
+    syncBuiltinESMExports();
+  }
+  listeners.add(onChild);
+  return () => {
+    if (!listeners.delete(onChild) || listeners.size > 0 || !originals) return;
+    const mod = cp as unknown as Record<Name, (...args: unknown[]) => unknown>;
+    for (const name of NAMES) mod[name] = originals[name]!;
+    originals = undefined;
+    syncBuiltinESMExports();
+  };
+}
