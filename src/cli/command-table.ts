@@ -99,7 +99,13 @@ const GEN_OPTIONS = [
   { flag: '--out', type: 'string', description: 'Test file to write (default test/<slug>.test.ts)' },
   { flag: '--cassette', type: 'string', description: 'Cassette to write (default fixtures/<slug>.yaml)' },
   { flag: '--template', type: 'string', description: 'openai | openai-responses | anthropic | fetch (default: from the provider)' },
-  { flag: '--timing', type: 'string', description: 'recorded | instant', default: 'instant' },
+  { flag: '--timing', type: 'string', description: 'instant: replay at once, check no timing; recorded: replay at the recorded pace and check the time to the first chunk and to the end', default: 'instant' },
+  {
+    flag: '--clock',
+    type: 'string',
+    description:
+      "With --timing recorded: virtual (default) replays on a fake clock the tape drives, useCassette(fixture, { clock: 'virtual' }), and checks the recorded times to 0.01 ms at any machine load, with no waiting; wall replays in real time with tolerances of 100 ms or more",
+  },
   { flag: '--force', type: 'boolean', description: 'Overwrite existing files' },
   TRACES_OPTION,
 ] as const satisfies readonly OptionSpec[];
@@ -158,6 +164,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'gen <id>',
     describe: 'Turn a trace into a cassette plus a vitest file that replays it and asserts on it.',
     options: GEN_OPTIONS,
+    examples: ['gen e19197ef', 'gen e19197ef --timing recorded', 'gen e19197ef --timing recorded --clock wall', 'gen 7c1e --template fetch --out test/raw.test.ts'],
     load: () => import('./commands/gen.js'),
   }),
   defineCommand({

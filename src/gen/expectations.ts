@@ -2,6 +2,7 @@
  * What a generated test asserts, read from a recorded trace: the answer, the tool calls, the finish
  * reason, how many chunks a reader sees and the recorded timing. Pure.
  */
+import { planPlayback } from '../replay/plan.js';
 import { summarize } from '../trace/reconstruct.js';
 import type { Trace, TraceChunk } from '../trace/types.js';
 
@@ -18,27 +19,69 @@ export interface Expectations {
   ttfbMs: number;
   /** Request -> end of response, as recorded. */
   durationMs: number;
+  /**
+   * When a replay on the virtual clock hands the app each thing, in ms after the request (exact: the
+   * replay's own offsets, first_chunk_latency_ms + the delta_ms before it, rounded to 0.001 ms): the
+   * first chunk the provider's SDK yields, the first bytes of the body (what a raw reader sees first),
+   * and the last chunk, after which the stream ends.
+   */
+  replayedFirstChunkMs: number;
+  replayedFirstBytesMs: number;
+  replayedLastChunkMs: number;
 }
 
 const hasData = (c: TraceChunk) => c.data !== undefined;
 
 /**
- * Count what each SDK yields, mirroring its stream reader: openai stops at `[DONE]`; Anthropic's
- * skips `ping`, unnamed events and empty data. Other providers have no SDK template: every data chunk counts.
+ * Which recorded chunks each SDK yields, mirroring its stream reader: openai stops at `[DONE]`;
+ * Anthropic's skips `ping`, unnamed events and empty data. Other providers have no SDK template: every
+ * data chunk counts.
  */
-export function sdkChunkCount(trace: Pick<Trace, 'chunks' | 'metadata'>): number {
+function sdkYields(trace: Pick<Trace, 'chunks' | 'metadata'>): boolean[] {
   const chunks = trace.chunks ?? [];
   switch (trace.metadata.provider) {
     case 'openai':
     case 'openai-responses': {
       const done = chunks.findIndex((c) => typeof c.data === 'string' && c.data.startsWith('[DONE]'));
-      return (done < 0 ? chunks : chunks.slice(0, done)).filter((c) => hasData(c) || c.event !== undefined).length;
+      return chunks.map((c, i) => (done < 0 || i < done) && (hasData(c) || c.event !== undefined));
     }
     case 'anthropic':
-      return chunks.filter((c) => c.event !== undefined && c.event !== 'ping' && hasData(c) && c.data !== '').length;
+      return chunks.map((c) => c.event !== undefined && c.event !== 'ping' && hasData(c) && c.data !== '');
     default:
-      return chunks.filter(hasData).length;
+      return chunks.map(hasData);
   }
+}
+
+/** How many chunks the provider's SDK hands to the app (see sdkYields). */
+export function sdkChunkCount(trace: Pick<Trace, 'chunks' | 'metadata'>): number {
+  return sdkYields(trace).filter(Boolean).length;
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/**
+ * The replay's own schedule (replay/plan.ts): each piece at first_chunk_latency_ms plus the delta_ms
+ * before it. A compressed stream is replayed as its reads (http.body); its events are timed from their
+ * own deltas the same way.
+ */
+function replayedTimes(trace: Trace): Pick<Expectations, 'replayedFirstChunkMs' | 'replayedFirstBytesMs' | 'replayedLastChunkMs'> {
+  const plan = planPlayback(trace);
+  const pieces = plan.pieces;
+  const end = pieces.at(-1)?.at ?? plan.headersAt;
+  const firstBytes = pieces.find((p) => p.bytes.length > 0)?.at ?? end;
+  const chunks = trace.chunks ?? [];
+  let chunkAt: number[];
+  if (!trace.http.body) chunkAt = pieces.map((p) => p.at);
+  else {
+    let at = trace.first_chunk_latency_ms ?? trace.http.first_byte_ms ?? trace.http.headers_ms;
+    chunkAt = chunks.map((c, i) => (i > 0 ? (at += c.delta_ms) : at));
+  }
+  const first = sdkYields(trace).findIndex(Boolean);
+  return {
+    replayedFirstChunkMs: round3(first >= 0 && chunkAt[first] !== undefined ? chunkAt[first]! : firstBytes),
+    replayedFirstBytesMs: round3(firstBytes),
+    replayedLastChunkMs: round3(end),
+  };
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -53,5 +96,6 @@ export function expectationsFor(trace: Trace): Expectations {
     sdkChunkCount: sdkChunkCount(trace),
     ttfbMs: round1(trace.first_chunk_latency_ms ?? trace.http.first_byte_ms ?? 0),
     durationMs: round1(trace.metadata.duration_ms),
+    ...replayedTimes(trace),
   };
 }

@@ -11,10 +11,10 @@ import { relativeUrl, resolveInProject, writeAllOrNothing } from './output.js';
 import { slugForTrace } from './slug.js';
 import { renderTemplate } from './template-engine.js';
 import { pickTemplate, TEMPLATE_SUFFIX, type TemplateInfo } from './templates.js';
-import { buildView, type Timing } from './view.js';
+import { buildView, type GenClock, type Timing } from './view.js';
 
 export { listTemplates, BUILTIN_TEMPLATES_DIR, USER_TEMPLATES_DIR, TEMPLATE_SUFFIX, type TemplateInfo } from './templates.js';
-export type { Timing } from './view.js';
+export type { GenClock, Timing } from './view.js';
 
 export interface GenerateOptions {
   /** Project root: default paths are relative to it and nothing is written outside it. Default `process.cwd()`. */
@@ -25,8 +25,14 @@ export interface GenerateOptions {
   cassette?: string;
   /** Template name (project templates first, then built-in). Default: the one for the trace's provider. */
   template?: string;
-  /** `recorded` replays at recorded pace and asserts TTFB and duration; `instant` (default) replays at once. */
+  /** `recorded` replays at recorded pace and asserts the first and last chunk's times; `instant` (default) replays at once. */
   timing?: Timing;
+  /**
+   * The clock of a `recorded` test. `virtual` (default): `useCassette(fixture, { clock: 'virtual' })`, the
+   * recorded times asserted to 0.01 ms, which no machine load can bend. `wall`: real-time replay
+   * (`speed: 1`) with tolerances; a failure on a machine too busy for that says so.
+   */
+  clock?: GenClock;
   /** Overwrite existing files. */
   force?: boolean;
 }
@@ -73,6 +79,7 @@ const posix = (p: string) => p.split(sep).join('/');
 export async function generateFromTrace(trace: Trace, options: GenerateOptions = {}): Promise<GenerateResult> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const timing = options.timing ?? 'instant';
+  const clock = options.clock ?? 'virtual';
   checkTrace(trace);
   const template = await pickTemplate(trace, cwd, options.template);
   const slug = slugForTrace(trace);
@@ -87,7 +94,7 @@ export async function generateFromTrace(trace: Trace, options: GenerateOptions =
   const cassetteText = stringifyCassette({ version: CASSETTE_VERSION, interactions: [trace] });
   // Refuse to write a cassette that would not load back.
   parseCassette(cassetteText, relative(cwd, cassettePath));
-  const view = buildView({ trace, expect: expectationsFor(trace), cassetteUrl: relativeUrl(testPath, cassettePath), timing, sdkPath: template.sdkPath });
+  const view = buildView({ trace, expect: expectationsFor(trace), cassetteUrl: relativeUrl(testPath, cassettePath), timing, clock, sdkPath: template.sdkPath });
   const testText = renderTemplate(template.text, view, template.origin === 'built-in' ? `templates/${template.name}${TEMPLATE_SUFFIX}` : relative(cwd, template.file));
 
   await writeAllOrNothing(

@@ -11,6 +11,12 @@ import type { Placement, TemplateView } from './template-engine.js';
 import { CREDENTIAL_QUERY_PARAMS } from '../trace/redact.js';
 
 export type Timing = 'recorded' | 'instant';
+/**
+ * The clock a `--timing recorded` test replays on. `virtual` (default): in-process, on a fake clock the
+ * tape drives, so the SDK sees every chunk at its recorded time exactly, whatever the machine's load,
+ * and the test asserts that to 0.01 ms. `wall`: the replay server's real-time pacing, with tolerances.
+ */
+export type GenClock = 'virtual' | 'wall';
 
 /**
  * Default timing tolerances for a `--timing recorded` test: the replay itself keeps within a
@@ -27,6 +33,8 @@ export interface ViewInput {
   /** Cassette path relative to the test file, `/`-separated, e.g. `../fixtures/say-hello.yaml`. */
   cassetteUrl: string;
   timing: Timing;
+  /** Clock of a `timing: 'recorded'` test. Default `virtual`. */
+  clock?: GenClock;
   /** Path the template's SDK appends to its base URL (`/chat/completions`); the rest of the endpoint is the base path. */
   sdkPath?: string;
 }
@@ -57,7 +65,13 @@ export function testTitle(trace: Trace, expect: Expectations): string {
   return tools.length ? `calls ${tools.join(' and ')} for ${quoted}` : `answers ${quoted}`;
 }
 
-export function buildView({ trace, expect, cassetteUrl, timing, sdkPath }: ViewInput): GenView {
+/** The options a template passes to useCassette, as code: `{ speed: 0 }`, `{ clock: 'virtual' }`, `{ speed: 1 }`. */
+function cassetteOptions(timing: Timing, clock: GenClock): string {
+  if (timing !== 'recorded') return '{ speed: 0 }';
+  return clock === 'virtual' ? "{ clock: 'virtual' }" : '{ speed: 1 }';
+}
+
+export function buildView({ trace, expect, cassetteUrl, timing, clock = 'virtual', sdkPath }: ViewInput): GenView {
   const { path, query } = splitQuery(trace.http.url);
   const basePath = sdkPath && path.endsWith(sdkPath) ? path.slice(0, -sdkPath.length) : '';
   const requestPath = Object.keys(query).length ? `${path}?${new URLSearchParams(query)}` : path;
@@ -67,7 +81,10 @@ export function buildView({ trace, expect, cassetteUrl, timing, sdkPath }: ViewI
     testName: stringLiteral(testTitle(trace, expect)),
     cassettePath: stringLiteral(cassetteUrl),
     speed: timing === 'recorded' ? 1 : 0,
+    cassetteOptions: cassetteOptions(timing, clock),
     timing: timing === 'recorded',
+    virtualClock: timing === 'recorded' && clock === 'virtual',
+    wallClock: timing === 'recorded' && clock === 'wall',
     request: value(trace.request),
     method: stringLiteral(trace.http.method),
     status: trace.http.status,
@@ -87,6 +104,9 @@ export function buildView({ trace, expect, cassetteUrl, timing, sdkPath }: ViewI
     sdkChunkCount: expect.sdkChunkCount,
     recordedTtfbMs: expect.ttfbMs,
     recordedDurationMs: expect.durationMs,
+    recordedFirstChunkMs: expect.replayedFirstChunkMs,
+    recordedFirstBytesMs: expect.replayedFirstBytesMs,
+    recordedEndMs: expect.replayedLastChunkMs,
     ttfbToleranceMs: tolerance.ttfbMs,
     durationToleranceMs: tolerance.durationMs,
     traceId: oneLine(trace.id),

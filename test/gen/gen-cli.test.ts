@@ -65,6 +65,16 @@ describe('traceforge gen: bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--timing must be instant or recorded, got "fast"');
   });
+
+  it('a bad --clock, or --clock without --timing recorded, is a usage error', async () => {
+    const bad = await gen('abc123', '--timing', 'recorded', '--clock', 'fast');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--clock must be virtual or wall, got "fast"');
+    const alone = await gen('abc123', '--clock', 'wall');
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--clock wall is the clock a timing test replays on: add --timing recorded');
+    expect(await written()).toEqual([]);
+  });
 });
 
 describe('traceforge gen: writing', () => {
@@ -95,6 +105,13 @@ describe('traceforge gen: writing', () => {
     expect(await readFile(path, 'utf8')).toBe(before);
     const forced = await gen('abc123', '--timing', 'recorded', '--force');
     expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('(template openai, timing recorded on the virtual clock)');
+    const timed = await readFile(path, 'utf8');
+    expect(timed).toContain("useCassette(fixture, { clock: 'virtual' })");
+    expect(timed).toContain('const TOLERANCE_MS = 0.01;');
+    const wall = await gen('abc123', '--timing', 'recorded', '--clock', 'wall', '--force');
+    expect(wall.code).toBe(0);
+    expect(wall.stdout).toContain('(template openai, timing recorded on the wall clock)');
     expect(await readFile(path, 'utf8')).toContain('const TTFB_TOLERANCE_MS = 100;');
   });
 

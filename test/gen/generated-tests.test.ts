@@ -38,7 +38,7 @@ describe('generated tests, run by vitest', () => {
     expect(await imports('anthropic')).toContain("import Anthropic from '@anthropic-ai/sdk';");
     expect(await imports('ollama')).toContain('fetch(`${cassette.url}/api/chat`');
     expect(await imports('tools')).toContain("{ name: 'get_weather', arguments: { city: 'Paris', unit: 'celsius' } }");
-    expect(await imports('paced')).toContain('{ speed: 1 }');
+    expect(await imports('paced')).toContain("useCassette(fixture, { clock: 'virtual' })");
     // The key is left out: the replay ignores credential parameters, and the recording has none.
     expect(await imports('gemini')).toContain('fetch(`${cassette.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`');
     expect(await imports('gemini')).toContain("{ name: 'paint', arguments: { colour: 'red' } }");
@@ -46,10 +46,9 @@ describe('generated tests, run by vitest', () => {
     expect(BIN).toMatch(/dist\/cli\/bin\.js$/);
   });
 
-  it('pass against their cassettes, the paced one at recorded speed', async () => {
-    // The paced test measures wall-clock time in a child process while this suite keeps both cores
-    // busy: give it the retries a user's CI would.
-    const r = await runVitest(project, ['--retry=2']);
+  it('pass against their cassettes, the paced one at the recorded times on the virtual clock', async () => {
+    // No retries: the paced test's times are the virtual clock's, which the load of this suite cannot bend.
+    const r = await runVitest(project);
     expect(r.output).toMatch(/Tests\s+8 passed \(8\)/);
     expect(r.code).toBe(0);
   });
@@ -62,18 +61,20 @@ describe('generated tests, run by vitest', () => {
     expect(r.code).toBe(0);
   });
 
-  it('fail on timing when the replayed stream is slower than the recording', async () => {
+  it('fail on timing when the replayed stream is slower than the recording, naming the exact figure', async () => {
     const cassette = join(project, 'fixtures', 'count-to-five.yaml');
     const yaml = await readFile(cassette, 'utf8');
-    // Hold the last chunk back 300 ms: the stream now ends well outside the duration tolerance.
+    // Hold the last chunk back 300 ms: the first chunk still comes at its recorded time, the end 300 ms late.
     const lastGap = [...yaml.matchAll(/^(\s+- delta_ms: )([\d.]+)$/gm)].at(-1)!;
     await writeFile(cassette, `${yaml.slice(0, lastGap.index)}${lastGap[1]}${Number(lastGap[2]) + 300}${yaml.slice(lastGap.index + lastGap[0].length)}`);
+    const end = Number(/const RECORDED_END_MS = ([\d.]+);/.exec(await readFile(join(project, generated.paced!), 'utf8'))![1]);
 
     const r = await runVitest(project, [generated.paced!]);
     expect(r.code).toBe(1);
-    // The held-back chunk breaks the duration bound; on a machine loaded enough to delay the first chunk
-    // past its own bound too, that assertion (which comes first) is the one reported. Either names the figure.
-    expect(r.output).toMatch(/AssertionError: (?:total duration|time to first chunk) \(ms\): expected [\d.]+ to be less than or equal to [\d.]+/);
+    const failure = /AssertionError: time to the end of the stream \(ms\): expected ([\d.]+) to be less than or equal to ([\d.]+)/.exec(r.output);
+    expect(failure, r.output).not.toBeNull();
+    expect(Math.abs(Number(failure![1]) - (end + 300))).toBeLessThan(0.01);
+    expect(Number(failure![2])).toBeCloseTo(end + 0.01, 6);
   });
 
   it('fail with a readable diff when one recorded token changes', async () => {

@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { expectationsFor, sdkChunkCount } from '../../src/gen/expectations.js';
 import { renderTemplate } from '../../src/gen/template-engine.js';
 import { BUILTIN_TEMPLATES_DIR, TEMPLATE_SUFFIX } from '../../src/gen/templates.js';
-import { buildView, testTitle, type Timing } from '../../src/gen/view.js';
+import { buildView, testTitle, type GenClock, type Timing } from '../../src/gen/view.js';
 import type { Trace } from '../../src/trace/types.js';
 import { makeAnthropicStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
 
-const view = (trace: Trace, timing: Timing = 'instant', sdkPath?: string) =>
-  buildView({ trace, expect: expectationsFor(trace), cassetteUrl: '../fixtures/x.yaml', timing, sdkPath });
+const view = (trace: Trace, timing: Timing = 'instant', sdkPath?: string, clock?: GenClock) =>
+  buildView({ trace, expect: expectationsFor(trace), cassetteUrl: '../fixtures/x.yaml', timing, sdkPath, ...(clock ? { clock } : {}) });
 
 describe('expectations', () => {
   it('count what each SDK yields: openai drops [DONE], Anthropic drops ping', () => {
@@ -26,6 +26,22 @@ describe('expectations', () => {
     const trace = makeOpenAIStreamTrace({ text: 'Checking.', toolCalls: [{ id: 'c1', name: 'get_weather', arguments: '{"city":"Paris"}' }], firstChunkLatencyMs: 312.46 });
     const e = expectationsFor(trace);
     expect(e).toMatchObject({ text: 'Checking.', toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }], finishReason: 'tool_calls', ttfbMs: 312.5 });
+  });
+
+  it('time what a virtual-clock replay hands over: the first chunk the SDK yields, the first bytes, the last chunk', () => {
+    // role, One, two., finish, usage, [DONE]
+    const openai = makeOpenAIStreamTrace({ text: 'One two.', gaps: [0, 1.25, 2.5, 3.125, 4, 100.001], firstChunkLatencyMs: 61.7 });
+    expect(expectationsFor(openai)).toMatchObject({ replayedFirstChunkMs: 61.7, replayedFirstBytesMs: 61.7, replayedLastChunkMs: 172.576 });
+    // Anthropic's SDK does not hand over a leading ping: its first event is the one after it.
+    const anthropic = makeAnthropicStreamTrace({ text: 'Hi.' });
+    const ping = anthropic.chunks!.findIndex((c) => c.event === 'ping');
+    anthropic.chunks = [anthropic.chunks![ping]!, ...anthropic.chunks!.filter((_, i) => i !== ping)];
+    anthropic.chunks.forEach((c, i) => (c.delta_ms = i === 0 ? 0 : 10));
+    anthropic.first_chunk_latency_ms = 5;
+    const e = expectationsFor(anthropic);
+    expect(e.replayedFirstBytesMs).toBe(5);
+    expect(e.replayedFirstChunkMs).toBe(15);
+    expect(e.replayedLastChunkMs).toBe(5 + 10 * (anthropic.chunks.length - 1));
   });
 });
 
@@ -94,12 +110,30 @@ describe('built-in templates', () => {
         expect(out).toContain("from 'traceforge/vitest'");
         expect(out.split('\n').filter((l) => l.length > 120)).toEqual([]);
       }
-      expect(instant).not.toMatch(/TOLERANCE|performance\.now|Ms\b/);
-      expect(instant).toContain('{ speed: 0 }');
-      expect(recorded).toContain('{ speed: 1 }');
-      // The tolerances are parameters at the top, before anything runs.
-      expect(recorded.indexOf('const TTFB_TOLERANCE_MS = 100;')).toBeLessThan(recorded.indexOf('useCassette('));
-      expect(recorded).toMatch(/RECORDED_TTFB_MS = 312\.5;/);
+      const wall = renderTemplate(template, view(trace, 'recorded', sdkPath, 'wall'), name);
+      for (const out of [instant, recorded, wall]) {
+        expect(out).not.toMatch(/\{\{|\}\}/);
+        expect(out).not.toMatch(/[ \t]$/m);
+        expect(out).not.toMatch(/\n\n\n/);
+        expect(out.split('\n').filter((l) => l.length > 120)).toEqual([]);
+      }
+      expect(instant).not.toMatch(/TOLERANCE|performance\.now|Ms\b|lateness|clock/);
+      expect(instant).toContain('useCassette(fixture, { speed: 0 })');
+      // --timing recorded: the virtual clock, the replay's own offsets, checked to 0.01 ms.
+      expect(recorded).toContain("useCassette(fixture, { clock: 'virtual' })");
+      expect(recorded.indexOf('const TOLERANCE_MS = 0.01;')).toBeLessThan(recorded.indexOf('useCassette('));
+      const e = expectationsFor(trace);
+      expect(recorded).toContain(`const RECORDED_FIRST_CHUNK_MS = ${name === 'fetch' ? e.replayedFirstBytesMs : e.replayedFirstChunkMs};`);
+      expect(recorded).toContain(`const RECORDED_END_MS = ${e.replayedLastChunkMs};`);
+      expect(recorded).not.toMatch(/TTFB_TOLERANCE_MS|lateness|LatenessSummary/);
+      // --clock wall: today's tolerances, and a failure that says when the machine was too busy.
+      expect(wall).toContain('useCassette(fixture, { speed: 1 })');
+      expect(wall.indexOf('const TTFB_TOLERANCE_MS = 100;')).toBeLessThan(wall.indexOf('useCassette('));
+      expect(wall).toMatch(/RECORDED_TTFB_MS = 312\.5;/);
+      expect(wall).toContain("import { useCassette, type LatenessSummary } from 'traceforge/vitest';");
+      expect(wall).toContain('const busy = busyMachine(cassette.lateness());');
+      expect(wall).toContain("the machine was too busy for wall-clock timing");
+      expect(wall).not.toContain('const TOLERANCE_MS');
     });
   }
 });

@@ -1,6 +1,6 @@
 import { colorsFor } from '../color.js';
 import { TraceForgeError } from '../../errors.js';
-import { generateFromTrace, type Timing } from '../../gen/index.js';
+import { generateFromTrace, type GenClock, type Timing } from '../../gen/index.js';
 import { createTraceStore, type TraceWindow } from '../../store/trace-store.js';
 import type { Trace } from '../../trace/types.js';
 import type { CommandContext } from '../command.js';
@@ -8,6 +8,8 @@ import type { GenOptions } from '../command-table.js';
 
 const TIMINGS: readonly Timing[] = ['instant', 'recorded'];
 const isTiming = (s: string): s is Timing => (TIMINGS as readonly string[]).includes(s);
+const CLOCKS: readonly GenClock[] = ['virtual', 'wall'];
+const isClock = (s: string): s is GenClock => (CLOCKS as readonly string[]).includes(s);
 
 const bodyBytes = (t: Trace) =>
   [...(t.chunks ?? []), ...(t.http.body ?? [])].reduce((n, p) => n + Buffer.byteLength(p.raw, p.raw_encoding === 'base64' ? 'base64' : 'utf8'), 0);
@@ -35,15 +37,20 @@ export async function run({ args, opts, io }: CommandContext<GenOptions>): Promi
   const id = args[0]!;
   const timing = opts.timing;
   if (!isTiming(timing)) throw new TraceForgeError('E_USAGE', `--timing must be ${TIMINGS.join(' or ')}, got "${timing}"`);
+  const clock = opts.clock ?? 'virtual';
+  if (!isClock(clock)) throw new TraceForgeError('E_USAGE', `--clock must be ${CLOCKS.join(' or ')}, got "${clock}"`);
+  if (opts.clock !== undefined && timing !== 'recorded') {
+    throw new TraceForgeError('E_USAGE', `--clock ${clock} is the clock a timing test replays on: add --timing recorded (an --timing instant test replays at once and checks no timing)`);
+  }
   // A window of no chunks: enough to refuse a big trace without holding any of it.
   const { trace, window } = await createTraceStore(opts.traces).loadForView(id, { head: 0, tail: 0 });
   refuseTooBigForCassette(trace, window);
-  const result = await generateFromTrace(trace, { cwd: process.cwd(), out: opts.out, cassette: opts.cassette, template: opts.template, timing, force: opts.force });
+  const result = await generateFromTrace(trace, { cwd: process.cwd(), out: opts.out, cassette: opts.cassette, template: opts.template, timing, clock, force: opts.force });
   const pc = colorsFor(io.stdout, io.env);
   const [test, cassette] = result.written;
   const origin = result.template.origin === 'project' ? 'project template' : 'template';
   io.stdout.write(
-    `${pc.green('wrote')} ${test}  ${pc.dim(`(${origin} ${result.template.name}, timing ${timing})`)}\n` +
+    `${pc.green('wrote')} ${test}  ${pc.dim(`(${origin} ${result.template.name}, timing ${timing}${timing === 'recorded' ? ` on the ${clock} clock` : ''})`)}\n` +
       `${pc.green('wrote')} ${cassette}  ${pc.dim(`(cassette, 1 interaction)`)}\n` +
       `run it: ${pc.bold(result.command)}\n` +
       (trace.http.synthesized ? `${pc.yellow('note:')} ${pc.dim(`trace ${trace.id} is from the first TraceForge (schema ${trace.legacy?.schema_version ?? '1.0.0'}): the cassette replays SSE framing synthesised from its chunks (http.synthesized: true)`)}\n` : ''),
