@@ -7,7 +7,7 @@ import { TraceForgeError } from './errors.js';
 import { basename, dirname, join } from 'node:path';
 import type { MissExplanation } from './cassette/match.js';
 import { resolveRecordMode } from './record-mode.js';
-import type { LatenessSummary } from './replay/lateness.js';
+import { busyMachineNote, type LatenessSummary } from './replay/lateness.js';
 import { missingCassetteMessage, openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
 import { checkCassettePath } from './store/cassette-file.js';
 import { DEFAULT_TRACES_DIR } from './store/trace-store.js';
@@ -132,6 +132,9 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       if (parts.length > 0) throw new TraceForgeError(fresh.length > 0 ? 'E_REPLAY_MISS' : 'E_USAGE', parts.join('\n'), { detail: { misses: fresh, blocked: freshBlocked } });
     },
     async close() {
+      // A wall-clock replay on a machine too busy for it: a timing assertion that failed may not be the code's fault.
+      const note = session?.clock === 'wall' ? busyMachineNote(session.lateness()) : undefined;
+      if (note) console.warn(`cassette ${path}: ${note}`);
       await session?.close();
     },
     handle: {

@@ -67,7 +67,7 @@ describe('clients on the virtual clock', () => {
     }
   });
 
-  it('a call that leaves the process is named in one line, and the app's timers do not race ahead while it is out', async () => {
+  it("a call that leaves the process is named in one line, and the app's timers do not race ahead while it is out", async () => {
     const local = createServer((_req, res) => setTimeout(() => res.end('pong'), 30));
     await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
     const notes: string[] = [];
