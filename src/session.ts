@@ -138,7 +138,12 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   // served, so a big cassette replays in bounded memory. Mode `all` starts from nothing.
   const cassette = mode === 'all' || !exists ? emptyCassette() : path;
   const intercepting = options.intercept !== undefined && options.intercept !== false;
-  const clock = resolveClock(options.clock, env);
+  let clock = resolveClock(options.clock, env);
+  if (clock === 'virtual' && !intercepting && options.clock === undefined) {
+    // TRACEFORGE_CLOCK is for a whole run (a sweep sets it): a cassette that serves only its URL stays on the wall clock.
+    options.onNote?.(`traceforge: TRACEFORGE_CLOCK=virtual does not apply to cassette ${shown}: its interception is off (intercept: false), and the virtual clock answers calls in-process through it; it replays on the wall clock`);
+    clock = 'wall';
+  }
   if (clock === 'virtual' && !intercepting) {
     throw new TraceForgeError(
       'E_USAGE',
