@@ -55,7 +55,12 @@ const SWEEP_OPTIONS = [
   { flag: '--budget', type: 'number', description: 'Positions per kind: meaningful ones first, then evenly spaced (default 16)', parse: parseWhole(1) },
   { flag: '--jobs', type: 'number', description: 'Runs at once (default: the number of cores)', parse: parseWhole(1) },
   { flag: '--speed', type: 'number', description: 'Replay speed: 1 recorded pace, 0 instant', default: 1 },
-  { flag: '--stall-ms', type: 'number', description: 'How long a stall fault holds the stream (default 5000)', parse: parseWhole(0) },
+  {
+    flag: '--stall-ms',
+    type: 'number',
+    description: 'How long a stall fault holds the stream (default 120000 when the command replays through its own useCassette on the virtual clock, where it costs no wall time; else 5000)',
+    parse: parseWhole(0),
+  },
   { flag: '--interaction', type: 'number', description: 'Which interaction of the cassette to break, from 1 (default: the first streamed one)', parse: parseWhole(1) },
   { flag: '--request', type: 'number', description: 'Which request the fault applies to, from 1 (default: that interaction\'s number); others get the recording', parse: parseWhole(1) },
   { flag: '--timeout', type: 'number', description: 'Kill a run after this many ms and count it failed (default: from the clean run\'s time)', parse: parseWhole(1) },
@@ -139,7 +144,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   defineCommand({
     usage: 'sweep <cassette>',
     describe:
-      'Run a command once without a fault, then once per fault at every meaningful point of the recorded stream (before the first byte, after the first content, inside tool arguments, between blocks, before the finish and the terminator, after usage, and evenly spaced), each against its own replay server (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST, TRACEFORGE_REPLAY_URL and TRACEFORGE_FAULTS set for it). Prints which faults the command does not survive and the smallest failing case per kind. Exit 0 all pass, 1 one fails (or the clean run fails), 2 usage.',
+      'Run a command once without a fault, then once per fault at every meaningful point of the recorded stream (before the first byte, after the first content, inside tool arguments, between blocks, before the finish and the terminator, after usage, and evenly spaced), each against its own replay server (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST, TRACEFORGE_REPLAY_URL and TRACEFORGE_FAULTS set for it, and TRACEFORGE_CLOCK=virtual unless your environment sets TRACEFORGE_CLOCK: a useCassette in the command then replays on the virtual clock, where a stall costs no wall time). Prints which faults the command does not survive and the smallest failing case per kind. Exit 0 all pass, 1 one fails (or the clean run fails), 2 usage.',
     options: SWEEP_OPTIONS,
     examples: ['sweep fixtures/chat.yaml -- node app.js', 'sweep fixtures/chat.yaml --kinds drop-after,truncate-json --budget 8 -- npx vitest run test/chat.test.ts', 'sweep fixtures/chat.yaml --json --jobs 2 -- node app.js'],
     load: () => import('./commands/sweep.js'),

@@ -10,7 +10,7 @@ import type { Trace } from '../trace/types.js';
 import { shortText } from '../util/one-line.js';
 import { faultsForTrace, parseKinds, streamedChunks, type PointOptions, type SweepFault, type SweepKind } from './points.js';
 
-export { DEFAULT_BUDGET, DEFAULT_STALL_MS, DEFAULT_STATUSES, SWEEP_KINDS, type SweepFault, type SweepKind } from './points.js';
+export { DEFAULT_BUDGET, DEFAULT_STALL_MS, DEFAULT_VIRTUAL_STALL_MS, DEFAULT_STATUSES, SWEEP_KINDS, type SweepFault, type SweepKind } from './points.js';
 
 export interface SweepOptions extends Omit<PointOptions, 'kinds'> {
   /** Kinds to sweep (array or `'drop-after,stall'`). Default: status, drop-after, truncate-json, error-event, stall. */

@@ -24,6 +24,12 @@ export const SWEEP_KINDS: readonly SweepKind[] = ['status', 'drop-after', 'trunc
 export const DEFAULT_BUDGET = 16;
 /** Default stall: longer than the idle timeouts apps usually set for a stream (1-5 s), short enough to sweep. */
 export const DEFAULT_STALL_MS = 5000;
+/**
+ * `traceforge sweep`'s default stall when the command replays through its own `useCassette` on the
+ * virtual clock (TRACEFORGE_CLOCK=virtual, which the sweep sets): a stall there costs no wall time, so it
+ * can outlast the 30-60 s stream and request timeouts apps set, and no test runner's timeout is hit by it.
+ */
+export const DEFAULT_VIRTUAL_STALL_MS = 120_000;
 /** Default status faults: a rate limit whose retry-after allows an immediate retry, and a server error. */
 export const DEFAULT_STATUSES: readonly string[] = ['429:0', '500'];
 

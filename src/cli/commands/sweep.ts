@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { colorsFor } from '../color.js';
 import { TraceForgeError } from '../../errors.js';
-import { DEFAULT_BUDGET, DEFAULT_STALL_MS, parseKinds, type SweepFault, type SweepKind } from '../../sweep/points.js';
+import { DEFAULT_BUDGET, parseKinds, type SweepFault, type SweepKind } from '../../sweep/points.js';
 import { runSweep, type FaultRun, type SweepReport } from '../../sweep/run.js';
 import type { CommandContext } from '../command.js';
 import type { SweepOptions } from '../command-table.js';
@@ -34,6 +34,9 @@ export function reportJson(report: SweepReport) {
   const failed = report.results.filter((r) => !r.passed).length;
   return {
     cassette: report.cassette,
+    clock: report.clock,
+    stallMs: report.stallMs,
+    notes: report.notes,
     interaction: report.interaction,
     provider: report.provider,
     chunks: report.chunks,
@@ -86,7 +89,8 @@ export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>
   const budget = opts.budget ?? DEFAULT_BUDGET;
   const jobs = opts.jobs ?? availableParallelism();
   const { speed, interaction, request, json } = opts;
-  const stallMs = opts['stall-ms'] ?? DEFAULT_STALL_MS;
+  // Unset: the runner picks it after the clean run (long on the virtual clock, where it costs no wall time).
+  const stallMs = opts['stall-ms'];
   const timeoutMs = opts.timeout;
   const pc = colorsFor(io.stdout, io.env);
   const err = colorsFor(io.stderr, io.env);
@@ -137,6 +141,7 @@ export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>
     },
   }).finally(stopListening);
   if (tty) io.stderr.write('\r\u001b[2K');
+  for (const note of report.notes) io.stderr.write(`${err.dim('traceforge:')} ${note}\n`);
   if (report.interrupted) {
     io.stderr.write(`${err.yellow('traceforge:')} sweep interrupted: ${report.results.length} fault run(s) had finished; the commands still running were killed\n`);
     if (json) io.stdout.write(`${JSON.stringify({ ...reportJson(report), interrupted: true }, null, 2)}\n`);
