@@ -126,17 +126,17 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
     }
     const tapeAt = next ? next.at : Infinity;
     const appAt = appTimersMayMove || timerAt <= now ? timerAt : Infinity;
-    if (tapeAt <= appAt && tapeAt <= limit) {
+    if (tapeAt !== Infinity && tapeAt <= appAt && tapeAt <= limit) {
       app.advanceTo(tapeAt);
       // The clock keeps whole nanoseconds: a target between two of them counts as reached.
       runDue(Math.max(app.precise(), tapeAt));
       return true;
     }
-    if (appAt <= limit) {
+    if (appAt !== Infinity && appAt <= limit) {
       app.fireNext();
       return true;
     }
-    if (wallHolds > 0) {
+    if (wallHolds > 0 && limit !== Infinity) {
       app.advanceTo(limit);
       return true;
     }
@@ -227,6 +227,60 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
     stop() {
       stopped = true;
       if (idleTimer) realClearTimeout(idleTimer);
+    },
+  };
+}
+
+/**
+ * Every open virtual-clock session drives the one clock through one loop: two loops would each jump
+ * the clock to their own next event, past the other's. A session gets a handle on the shared loop; its
+ * events are cancelled when it stops, and the loop stops with the last one.
+ */
+let shared: { driver: Driver; handles: Set<{ running: boolean; clock: () => AppClock }> } | undefined;
+
+export function acquireDriver(clock: () => AppClock, options: { running: boolean }): Driver {
+  const me = { running: options.running, clock };
+  if (!shared) {
+    const handles = new Set<{ running: boolean; clock: () => AppClock }>();
+    // The clock of a session still open (each session's clock handle is released when it closes).
+    const current = (): AppClock => [...handles].at(-1)!.clock();
+    shared = { driver: createDriver(current, { running: false }), handles };
+  }
+  const s = shared;
+  s.handles.add(me);
+  const sync = () => s.driver.setRunning([...s.handles].some((h) => h.running));
+  sync();
+  const mine = new Set<{ cancel(): void }>();
+  let stopped = false;
+  return {
+    now: () => s.driver.now(),
+    at(at, fn, ownTurn) {
+      const event = s.driver.at(
+        at,
+        () => {
+          mine.delete(event);
+          fn();
+        },
+        ownTurn,
+      );
+      mine.add(event);
+      return event;
+    },
+    pause: () => s.driver.pause(),
+    holdToWall: () => s.driver.holdToWall(),
+    setRunning(running) {
+      me.running = running;
+      sync();
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const e of mine) e.cancel();
+      s.handles.delete(me);
+      if (s.handles.size === 0) {
+        s.driver.stop();
+        if (shared === s) shared = undefined;
+      } else sync();
     },
   };
 }

@@ -110,6 +110,20 @@ function wrap(clock: Clock, ours: boolean): AppClock {
   epoch ??= clock.now;
   const base = epoch;
   const precise = () => clock.now - base + nanos / 1e6;
+  // fake-timers schedules in whole milliseconds of clock.now. A timer set at 12.7 ms for 300 ms is due at
+  // 312.7, not 312: each timer gets the sub-millisecond part the clock had when this driver first saw it,
+  // which is when it was set (the part only changes when this driver moves the clock, after looking).
+  const setAtNanos = new WeakMap<TimerEntry, number>();
+  const earliest = (): { timer: TimerEntry; callAt: number; at: number } | undefined => {
+    let best: { timer: TimerEntry; callAt: number; at: number } | undefined;
+    for (const t of timerList(clock)) {
+      let n = setAtNanos.get(t);
+      if (n === undefined) setAtNanos.set(t, (n = nanos));
+      const at = Math.max(t.callAt - base + n / 1e6, clock.now - base + nanos / 1e6);
+      if (!best || at < best.at || (at === best.at && t.callAt < best.callAt)) best = { timer: t, callAt: t.callAt, at };
+    }
+    return best;
+  };
   return {
     clock,
     ours,
@@ -117,19 +131,21 @@ function wrap(clock: Clock, ours: boolean): AppClock {
     advanceTo(target) {
       // Half a nanosecond more: fake-timers keeps whole nanoseconds, rounding down; this rounds to the nearest.
       const d = target - precise() + 5e-7;
-      if (!(d > 1e-6)) return;
+      if (!(d > 1e-6) || !Number.isFinite(d)) return;
       const total = nanos + nanoRemainder(d);
       clock.tick(d);
       nanos = total % MODULO;
     },
     nextTimerAt() {
-      let at = Infinity;
-      for (const t of timerList(clock)) if (t.callAt < at) at = t.callAt;
-      // A timer is due when the clock's whole milliseconds reach it; the sub-millisecond part stays.
-      return at === Infinity ? at : Math.max(at - base + nanos / 1e6, precise());
+      return earliest()?.at ?? Infinity;
     },
     fireNext() {
-      clock.next();
+      const next = earliest();
+      if (!next) return;
+      // At its exact time when that is ahead: fake-timers fires it once the whole milliseconds reach it,
+      // and by then the clock carries the timer's own sub-millisecond part.
+      if (next.at > precise()) this.advanceTo(next.at);
+      if (next.timer.callAt === next.callAt && [...timerList(clock)].includes(next.timer)) clock.next();
     },
   };
 }

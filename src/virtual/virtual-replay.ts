@@ -9,7 +9,7 @@ import type { CassetteInput } from '../replay/interaction-source.js';
 import type { Playback } from '../replay/plan.js';
 import { openTape } from '../replay/tape.js';
 import { acquireClock } from './fake-clock.js';
-import { createDriver, type Driver } from './driver.js';
+import { acquireDriver, type Driver } from './driver.js';
 import { playOnClock, type ResponseSink } from './play.js';
 import { watchChildProcesses } from './child-note.js';
 
@@ -49,7 +49,7 @@ export interface VirtualReplay {
 export async function openVirtualReplay(options: VirtualReplayOptions): Promise<VirtualReplay> {
   const tape = await openTape({ cassette: options.cassette, match: options.match, faults: options.faults, keepLoaded: true });
   const clock = acquireClock();
-  const driver = createDriver(clock.app, { running: options.running });
+  const driver = acquireDriver(clock.app, { running: options.running });
   const misses: MissExplanation[] = [];
   const warned = new Set<string>();
   let requests = 0;
