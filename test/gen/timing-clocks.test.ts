@@ -82,7 +82,7 @@ function shift(yaml: string, where: 'gap' | 'first', ms: number): string {
 }
 
 describe('gen --timing recorded: the virtual clock', () => {
-  it('every template asserts the recorded first-chunk and end times, and passes first time with no retries', async () => {
+  it('every template asserts the recorded first-chunk and end times, and passes first time with no retries', { timeout: 180_000 }, async () => {
     for (const v of VIRTUAL) {
       const src = await readFile(join(project, testFile(v.name)), 'utf8');
       expect(src).toContain("useCassette(fixture, { clock: 'virtual' })");
@@ -95,7 +95,7 @@ describe('gen --timing recorded: the virtual clock', () => {
     expect(r.code).toBe(0);
   });
 
-  it('a gap 0.05 ms longer than recorded fails the end time; a first chunk 0.05 ms later fails the first-chunk time', async () => {
+  it('a gap 0.05 ms longer than recorded fails the end time; a first chunk 0.05 ms later fails the first-chunk time', { timeout: 180_000 }, async () => {
     // 0.05 ms: two thousand times below the wall-clock tolerance of 100 ms, and still a failure.
     for (const v of VIRTUAL) await writeFile(cassetteFile(v.name), shift(pristine.get(v.name)!, 'gap', 0.05));
     const gap = await runFiles(VIRTUAL.map((v) => v.name));
@@ -121,7 +121,7 @@ describe('gen --timing recorded: the virtual clock', () => {
 });
 
 describe('gen --timing recorded --clock wall', () => {
-  it('replays in real time with tolerances, and a timing failure on a busy machine says so and points at the virtual clock', async () => {
+  it('replays in real time with tolerances, and a timing failure on a busy machine says so and points at the virtual clock', { timeout: 180_000 }, async () => {
     const path = join(project, testFile('wall'));
     const src = await readFile(path, 'utf8');
     expect(src).toContain('useCassette(fixture, { speed: 1 })');
