@@ -9,6 +9,8 @@
  * setImmediate loop that releases every due waiter in target order. With a thousand streams that is
  * one timer and one spin loop instead of a thousand of each.
  */
+import { MinHeap } from '../util/min-heap.js';
+
 const SPIN_WINDOW_MS = 2;
 
 interface Waiter {
@@ -18,41 +20,9 @@ interface Waiter {
   isCancelled: () => boolean;
 }
 
-/** Binary min-heap on (target, seq): equal targets leave in the order they were scheduled. */
-const heap: Waiter[] = [];
+/** Equal targets leave in the order they were scheduled. */
+const heap = new MinHeap<Waiter>((a, b) => a.target < b.target || (a.target === b.target && a.seq < b.seq));
 let seq = 0;
-const before = (a: Waiter, b: Waiter) => a.target < b.target || (a.target === b.target && a.seq < b.seq);
-
-function push(w: Waiter): void {
-  heap.push(w);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!before(heap[i]!, heap[parent]!)) break;
-    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-    i = parent;
-  }
-}
-
-function pop(): Waiter {
-  const top = heap[0]!;
-  const last = heap.pop()!;
-  if (heap.length > 0) {
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-      if (m === i) break;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  }
-  return top;
-}
 
 let timer: NodeJS.Timeout | undefined;
 let timerFor = Infinity;
@@ -61,13 +31,13 @@ let spinning = false;
 function tick(): void {
   spinning = false;
   const now = performance.now();
-  while (heap.length > 0 && (heap[0]!.target <= now || heap[0]!.isCancelled())) pop().resolve();
+  for (let w = heap.peek(); w && (w.target <= now || w.isCancelled()); w = heap.peek()) heap.pop()!.resolve();
   arm();
 }
 
 function arm(): void {
-  if (heap.length === 0 || spinning) return;
-  const head = heap[0]!.target;
+  if (heap.size === 0 || spinning) return;
+  const head = heap.peek()!.target;
   const left = head - performance.now();
   if (left <= SPIN_WINDOW_MS) {
     if (timer) clearTimeout(timer);
@@ -100,7 +70,7 @@ function arm(): void {
 export function waitUntil(target: number, isCancelled: () => boolean = () => false): Promise<void> {
   if (target <= performance.now() || isCancelled()) return Promise.resolve();
   return new Promise((resolve) => {
-    push({ target, seq: seq++, resolve, isCancelled });
+    heap.push({ target, seq: seq++, resolve, isCancelled });
     arm();
   });
 }

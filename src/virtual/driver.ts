@@ -13,6 +13,7 @@
  */
 import { realClearTimeout, realNow, realSetImmediate, realSetTimeout } from '../util/real-timers.js';
 import type { AppClock } from './fake-clock.js';
+import { MinHeap } from '../util/min-heap.js';
 
 interface TapeEvent {
   at: number;
@@ -56,7 +57,8 @@ function once(fn: () => void): () => void {
 }
 
 export function createDriver(clock: () => AppClock, options: { running: boolean }): Driver {
-  const heap: TapeEvent[] = [];
+  // Events at the same time leave in the order they were scheduled.
+  const heap = new MinHeap<TapeEvent>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   let seq = 0;
   let pauses = 0;
   let wallHolds = 0;
@@ -64,39 +66,9 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
   let looping = false;
   let stopped = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
-
-  const before = (a: TapeEvent, b: TapeEvent) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  const push = (e: TapeEvent) => {
-    heap.push(e);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[p]!)) break;
-      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
-      i = p;
-    }
-  };
-  const pop = (): TapeEvent => {
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    }
-    return top;
-  };
   const head = (): TapeEvent | undefined => {
-    while (heap.length > 0 && heap[0]!.cancelled) pop();
-    return heap[0];
+    while (heap.peek()?.cancelled) heap.pop();
+    return heap.peek();
   };
 
   // Real work a jump would overtake: TraceForge's own processing of a call, a file or DNS request, someone's immediate.
@@ -147,7 +119,7 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
     let first = true;
     for (let e = head(); e && e.at <= now && (first || !e.ownTurn); e = head()) {
       first = false;
-      pop();
+      heap.pop();
       e.run();
     }
   }
@@ -194,7 +166,7 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
     now: () => clock().precise(),
     at(at, fn, ownTurn = false) {
       const e: TapeEvent = { at, seq: seq++, run: fn, cancelled: false, ownTurn };
-      push(e);
+      heap.push(e);
       kick();
       return {
         cancel() {
