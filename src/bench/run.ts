@@ -3,6 +3,7 @@ import { benchAdded } from './added.js';
 import { benchAimock } from './aimock-compare.js';
 import { benchBigStream } from './big-stream.js';
 import { benchCold } from './cold.js';
+import { benchGenSweep } from './gen-sweep.js';
 import { benchListTraces } from './list-traces.js';
 import { benchLoad } from './load.js';
 import { benchOptions, type BenchOptions } from './options.js';
@@ -22,6 +23,7 @@ const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['session', benchSession],
   ['added', benchAdded],
   ['virtual', benchVirtualClock],
+  ['gen-sweep', benchGenSweep],
 ];
 const args = process.argv.slice(2);
 const o = benchOptions(args, process.env);
