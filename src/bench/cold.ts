@@ -125,7 +125,7 @@ export async function benchCold(o: BenchOptions): Promise<string> {
           String(x.identical),
         ]),
       ),
-      `  recorded first-chunk offset ${fmt(r.planned[0]!)} ms; the upstream's own TTFB ${fmt(truth[0]!)} ms (the recorder's clock starts at its upstream request, connection set-up included)`,
+      `  recorded first-chunk offset ${fmt(r.planned[0]!)} ms; the upstream's own TTFB ${fmt(truth[0]!)} ms (the recorder's clock starts once its upstream request is written, as the replay's once the request has arrived)`,
       ...rows.map((x) => `  first chunks, ${x.kind.name}: ${x.firsts.map((f) => fmt(f, 2)).join(' ')}`),
       `  targets: first-chunk error median <= 2 ms, gap p99 <= 1.5x the floor's`,
     ];

@@ -22,6 +22,12 @@ function onRequestStart(message: unknown): void {
   if (!call || call.upstreamRequest) return;
   const { request } = message as { request: ClientRequest };
   call.t0 = performance.now();
+  // The call's clock starts once the whole request is on the wire (after DNS, connect, TLS and the body),
+  // as the replay server's starts once the whole request has arrived: a fresh connection's set-up at
+  // recording time is not replayed as part of the time to first byte.
+  request.once('finish', () => {
+    if (!call.upstreamResponse) call.t0 = performance.now();
+  });
   call.upstreamRequest = request;
   request.once('error', (e) => {
     call.upstreamError ??= e;
