@@ -1,17 +1,19 @@
 /**
- * A child process does not share the test's fake clock or its interception. While a virtual-clock
+ * A child process, or a worker thread, does not share the test's fake clock or its interception. While a virtual-clock
  * session is open, starting one is said in one line (once per session), naming the command and what to
  * do instead. `child_process` is wrapped through its public exports, and `syncBuiltinESMExports` carries
  * the wrapper to ESM named imports (`import { spawn } from 'node:child_process'`) as well.
  */
 import cp from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
+import wt from 'node:worker_threads';
 
 const NAMES = ['spawn', 'fork', 'exec', 'execFile', 'spawnSync', 'execSync', 'execFileSync'] as const;
 type Name = (typeof NAMES)[number];
 
 const listeners = new Set<(command: string) => void>();
 let originals: Partial<Record<Name, (...args: unknown[]) => unknown>> | undefined;
+let OriginalWorker: typeof wt.Worker | undefined;
 
 function describe(name: Name, args: unknown[]): string {
   const [file, rest] = args;
@@ -21,7 +23,7 @@ function describe(name: Name, args: unknown[]): string {
   return text.trim().replace(/[\x00-\x1f\x7f-\x9f]/g, ' ').slice(0, 120);
 }
 
-/** Call `onChild` with the command of every child process started until the returned function is called. */
+/** Call `onChild` with the command of every child process (or worker thread) started until the returned function is called. */
 export function watchChildProcesses(onChild: (command: string) => void): () => void {
   if (!originals) {
     const saved: Partial<Record<Name, (...args: unknown[]) => unknown>> = {};
@@ -35,6 +37,16 @@ export function watchChildProcesses(onChild: (command: string) => void): () => v
       };
     }
     originals = saved;
+    const Base = wt.Worker;
+    OriginalWorker = Base;
+    const Noted = class Worker extends Base {
+      constructor(file: string | URL, options?: wt.WorkerOptions) {
+        super(file, options);
+        const shown = options?.eval ? 'new Worker(<code>)' : `new Worker(${String(file)})`;
+        for (const l of listeners) l(shown.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ').slice(0, 120));
+      }
+    };
+    (wt as { Worker: typeof wt.Worker }).Worker = Noted;
     syncBuiltinESMExports();
   }
   listeners.add(onChild);
@@ -43,6 +55,8 @@ export function watchChildProcesses(onChild: (command: string) => void): () => v
     const mod = cp as unknown as Record<Name, (...args: unknown[]) => unknown>;
     for (const name of NAMES) mod[name] = originals[name]!;
     originals = undefined;
+    if (OriginalWorker) (wt as { Worker: typeof wt.Worker }).Worker = OriginalWorker;
+    OriginalWorker = undefined;
     syncBuiltinESMExports();
   };
 }

@@ -58,7 +58,7 @@ export async function openVirtualReplay(options: VirtualReplayOptions): Promise<
     if (childSaid) return;
     childSaid = true;
     options.warn(
-      `traceforge: clock 'virtual': the child process \`${command}\` runs on the wall clock, outside this test's clock and interception; ` +
+      `traceforge: clock 'virtual': ${command.startsWith('new Worker(') ? 'the worker thread' : 'the child process'} \`${command}\` runs on the wall clock, outside this test's clock and interception; ` +
         'point it at cassette.url (the replay server, on the wall clock) or run it under `traceforge replay`',
     );
   });

@@ -111,6 +111,25 @@ describe('a child process under the virtual clock', () => {
   });
 });
 
+describe('a worker thread under the virtual clock', () => {
+  it("is named in one line; TraceForge's own threads (a second cassette's replay thread) are not", async () => {
+    const notes: string[] = [];
+    const session = await openCassette(await tempCassette([openaiTrace]), { mode: 'none', intercept: true, clock: 'virtual', onNote: (l) => notes.push(l) });
+    try {
+      const other = await openCassette(await tempCassette([openaiTrace]), { mode: 'none' });
+      await other.close();
+      expect(notes).toEqual([]);
+      const { Worker } = await import('node:worker_threads');
+      const w = new Worker('require("node:worker_threads").parentPort.postMessage(1)', { eval: true });
+      await new Promise((r) => w.once('message', r));
+      await w.terminate();
+    } finally {
+      await session.close();
+    }
+    expect(notes).toEqual([expect.stringMatching(/^traceforge: clock 'virtual': the worker thread `new Worker\(<code>\)` runs on the wall clock/)]);
+  });
+});
+
 describe('a record mode on the virtual clock', () => {
   let fake: Awaited<ReturnType<typeof startAnyProviderFake>>;
   beforeAll(async () => {
