@@ -6,10 +6,31 @@
 import { calledInsideTest, cassetteArgs, cassetteHooks, registerHooks, type CassetteHandle } from './cassette-hooks.js';
 import { TraceForgeError } from './errors.js';
 import type { CassetteSessionOptions } from './session.js';
+import { useRunnerClock } from './virtual/fake-clock.js';
 
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
 export type { InterceptOptions } from './intercept/index.js';
 export { cassettePathFor, type CassetteHandle } from './cassette-hooks.js';
+
+// clock: 'virtual' puts jest's own modern fake timers on (they are @sinonjs/fake-timers too), so a test's
+// jest.useFakeTimers() gets the same one clock instead of "Can't install fake timers twice". Jest gives
+// its `jest` object to ESM modules through @jest/globals; outside jest there is none, and TraceForge
+// installs the clock itself.
+interface JestTimers {
+  useFakeTimers(config?: { now?: number; doNotFake?: string[] }): unknown;
+  useRealTimers(): unknown;
+}
+const globalsModule = '@jest/globals';
+const jestTimers = await import(globalsModule).then(
+  (m: { jest?: JestTimers }) => m.jest,
+  () => undefined,
+);
+if (jestTimers && typeof jestTimers.useFakeTimers === 'function') {
+  useRunnerClock({
+    install: (_toFake, now) => jestTimers.useFakeTimers({ now, doNotFake: ['nextTick', 'queueMicrotask'] }),
+    uninstall: () => jestTimers.useRealTimers(),
+  });
+}
 
 type Hook = (fn: () => unknown) => void;
 /** The globals jest injects into a test file's environment (only what is used here). */

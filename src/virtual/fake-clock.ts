@@ -87,7 +87,8 @@ function currentFake(): Clock | undefined {
 function timerList(clock: Clock): Iterable<TimerEntry> {
   const t = clock.timers;
   if (!t) return [];
-  return t instanceof Map ? t.values() : Object.values(t);
+  // Not `instanceof Map`: under jest the clock lives in the outer realm, whose Map is another class.
+  return typeof (t as Map<unknown, TimerEntry>).values === 'function' && typeof (t as Map<unknown, TimerEntry>).get === 'function' ? (t as Map<unknown, TimerEntry>).values() : Object.values(t);
 }
 
 const MODULO = 1e6;

@@ -64,6 +64,7 @@ async function checkAnthropic() {
 `;
 
 const JEST_SPEC = `
+import { jest } from '@jest/globals';
 import { openaiTimes, anthropicTimes } from './app.mjs';
 import { useCassette } from 'traceforge/jest';
 useCassette('chat.yaml', { clock: 'virtual' });
@@ -71,6 +72,14 @@ ${check('expectTrue')}
 function expectTrue(ok, message) { if (!ok) throw new Error(message); }
 test('openai: every chunk at its recorded offset', checkOpenAI);
 test('anthropic: every event at its recorded offset', checkAnthropic);
+test("a test's own jest.useFakeTimers() is the same one clock", async () => {
+  jest.useFakeTimers();
+  try {
+    await checkAnthropic();
+  } finally {
+    jest.useRealTimers();
+  }
+});
 `;
 
 const NODE_SPEC = `
@@ -121,7 +130,7 @@ describe('clock: virtual under jest and node --test', () => {
 
   it('jest: both SDKs see every recorded offset, with a CPU-bound process running', async () => {
     const r = await runIt([JEST, '--ci', '--no-cache', '--runInBand'], cleanEnv({ NODE_OPTIONS: '--experimental-vm-modules' }));
-    expect(r.out).toMatch(/Tests:\s+2 passed, 2 total/);
+    expect(r.out).toMatch(/Tests:\s+3 passed, 3 total/);
     expect(r.code).toBe(0);
   }, 120_000);
 
