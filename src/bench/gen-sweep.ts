@@ -297,7 +297,7 @@ export async function benchGenSweep(o: BenchOptions): Promise<string> {
       sweeps[label] = s;
       sweepRows.push(sweepRow(label, s));
       const stall = s.report.results.find((x) => x.kind === 'stall' && !x.passed);
-      if (stall && extra.length === 0) stallNotes.push(`  ${label}: a failed stall run says "${clip(stall.firstLine, 140)}"`);
+      if (stall && extra.length === 0) stallNotes.push(`  ${label}: a failed stall run (${s.report.stallMs} ms stall, vitest's 5 s test timeout) ends "${clip(stall.firstLine, 120)}"`);
     }
     const v = sweeps['virtual, defaults']!;
     const cores = availableParallelism();
