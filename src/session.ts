@@ -8,6 +8,7 @@ import { startInterception, type InterceptOptions, type Interception } from './i
 import { resolve as resolvePath } from 'node:path';
 import type { Fault } from './replay/faults.js';
 import { startReplayThread, type ReplayThread } from './replay/replay-thread.js';
+import { startReplayOnDemand } from './replay/replay-on-demand.js';
 import { appendToCassette, cassetteExists, writeCassette } from './store/cassette-file.js';
 import { notFromProvider } from './cassette/provider-said.js';
 import { createCassetteQueue } from './store/cassette-queue.js';
@@ -183,7 +184,10 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   let replay: ReplayThread;
   try {
     // The replay server runs on a thread of its own too: a test busy on this thread cannot make a chunk late.
-    replay = await startReplayThread({
+    // Under the virtual clock the process's own calls never reach the replay server: it starts only if
+    // something else connects to its URL (another process), unless misses are forwarded to a recorder.
+    const start = clock === 'virtual' && !records ? startReplayOnDemand : startReplayThread;
+    replay = await start({
       cassette,
       speed: options.speed,
       // The user's own secrets stay out of miss explanations too.

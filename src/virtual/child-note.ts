@@ -6,6 +6,7 @@
  */
 import cp from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
+import { promisify } from 'node:util';
 import wt from 'node:worker_threads';
 
 const NAMES = ['spawn', 'fork', 'exec', 'execFile', 'spawnSync', 'execSync', 'execFileSync'] as const;
@@ -31,10 +32,21 @@ export function watchChildProcesses(onChild: (command: string) => void): () => v
     for (const name of NAMES) {
       const original = mod[name];
       saved[name] = original;
-      mod[name] = function (this: unknown, ...args: unknown[]) {
+      const wrapper = function (this: unknown, ...args: unknown[]) {
         for (const l of listeners) l(describe(name, args));
         return original.apply(this, args);
       };
+      // exec and execFile carry their own promisified form ({ stdout, stderr }): keep it, noted too.
+      const custom = (original as unknown as Record<symbol, unknown>)[promisify.custom];
+      if (typeof custom === 'function') {
+        Object.defineProperty(wrapper, promisify.custom, {
+          value: function (this: unknown, ...args: unknown[]) {
+            for (const l of listeners) l(describe(name, args));
+            return (custom as (...a: unknown[]) => unknown).apply(this, args);
+          },
+        });
+      }
+      mod[name] = wrapper;
     }
     originals = saved;
     const Base = wt.Worker;

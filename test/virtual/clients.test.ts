@@ -111,6 +111,24 @@ describe('a child process under the virtual clock', () => {
   });
 });
 
+describe("the cassette's URL under the virtual clock", () => {
+  it('serves another process on the wall clock, starting the replay server only when it connects', async () => {
+    const session = await openCassette(await tempCassette([openaiTrace]), { mode: 'none', intercept: true, clock: 'virtual', onNote: () => undefined });
+    try {
+      const { execFile } = await import('node:child_process');
+      const { promisify } = await import('node:util');
+      const script = `fetch(${JSON.stringify(`${session.url}/v1/chat/completions`)}, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(JSON.stringify(openaiTrace.request))} }).then((r) => r.text()).then((t) => process.stdout.write(t))`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script]);
+      expect(stdout).toBe(openaiTrace.chunks!.map((c) => c.raw).join(''));
+      // The other process's call was replayed by the replay server, which measured its lateness.
+      expect(session.lateness().count).toBeGreaterThan(0);
+      expect(session.misses).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  });
+});
+
 describe('a worker thread under the virtual clock', () => {
   it("is named in one line; TraceForge's own threads (a second cassette's replay thread) are not", async () => {
     const notes: string[] = [];
