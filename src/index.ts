@@ -9,8 +9,8 @@ export { TraceForgeError, isTraceForgeError, type TraceForgeErrorCode } from './
 export { startRecorder, type Recorder, type RecorderOptions } from './record/recorder.js';
 export { startReplayServer, type ReplayServer, type ReplayServerOptions } from './replay/replay-server.js';
 export { parseFault, formatFault, type Fault } from './replay/faults.js';
-export type { LatenessSummary } from './replay/lateness.js';
-export { openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
+export { busyMachineNote, type LatenessSummary } from './replay/lateness.js';
+export { openCassette, type CassetteSession, type CassetteSessionOptions, type ClockKind } from './session.js';
 export type { InterceptOptions } from './intercept/index.js';
 export { RECORD_MODES, type RecordMode } from './record-mode.js';
 

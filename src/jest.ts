@@ -11,6 +11,8 @@ import { useRunnerClock } from './virtual/fake-clock.js';
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
 export type { InterceptOptions } from './intercept/index.js';
 export { cassettePathFor, type CassetteHandle } from './cassette-hooks.js';
+// For a timing assertion's message: says when the machine was too busy for wall-clock timing.
+export { busyMachineNote } from './replay/lateness.js';
 
 // clock: 'virtual' puts jest's own modern fake timers on (they are @sinonjs/fake-timers too), so a test's
 // jest.useFakeTimers() gets the same one clock instead of "Can't install fake timers twice". Jest gives

@@ -9,6 +9,8 @@ import type { CassetteSessionOptions } from './session.js';
 export type { CassetteSessionOptions as UseCassetteOptions } from './session.js';
 export type { InterceptOptions } from './intercept/index.js';
 export { cassettePathFor, type CassetteHandle } from './cassette-hooks.js';
+// For a timing assertion's message: says when the machine was too busy for wall-clock timing.
+export { busyMachineNote } from './replay/lateness.js';
 
 /**
  * Serve a cassette for the tests of this file (call it at the top level of the file). With no path,

@@ -12,6 +12,8 @@ export type { RedactOptions } from './trace/redact.js';
 export type { InterceptOptions } from './intercept/index.js';
 
 export { cassettePathFor, type CassetteHandle } from './cassette-hooks.js';
+// For a timing assertion's message: says when the machine was too busy for wall-clock timing.
+export { busyMachineNote } from './replay/lateness.js';
 
 // clock: 'virtual' puts vitest's own fake timers on, so a test's vi.useFakeTimers() gets the same one clock.
 useRunnerClock({
