@@ -74,21 +74,23 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
   // Real work a jump would overtake: TraceForge's own processing of a call, a file or DNS request, someone's immediate.
   const busy = (): boolean => pauses > 0 || process.getActiveResourcesInfo().some((r) => IN_FLIGHT.has(r));
   let lastReal: number | undefined;
+  const wallPaced = (ours: boolean, tapePlaying: boolean): boolean => wallHolds > 0 || (!running && ours && !tapePlaying);
 
   /** One step; returns whether there may be more to do. */
   function step(): boolean {
     const app = clock();
     const next = head();
-    // The app's clock is the user's own fake timers, which TraceForge moves only while the tape is playing.
-    const appTimersMayMove = next !== undefined || (running && app.ours);
+    // The user's own fake timers (vi.useFakeTimers() in a test) TraceForge moves only while the tape plays.
+    const appTimersMayMove = next !== undefined || app.ours;
     const timerAt = app.nextTimerAt();
     const now = app.precise();
-    // How far time may move in this step: while a call is out of the process, as far as the wall clock
-    // moved (its answer, and a server in this process answering it, run on real time: holding still
-    // would starve them, jumping would fire the app's timeouts early); while real work is in flight, not
-    // at all; otherwise to whatever comes next.
+    // How far time may move in this step: while a call is out of the process, or between tests (an
+    // after-each hook waiting on a timer still gets it; an app's interval does not spin the clock ahead
+    // while the runner works), as far as the wall clock moved: holding still would starve a call's answer
+    // and a server in this process answering it, jumping would fire the app's timeouts early. While
+    // real work is in flight, not at all; otherwise to whatever comes next.
     let limit = Infinity;
-    if (wallHolds > 0) {
+    if (wallPaced(app.ours, next !== undefined)) {
       const real = realNow();
       limit = now + (lastReal === undefined ? 0 : real - lastReal);
       lastReal = real;
@@ -108,9 +110,9 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
       app.fireNext();
       return true;
     }
-    if (wallHolds > 0 && limit !== Infinity) {
-      app.advanceTo(limit);
-      return true;
+    if (limit !== Infinity && (wallHolds > 0 || timerAt !== Infinity)) {
+      app.advanceTo(Math.min(limit, timerAt));
+      return wallHolds > 0 || timerAt !== Infinity;
     }
     return next !== undefined || limit !== Infinity;
   }
@@ -137,8 +139,8 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
         looping = false;
         throw e;
       }
-      // Following the wall clock for a call that is out, there is no hurry: look again in a millisecond.
-      if (more && wallHolds > 0 && pauses === 0) {
+      // Following the wall clock, there is no hurry: look again in a millisecond.
+      if (more && pauses === 0 && wallPaced(currentOurs(), head() !== undefined)) {
         idleTimer ??= realSetTimeout(() => {
           idleTimer = undefined;
           looping = false;
@@ -148,15 +150,27 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
       }
       if (more) return loop();
       looping = false;
-      // Nothing to do now: while a test runs, look again shortly, as the app may start a timer at any moment.
-      if (running && !idleTimer) {
-        idleTimer = realSetTimeout(() => {
-          idleTimer = undefined;
-          kick();
-        }, 1);
+      // Nothing to do now: look again shortly, as the app may start a timer at any moment (less often
+      // between tests, when time follows the wall clock anyway).
+      if (!idleTimer) {
+        idleTimer = realSetTimeout(
+          () => {
+            idleTimer = undefined;
+            kick();
+          },
+          running ? 1 : 5,
+        );
       }
     });
   }
+
+  const currentOurs = (): boolean => {
+    try {
+      return clock().ours;
+    } catch {
+      return false;
+    }
+  };
 
   function kick(): void {
     if (!looping && !stopped) loop();

@@ -4,7 +4,7 @@
  * retry back-off cost no wall time; a user's own vi.useFakeTimers() is the one clock.
  */
 import OpenAI from 'openai';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useCassette } from '../../src/vitest.js';
 import { realNow } from '../../src/util/real-timers.js';
 import { chatTrace, expectedOffsets, tempCassette } from './helpers.js';
@@ -123,5 +123,25 @@ describe('a cut stream', () => {
     await expect(chat('slow', (t) => seen.push(t))).rejects.toThrow();
     expect(seen.join('')).toBe('a b');
     expect(performance.now() - t0).toBeCloseTo(50 + 10 + 10, 6);
+  });
+});
+
+describe('between tests', () => {
+  // Registered before useCassette, so it runs after its after-each hook, between tests.
+  const waited: number[] = [];
+  afterEach(async () => {
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 50));
+    waited.push(performance.now() - t0);
+  });
+  useCassette(path, { clock: 'virtual' });
+
+  it('an after-each hook that waits on a timer gets it, at the wall-clock pace', async () => {
+    expect(await chat('slow')).toBe('a b c d');
+  });
+
+  it('the previous hook did not hang', () => {
+    expect(waited).toHaveLength(1);
+    expect(waited[0]).toBeGreaterThanOrEqual(50);
   });
 });
