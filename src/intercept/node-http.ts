@@ -13,6 +13,8 @@
  * go out for real, untouched (`passthrough`).
  */
 import { STATUS_CODES } from 'node:http';
+import https from 'node:https';
+import { syncBuiltinESMExports } from 'node:module';
 import { Readable } from 'node:stream';
 import type { ClientRequest } from 'node:http';
 import { getRawRequest } from '@mswjs/interceptors';
@@ -106,9 +108,20 @@ export async function installNodeHttpInterception(decide: (url: URL) => FetchDec
     await forward(url, request, d.headers, d.origin, body, controller);
   });
   interceptor.apply();
+  // The interceptor replaces request/get on the node:http and node:https module objects; an ESM named
+  // import (`import { request } from 'node:https'`) is a binding of its own, updated only by
+  // syncBuiltinESMExports. Checked: a named import that still gave the original would go out for real.
+  syncBuiltinESMExports();
+  const named = await import('node:https');
+  if (named.request !== https.request) {
+    interceptor.dispose();
+    syncBuiltinESMExports();
+    throw new Error("traceforge: could not intercept node:https's named exports (import { request } from 'node:https'); pass { intercept: false } and point the client at cassette.url instead.");
+  }
   return {
     restore() {
       interceptor.dispose();
+      syncBuiltinESMExports();
       void agent.close();
     },
   };
