@@ -219,7 +219,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       await recorder?.close();
       throw e;
     }
-    if (records) onNote(`traceforge: clock 'virtual': cassette ${shown} records (mode "${mode}"); calls it has no recording of go out on the wall clock (the virtual clock follows the wall clock meanwhile), and replay on the virtual clock once recorded`);
+    if (records) onNote(`traceforge: clock 'virtual': cassette ${shown} records (mode "${mode}"); calls it has no recording of go out on the wall clock (the virtual clock follows the wall clock meanwhile), and replay on the virtual clock in the next run`);
   }
   let interception: Interception | undefined;
   if (intercepting) {

@@ -97,7 +97,7 @@ export async function openVirtualReplay(options: VirtualReplayOptions): Promise<
         warned.add(url.origin);
         options.warn(
           why === 'recorded'
-            ? `traceforge: clock 'virtual': ${url.origin}${url.pathname} is not on the tape and is being recorded, on the wall clock; the virtual clock follows the wall clock until it is answered. Replays of it will run on the virtual clock.`
+            ? `traceforge: clock 'virtual': ${url.origin}${url.pathname} is not on the tape and is being recorded, on the wall clock; the virtual clock follows the wall clock until it is answered. The next run replays it on the virtual clock.`
             : `traceforge: clock 'virtual': a call to ${url.origin}${url.pathname} left the process (it is not served from the cassette), so its answer comes on the wall clock and the virtual clock follows the wall clock until it is answered. ` +
                 `Serve it from the cassette with intercept: { hosts: ['${url.host}'] }, or use clock: 'wall' for this file.`,
         );
