@@ -140,7 +140,7 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
         throw e;
       }
       // Following the wall clock, there is no hurry: look again in a millisecond.
-      if (more && pauses === 0 && wallPaced(currentOurs(), head() !== undefined)) {
+      if (more && pauses === 0 && wallPaced(clock().ours, head() !== undefined)) {
         idleTimer ??= realSetTimeout(() => {
           idleTimer = undefined;
           looping = false;
@@ -163,14 +163,6 @@ export function createDriver(clock: () => AppClock, options: { running: boolean 
       }
     });
   }
-
-  const currentOurs = (): boolean => {
-    try {
-      return clock().ours;
-    } catch {
-      return false;
-    }
-  };
 
   function kick(): void {
     if (!looping && !stopped) loop();
