@@ -25,15 +25,14 @@
  */
 import type { Dispatcher } from 'undici';
 import type { VirtualReplay } from '../virtual/virtual-replay.js';
-import { FORWARD_HEADER } from './hosts.js';
 import { handlerSink, headerRecord, readDispatchBody } from './in-process.js';
 
 /** What to do with one outgoing call. */
 export type FetchDecision =
-  /** Let it go out; `leaving`, under a virtual clock, holds time still until the returned release is called. */
+  /** Let it go out; `leaving`, under a virtual clock, makes it follow the wall clock until the returned release is called. */
   | { kind: 'pass'; leaving?: () => () => void }
   | { kind: 'redirect'; origin: string; headers: Record<string, string> }
-  /** Answer it in-process on the virtual clock; a miss to be recorded goes to `origin` with `headers`, as a redirect does. */
+  /** Answer it in-process on the virtual clock; a miss to be recorded goes to `origin` with `headers` (which mark it for the recorder). */
   | { kind: 'serve'; replay: VirtualReplay; origin: string; headers: Record<string, string> }
   | { kind: 'error'; error: Error };
 
@@ -159,8 +158,7 @@ export async function installFetchInterception(decide: (url: URL) => FetchDecisi
         .then(async (playing) => {
           if (playing !== 'forward') return start(() => playing.cancel());
           const release = d.replay.leaving(url, 'recorded');
-          const headers = withHeaders(options.headers, { ...d.headers, [FORWARD_HEADER]: '1' });
-          this.inner.dispatch({ ...options, body: await read(), origin: d.origin, headers }, releasing(handler, release));
+          this.inner.dispatch({ ...options, body: await read(), origin: d.origin, headers: withHeaders(options.headers, d.headers) }, releasing(handler, release));
         })
         .catch((e: unknown) => failWith(e instanceof Error ? e : new Error(String(e))));
     }

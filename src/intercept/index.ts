@@ -7,7 +7,7 @@
  * the calls; the hooks are installed while at least one is open and removed with the last.
  */
 import { installFetchInterception, type FetchDecision, type FetchInterception } from './fetch-dispatcher.js';
-import { DEFAULT_INTERCEPT_HOSTS, hostOf, isLoopback, matchHost, ORIGIN_HEADER, parseHostRule, type HostRule } from './hosts.js';
+import { DEFAULT_INTERCEPT_HOSTS, FORWARD_HEADER, hostOf, isLoopback, matchHost, ORIGIN_HEADER, parseHostRule, type HostRule } from './hosts.js';
 import { installHttp2Guard, type Http2Guard } from './http2-guard.js';
 import { installNodeHttpInterception, type NodeHttpInterception } from './node-http.js';
 import type { VirtualReplay } from '../virtual/virtual-replay.js';
@@ -56,12 +56,13 @@ function decide(url: URL): FetchDecision {
   if (!top) return { kind: 'pass' };
   const virtual = top.virtual;
   // Under a virtual clock the session's own URL is answered in-process too: a socket would run on the wall clock.
-  if (url.origin === top.target.origin) return virtual ? { kind: 'serve', replay: virtual, origin: top.target.origin, headers: {} } : { kind: 'pass' };
+  // A served call the tape has no recording of is sent on to the session's server marked for the recorder.
+  if (url.origin === top.target.origin) return virtual ? { kind: 'serve', replay: virtual, origin: top.target.origin, headers: { [FORWARD_HEADER]: '1' } } : { kind: 'pass' };
   const passing: FetchDecision = virtual ? { kind: 'pass', leaving: () => virtual.leaving(url, 'unserved') } : { kind: 'pass' };
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return passing;
   if (matchHost(top.rules, url)) {
     const headers = { [ORIGIN_HEADER]: url.origin };
-    return virtual ? { kind: 'serve', replay: virtual, origin: top.target.origin, headers } : { kind: 'redirect', origin: top.target.origin, headers };
+    return virtual ? { kind: 'serve', replay: virtual, origin: top.target.origin, headers: { ...headers, [FORWARD_HEADER]: '1' } } : { kind: 'redirect', origin: top.target.origin, headers };
   }
   if (top.unmatched === 'pass' || isLoopback(url)) return passing;
   const host = hostOf(url);

@@ -19,7 +19,6 @@ import type { ClientRequest } from 'node:http';
 import { getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import type { FetchDecision } from './fetch-dispatcher.js';
-import { FORWARD_HEADER } from './hosts.js';
 import { responseSink } from './in-process.js';
 
 // Hop-by-hop: the mock socket frames the body itself.
@@ -94,7 +93,7 @@ export async function installNodeHttpInterception(decide: (url: URL) => FetchDec
       }
       const release = d.replay.leaving(url, 'recorded');
       try {
-        return await forward(url, request, { ...d.headers, [FORWARD_HEADER]: '1' }, d.origin, await read(), controller);
+        return await forward(url, request, d.headers, d.origin, await read(), controller);
       } finally {
         release();
       }
