@@ -134,8 +134,25 @@ function wrap(clock: Clock, ours: boolean): AppClock {
       const d = target - precise() + 5e-7;
       if (!(d > 1e-6) || !Number.isFinite(d)) return;
       const total = nanos + nanoRemainder(d);
-      clock.tick(d);
+      // fake-timers fires a timer once the whole milliseconds reach it. A timer due at 312.7 reached by a
+      // tick to 312.4 would fire then, early, and before a chunk due at 312.4: such timers sit out the tick
+      // (their due time moved out of reach, then put back), and fire at their own time in a later step.
+      const held: Array<[TimerEntry, number]> = [];
+      for (const t of timerList(clock)) {
+        const n = setAtNanos.get(t);
+        if (n !== undefined && t.callAt - base + n / 1e6 > target + 1e-7) {
+          held.push([t, t.callAt]);
+          t.callAt = Infinity;
+        }
+      }
+      // Set first: fake-timers takes its new sub-millisecond part before it fires anything, and a timer's
+      // callback that asks the driver the time (a retry starting a call) must see the same.
       nanos = total % MODULO;
+      try {
+        clock.tick(d);
+      } finally {
+        for (const [t, callAt] of held) if (t.callAt === Infinity) t.callAt = callAt;
+      }
     },
     nextTimerAt() {
       return earliest()?.at ?? Infinity;
