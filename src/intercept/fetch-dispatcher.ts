@@ -36,7 +36,7 @@ export type FetchDecision =
   | { kind: 'serve'; replay: VirtualReplay; origin: string; headers: Record<string, string> }
   | { kind: 'error'; error: Error };
 
-const PROBE_ORIGIN = 'http://traceforge-intercept-check.invalid';
+export const PROBE_ORIGIN = 'http://traceforge-intercept-check.invalid';
 
 type Headers = Dispatcher.DispatchOptions['headers'];
 
@@ -53,7 +53,7 @@ function withHeaders(headers: Headers, extra: Record<string, string>): Headers {
   return { ...(headers as Record<string, string>), ...extra };
 }
 
-function fail(handler: Dispatcher.DispatchHandler, error: Error): void {
+export function fail(handler: Dispatcher.DispatchHandler, error: Error): void {
   // Node 20's fetch hands a handler of undici 6's shape (onError); undici 7's own callers use onResponseError.
   const h = handler as Dispatcher.DispatchHandler & { onError?: (e: Error) => void; onResponseError?: (c: unknown, e: Error) => void };
   queueMicrotask(() => {
@@ -80,6 +80,40 @@ function releasing(handler: Dispatcher.DispatchHandler, release: () => void): Di
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
+}
+
+/**
+ * Carry out a decision for one undici dispatch: `pass` sends it on as the app made it, a redirect or a
+ * recorded miss goes to a local server through `via` (a dispatcher of TraceForge's own), `serve` answers
+ * it in-process on the virtual clock. Shared by the global fetch and by dispatchers an app passes itself.
+ */
+export function routeDispatch(
+  d: FetchDecision,
+  url: URL,
+  options: Dispatcher.DispatchOptions,
+  handler: Dispatcher.DispatchHandler,
+  pass: (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => boolean,
+  via: Dispatcher,
+): boolean {
+  if (d.kind === 'pass') return pass(options, d.leaving ? releasing(handler, d.leaving()) : handler);
+  if (d.kind === 'error') {
+    fail(handler, d.error);
+    return true;
+  }
+  if (d.kind === 'redirect') return via.dispatch({ ...options, origin: d.origin, headers: withHeaders(options.headers, d.headers) }, handler);
+  const { sink, start, fail: failWith } = handlerSink(handler);
+  let body: Promise<Buffer> | undefined;
+  const read = () => (body ??= readDispatchBody(options.body));
+  d.replay
+    .respond({ method: options.method, url, headers: headerRecord(options.headers), body: read }, sink)
+    .then(async (playing) => {
+      if (playing !== 'forward') return start(() => playing.cancel());
+      // A call the tape has no recording of, in a mode that records: to the session's server for real.
+      const release = d.replay.leaving(url, 'recorded');
+      via.dispatch({ ...options, body: await read(), origin: d.origin, headers: withHeaders(options.headers, d.headers) }, releasing(handler, release));
+    })
+    .catch((e: unknown) => failWith(e instanceof Error ? e : new Error(String(e))));
+  return true;
 }
 
 const SLOT_1 = Symbol.for('undici.globalDispatcher.1');
@@ -135,32 +169,7 @@ export async function installFetchInterception(decide: (url: URL) => FetchDecisi
       } catch {
         return this.inner.dispatch(options, handler);
       }
-      const d = this.decide(url);
-      if (d.kind === 'pass') return this.inner.dispatch(options, d.leaving ? releasing(handler, d.leaving()) : handler);
-      if (d.kind === 'error') {
-        fail(handler, d.error);
-        return true;
-      }
-      if (d.kind === 'serve') {
-        this.serve(d, url, options, handler);
-        return true;
-      }
-      return this.inner.dispatch({ ...options, origin: d.origin, headers: withHeaders(options.headers, d.headers) }, handler);
-    }
-
-    /** Answer in-process on the virtual clock; a miss being recorded goes to the session's server for real. */
-    private serve(d: Extract<FetchDecision, { kind: 'serve' }>, url: URL, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
-      const { sink, start, fail: failWith } = handlerSink(handler);
-      let body: Promise<Buffer> | undefined;
-      const read = () => (body ??= readDispatchBody(options.body));
-      d.replay
-        .respond({ method: options.method, url, headers: headerRecord(options.headers), body: read }, sink)
-        .then(async (playing) => {
-          if (playing !== 'forward') return start(() => playing.cancel());
-          const release = d.replay.leaving(url, 'recorded');
-          this.inner.dispatch({ ...options, body: await read(), origin: d.origin, headers: withHeaders(options.headers, d.headers) }, releasing(handler, release));
-        })
-        .catch((e: unknown) => failWith(e instanceof Error ? e : new Error(String(e))));
+      return routeDispatch(this.decide(url), url, options, handler, (o, h) => this.inner.dispatch(o, h), this.inner);
     }
 
     // The dispatcher underneath is shared with the rest of the process: closing this one never closes it.

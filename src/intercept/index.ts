@@ -10,6 +10,7 @@ import { installFetchInterception, type FetchDecision, type FetchInterception } 
 import { DEFAULT_INTERCEPT_HOSTS, FORWARD_HEADER, hostOf, isLoopback, matchHost, ORIGIN_HEADER, parseHostRule, type HostRule } from './hosts.js';
 import { installHttp2Guard, type Http2Guard } from './http2-guard.js';
 import { installNodeHttpInterception, type NodeHttpInterception } from './node-http.js';
+import { installUndiciClientInterception, type UndiciClientInterception } from './undici-clients.js';
 import type { VirtualReplay } from '../virtual/virtual-replay.js';
 
 export { DEFAULT_INTERCEPT_HOSTS, ORIGIN_HEADER } from './hosts.js';
@@ -43,7 +44,7 @@ interface Entry {
 }
 
 const stack: Entry[] = [];
-let hooks: { fetch: FetchInterception; http: NodeHttpInterception; http2: Http2Guard } | undefined;
+let hooks: { fetch: FetchInterception; http: NodeHttpInterception; http2: Http2Guard; clients: UndiciClientInterception } | undefined;
 let installing: Promise<void> | undefined;
 
 const ciSet = (env: NodeJS.ProcessEnv): boolean => {
@@ -88,7 +89,17 @@ export async function startInterception(target: string, options: InterceptOption
     if (!hooks) {
       installing = (async () => {
         const fetch = await installFetchInterception(decide);
-        hooks = { fetch, http: await installNodeHttpInterception(decide), http2: installHttp2Guard(decide) };
+        const undo: Array<{ restore(): void }> = [fetch];
+        try {
+          const http = await installNodeHttpInterception(decide);
+          undo.push(http);
+          const clients = await installUndiciClientInterception(decide);
+          undo.push(clients);
+          hooks = { fetch, http, clients, http2: installHttp2Guard(decide) };
+        } catch (e) {
+          for (const u of undo.reverse()) u.restore();
+          throw e;
+        }
       })();
       try {
         await installing;
@@ -110,6 +121,7 @@ export async function startInterception(target: string, options: InterceptOption
       if (i >= 0) stack.splice(i, 1);
       if (stack.length === 0 && hooks) {
         hooks.http2.restore();
+        hooks.clients.restore();
         hooks.http.restore();
         hooks.fetch.restore();
         hooks = undefined;

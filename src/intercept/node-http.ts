@@ -20,6 +20,7 @@ import { getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import type { FetchDecision } from './fetch-dispatcher.js';
 import { responseSink } from './in-process.js';
+import { ownAgent } from './undici-clients.js';
 
 // Hop-by-hop: the mock socket frames the body itself.
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
@@ -32,10 +33,11 @@ export interface NodeHttpInterception {
 /** Route node:http and node:https requests through `decide`. */
 export async function installNodeHttpInterception(decide: (url: URL) => FetchDecision): Promise<NodeHttpInterception> {
   // Imported here, after the fetch interception let Node's fetch set its own global dispatcher (see fetch-dispatcher.ts).
-  const { Agent, request: undiciRequest } = await import('undici');
+  const undici = await import('undici');
+  const undiciRequest = undici.request;
   const interceptor = new ClientRequestInterceptor();
   // Our own connections to the local server: not the global dispatcher, so they cannot loop through the fetch interception.
-  const agent = new Agent({ pipelining: 0 });
+  const agent = ownAgent(undici, { pipelining: 0 });
   type Controller = { respondWith(r: Response): void; errorWith(e: Error): void };
   /** Send the call on to a local server (the replay server, or the recorder through it) and hand its answer to the app as it streams. */
   const forward = async (url: URL, request: Request, extra: Record<string, string>, origin: string, body: Buffer | undefined, controller: Controller): Promise<void> => {
