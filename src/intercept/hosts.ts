@@ -2,6 +2,7 @@
  * Which outgoing calls the in-test interception serves from a cassette: the providers' API hosts
  * and the hosts a user lists. Pure: no network, no process.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 
 /** The providers' API hosts, served from the cassette while a cassette is in use (any port unless one is given). */
 export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [
@@ -58,10 +59,18 @@ export function matchHost(rules: readonly HostRule[], url: URL): HostRule | unde
   return rules.find((r) => r.pattern.test(host) && (r.port === undefined || r.port === port));
 }
 
-/** localhost, 127.0.0.0/8 and ::1: the test's own servers, never blocked. */
+/**
+ * The test's own servers, never blocked: the name `localhost`, and addresses in 127.0.0.0/8, ::1 and
+ * ::ffff:127.0.0.0/104, decided on the address the URL parser normalised (it turns 2130706433, 0x7f.1 and
+ * [0:0:0:0:0:0:0:1] into 127.0.0.1 and [::1]), never on how a name starts: 127.evil.test and
+ * 127.0.0.1.nip.io are names, which DNS may send anywhere.
+ */
 export function isLoopback(url: URL): boolean {
   const h = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h.endsWith('.localhost') || /^127\./.test(h) || h === '::1' || h === '::ffff:127.0.0.1';
+  if (h === 'localhost') return true;
+  if (isIPv4(h)) return h.startsWith('127.');
+  if (!isIPv6(h)) return false;
+  return h === '::1' || /^::ffff:127\./.test(h) || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(h);
 }
 
 /** The header that carries the origin the app addressed from the interception to the recorder. Never recorded or sent on. */

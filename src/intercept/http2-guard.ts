@@ -5,6 +5,7 @@
  * unmatched calls are refused) fails at once with what to do. The AWS SDK's Bedrock runtime client uses
  * HTTP/2 by default.
  */
+import { syncBuiltinESMExports } from 'node:module';
 import http2 from 'node:http2';
 import type { FetchDecision } from './fetch-dispatcher.js';
 
@@ -33,9 +34,13 @@ export function installHttp2Guard(decide: (url: URL) => FetchDecision): Http2Gua
     return (original as (...a: unknown[]) => unknown).call(this, authority, ...rest);
   } as typeof http2.connect;
   http2.connect = guarded;
+  // An ESM named import (`import { connect } from 'node:http2'`) is a binding of its own (see node-http.ts).
+  syncBuiltinESMExports();
   return {
     restore() {
-      if (http2.connect === guarded) http2.connect = original;
+      if (http2.connect !== guarded) return;
+      http2.connect = original;
+      syncBuiltinESMExports();
     },
   };
 }

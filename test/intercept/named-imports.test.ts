@@ -4,6 +4,7 @@
  */
 import { request } from 'node:https';
 import { get } from 'node:http';
+import { connect } from 'node:http2';
 import { expect, it } from 'vitest';
 import { openCassette } from '../../src/session.js';
 import { makeNonStreamTrace } from '../helpers/make-trace.js';
@@ -32,6 +33,9 @@ for (const clock of ['wall', 'virtual'] as const) {
       expect(JSON.parse(await post()).choices[0].message.content).toBe('served');
       // node:http's named get is bound too: a call to a host not served is refused, not sent.
       await expect(new Promise((resolve, reject) => get('http://example.test/x', resolve).on('error', reject))).rejects.toThrow(/blocked a call to http:\/\/example\.test/);
+      // And node:http2's named connect: a served host cannot go out over HTTP/2, another host is refused under CI.
+      expect(() => connect('https://api.openai.com')).toThrow(/called over HTTP\/2/);
+      expect(() => connect('https://example.test')).toThrow(/blocked a call to https:\/\/example\.test/);
     } finally {
       await session.close();
     }
