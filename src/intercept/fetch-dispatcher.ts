@@ -138,15 +138,11 @@ export interface FetchInterception {
   restore(): void;
 }
 
-/**
- * Route the global fetch's calls through `decide`, and check that it took.
- * @example const f = await installFetchInterception((url) => url.hostname === 'api.openai.com' ? { kind: 'redirect', origin: replay.url, headers: {} } : { kind: 'pass' });
- */
-export async function installFetchInterception(decide: (url: URL) => FetchDecision): Promise<FetchInterception> {
-  // Let Node's own fetch fill the global slot first (see above); a data: URL never reaches a dispatcher.
-  if (typeof globalThis.fetch === 'function') await globalThis.fetch('data:,').then((r) => r.arrayBuffer()).catch(() => undefined);
-  const undici = await import('undici');
-  class InterceptingDispatcher extends undici.Dispatcher {
+type Undici = typeof import('undici');
+
+/** A dispatcher that routes each call through `decide`, handing what passes to `inner`. */
+export function interceptingDispatcher(undici: Undici, inner: Dispatcher, decide: (url: URL) => FetchDecision): Dispatcher & { probed: boolean } {
+  const InterceptingDispatcher = class extends undici.Dispatcher {
     probed = false;
     constructor(
       private readonly inner: Dispatcher,
@@ -188,8 +184,18 @@ export async function installFetchInterception(decide: (url: URL) => FetchDecisi
       if (cb) return void queueMicrotask(cb as () => void);
       return Promise.resolve();
     }
-  }
+  };
+  return new InterceptingDispatcher(inner, decide);
+}
 
+/**
+ * Route the global fetch's calls through `decide`, and check that it took.
+ * @example const f = await installFetchInterception((url) => url.hostname === 'api.openai.com' ? { kind: 'redirect', origin: replay.url, headers: {} } : { kind: 'pass' });
+ */
+export async function installFetchInterception(decide: (url: URL) => FetchDecision): Promise<FetchInterception> {
+  // Let Node's own fetch fill the global slot first (see above); a data: URL never reaches a dispatcher.
+  if (typeof globalThis.fetch === 'function') await globalThis.fetch('data:,').then((r) => r.arrayBuffer()).catch(() => undefined);
+  const undici = await import('undici');
   const realm = realmOf(globalThis.fetch) as Record<symbol, unknown>;
   const getGlobal = (): Dispatcher => (realm === globalThis ? undici.getGlobalDispatcher() : (realm[SLOT_1] as Dispatcher));
   const setGlobal = (d: Dispatcher): void => {
@@ -201,7 +207,7 @@ export async function installFetchInterception(decide: (url: URL) => FetchDecisi
   if (!previous || typeof previous.dispatch !== 'function') {
     throw new Error('traceforge: could not intercept the global fetch: it set no undici dispatcher for its realm (is globalThis.fetch replaced, e.g. by a polyfill?). Pass { intercept: false } and point the client at cassette.url instead.');
   }
-  const mine = new InterceptingDispatcher(previous, decide);
+  const mine = interceptingDispatcher(undici, previous, decide);
   setGlobal(mine);
   const restore = (): void => {
     // Only put the previous one back if nobody replaced ours meanwhile.

@@ -7,10 +7,13 @@
  * the calls; the hooks are installed while at least one is open and removed with the last.
  */
 import { installFetchInterception, type FetchDecision, type FetchInterception } from './fetch-dispatcher.js';
-import { DEFAULT_INTERCEPT_HOSTS, FORWARD_HEADER, hostOf, isLoopback, matchHost, ORIGIN_HEADER, parseHostRule, type HostRule } from './hosts.js';
+import { decideFor, type Entry } from './decide.js';
+import { DEFAULT_INTERCEPT_HOSTS, parseHostRule } from './hosts.js';
 import { installHttp2Guard, type Http2Guard } from './http2-guard.js';
 import { installNodeHttpInterception, type NodeHttpInterception } from './node-http.js';
 import { installUndiciClientInterception, type UndiciClientInterception } from './undici-clients.js';
+import { sealedOptions } from './worker-seal.js';
+import { hookWorkers } from '../util/worker-hook.js';
 import type { VirtualReplay } from '../virtual/virtual-replay.js';
 
 export { DEFAULT_INTERCEPT_HOSTS, ORIGIN_HEADER } from './hosts.js';
@@ -34,17 +37,8 @@ export interface Interception {
   stop(): void;
 }
 
-interface Entry {
-  target: URL;
-  /** Answer served calls in-process on the virtual clock, instead of at `target`. */
-  virtual?: VirtualReplay;
-  rules: HostRule[];
-  unmatched: 'pass' | 'error';
-  blocked: string[];
-}
-
 const stack: Entry[] = [];
-let hooks: { fetch: FetchInterception; http: NodeHttpInterception; http2: Http2Guard; clients: UndiciClientInterception } | undefined;
+let hooks: { fetch: FetchInterception; http: NodeHttpInterception; http2: Http2Guard; clients: UndiciClientInterception; workers: () => void } | undefined;
 let installing: Promise<void> | undefined;
 
 const ciSet = (env: NodeJS.ProcessEnv): boolean => {
@@ -52,28 +46,7 @@ const ciSet = (env: NodeJS.ProcessEnv): boolean => {
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
 };
 
-function decide(url: URL): FetchDecision {
-  const top = stack[stack.length - 1];
-  if (!top) return { kind: 'pass' };
-  const virtual = top.virtual;
-  // Under a virtual clock the session's own URL is answered in-process too: a socket would run on the wall clock.
-  // A served call the tape has no recording of is sent on to the session's server marked for the recorder.
-  if (url.origin === top.target.origin) return virtual ? { kind: 'serve', replay: virtual, origin: top.target.origin, headers: { [FORWARD_HEADER]: '1' } } : { kind: 'pass' };
-  const passing: FetchDecision = virtual ? { kind: 'pass', leaving: () => virtual.leaving(url, 'unserved') } : { kind: 'pass' };
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return passing;
-  if (matchHost(top.rules, url)) {
-    const headers = { [ORIGIN_HEADER]: url.origin };
-    return virtual ? { kind: 'serve', replay: virtual, origin: top.target.origin, headers: { ...headers, [FORWARD_HEADER]: '1' } } : { kind: 'redirect', origin: top.target.origin, headers };
-  }
-  if (top.unmatched === 'pass' || isLoopback(url)) return passing;
-  const host = hostOf(url);
-  const message =
-    `traceforge: blocked a call to ${url.origin}${url.pathname}: ${host} is not one of the hosts served from the cassette, and calls to other hosts are refused ` +
-    `(CI is set, or intercept.unmatched is "error"). To serve it from the cassette: useCassette(path, { intercept: { hosts: ['${host}'] } }); ` +
-    `to let it through to the network: { intercept: { unmatched: 'pass' } }.`;
-  top.blocked.push(message);
-  return { kind: 'error', error: new Error(message) };
-}
+const decide = (url: URL): FetchDecision => decideFor(stack[stack.length - 1], url);
 
 /**
  * Send calls to the providers' hosts (and `options.hosts`) to `target`, a local server, until `stop()`.
@@ -91,11 +64,15 @@ export async function startInterception(target: string, options: InterceptOption
         const fetch = await installFetchInterception(decide);
         const undo: Array<{ restore(): void }> = [fetch];
         try {
-          const http = await installNodeHttpInterception(decide);
+          const http = installNodeHttpInterception(await import('undici'), decide);
           undo.push(http);
           const clients = await installUndiciClientInterception(decide);
           undo.push(clients);
-          hooks = { fetch, http, clients, http2: installHttp2Guard(decide) };
+          const workers = hookWorkers((start) => {
+            const top = stack[stack.length - 1];
+            return top ? sealedOptions(start, { target: top.target.origin, hosts: top.rules.map((r) => r.text), unmatched: top.unmatched }) : undefined;
+          });
+          hooks = { fetch, http, clients, workers, http2: installHttp2Guard(decide) };
         } catch (e) {
           for (const u of undo.reverse()) u.restore();
           throw e;
@@ -120,6 +97,7 @@ export async function startInterception(target: string, options: InterceptOption
       const i = stack.indexOf(entry);
       if (i >= 0) stack.splice(i, 1);
       if (stack.length === 0 && hooks) {
+        hooks.workers();
         hooks.http2.restore();
         hooks.clients.restore();
         hooks.http.restore();

@@ -30,10 +30,11 @@ export interface NodeHttpInterception {
   restore(): void;
 }
 
-/** Route node:http and node:https requests through `decide`. */
-export async function installNodeHttpInterception(decide: (url: URL) => FetchDecision): Promise<NodeHttpInterception> {
-  // Imported here, after the fetch interception let Node's fetch set its own global dispatcher (see fetch-dispatcher.ts).
-  const undici = await import('undici');
+/**
+ * Route node:http and node:https requests through `decide`. `undici` is passed in: imported only after
+ * the fetch interception let Node's fetch set its own global dispatcher (see fetch-dispatcher.ts).
+ */
+export function installNodeHttpInterception(undici: typeof import('undici'), decide: (url: URL) => FetchDecision): NodeHttpInterception {
   const undiciRequest = undici.request;
   const interceptor = new ClientRequestInterceptor();
   // Our own connections to the local server: not the global dispatcher, so they cannot loop through the fetch interception.

@@ -23,7 +23,7 @@ import type { Dispatcher } from 'undici';
 import { fail, PROBE_ORIGIN, routeDispatch, type FetchDecision } from './fetch-dispatcher.js';
 
 type Dispatch = (this: Dispatcher, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => boolean;
-interface UndiciCopy {
+export interface UndiciCopy {
   Agent: new (options?: object) => Dispatcher;
   Pool: new (origin: string | URL, options?: object) => Dispatcher;
   Client: new (origin: string | URL, options?: object) => Dispatcher;
@@ -85,47 +85,57 @@ async function copies(): Promise<UndiciCopy[]> {
   return found;
 }
 
-/** Route calls made through any undici Client of the process by `decide`; checked by a probe. */
-export async function installUndiciClientInterception(decide: (url: URL) => FetchDecision): Promise<UndiciClientInterception> {
-  const undo: Array<() => void> = [];
-  const agents: Dispatcher[] = [];
-  for (const undici of await copies()) {
-    const base = Object.getPrototypeOf(undici.Client.prototype) as { dispatch: Dispatch };
-    const original = base.dispatch;
-    if (typeof original !== 'function') throw new Error('traceforge: could not intercept undici dispatchers: this undici version has no Client dispatch to patch. Pass { intercept: false } and point the client at cassette.url.');
-    // Redirected calls and recorded misses go to TraceForge's local server on an agent of this same copy,
-    // which understands the handler shapes this copy's callers hand it.
-    const via = ownAgent(undici);
-    agents.push(via);
-    let probed = false;
-    const Client = undici.Client;
-    const patched: Dispatch = function dispatch(this: Dispatcher, options, handler) {
-      if (!(this instanceof Client) || own.has(this) || !options || typeof options !== 'object' || !handler) return original.call(this, options, handler);
-      const url = targetOf(this, options);
-      if (!url) return original.call(this, options, handler);
-      if (url.origin === new URL(PROBE_ORIGIN).origin) {
-        probed = true;
-        fail(handler, new Error('traceforge interception probe'));
-        return true;
-      }
-      return routeDispatch(decide(url), url, options, handler, (o, h) => original.call(this, o, h), via);
-    };
-    base.dispatch = patched;
-    undo.push(() => {
-      if (base.dispatch === patched) base.dispatch = original;
-    });
-    const probe = new undici.Client(PROBE_ORIGIN);
-    probe.dispatch({ method: 'GET', path: '/' }, { onError() {}, onConnect() {}, onHeaders: () => true, onData: () => true, onComplete() {} } as unknown as Dispatcher.DispatchHandler);
-    void probe.destroy().catch(() => undefined);
-    if (!probed) {
-      for (const u of undo) u();
-      throw new Error('traceforge: could not intercept undici dispatchers passed explicitly (the patch of Client#dispatch did not take). Pass { intercept: false } and point the client at cassette.url.');
+/**
+ * Patch one copy of undici so that calls made through any of its Clients are routed by `decide`;
+ * checked by a probe. Synchronous: a worker thread's seal runs it before the worker's own code.
+ */
+export function patchUndiciClients(undici: UndiciCopy, decide: (url: URL) => FetchDecision): UndiciClientInterception {
+  const base = Object.getPrototypeOf(undici.Client.prototype) as { dispatch: Dispatch };
+  const original = base.dispatch;
+  if (typeof original !== 'function') throw new Error('traceforge: could not intercept undici dispatchers: this undici version has no Client dispatch to patch. Pass { intercept: false } and point the client at cassette.url.');
+  // Redirected calls and recorded misses go to TraceForge's local server on an agent of this same copy,
+  // which understands the handler shapes this copy's callers hand it.
+  const via = ownAgent(undici);
+  let probed = false;
+  const Client = undici.Client;
+  const patched: Dispatch = function dispatch(this: Dispatcher, options, handler) {
+    if (!(this instanceof Client) || own.has(this) || !options || typeof options !== 'object' || !handler) return original.call(this, options, handler);
+    const url = targetOf(this, options);
+    if (!url) return original.call(this, options, handler);
+    if (url.origin === new URL(PROBE_ORIGIN).origin) {
+      probed = true;
+      fail(handler, new Error('traceforge interception probe'));
+      return true;
     }
+    return routeDispatch(decide(url), url, options, handler, (o, h) => original.call(this, o, h), via);
+  };
+  base.dispatch = patched;
+  const restore = (): void => {
+    if (base.dispatch === patched) base.dispatch = original;
+    void via.close().catch(() => undefined);
+  };
+  const probe = new undici.Client(PROBE_ORIGIN);
+  probe.dispatch({ method: 'GET', path: '/' }, { onError() {}, onConnect() {}, onHeaders: () => true, onData: () => true, onComplete() {} } as unknown as Dispatcher.DispatchHandler);
+  void probe.destroy().catch(() => undefined);
+  if (!probed) {
+    restore();
+    throw new Error('traceforge: could not intercept undici dispatchers passed explicitly (the patch of Client#dispatch did not take). Pass { intercept: false } and point the client at cassette.url.');
+  }
+  return { restore };
+}
+
+/** Route calls made through any undici Client of the process (TraceForge's copy of undici and the app's) by `decide`. */
+export async function installUndiciClientInterception(decide: (url: URL) => FetchDecision): Promise<UndiciClientInterception> {
+  const done: UndiciClientInterception[] = [];
+  try {
+    for (const undici of await copies()) done.push(patchUndiciClients(undici, decide));
+  } catch (e) {
+    for (const d of done) d.restore();
+    throw e;
   }
   return {
     restore() {
-      for (const u of undo) u();
-      for (const a of agents) void a.close().catch(() => undefined);
+      for (const d of done) d.restore();
     },
   };
 }

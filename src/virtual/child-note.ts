@@ -7,14 +7,14 @@
 import cp from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 import { promisify } from 'node:util';
-import wt from 'node:worker_threads';
+import { hookWorkers } from '../util/worker-hook.js';
 
 const NAMES = ['spawn', 'fork', 'exec', 'execFile', 'spawnSync', 'execSync', 'execFileSync'] as const;
 type Name = (typeof NAMES)[number];
 
 const listeners = new Set<(command: string) => void>();
 let originals: Partial<Record<Name, (...args: unknown[]) => unknown>> | undefined;
-let OriginalWorker: typeof wt.Worker | undefined;
+let unhookWorkers: (() => void) | undefined;
 
 function describe(name: Name, args: unknown[]): string {
   const [file, rest] = args;
@@ -49,16 +49,9 @@ export function watchChildProcesses(onChild: (command: string) => void): () => v
       mod[name] = wrapper;
     }
     originals = saved;
-    const Base = wt.Worker;
-    OriginalWorker = Base;
-    const Noted = class Worker extends Base {
-      constructor(file: string | URL, options?: wt.WorkerOptions) {
-        super(file, options);
-        const shown = options?.eval ? 'new Worker(<code>)' : `new Worker(${String(file)})`;
-        for (const l of listeners) l(shown.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ').slice(0, 120));
-      }
-    };
-    (wt as { Worker: typeof wt.Worker }).Worker = Noted;
+    unhookWorkers = hookWorkers(({ shown }) => {
+      for (const l of listeners) l(shown);
+    });
     syncBuiltinESMExports();
   }
   listeners.add(onChild);
@@ -67,8 +60,8 @@ export function watchChildProcesses(onChild: (command: string) => void): () => v
     const mod = cp as unknown as Record<Name, (...args: unknown[]) => unknown>;
     for (const name of NAMES) mod[name] = originals[name]!;
     originals = undefined;
-    if (OriginalWorker) (wt as { Worker: typeof wt.Worker }).Worker = OriginalWorker;
-    OriginalWorker = undefined;
+    unhookWorkers?.();
+    unhookWorkers = undefined;
     syncBuiltinESMExports();
   };
 }

@@ -58,8 +58,10 @@ export async function openVirtualReplay(options: VirtualReplayOptions): Promise<
     if (childSaid) return;
     childSaid = true;
     options.warn(
-      `traceforge: clock 'virtual': ${command.startsWith('new Worker(') ? 'the worker thread' : 'the child process'} \`${command}\` runs on the wall clock, outside this test's clock and interception; ` +
-        'point it at cassette.url (the replay server, on the wall clock) or run it under `traceforge replay`',
+      command.startsWith('new Worker(')
+        ? `traceforge: clock 'virtual': the worker thread \`${command}\` runs on the wall clock, outside this test's clock; its calls to served hosts go to cassette.url (the replay server, on the wall clock)`
+        : `traceforge: clock 'virtual': the child process \`${command}\` runs on the wall clock, outside this test's clock and interception; ` +
+            'point it at cassette.url (the replay server, on the wall clock) or run it under `traceforge replay`',
     );
   });
   const fixed = (status: number, headers: Record<string, string>, body: string): Playback => ({
