@@ -35,8 +35,18 @@ async function timedEvents(chunks: AsyncIterable<Uint8Array | Buffer>): Promise<
   return { at, text };
 }
 
-/** Within `ms` of the recorded offset, every event; all at once would be off by hundreds of ms at the end. */
-const TOLERANCE_MS = 25;
+/**
+ * Spaced as recorded, on the wall clock of a machine that may be busy (load 8 and more delays single
+ * events by ~100 ms): the events arrive over at least half the recorded span, and none further from its
+ * recorded offset than this. Sent all at once, the span would be ~0 and the last event hundreds of ms
+ * early. Exact timing is measured in the bench and asserted on the virtual clock (test/virtual).
+ */
+const TOLERANCE_MS = 250;
+function expectSpacedAsRecorded(at: number[], recorded: number[]): void {
+  const span = (xs: number[]) => xs[xs.length - 1]! - xs[0]!;
+  expect(span(at)).toBeGreaterThan(span(recorded) / 2);
+  expect(Math.max(...spacingErrors(at, recorded))).toBeLessThan(TOLERANCE_MS);
+}
 
 /**
  * How far each event is from its recorded offset, once the whole series is shifted by its median: the
@@ -83,7 +93,7 @@ describe('interception', () => {
       const last = recordedOffsets[recordedOffsets.length - 1]!;
       expect(last).toBeGreaterThan(GAP * (recordedOffsets.length - 2));
       // All at once would put the last read ~0 ms after the first; here each is where it was recorded.
-      expect(Math.max(...spacingErrors(at, recordedOffsets))).toBeLessThan(TOLERANCE_MS);
+      expectSpacedAsRecorded(at, recordedOffsets);
     } finally {
       await s.close();
     }
@@ -98,7 +108,7 @@ describe('interception', () => {
       const { at, text } = await timedEvents(res.data as AsyncIterable<Buffer>);
       expect(text).toContain('data: [DONE]');
       expect(at.length).toBe(recordedOffsets.length);
-      expect(Math.max(...spacingErrors(at, recordedOffsets))).toBeLessThan(TOLERANCE_MS);
+      expectSpacedAsRecorded(at, recordedOffsets);
     } finally {
       await s.close();
     }
