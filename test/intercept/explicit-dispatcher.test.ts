@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import OpenAI from 'openai';
-import { Agent, Client, fetch as undiciFetch, MockAgent, Pool, ProxyAgent, request } from 'undici';
+import { Agent, Client, EnvHttpProxyAgent, fetch as undiciFetch, interceptors, MockAgent, Pool, ProxyAgent, request, RetryAgent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCassette, type CassetteSession } from '../../src/session.js';
 import { makeNonStreamTrace } from '../helpers/make-trace.js';
@@ -67,8 +67,16 @@ for (const clock of ['wall', 'virtual'] as const) {
       }
     });
 
-    it('serves an undici Client, Pool and request() with an Agent of the app\'s own', async () => {
-      for (const d of [new Client('https://api.openai.com', { connect }), new Pool('https://api.openai.com', { connect }), new Agent({ connect })]) {
+    it('serves an undici Client, Pool, Agent, RetryAgent, composed and env-proxy dispatcher of the app\'s own', async () => {
+      const dispatchers: Dispatcher[] = [
+        new Client('https://api.openai.com', { connect }),
+        new Pool('https://api.openai.com', { connect }),
+        new Agent({ connect }),
+        new RetryAgent(new Agent({ connect })),
+        new Agent({ connect }).compose(interceptors.retry()),
+        new EnvHttpProxyAgent({ httpsProxy: `http://127.0.0.1:${port}`, httpProxy: `http://127.0.0.1:${port}` }),
+      ];
+      for (const d of dispatchers) {
         const res = await request('https://api.openai.com/v1/chat/completions', { ...post, dispatcher: d });
         expect(((await res.body.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe('served');
         await d.close();
