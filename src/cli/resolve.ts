@@ -47,7 +47,8 @@ export function resolveCommand(args: string[], commands: readonly CommandSpec[],
   const groups = [...new Set(usages.map((u) => u[0]!))];
   if (!groups.includes(word)) {
     const guess = closest(word, groups);
-    return { kind: 'error', message: `unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ''} Run \`traceforge --help\` for the list` };
+    // The usage hint follows on its own line (reportError), naming --help once.
+    return { kind: 'error', message: `unknown command "${word}"${guess ? `; did you mean "${guess}"?` : '.'}` };
   }
   const subs = usages.filter((u) => u[0] === word && u.length > 1).map((u) => u[1]!);
   if (subs.length === 0) return { kind: 'command', spec: commands[usages.findIndex((u) => u[0] === word)]!, at: [first] };

@@ -28,7 +28,7 @@ describe('the built bin', () => {
   it('a usage error is one line, a pointer to the help, and exit code 2', async () => {
     const r = await runCli(tmpdir(), ['recrod']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('traceforge: unknown command "recrod"; did you mean "record"? Run `traceforge --help` for the list\nRun `traceforge --help` for usage.\n');
+    expect(r.stderr).toBe('traceforge: unknown command "recrod"; did you mean "record"?\nRun `traceforge --help` for usage.\n');
   });
 
   it('Ctrl-C stops record -- cmd and the command; the exit code says it was interrupted', async () => {

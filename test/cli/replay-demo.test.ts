@@ -21,7 +21,7 @@ describe('traceforge demo, then replay of the cassette it wrote', () => {
     expect(demo.stdout).toContain('traceforge trace list');
     expect(demo.stdout).toContain('Complete response');
     expect(demo.stdout).toContain('byte-identical');
-    expect(demo.stdout).toMatch(/traceforge trace view [0-9a-f]{12}/);
+    expect(demo.stdout).toMatch(/npx traceforge trace view [0-9a-f]{12}/);
     expect((await readdir(join(cwd, '.ai-tests', 'traces'))).filter((f) => f.endsWith('.json') && !f.startsWith('.'))).toHaveLength(2);
   });
 

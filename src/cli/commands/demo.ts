@@ -76,8 +76,8 @@ export async function run({ opts, debug, io }: CommandContext<DemoOptions>): Pro
 
     step(5, 'Next');
     io.stdout.write(
-      `   traceforge trace view ${streamed.id}     ${pc.dim('# open the terminal UI, press r to watch it replay')}\n` +
-        `   traceforge replay ${cassette}      ${pc.dim('# serve the cassette on http://127.0.0.1:8788')}\n`,
+      `   npx traceforge trace view ${streamed.id}     ${pc.dim('# open the terminal UI, press r to watch it replay')}\n` +
+        `   npx traceforge replay ${cassette}      ${pc.dim('# serve the cassette on http://127.0.0.1:8788')}\n`,
     );
     return identical && again.frameTimes.length === streamed.total_chunks ? 0 : 1;
   } finally {
