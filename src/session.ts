@@ -15,6 +15,7 @@ import { createCassetteQueue } from './store/cassette-queue.js';
 import { createTraceStore } from './store/trace-store.js';
 import type { RedactOptions } from './trace/redact.js';
 import type { Trace } from './trace/types.js';
+import { parseHttpUrl } from './util/http-url.js';
 import { shortText } from './util/one-line.js';
 import { faultsWithEnv } from './sweep/env.js';
 import type { LatenessSummary } from './replay/lateness.js';
@@ -129,7 +130,11 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   // Inside \`traceforge record -- <command>\`, calls that are recorded go through that recorder (its routing,
   // its --upstream), which writes a trace for each; its own --cassette it writes itself.
   const outer = env.TRACEFORGE_PROXY_URL || undefined;
-  const upstream = options.upstream ?? outer ?? env.TRACEFORGE_UPSTREAM;
+  // Checked now, whatever the mode: a file: or host-less URL would otherwise fail each recorded call, one by one.
+  if (options.upstream !== undefined) parseHttpUrl(options.upstream, 'the upstream option');
+  if (env.TRACEFORGE_UPSTREAM) parseHttpUrl(env.TRACEFORGE_UPSTREAM, 'TRACEFORGE_UPSTREAM');
+  if (outer) parseHttpUrl(outer, 'TRACEFORGE_PROXY_URL');
+  const upstream = options.upstream ?? outer ?? (env.TRACEFORGE_UPSTREAM || undefined);
   const viaOuter = outer !== undefined && upstream === outer;
   const outerWrites = viaOuter && !!env.TRACEFORGE_CASSETTE && resolvePath(env.TRACEFORGE_CASSETTE) === resolvePath(path);
   const records = mode === 'all' || mode === 'new_episodes' || (mode === 'once' && !exists);

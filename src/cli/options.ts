@@ -1,4 +1,6 @@
 import { TraceForgeError } from '../errors.js';
+import { parseHttpUrl } from '../util/http-url.js';
+import { shortText } from '../util/one-line.js';
 
 /**
  * One flag of a command. The type decides how it is parsed: `boolean` never takes the next word as its
@@ -64,9 +66,9 @@ export function typedOptions<const T extends readonly OptionSpec[]>(options: T, 
 
 /** Value checks for the tables, so every bad flag value gets the same kind of message. */
 export const parsePort = (text: string, flag: string): number => {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new TraceForgeError('E_USAGE', `${flag} must be a port number 0-65535, got "${text}"`);
-  return n;
+  // Decimal digits only: Number() would also take 0x2328, 1e3, 0b1 and ' 80 '.
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new TraceForgeError('E_USAGE', `${flag} must be a port number 0-65535, got "${shortText(text)}" (decimal digits only)`);
+  return Number(text);
 };
 
 export const parseNumber =
@@ -86,12 +88,4 @@ export const parseWhole =
     return n;
   };
 
-export function parseUrl(text: string, flag: string): URL {
-  try {
-    const u = new URL(text);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
-    return u;
-  } catch {
-    throw new TraceForgeError('E_USAGE', `${flag} must be an http(s) URL such as https://api.openai.com, got "${text}"`);
-  }
-}
+export const parseUrl = (text: string, flag: string): URL => parseHttpUrl(text, flag);
