@@ -1,6 +1,7 @@
 import { DEFAULT_TRACES_DIR } from '../store/trace-store.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { parseNumber, parsePort, parseUrl, parseWhole, type OptionSpec, type OptionsOf } from './options.js';
+import { MAX_TIMER_MS } from '../util/real-timers.js';
+import { parseNumber, parsePort, parseTimerMs, parseUrl, parseWhole, type OptionSpec, type OptionsOf } from './options.js';
 
 /**
  * Every command in one table: its help text, its flags and the module that runs it. Each option list is
@@ -20,7 +21,7 @@ const HEADERS_TIMEOUT_OPTION = {
   type: 'number',
   description: 'Close a connection whose request headers have not all arrived this many ms after it opened (idle and slowloris sockets)',
   default: 10000,
-  parse: parseNumber(1),
+  parse: parseNumber(1, MAX_TIMER_MS),
 } as const satisfies OptionSpec;
 
 const RECORD_OPTIONS = [
@@ -59,11 +60,11 @@ const SWEEP_OPTIONS = [
     flag: '--stall-ms',
     type: 'number',
     description: 'How long a stall fault holds the stream (default 120000 when the command replays through its own useCassette on the virtual clock, where it costs no wall time; else 5000)',
-    parse: parseWhole(0),
+    parse: parseTimerMs(0),
   },
   { flag: '--interaction', type: 'number', description: 'Which interaction of the cassette to break, from 1 (default: the first streamed one)', parse: parseWhole(1) },
   { flag: '--request', type: 'number', description: 'Which request the fault applies to, from 1 (default: that interaction\'s number); others get the recording', parse: parseWhole(1) },
-  { flag: '--timeout', type: 'number', description: 'Kill a run after this many ms and count it failed (default: from the clean run\'s time)', parse: parseWhole(1) },
+  { flag: '--timeout', type: 'number', description: 'Kill a run after this many ms and count it failed (default: from the clean run\'s time)', parse: parseTimerMs(1) },
   { flag: '--json', type: 'boolean', description: 'Print the results as JSON instead of a table', default: false },
 ] as const satisfies readonly OptionSpec[];
 export type SweepOptions = OptionsOf<typeof SWEEP_OPTIONS>;

@@ -2,6 +2,7 @@
  * `sweepFaults(cassette)`: every fault worth running against a recorded stream, for `describe.each`.
  * Synchronous, so it can run at a test file's top level: the cassette is read and parsed once per call.
  */
+import { MAX_TIMER_MS } from '../util/real-timers.js';
 import { readFileSync } from 'node:fs';
 import { parseCassette } from '../cassette/codec.js';
 import { TraceForgeError } from '../errors.js';
@@ -64,8 +65,8 @@ export function loadSweepTarget(cassettePath: string, options: SweepOptions = {}
   if (options.request !== undefined && !(Number.isInteger(options.request) && options.request >= 1)) {
     throw new TraceForgeError('E_USAGE', `request must be a whole number >= 1 (requests count from 1), got ${options.request}`);
   }
-  if (options.stallMs !== undefined && !(Number.isInteger(options.stallMs) && options.stallMs >= 0)) {
-    throw new TraceForgeError('E_USAGE', `stallMs must be a whole number of ms >= 0, got ${options.stallMs}`);
+  if (options.stallMs !== undefined && !(Number.isInteger(options.stallMs) && options.stallMs >= 0 && options.stallMs <= MAX_TIMER_MS)) {
+    throw new TraceForgeError('E_USAGE', `stallMs must be a whole number of ms from 0 to ${MAX_TIMER_MS} (Node's timer limit), got ${options.stallMs}`);
   }
   const trace = interactions[index]!;
   const faults = faultsForTrace(trace, { ...options, kinds, request: options.request ?? index + 1 });

@@ -27,5 +27,11 @@ const RealDate = original('Date', globalThis.Date);
 export const realNow = (): number => perfNow();
 /** The machine's `Date.now()`. */
 export const realDateNow = (): number => RealDate.now();
+/**
+ * The longest delay Node's timers take (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms with a
+ * TimeoutOverflowWarning, so a wait that re-arms itself would spin.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Resolve after `ms` of real time. */
 export const realSleep = (ms: number): Promise<void> => new Promise((r) => realSetTimeout(r, ms));
