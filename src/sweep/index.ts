@@ -2,8 +2,9 @@
  * `sweepFaults(cassette)`: every fault worth running against a recorded stream, for `describe.each`.
  * Synchronous, so it can run at a test file's top level: the cassette is read and parsed once per call.
  */
+import { irregularKind } from '../util/regular-file.js';
 import { MAX_TIMER_MS } from '../util/real-timers.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseCassette } from '../cassette/codec.js';
 import { TraceForgeError } from '../errors.js';
 import { cassetteFsError, checkCassettePath } from '../store/cassette-fs.js';
@@ -38,8 +39,13 @@ export function loadSweepTarget(cassettePath: string, options: SweepOptions = {}
   checkCassettePath(cassettePath);
   let text: string;
   try {
+    // Not opened unless a regular file: reading a FIFO would block this thread for good.
+    const kind = irregularKind(statSync(cassettePath));
+    if (kind === 'a directory') throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (kind) throw new TraceForgeError('E_CASSETTE_INVALID', `${shortText(cassettePath)} is ${kind}, not a regular file: pass the path of a .yaml cassette`);
     text = readFileSync(cassettePath, 'utf8');
   } catch (e) {
+    if (e instanceof TraceForgeError) throw e;
     throw cassetteFsError(cassettePath, e, 'read');
   }
   const interactions = parseCassette(text, cassettePath).interactions;
