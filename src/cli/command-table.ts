@@ -1,4 +1,5 @@
 import { DEFAULT_TRACES_DIR } from '../store/trace-store.js';
+import { SWEEP_CONFIRM_RUNS } from '../sweep/limits.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { MAX_TIMER_MS } from '../util/real-timers.js';
 import { parseNumber, parsePort, parseTimerMs, parseUrl, parseWhole, type OptionSpec, type OptionsOf } from './options.js';
@@ -54,7 +55,7 @@ export type ReplayOptions = OptionsOf<typeof REPLAY_OPTIONS>;
 const SWEEP_OPTIONS = [
   { flag: '--kinds', type: 'string', description: 'Fault kinds, comma-separated: status, drop-after, truncate-json, error-event, stall (default all)' },
   { flag: '--budget', type: 'number', description: 'Positions per kind: meaningful ones first, then evenly spaced (default 16)', parse: parseWhole(1) },
-  { flag: '--jobs', type: 'number', description: 'Runs at once (default: the number of cores)', parse: parseWhole(1) },
+  { flag: '--jobs', type: 'number', description: 'Runs at once (default: the number of cores; more than that needs --yes)', parse: parseWhole(1) },
   { flag: '--speed', type: 'number', description: 'Replay speed: 1 recorded pace, 0 instant', default: 1 },
   {
     flag: '--stall-ms',
@@ -66,6 +67,7 @@ const SWEEP_OPTIONS = [
   { flag: '--request', type: 'number', description: 'Which request the fault applies to, from 1 (default: that interaction\'s number); others get the recording', parse: parseWhole(1) },
   { flag: '--timeout', type: 'number', description: 'Kill a run after this many ms and count it failed (default: from the clean run\'s time)', parse: parseTimerMs(1) },
   { flag: '--json', type: 'boolean', description: 'Print the results as JSON instead of a table', default: false },
+  { flag: '--yes', type: 'boolean', description: `Run a plan of more than ${SWEEP_CONFIRM_RUNS} runs, or --jobs above the number of cores; without it such a sweep is refused before anything runs` },
 ] as const satisfies readonly OptionSpec[];
 export type SweepOptions = OptionsOf<typeof SWEEP_OPTIONS>;
 

@@ -88,7 +88,7 @@ export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>
   const kinds = opts.kinds === undefined ? undefined : parseKinds(opts.kinds);
   const budget = opts.budget ?? DEFAULT_BUDGET;
   const jobs = opts.jobs ?? availableParallelism();
-  const { speed, interaction, request, json } = opts;
+  const { speed, interaction, request, json, yes } = opts;
   // Unset: the runner picks it after the clean run (long on the virtual clock, where it costs no wall time).
   const stallMs = opts['stall-ms'];
   const timeoutMs = opts.timeout;
@@ -125,6 +125,7 @@ export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>
     interaction,
     request,
     timeoutMs,
+    yes,
     onStart: (fault, now, done, total) => {
       running = now;
       lastStarted = fault ? shortSpec(fault) : 'clean run (no fault)';
