@@ -16,6 +16,7 @@ import { indexCassette } from '../store/cassette-index.js';
 import { tracesInMemory } from './interaction-source.js';
 import { warmUp } from './warm-up.js';
 import { MAX_TIMER_MS } from '../util/real-timers.js';
+import { guardConnections } from '../util/connection-guard.js';
 
 export type { ServedInteraction } from './tape.js';
 
@@ -217,6 +218,7 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
   });
 
   closeIdleConnections(server, headersTimeout);
+  guardConnections(server, { http: server });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
