@@ -15,7 +15,7 @@ import { waitUntil } from './scheduler.js';
 import { indexCassette } from '../store/cassette-index.js';
 import { tracesInMemory } from './interaction-source.js';
 import { warmUp } from './warm-up.js';
-import { MAX_TIMER_MS } from '../util/real-timers.js';
+import { checkTimerMs } from '../util/real-timers.js';
 import { guardConnections } from '../util/connection-guard.js';
 
 export type { ServedInteraction } from './tape.js';
@@ -168,7 +168,7 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   // The idle-socket timer waits headersTimeout: past Node's limit it would fire at once and close every connection.
-  if (!(headersTimeout >= 1 && headersTimeout <= MAX_TIMER_MS)) throw new TraceForgeError('E_USAGE', `headersTimeoutMs must be from 1 to ${MAX_TIMER_MS} ms (Node's timer limit), got ${headersTimeout}`);
+  checkTimerMs(headersTimeout, 'headersTimeoutMs');
 
   const server = createServer({
     noDelay: true,

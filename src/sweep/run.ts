@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { TraceForgeError } from '../errors.js';
 import { SWEEP_CONFIRM_RUNS } from './limits.js';
+import { checkTimerMs } from '../util/real-timers.js';
 import { startReplayServer } from '../replay/replay-server.js';
 import { analyzeStream, DEFAULT_STALL_MS, DEFAULT_VIRTUAL_STALL_MS, type SweepFault, type SweepKind } from './points.js';
 import { loadSweepTarget, type SweepOptions } from './index.js';
@@ -208,6 +209,7 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepReport> {
   let target = loadSweepTarget(options.cassette, options);
   const jobs = Math.max(1, Math.floor(options.jobs ?? availableParallelism()));
   checkSweepPlan(target.faults.length + 1, jobs, options.yes);
+  checkTimerMs(options.timeoutMs, 'timeoutMs');
   const env = options.env ?? process.env;
   const prepared: Prepared = {
     interactions: target.interactions,

@@ -5,10 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeFaults, parseFault } from '../../src/replay/faults.js';
+import { startRecorder } from '../../src/record/recorder.js';
 import { startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js';
 import { makeOpenAIStreamTrace } from '../helpers/make-trace.js';
 import { runMain } from '../helpers/run-main.js';
-import { caughtSync, expectOneLine, openSocket } from './helpers.js';
+import { caught, caughtSync, expectOneLine, openSocket } from './helpers.js';
 
 const LIMIT = 2 ** 31 - 1;
 
@@ -39,6 +40,14 @@ describe('fault values', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.split('\n')[0]).toMatch(/must be a (whole )?number from [01] to 2147483647 \(ms; Node's timer limit, about 24\.8 days\), got "3000000000"$/);
     }
+  });
+});
+
+describe('library options', () => {
+  it('headersTimeoutMs past the limit is refused by the replay server and the recorder before they listen', async () => {
+    const trace = makeOpenAIStreamTrace({ id: 'ab12cd34ef56' });
+    expectOneLine(await caught(() => startReplayServer({ cassette: [trace], headersTimeoutMs: 3e9 })), 'E_USAGE', 'headersTimeoutMs must be from 1 to 2147483647 ms');
+    expectOneLine(await caught(() => startRecorder({ upstream: 'http://127.0.0.1:9', headersTimeoutMs: 3e9, onTrace: () => undefined })), 'E_USAGE', 'headersTimeoutMs must be from 1 to 2147483647 ms');
   });
 });
 
