@@ -94,20 +94,25 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
   let path = explicit ?? '';
   let seen = 0;
   let seenBlocked = 0;
+  let opening: Promise<void> | undefined;
   const env = options.env ?? process.env;
+  const open = async (): Promise<void> => {
+    if (explicit === undefined) {
+      const file = testFile();
+      if (!file) throw new TraceForgeError('E_USAGE', 'useCassette(): no path was given and the test file is unknown; pass a cassette path');
+      path = cassettePathFor(file);
+    }
+    session = await openCassette(path, { ...options, onNote: options.onNote ?? ((line) => console.warn(line)) });
+    // Between tests, only the tape moves a virtual clock: an idle interval of the app's must not race ahead.
+    session.setRunning(false);
+    for (const w of session.warnings) console.warn(`cassette ${path}: ${w}`);
+    // A new cassette may be a typo in a path: say so where the user looks.
+    if (!session.existed && session.recordingTo) console.warn(`cassette ${path} does not exist yet: record mode "${session.mode}" records the calls made into it, sent to ${session.recordingTo}`);
+  };
   return {
-    async open() {
-      if (explicit === undefined) {
-        const file = testFile();
-        if (!file) throw new TraceForgeError('E_USAGE', 'useCassette(): no path was given and the test file is unknown; pass a cassette path');
-        path = cassettePathFor(file);
-      }
-      session = await openCassette(path, { ...options, onNote: options.onNote ?? ((line) => console.warn(line)) });
-      // Between tests, only the tape moves a virtual clock: an idle interval of the app's must not race ahead.
-      session.setRunning(false);
-      for (const w of session.warnings) console.warn(`cassette ${path}: ${w}`);
-      // A new cassette may be a typo in a path: say so where the user looks.
-      if (!session.existed && session.recordingTo) console.warn(`cassette ${path} does not exist yet: record mode "${session.mode}" records the calls made into it, sent to ${session.recordingTo}`);
+    open() {
+      opening = open();
+      return opening;
     },
     begin() {
       session?.setRunning(true);
@@ -132,6 +137,9 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       if (parts.length > 0) throw new TraceForgeError(fresh.length > 0 ? 'E_REPLAY_MISS' : 'E_USAGE', parts.join('\n'), { detail: { misses: fresh, blocked: freshBlocked } });
     },
     async close() {
+      // An open the runner stopped waiting for (its hook timed out) still ends in a session: close that one too,
+      // or it would answer the calls of the files that run next in this process.
+      await opening?.catch(() => undefined);
       // A wall-clock replay on a machine too busy for it: a timing assertion that failed may not be the code's fault.
       const note = session?.clock === 'wall' ? busyMachineNote(session.lateness()) : undefined;
       if (note) console.warn(`cassette ${path}: ${note}`);

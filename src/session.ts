@@ -15,6 +15,7 @@ import { createCassetteQueue } from './store/cassette-queue.js';
 import { createTraceStore } from './store/trace-store.js';
 import type { RedactOptions } from './trace/redact.js';
 import type { Trace } from './trace/types.js';
+import { parseHttpUrl } from './util/http-url.js';
 import { shortText } from './util/one-line.js';
 import { faultsWithEnv } from './sweep/env.js';
 import type { LatenessSummary } from './replay/lateness.js';
@@ -102,6 +103,41 @@ export interface CassetteSession {
 
 export type ClockKind = 'wall' | 'virtual';
 
+/** A session open in this process, and the test file it was opened in when a runner said which. */
+interface OpenSession {
+  readonly path: string;
+  readonly owner: string | undefined;
+  close(): Promise<void>;
+}
+const openSessions = new Set<OpenSession>();
+
+/**
+ * The test file vitest or jest is running now, from the expect state both keep on globalThis (read there, not
+ * through their modules: an app's own openCassette() call imports neither); undefined outside a runner.
+ * With `isolate: false` every file runs in one process, so a cassette a file opened and never closed would
+ * answer the next files' calls: opening a cassette in another file closes it first, with a one-line note.
+ */
+function runnerTestFile(): string | undefined {
+  try {
+    const state = (globalThis as unknown as Record<symbol, { state?: { testPath?: unknown } } | undefined>)[Symbol.for('$$jest-matchers-object')]?.state;
+    return typeof state?.testPath === 'string' && state.testPath !== '' ? state.testPath : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Close the sessions opened in another test file than `owner` and still open. */
+async function closeLeftOpen(owner: string, note: (line: string) => void): Promise<void> {
+  for (const s of [...openSessions]) {
+    if (s.owner === undefined || s.owner === owner) continue;
+    note(
+      `traceforge: cassette ${shortText(s.path)}, opened in ${shortText(s.owner)}, was still open when ${shortText(owner)} opened a cassette ` +
+        '(test files share this process, as with vitest --no-isolate): closed it, so it answers no call of this file; close what openCassette() opens in afterAll',
+    );
+    await s.close();
+  }
+}
+
 /** The clock option, else TRACEFORGE_CLOCK, else wall; anything else is a usage error naming both. */
 export function resolveClock(given: ClockKind | undefined, env: NodeJS.ProcessEnv): ClockKind {
   const raw = given ?? (env.TRACEFORGE_CLOCK || undefined);
@@ -123,13 +159,19 @@ export function resolveClock(given: ClockKind | undefined, env: NodeJS.ProcessEn
  */
 export async function openCassette(path: string, options: CassetteSessionOptions = {}): Promise<CassetteSession> {
   const env = options.env ?? process.env;
+  const owner = runnerTestFile();
+  if (owner !== undefined) await closeLeftOpen(owner, options.onNote ?? ((line) => process.emitWarning(line)));
   const mode = resolveRecordMode(options.mode, env);
   const exists = await cassetteExists(path);
   const shown = shortText(path);
   // Inside \`traceforge record -- <command>\`, calls that are recorded go through that recorder (its routing,
   // its --upstream), which writes a trace for each; its own --cassette it writes itself.
   const outer = env.TRACEFORGE_PROXY_URL || undefined;
-  const upstream = options.upstream ?? outer ?? env.TRACEFORGE_UPSTREAM;
+  // Checked now, whatever the mode: a file: or host-less URL would otherwise fail each recorded call, one by one.
+  if (options.upstream !== undefined) parseHttpUrl(options.upstream, 'the upstream option');
+  if (env.TRACEFORGE_UPSTREAM) parseHttpUrl(env.TRACEFORGE_UPSTREAM, 'TRACEFORGE_UPSTREAM');
+  if (outer) parseHttpUrl(outer, 'TRACEFORGE_PROXY_URL');
+  const upstream = options.upstream ?? outer ?? (env.TRACEFORGE_UPSTREAM || undefined);
   const viaOuter = outer !== undefined && upstream === outer;
   const outerWrites = viaOuter && !!env.TRACEFORGE_CASSETTE && resolvePath(env.TRACEFORGE_CASSETTE) === resolvePath(path);
   const records = mode === 'all' || mode === 'new_episodes' || (mode === 'once' && !exists);
@@ -235,6 +277,21 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       throw e;
     }
   }
+  let closing: Promise<void> | undefined;
+  const entry: OpenSession = {
+    path,
+    owner,
+    // Once: a session closed for being left open by an earlier file may be closed again by its own code.
+    close: () =>
+      (closing ??= (async () => {
+        openSessions.delete(entry);
+        interception?.stop();
+        virtual?.close();
+        await replay.close();
+        await recorder?.close();
+      })()),
+  };
+  openSessions.add(entry);
   return {
     url: replay.url,
     mode,
@@ -250,12 +307,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     lateness: () => replay.lateness(),
     clock,
     setRunning: (running) => virtual?.driver.setRunning(running),
-    async close() {
-      interception?.stop();
-      virtual?.close();
-      await replay.close();
-      await recorder?.close();
-    },
+    close: () => entry.close(),
   };
 }
 

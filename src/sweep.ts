@@ -12,4 +12,5 @@
  */
 export { sweepFaults, loadSweepTarget, DEFAULT_BUDGET, DEFAULT_STALL_MS, DEFAULT_STATUSES, SWEEP_KINDS, type SweepOptions, type SweepTarget, type SweepFault, type SweepKind } from './sweep/index.js';
 export { faultsForTrace, streamPoints, analyzeStream, type StreamPoint, type ChunkRole, type PointOptions } from './sweep/points.js';
-export { runSweep, type SweepRunOptions, type SweepReport, type FaultRun } from './sweep/run.js';
+export { SWEEP_CONFIRM_RUNS } from './sweep/limits.js';
+export { runSweep, checkSweepPlan, type SweepRunOptions, type SweepReport, type FaultRun } from './sweep/run.js';

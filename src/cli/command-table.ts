@@ -1,6 +1,8 @@
 import { DEFAULT_TRACES_DIR } from '../store/trace-store.js';
+import { SWEEP_CONFIRM_RUNS } from '../sweep/limits.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { parseNumber, parsePort, parseUrl, parseWhole, type OptionSpec, type OptionsOf } from './options.js';
+import { MAX_TIMER_MS } from '../util/real-timers.js';
+import { parseNumber, parsePort, parseTimerMs, parseUrl, parseWhole, type OptionSpec, type OptionsOf } from './options.js';
 
 /**
  * Every command in one table: its help text, its flags and the module that runs it. Each option list is
@@ -20,7 +22,7 @@ const HEADERS_TIMEOUT_OPTION = {
   type: 'number',
   description: 'Close a connection whose request headers have not all arrived this many ms after it opened (idle and slowloris sockets)',
   default: 10000,
-  parse: parseNumber(1),
+  parse: parseNumber(1, MAX_TIMER_MS),
 } as const satisfies OptionSpec;
 
 const RECORD_OPTIONS = [
@@ -53,18 +55,19 @@ export type ReplayOptions = OptionsOf<typeof REPLAY_OPTIONS>;
 const SWEEP_OPTIONS = [
   { flag: '--kinds', type: 'string', description: 'Fault kinds, comma-separated: status, drop-after, truncate-json, error-event, stall (default all)' },
   { flag: '--budget', type: 'number', description: 'Positions per kind: meaningful ones first, then evenly spaced (default 16)', parse: parseWhole(1) },
-  { flag: '--jobs', type: 'number', description: 'Runs at once (default: the number of cores)', parse: parseWhole(1) },
+  { flag: '--jobs', type: 'number', description: 'Runs at once (default: the number of cores; more than that needs --yes)', parse: parseWhole(1) },
   { flag: '--speed', type: 'number', description: 'Replay speed: 1 recorded pace, 0 instant', default: 1 },
   {
     flag: '--stall-ms',
     type: 'number',
     description: 'How long a stall fault holds the stream (default 120000 when the command replays through its own useCassette on the virtual clock, where it costs no wall time; else 5000)',
-    parse: parseWhole(0),
+    parse: parseTimerMs(0),
   },
   { flag: '--interaction', type: 'number', description: 'Which interaction of the cassette to break, from 1 (default: the first streamed one)', parse: parseWhole(1) },
   { flag: '--request', type: 'number', description: 'Which request the fault applies to, from 1 (default: that interaction\'s number); others get the recording', parse: parseWhole(1) },
-  { flag: '--timeout', type: 'number', description: 'Kill a run after this many ms and count it failed (default: from the clean run\'s time)', parse: parseWhole(1) },
+  { flag: '--timeout', type: 'number', description: 'Kill a run after this many ms and count it failed (default: from the clean run\'s time)', parse: parseTimerMs(1) },
   { flag: '--json', type: 'boolean', description: 'Print the results as JSON instead of a table', default: false },
+  { flag: '--yes', type: 'boolean', description: `Run a plan of more than ${SWEEP_CONFIRM_RUNS} runs, or --jobs above the number of cores; without it such a sweep is refused before anything runs` },
 ] as const satisfies readonly OptionSpec[];
 export type SweepOptions = OptionsOf<typeof SWEEP_OPTIONS>;
 

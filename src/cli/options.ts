@@ -1,4 +1,7 @@
 import { TraceForgeError } from '../errors.js';
+import { parseHttpUrl } from '../util/http-url.js';
+import { shortText } from '../util/one-line.js';
+import { MAX_TIMER_MS } from '../util/real-timers.js';
 
 /**
  * One flag of a command. The type decides how it is parsed: `boolean` never takes the next word as its
@@ -64,34 +67,32 @@ export function typedOptions<const T extends readonly OptionSpec[]>(options: T, 
 
 /** Value checks for the tables, so every bad flag value gets the same kind of message. */
 export const parsePort = (text: string, flag: string): number => {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new TraceForgeError('E_USAGE', `${flag} must be a port number 0-65535, got "${text}"`);
-  return n;
+  // Decimal digits only: Number() would also take 0x2328, 1e3, 0b1 and ' 80 '.
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new TraceForgeError('E_USAGE', `${flag} must be a port number 0-65535, got "${shortText(text)}" (decimal digits only)`);
+  return Number(text);
 };
 
+/** A number flag from `min` (to `max`, when given: a duration that feeds a timer stops at MAX_TIMER_MS). */
 export const parseNumber =
-  (min: number) =>
+  (min: number, max = Infinity) =>
   (text: string, flag: string): number => {
     const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n) || n < min) throw new TraceForgeError('E_USAGE', `${flag} must be a number >= ${min}, got "${text}"`);
+    if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new TraceForgeError('E_USAGE', `${flag} must be a number ${range(min, max)}, got "${shortText(text)}"`);
     return n;
   };
 
 /** A whole-number flag (`--limit 20`). */
 export const parseWhole =
-  (min: number) =>
+  (min: number, max = Infinity) =>
   (text: string, flag: string): number => {
     const n = Number(text);
-    if (text.trim() === '' || !Number.isInteger(n) || n < min) throw new TraceForgeError('E_USAGE', `${flag} must be a whole number >= ${min}, got "${text}"`);
+    if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new TraceForgeError('E_USAGE', `${flag} must be a whole number ${range(min, max)}, got "${shortText(text)}"`);
     return n;
   };
 
-export function parseUrl(text: string, flag: string): URL {
-  try {
-    const u = new URL(text);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
-    return u;
-  } catch {
-    throw new TraceForgeError('E_USAGE', `${flag} must be an http(s) URL such as https://api.openai.com, got "${text}"`);
-  }
-}
+const range = (min: number, max: number): string => (max === Infinity ? `>= ${min}` : `from ${min} to ${max}${max === MAX_TIMER_MS ? " (ms; Node's timer limit, about 24.8 days)" : ''}`);
+
+/** A duration in ms that a timer waits for: Node's timers take at most MAX_TIMER_MS. */
+export const parseTimerMs = (min: number) => parseWhole(min, MAX_TIMER_MS);
+
+export const parseUrl = (text: string, flag: string): URL => parseHttpUrl(text, flag);

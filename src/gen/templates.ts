@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { TraceForgeError } from '../errors.js';
 import type { Trace } from '../trace/types.js';
 import { readTemplateMeta } from './template-engine.js';
+import { statRegularFile } from '../util/regular-file.js';
 
 /** Template files are `<name>.test.ts.tpl`. */
 export const TEMPLATE_SUFFIX = '.test.ts.tpl';
@@ -40,6 +41,7 @@ async function readDir(dir: string, origin: TemplateInfo['origin']): Promise<Tem
 }
 
 async function loadTemplate(file: string, name: string, origin: TemplateInfo['origin']): Promise<TemplateInfo> {
+  await statRegularFile(file, 'E_GEN', `templates are regular files named <name>${TEMPLATE_SUFFIX}: remove or rename it`);
   const text = await readFile(file, 'utf8');
   const meta = readTemplateMeta(text);
   const info: TemplateInfo = { name, file, origin, text, providers: (meta['providers'] ?? '').split(/[\s,]+/).filter(Boolean) };

@@ -1,3 +1,4 @@
+import { statRegularFile } from '../util/regular-file.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
@@ -50,7 +51,8 @@ export async function buildChildEnv(options: ChildEnvOptions): Promise<NodeJS.Pr
   const vars = proxyEnvVars(options);
   const previous = base.NODE_EXTRA_CA_CERTS;
   if (options.caCertPath && previous && previous !== options.caCertPath) {
-    const theirs = await readFile(previous, 'utf8').catch(() => undefined);
+    // A FIFO or device there would block the read for good: only a regular file is read, like an unreadable one is skipped.
+    const theirs = await statRegularFile(previous, 'E_USAGE', '').then(() => readFile(previous, 'utf8')).catch(() => undefined);
     if (theirs !== undefined) {
       const bundle = join(dirname(options.caCertPath), 'bundle.pem');
       const ours = await readFile(options.caCertPath, 'utf8');

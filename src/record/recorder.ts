@@ -1,3 +1,5 @@
+import { parseHttpUrl } from '../util/http-url.js';
+import { checkTimerMs } from '../util/real-timers.js';
 import { TraceForgeError } from '../errors.js';
 import type { RedactOptions } from '../trace/redact.js';
 import type { Trace } from '../trace/types.js';
@@ -100,7 +102,9 @@ export interface Recorder {
  * await rec.close();
  */
 export async function startRecorder(options: RecorderOptions): Promise<Recorder> {
-  const fixed = options.upstream === undefined ? undefined : new URL(options.upstream.toString());
+  // The idle-socket timer waits headersTimeoutMs: past Node's limit it would fire at once and close every connection.
+  checkTimerMs(options.headersTimeoutMs, 'headersTimeoutMs');
+  const fixed = options.upstream === undefined ? undefined : parseHttpUrl(options.upstream.toString(), 'the upstream');
   if (!fixed && !options.route) {
     throw new TraceForgeError('E_USAGE', 'the recorder needs an upstream: pass --upstream https://api.openai.com (or a route function)');
   }

@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server, Socket } from 'node:net';
+import { guardConnections } from '../util/connection-guard.js';
 
 /**
  * Bounds on how long a client may take to send a request to the recorder, so slow or stuck clients
@@ -72,6 +73,8 @@ export function boundRequestTime(server: Server, bounds: RequestBounds = {}): bo
     if (session.socket) handedOver.add(session.socket);
   };
   server.on('connection', onConnection);
+  // Idle sockets past the open-files limit would shut out every client: the oldest that sent nothing go first.
+  guardConnections(server);
   server.on('secureConnection', onSecure);
   server.on('session', onSession);
   server.once('close', () => {

@@ -1,4 +1,5 @@
 import { TraceForgeError } from '../errors.js';
+import { MAX_TIMER_MS } from '../util/real-timers.js';
 import { encodeEventStreamMessage, truncateEventStreamPayload } from '../stream/eventstream-encoder.js';
 import type { Provider, Trace } from '../trace/types.js';
 import { planPlayback, type Playback, type PlannedPiece } from './plan.js';
@@ -22,10 +23,10 @@ export type Fault = (
 const USAGE =
   'use drop-after=N, stall=K:MS, status=CODE[:RETRY_AFTER], error-event=N or truncate-json=N, optionally followed by @REQUEST (e.g. status=429:1@1)';
 
-function int(text: string | undefined, what: string, spec: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function int(text: string | undefined, what: string, spec: string, min: number, max = Number.MAX_SAFE_INTEGER, why = ''): number {
   const n = Number(text);
   if (text === undefined || text === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw new TraceForgeError('E_USAGE', `fault "${spec}": ${what} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got "${text ?? ''}"; ${USAGE}`);
+    throw new TraceForgeError('E_USAGE', `fault "${spec}": ${what} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}${why}, got "${text ?? ''}"; ${USAGE}`);
   }
   return n;
 }
@@ -52,7 +53,7 @@ export function parseFault(spec: string): Fault {
       break;
     case 'stall':
       if (parts.length !== 2) throw new TraceForgeError('E_USAGE', `fault "${spec}": stall needs the chunk and the milliseconds, as stall=K:MS; ${USAGE}`);
-      fault = { kind: 'stall', chunk: int(parts[0], 'K', spec, 1), ms: int(parts[1], 'MS', spec, 0) };
+      fault = { kind: 'stall', chunk: int(parts[0], 'K', spec, 1), ms: int(parts[1], 'MS', spec, 0, MAX_TIMER_MS, " (Node's timer limit, about 24.8 days)") };
       break;
     case 'status': {
       if (parts.length < 1 || parts.length > 2) throw new TraceForgeError('E_USAGE', `fault "${spec}": write status=CODE or status=CODE:RETRY_AFTER; ${USAGE}`);

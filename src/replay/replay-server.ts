@@ -15,6 +15,8 @@ import { waitUntil } from './scheduler.js';
 import { indexCassette } from '../store/cassette-index.js';
 import { tracesInMemory } from './interaction-source.js';
 import { warmUp } from './warm-up.js';
+import { checkTimerMs } from '../util/real-timers.js';
+import { guardConnections } from '../util/connection-guard.js';
 
 export type { ServedInteraction } from './tape.js';
 
@@ -165,6 +167,8 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
   let requests = 0;
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
+  // The idle-socket timer waits headersTimeout: past Node's limit it would fire at once and close every connection.
+  checkTimerMs(headersTimeout, 'headersTimeoutMs');
 
   const server = createServer({
     noDelay: true,
@@ -214,6 +218,7 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
   });
 
   closeIdleConnections(server, headersTimeout);
+  guardConnections(server, { http: server });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {

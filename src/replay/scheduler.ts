@@ -10,6 +10,7 @@
  * one timer and one spin loop instead of a thousand of each.
  */
 import { MinHeap } from '../util/min-heap.js';
+import { MAX_TIMER_MS } from '../util/real-timers.js';
 
 const SPIN_WINDOW_MS = 2;
 
@@ -50,11 +51,12 @@ function arm(): void {
   if (timer && timerFor <= head) return;
   if (timer) clearTimeout(timer);
   timerFor = head;
+  // Stalls add up, and a slow speed stretches offsets: a target past Node's timer limit is reached in steps.
   timer = setTimeout(() => {
     timer = undefined;
     timerFor = Infinity;
     tick();
-  }, left - SPIN_WINDOW_MS);
+  }, Math.min(left - SPIN_WINDOW_MS, MAX_TIMER_MS));
   // The socket being replayed to keeps the process alive; a pending wait alone must not (a long stall fault would delay exit).
   timer.unref();
 }

@@ -1,10 +1,11 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TraceForgeError } from '../errors.js';
 import { parseTrace, stringifyTrace } from '../trace/codec.js';
 import { spilledOf } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { statRegularFile } from '../util/regular-file.js';
 import { listTraces } from './trace-index.js';
 import { writeSpilledTrace } from './trace-stream-write.js';
 import { DEFAULT_WINDOW_BYTES, readTraceWindow, type TraceWindow, type WindowOptions } from './trace-window.js';
@@ -26,6 +27,9 @@ export interface LoadedTrace {
 }
 
 export const DEFAULT_TRACES_DIR = join('.ai-tests', 'traces');
+
+/** What to do about a FIFO, socket, device or directory named like a trace. */
+const NOT_A_TRACE_FILE = 'remove or rename it; traces are regular .json files';
 
 /** Ids and prefixes are plain tokens: anything path-like is refused before touching the disk. */
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -143,7 +147,7 @@ export function createTraceStore(dir: string = DEFAULT_TRACES_DIR): TraceStore {
     },
     async load(idOrPrefix) {
       const path = await resolveId(idOrPrefix);
-      const size = (await stat(path)).size;
+      const size = (await statRegularFile(path, 'E_TRACE_INVALID', NOT_A_TRACE_FILE)).size;
       const limit = windowBytes();
       if (size > limit) {
         throw new TraceForgeError(
@@ -155,7 +159,7 @@ export function createTraceStore(dir: string = DEFAULT_TRACES_DIR): TraceStore {
     },
     async loadForView(idOrPrefix, opts = {}) {
       const path = await resolveId(idOrPrefix);
-      const size = (await stat(path)).size;
+      const size = (await statRegularFile(path, 'E_TRACE_INVALID', NOT_A_TRACE_FILE)).size;
       const limitBytes = opts.limitBytes ?? windowBytes();
       if (size <= limitBytes) return { trace: parseTrace(await readFile(path, 'utf8'), path), window: null, path };
       await refuseBigLegacy(path, size, limitBytes);

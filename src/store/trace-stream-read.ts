@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { statRegularFile } from '../util/regular-file.js';
 import { TraceForgeError } from '../errors.js';
 import { parseTrace } from '../trace/codec.js';
 import type { BodyRead, Trace, TraceChunk } from '../trace/types.js';
@@ -99,7 +100,7 @@ function finish(rest: unknown, counts: StreamReadResult['counts'], path: string,
  * const { rest, counts } = await readTraceStream(path, { onPiece: (p) => (bytes += p.raw.length) });
  */
 export async function readTraceStream(path: string, opts: StreamReadOptions): Promise<StreamReadResult> {
-  const size = (await stat(path)).size;
+  const size = (await statRegularFile(path, 'E_TRACE_INVALID', 'pass a trace file')).size;
   const counts: StreamReadResult['counts'] = {};
   const fh = createReadStream(path, { highWaterMark: opts.blockBytes ?? 1 << 20 });
   const decoder = new TextDecoder('utf-8', { fatal: false });

@@ -7,6 +7,7 @@ import { convertLegacyTrace, isLegacyTrace } from '../trace/legacy.js';
 import { TRACE_SCHEMA_VERSION } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { shortText } from '../util/one-line.js';
+import { irregularKind } from '../util/regular-file.js';
 
 export interface UpgradeOptions {
   /** Say what would be done, write nothing. */
@@ -48,6 +49,9 @@ async function upgradeOne(file: string, opts: UpgradeOptions): Promise<UpgradeRe
   const fail = (message: string): UpgradeResult => ({ file, status: 'failed', message: shortText(message, 300) });
   let text: string;
   try {
+    // Reading a FIFO named *.json would block for good.
+    const kind = irregularKind(await stat(file));
+    if (kind) return fail(`${name}: ${kind}, not a regular file; left alone`);
     text = await readFile(file, 'utf8');
   } catch (e) {
     return fail(`${name}: cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);

@@ -2,7 +2,9 @@
  * `sweepFaults(cassette)`: every fault worth running against a recorded stream, for `describe.each`.
  * Synchronous, so it can run at a test file's top level: the cassette is read and parsed once per call.
  */
-import { readFileSync } from 'node:fs';
+import { irregularKind } from '../util/regular-file.js';
+import { MAX_TIMER_MS } from '../util/real-timers.js';
+import { readFileSync, statSync } from 'node:fs';
 import { parseCassette } from '../cassette/codec.js';
 import { TraceForgeError } from '../errors.js';
 import { cassetteFsError, checkCassettePath } from '../store/cassette-fs.js';
@@ -37,8 +39,13 @@ export function loadSweepTarget(cassettePath: string, options: SweepOptions = {}
   checkCassettePath(cassettePath);
   let text: string;
   try {
+    // Not opened unless a regular file: reading a FIFO would block this thread for good.
+    const kind = irregularKind(statSync(cassettePath));
+    if (kind === 'a directory') throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (kind) throw new TraceForgeError('E_CASSETTE_INVALID', `${shortText(cassettePath)} is ${kind}, not a regular file: pass the path of a .yaml cassette`);
     text = readFileSync(cassettePath, 'utf8');
   } catch (e) {
+    if (e instanceof TraceForgeError) throw e;
     throw cassetteFsError(cassettePath, e, 'read');
   }
   const interactions = parseCassette(text, cassettePath).interactions;
@@ -64,8 +71,8 @@ export function loadSweepTarget(cassettePath: string, options: SweepOptions = {}
   if (options.request !== undefined && !(Number.isInteger(options.request) && options.request >= 1)) {
     throw new TraceForgeError('E_USAGE', `request must be a whole number >= 1 (requests count from 1), got ${options.request}`);
   }
-  if (options.stallMs !== undefined && !(Number.isInteger(options.stallMs) && options.stallMs >= 0)) {
-    throw new TraceForgeError('E_USAGE', `stallMs must be a whole number of ms >= 0, got ${options.stallMs}`);
+  if (options.stallMs !== undefined && !(Number.isInteger(options.stallMs) && options.stallMs >= 0 && options.stallMs <= MAX_TIMER_MS)) {
+    throw new TraceForgeError('E_USAGE', `stallMs must be a whole number of ms from 0 to ${MAX_TIMER_MS} (Node's timer limit), got ${options.stallMs}`);
   }
   const trace = interactions[index]!;
   const faults = faultsForTrace(trace, { ...options, kinds, request: options.request ?? index + 1 });

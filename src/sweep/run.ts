@@ -4,6 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { TraceForgeError } from '../errors.js';
+import { SWEEP_CONFIRM_RUNS } from './limits.js';
+import { checkTimerMs } from '../util/real-timers.js';
 import { startReplayServer } from '../replay/replay-server.js';
 import { analyzeStream, DEFAULT_STALL_MS, DEFAULT_VIRTUAL_STALL_MS, type SweepFault, type SweepKind } from './points.js';
 import { loadSweepTarget, type SweepOptions } from './index.js';
@@ -31,6 +34,31 @@ export interface SweepRunOptions extends SweepOptions {
   onStart?: (fault: SweepFault | null, running: number, done: number, total: number) => void;
   /** Stops the sweep: running commands (and what they started) are killed, no new run starts. */
   signal?: AbortSignal;
+  /**
+   * Run a plan of more than {@link SWEEP_CONFIRM_RUNS} runs, or more jobs at once than the machine has
+   * cores (`--yes`). Without it such a sweep is refused before anything runs.
+   */
+  yes?: boolean;
+}
+
+/**
+ * Refuse, before anything runs, a plan over {@link SWEEP_CONFIRM_RUNS} runs or more jobs than cores, unless `yes`.
+ * @example checkSweepPlan(8010, 2, false); // throws: 8,010 runs ... pass --yes
+ */
+export function checkSweepPlan(runs: number, jobs: number, yes: boolean | undefined, cores = availableParallelism()): void {
+  if (yes) return;
+  if (runs > SWEEP_CONFIRM_RUNS) {
+    throw new TraceForgeError(
+      'E_USAGE',
+      `this sweep plans ${runs.toLocaleString('en-US')} runs of the command (${(runs - 1).toLocaleString('en-US')} faults and the clean run), over the ${SWEEP_CONFIRM_RUNS} that run without asking: pass --yes (yes: true) to run them all, or fewer with a smaller --budget or --kinds`,
+    );
+  }
+  if (jobs > cores) {
+    throw new TraceForgeError(
+      'E_USAGE',
+      `--jobs ${jobs} is more than this machine's ${cores} core(s): the runs would compete for CPU and be late on the wall clock; pass --yes (yes: true) to run ${jobs} at once anyway, or leave --jobs out (one per core)`,
+    );
+  }
 }
 
 export interface FaultRun {
@@ -179,6 +207,9 @@ async function runOnce(p: Prepared, fault: SweepFault | null, timeoutMs: number)
 export async function runSweep(options: SweepRunOptions): Promise<SweepReport> {
   const started = performance.now();
   let target = loadSweepTarget(options.cassette, options);
+  const jobs = Math.max(1, Math.floor(options.jobs ?? availableParallelism()));
+  checkSweepPlan(target.faults.length + 1, jobs, options.yes);
+  checkTimerMs(options.timeoutMs, 'timeoutMs');
   const env = options.env ?? process.env;
   const prepared: Prepared = {
     interactions: target.interactions,
@@ -231,7 +262,6 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepReport> {
   // A faulted run may take the clean run's time, plus a stall (on the wall clock, should a cassette in the
   // command be on it after all), plus slack for retries and a slow machine.
   const timeoutMs = options.timeoutMs ?? Math.round(Math.max(30_000, 4 * baseline.ms + stallMs + 10_000));
-  const jobs = Math.max(1, Math.floor(options.jobs ?? availableParallelism()));
   const results: FaultRun[] = new Array(faults.length);
   let next = 0;
   let done = 1;

@@ -7,6 +7,8 @@
  * If some fake clock was installed before this module loaded, its originals are taken instead
  * (`@sinonjs/fake-timers`, which vitest and jest use, keeps them on the clock as `_setTimeout`...).
  */
+import { TraceForgeError } from '../errors.js';
+
 type Clocked = { clock?: Record<string, unknown> };
 
 function original<T>(name: string, current: T): T {
@@ -27,5 +29,17 @@ const RealDate = original('Date', globalThis.Date);
 export const realNow = (): number => perfNow();
 /** The machine's `Date.now()`. */
 export const realDateNow = (): number => RealDate.now();
+/**
+ * The longest delay Node's timers take (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms with a
+ * TimeoutOverflowWarning, so a wait that re-arms itself would spin.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Refuse, in one line naming the option, a duration a timer cannot wait for (undefined passes: the default applies). */
+export function checkTimerMs(value: number | undefined, name: string, min = 1): void {
+  if (value === undefined || (value >= min && value <= MAX_TIMER_MS)) return;
+  throw new TraceForgeError('E_USAGE', `${name} must be from ${min} to ${MAX_TIMER_MS} ms (Node's timer limit, about 24.8 days), got ${value}`);
+}
+
 /** Resolve after `ms` of real time. */
 export const realSleep = (ms: number): Promise<void> => new Promise((r) => realSetTimeout(r, ms));

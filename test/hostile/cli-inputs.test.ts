@@ -147,6 +147,26 @@ describe('cassette paths that are not cassettes', () => {
     }
   });
 
+  it('a port is decimal digits: 0x2328, 1e3, +80, " 80" and 65536 are refused by every command with --port', async () => {
+    for (const command of [['record', '--upstream', 'http://127.0.0.1:9'], ['replay', 'in/missing.yaml']]) {
+      for (const port of ['0x2328', '1e3', '+80', ' 80', '80.0', '65536', '0b1']) {
+        const r = await cli(...command, '--port', port);
+        expect(r.code, `${command[0]} --port ${JSON.stringify(port)}`).toBe(2);
+        expect(r.stderr.split('\n')[0]).toContain(`--port must be a port number 0-65535, got "${port}"`);
+      }
+    }
+  });
+
+  it('URL flags take only http(s) URLs with a host, written out', async () => {
+    for (const url of ['file:///etc/passwd', 'http:example.com', 'http:/example.com', 'http://', 'ftp://example.com', ' http://example.com', 'http://exa mple.com', 'http://example.com\t']) {
+      for (const flag of ['--upstream', '--openai']) {
+        const r = await cli('record', flag, url, '--port', '0');
+        expect(r.code, `${flag} ${JSON.stringify(url)}`).toBe(2);
+        expect(r.stderr.split('\n')[0]).toMatch(new RegExp(`^traceforge: ${flag} must be an http\\(s\\) URL with a host`));
+      }
+    }
+  });
+
   it('replay of a directory, a missing file, a FIFO and a sparse 3 GB file', async () => {
     oneLineFailure(await cli('replay', 'in/a-directory.yaml', '--port', '0'), /^traceforge: cassette in\/a-directory\.yaml is a directory, not a cassette file: pass the path of a \.yaml file$/);
     oneLineFailure(await cli('replay', 'in/missing.yaml', '--port', '0'), /^traceforge: cassette in\/missing\.yaml does not exist: record it first with `traceforge record --cassette in\/missing\.yaml`$/);

@@ -104,6 +104,6 @@ describe('--headers-timeout on the command line', () => {
     const cli = startCli(dir, ['replay', 'c.yaml', '--headers-timeout', 'soon']);
     const { code } = await cli.exited;
     expect(code).toBe(2);
-    expect(cli.stderr).toMatch(/--headers-timeout must be a number >= 1, got "soon"/);
+    expect(cli.stderr).toMatch(/--headers-timeout must be a number from 1 to 2147483647 \(ms; Node's timer limit, about 24\.8 days\), got "soon"/);
   });
 });

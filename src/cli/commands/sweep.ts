@@ -5,7 +5,7 @@ import { DEFAULT_BUDGET, parseKinds, type SweepFault, type SweepKind } from '../
 import { runSweep, type FaultRun, type SweepReport } from '../../sweep/run.js';
 import type { CommandContext } from '../command.js';
 import type { SweepOptions } from '../command-table.js';
-import { visible } from '../../util/visible.js';
+import { safeJson, visible } from '../../util/visible.js';
 import { EXIT_FAIL, EXIT_OK } from '../errors.js';
 
 type Colors = ReturnType<typeof colorsFor>;
@@ -88,7 +88,7 @@ export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>
   const kinds = opts.kinds === undefined ? undefined : parseKinds(opts.kinds);
   const budget = opts.budget ?? DEFAULT_BUDGET;
   const jobs = opts.jobs ?? availableParallelism();
-  const { speed, interaction, request, json } = opts;
+  const { speed, interaction, request, json, yes } = opts;
   // Unset: the runner picks it after the clean run (long on the virtual clock, where it costs no wall time).
   const stallMs = opts['stall-ms'];
   const timeoutMs = opts.timeout;
@@ -125,6 +125,7 @@ export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>
     interaction,
     request,
     timeoutMs,
+    yes,
     onStart: (fault, now, done, total) => {
       running = now;
       lastStarted = fault ? shortSpec(fault) : 'clean run (no fault)';
@@ -144,7 +145,7 @@ export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>
   for (const note of report.notes) io.stderr.write(`${err.dim('traceforge:')} ${note}\n`);
   if (report.interrupted) {
     io.stderr.write(`${err.yellow('traceforge:')} sweep interrupted: ${report.results.length} fault run(s) had finished; the commands still running were killed\n`);
-    if (json) io.stdout.write(`${JSON.stringify({ ...reportJson(report), interrupted: true }, null, 2)}\n`);
+    if (json) io.stdout.write(`${safeJson({ ...reportJson(report), interrupted: true }, 2)}\n`);
     else if (report.results.length > 0) io.stdout.write(reportTable(report, jobs, pc));
     return 130;
   }
@@ -155,10 +156,10 @@ export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>
         `  ${visible(b.firstLine, '')}\n` +
         (b.output.trim() ? `--- its output ---\n${visible(b.output.trimEnd().split('\n').slice(-20).join('\n'), '\n')}\n` : ''),
     );
-    if (json) io.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
+    if (json) io.stdout.write(`${safeJson(reportJson(report), 2)}\n`);
     return EXIT_FAIL;
   }
-  if (json) io.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
+  if (json) io.stdout.write(`${safeJson(reportJson(report), 2)}\n`);
   else io.stdout.write(reportTable(report, jobs, pc));
   return report.results.every((r) => r.passed) ? EXIT_OK : EXIT_FAIL;
 }

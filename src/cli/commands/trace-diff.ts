@@ -5,6 +5,7 @@ import { renderDiff } from '../../tui/diff-render.js';
 import { shouldColor, styleFor } from '../../tui/style.js';
 import type { CommandContext } from '../command.js';
 import type { TraceDiffOptions } from '../command-table.js';
+import { safeJson } from '../../util/visible.js';
 
 /** The timing rows that diffTraces computes from the chunks, by label: for a window they come from its streamed totals. */
 const FROM_METRICS: Partial<Record<string, (m: StreamMetrics) => number | null | undefined>> = {
@@ -52,7 +53,7 @@ export async function run({ args, opts, io }: CommandContext<TraceDiffOptions>):
     if (t.http.synthesized) notes.push(`${i === 0 ? 'A' : 'B'} is a schema ${t.legacy?.schema_version ?? '1.0.0'} trace from the first TraceForge: its framing was synthesised from parsed chunks, so its bytes are not the provider's (timing and content are as it recorded them)`);
   });
   if (opts.json) {
-    io.stdout.write(`${JSON.stringify({ ...d, notes }, null, 2)}\n`);
+    io.stdout.write(`${safeJson({ ...d, notes }, 2)}\n`);
     return 0;
   }
   if (!opts.text && io.stdout.isTTY === true && io.stdin.isTTY === true) {

@@ -7,6 +7,7 @@ import { styleFor } from '../../tui/style.js';
 import type { GenerateHook } from '../../tui/trace-view.js';
 import type { CommandContext } from '../command.js';
 import type { TraceViewOptions } from '../command-table.js';
+import { safeJson } from '../../util/visible.js';
 
 /** The `g` key: loaded only when asked for, so opening a trace does not load the generator and its templates. */
 export const generateHook: GenerateHook = async (trace: Trace, window) => {
@@ -61,7 +62,7 @@ export async function run({ args, opts, io }: CommandContext<TraceViewOptions>):
       summary: vm.summary,
       ...(window ? { window: { file_bytes: window.fileBytes, total_pieces: window.totalPieces } } : {}),
     };
-    io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    io.stdout.write(`${safeJson(json, 2)}\n`);
     return 0;
   }
   if (tui) {
