@@ -5,6 +5,8 @@ import type { Trace } from '../trace/types.js';
 import { shortText } from '../util/one-line.js';
 import { stringifyTraceBody } from './emit.js';
 import { createDocumentSplitter, DocumentTooBig, type RawDocument } from './documents.js';
+import { createBoundsScanner } from './bounds-scan.js';
+import { DEFAULT_LIMITS, type CassetteLimits } from './bounds.js';
 import { parseYaml, toPath } from './yaml-rules.js';
 
 /** The version written. Version 1 (one document with an `interactions:` list) is still read. */
@@ -146,8 +148,11 @@ const tornWarning = (file: string, doc: RawDocument): string =>
  * soon as its document is complete, so at most one document is in memory at a time (all of a version 1
  * cassette, which is one document). Only the last document may be incomplete: it is dropped with a warning.
  */
-export function createCassetteParser(file: string, handlers: CassetteHandlers): CassetteParser {
+export function createCassetteParser(file: string, handlers: CassetteHandlers, limits: CassetteLimits = DEFAULT_LIMITS): CassetteParser {
   const splitter = createDocumentSplitter({ first: MAX_V1_CASSETTE_BYTES, other: MAX_INTERACTION_BYTES });
+  // Every byte passes the bounds scan before the splitter keeps it: a hostile document is refused
+  // while it is read, before YAML builds a node of it.
+  const bounds = createBoundsScanner(file, limits);
   let version: 1 | 2 | undefined;
   let count = 0;
   const warnings: string[] = [];
@@ -179,6 +184,7 @@ export function createCassetteParser(file: string, handlers: CassetteHandlers): 
       return splitter.sawMarker;
     },
     push(chunk) {
+      bounds.push(chunk);
       let docs: RawDocument[];
       try {
         docs = splitter.push(chunk);
@@ -188,6 +194,7 @@ export function createCassetteParser(file: string, handlers: CassetteHandlers): 
       for (const d of docs) take(d, false);
     },
     end() {
+      bounds.end();
       let docs: RawDocument[];
       try {
         docs = splitter.end();

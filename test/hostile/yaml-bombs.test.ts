@@ -54,11 +54,15 @@ describe('YAML bombs and features a cassette never uses', () => {
     await refuse(text, new RegExp(`^bomb\\.yaml:${line}: YAML alias \\*ep is not allowed`));
   });
 
-  it('deep nesting, in flow and block style, is refused as nested too deeply', async () => {
-    await refuse(`version: 1\ninteractions: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`, /^bomb\.yaml:2: invalid YAML: nested too deeply$/);
-    await refuse(`version: 1\ninteractions: ${'{a: '.repeat(50_000)}1${'}'.repeat(50_000)}\n`, /^bomb\.yaml:\d+: invalid YAML: nested too deeply$/);
+  it('deep nesting, in flow and block style, is refused at the depth limit, before it is parsed', async () => {
+    const deep = async (text: string, line: RegExp) => {
+      const e = expectOneLine(await caught(() => parseCassette(text, 'bomb.yaml')), 'E_CASSETTE_LIMIT', 'bomb.yaml');
+      expect(e.message).toMatch(new RegExp(`^bomb\\.yaml:${line.source}: (the cassette header|interactions\\[0\\]) has lists and mappings nested more than 128 deep \\(limit maxDepth=128\\).*TRACEFORGE_MAX_DEPTH=512`));
+    };
+    await deep(`version: 1\ninteractions: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`, /2/);
+    await deep(`version: 1\ninteractions: ${'{a: '.repeat(50_000)}1${'}'.repeat(50_000)}\n`, /2/);
     const block = Array.from({ length: 5000 }, (_, i) => `${' '.repeat(i + 1)}a:`).join('\n');
-    await refuse(`version: 1\ninteractions:\n${block}\n`, /^bomb\.yaml:\d+: invalid YAML: nested too deeply$/);
+    await deep(`version: 1\ninteractions:\n${block}\n`, /\d+/);
   });
 
   it('merge keys are refused, inline or through an alias, in YAML 1.2 and 1.1', async () => {
