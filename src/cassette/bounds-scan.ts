@@ -512,6 +512,31 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
     step(b);
   };
 
+  /** Where the run of bytes that `mode` passes over unchanged ends (a line break, a quote, an indicator). */
+  const runEnd = (buf: Uint8Array, from: number, m: M): number => {
+    let j = from;
+    switch (m) {
+      case M.RestIsScalar:
+        while (j < buf.length && buf[j] !== NL && buf[j] !== CR) j++;
+        return j;
+      case M.Sq:
+        while (j < buf.length && buf[j] !== 0x27 && buf[j] !== NL && buf[j] !== CR) j++;
+        return j;
+      case M.Dq:
+        while (j < buf.length && buf[j] !== 0x22 && buf[j] !== 0x5c && buf[j] !== NL && buf[j] !== CR) j++;
+        return j;
+      case M.Plain: {
+        if (keyText.length < 24) return from;
+        let c: number;
+        while (j < buf.length && (c = buf[j]!) !== NL && c !== CR && c !== 0x3a && c !== 0x23 && c !== SP && c !== TAB) j++;
+        if (j > from) prevBlank = false;
+        return j;
+      }
+      default:
+        return from;
+    }
+  };
+
   // Quoted scalars and flow collections span lines: their line starts only matter for markers.
   const spanning = () => mode === M.Dq || mode === M.DqEscape || mode === M.Sq || mode === M.Flow || mode === M.FlowPlain || (mode === M.Comment && quoteResume === M.Flow && flow.length > 0);
 
@@ -529,6 +554,17 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
           continue;
         }
         if (mode === M.LineStart) headResume = M.LineStart;
+        else if (col >= 0 && !lastCR) {
+          // Runs with nothing structural in them (most of a cassette: literal text, quoted strings, plain
+          // values) are skipped to their end in one go; the run's end is read by step() as usual.
+          const stop = runEnd(chunk, i, mode);
+          if (stop > i) {
+            grow(stop - i);
+            col += stop - i;
+            i = stop - 1;
+            continue;
+          }
+        }
         step(b);
       }
     },
