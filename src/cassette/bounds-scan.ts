@@ -220,10 +220,14 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
     }
   };
 
-  const newline = (b: number) => {
+  /** A line break inside a quoted scalar or brackets: the next line goes on in the same mode. */
+  const breakKeepingMode = (b: number) => {
     if (b === CR) lastCR = true;
     line++;
-    col = -1; // the caller's increment makes it 0
+    col = -1; // the next byte's increment makes it 0
+  };
+  const newline = (b: number) => {
+    breakKeepingMode(b);
     mode = M.LineStart;
   };
 
@@ -256,9 +260,7 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
         return;
       case NL:
       case CR:
-        if (b === CR) lastCR = true;
-        line++;
-        col = -1;
+        breakKeepingMode(b);
         prevBlank = true;
         return;
       case SP:
@@ -388,9 +390,7 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
           case NL:
           case CR:
             // A plain scalar goes on across lines inside brackets.
-            if (b === CR) lastCR = true;
-            line++;
-            col = -1;
+            breakKeepingMode(b);
             return grow(1);
           default:
             return grow(1);
@@ -403,20 +403,12 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
           return;
         }
         if (b === 0x5c) mode = M.DqEscape;
-        if (b === NL || b === CR) {
-          if (b === CR) lastCR = true;
-          line++;
-          col = -1;
-        }
+        if (b === NL || b === CR) breakKeepingMode(b);
         return grow(1);
       }
       case M.DqEscape: {
         mode = M.Dq;
-        if (b === NL || b === CR) {
-          if (b === CR) lastCR = true;
-          line++;
-          col = -1;
-        }
+        if (b === NL || b === CR) breakKeepingMode(b);
         return grow(1);
       }
       case M.Sq: {
@@ -424,11 +416,7 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
           mode = M.SqEnd;
           return;
         }
-        if (b === NL || b === CR) {
-          if (b === CR) lastCR = true;
-          line++;
-          col = -1;
-        }
+        if (b === NL || b === CR) breakKeepingMode(b);
         return grow(1);
       }
       case M.SqEnd: {
@@ -452,9 +440,7 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
       case M.Comment: {
         if (b === NL || b === CR) {
           if (quoteResume === M.Flow && flow.length > 0) {
-            if (b === CR) lastCR = true;
-            line++;
-            col = -1;
+            breakKeepingMode(b);
             prevBlank = true;
             mode = M.Flow;
             return;
