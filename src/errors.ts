@@ -6,6 +6,7 @@ export type TraceForgeErrorCode =
   | 'E_CASSETTE_NOT_FOUND'
   | 'E_CASSETTE_INVALID'
   | 'E_CASSETTE_LOCKED'
+  | 'E_CASSETTE_LIMIT'
   | 'E_TRACE_NOT_FOUND'
   | 'E_TRACE_AMBIGUOUS'
   | 'E_TRACE_INVALID'

@@ -5,6 +5,8 @@ import type { Trace } from '../trace/types.js';
 import { shortText } from '../util/one-line.js';
 import { stringifyTraceBody } from './emit.js';
 import { createDocumentSplitter, DocumentTooBig, type RawDocument } from './documents.js';
+import { createBoundsScanner } from './bounds-scan.js';
+import { DEFAULT_LIMITS, type CassetteLimits } from './bounds.js';
 import { parseYaml, toPath } from './yaml-rules.js';
 
 /** The version written. Version 1 (one document with an `interactions:` list) is still read. */
@@ -69,8 +71,14 @@ function checkTrace(value: unknown, index: number, lineAt: (path: Array<string |
   return value as Trace;
 }
 
+/** A problem confined to one interaction: reported, and that interaction left out, so the others still load. */
+function skippable(e: unknown): e is TraceForgeError {
+  return e instanceof TraceForgeError && e.code === 'E_CASSETTE_INVALID';
+}
+const skipped = (e: TraceForgeError, index: number): string => `${e.message} (interactions[${index}] is skipped; the others load: fix or re-record it)`;
+
 /** A whole version 1 cassette: `version: 1` and an `interactions:` list, in one document. */
-function parseV1(text: string, file: string, firstLine: number): Trace[] {
+function parseV1(text: string, file: string, firstLine: number, warnings: string[]): Trace[] {
   const y = parseYaml(text, file, firstLine);
   const obj = y.value as Record<string, unknown>;
   if (!Array.isArray(obj.interactions) || !isSeq(y.doc.get('interactions', true))) {
@@ -78,18 +86,27 @@ function parseV1(text: string, file: string, firstLine: number): Trace[] {
     y.fail(['interactions'], '`interactions` must be a list');
   }
   // A copy for the same reason as in parseInteraction: the values would keep the whole text alive.
-  return (obj.interactions as unknown[]).map((entry, i) => structuredClone(checkTrace(entry, i, y.lineAt, file, ['interactions', i])));
+  const out: Trace[] = [];
+  (obj.interactions as unknown[]).forEach((entry, i) => {
+    try {
+      out.push(structuredClone(checkTrace(entry, i, y.lineAt, file, ['interactions', i])));
+    } catch (e) {
+      if (!skippable(e)) throw e;
+      warnings.push(skipped(e, i));
+    }
+  });
+  return out;
 }
 
 /** The first document: which version, and for version 1 every interaction. */
-export function parseHeader(text: string, file: string, firstLine = 1): { version: 2 } | { version: 1; interactions: Trace[] } {
+export function parseHeader(text: string, file: string, firstLine = 1, warnings: string[] = []): { version: 2 } | { version: 1; interactions: Trace[] } {
   const y = parseYaml(text, file, firstLine);
   if (y.value === null || y.value === undefined) {
     y.fail([], `the cassette is empty: expected \`version: ${CASSETTE_VERSION}\` (record one with \`traceforge record --cassette\`)`);
   }
   if (!isMap(y.doc.contents)) y.fail([], `a cassette starts with a mapping holding \`version: ${CASSETTE_VERSION}\``);
   const obj = y.value as Record<string, unknown>;
-  if (obj.version === 1) return { version: 1, interactions: parseV1(text, file, firstLine) };
+  if (obj.version === 1) return { version: 1, interactions: parseV1(text, file, firstLine, warnings) };
   if (obj.version !== 2) y.fail(['version'], `version is ${shortText(JSON.stringify(obj.version) ?? String(obj.version), 40)}; this TraceForge reads cassette versions 1 and 2 (re-record it)`);
   const extra = Object.keys(obj).find((k) => k !== 'version');
   if (extra !== undefined) {
@@ -146,15 +163,18 @@ const tornWarning = (file: string, doc: RawDocument): string =>
  * soon as its document is complete, so at most one document is in memory at a time (all of a version 1
  * cassette, which is one document). Only the last document may be incomplete: it is dropped with a warning.
  */
-export function createCassetteParser(file: string, handlers: CassetteHandlers): CassetteParser {
+export function createCassetteParser(file: string, handlers: CassetteHandlers, limits: CassetteLimits = DEFAULT_LIMITS): CassetteParser {
   const splitter = createDocumentSplitter({ first: MAX_V1_CASSETTE_BYTES, other: MAX_INTERACTION_BYTES });
+  // Every byte passes the bounds scan before the splitter keeps it: a hostile document is refused
+  // while it is read, before YAML builds a node of it.
+  const bounds = createBoundsScanner(file, limits);
   let version: 1 | 2 | undefined;
   let count = 0;
   const warnings: string[] = [];
   const take = (doc: RawDocument, last: boolean) => {
     const text = doc.bytes.toString('utf8');
     if (version === undefined) {
-      const header = parseHeader(text, file, doc.line);
+      const header = parseHeader(text, file, doc.line, warnings);
       version = header.version;
       if (header.version === 1) header.interactions.forEach((t) => handlers.trace(t, count++));
       return;
@@ -164,7 +184,12 @@ export function createCassetteParser(file: string, handlers: CassetteHandlers): 
       warnings.push(tornWarning(file, doc));
       return;
     }
-    handlers.document(text, { offset: doc.offset, length: doc.bytes.length, line: doc.line }, count);
+    try {
+      handlers.document(text, { offset: doc.offset, length: doc.bytes.length, line: doc.line }, count);
+    } catch (e) {
+      if (!skippable(e)) throw e;
+      warnings.push(skipped(e, count));
+    }
     count++;
   };
   const tooBig = (e: unknown): never => {
@@ -179,6 +204,7 @@ export function createCassetteParser(file: string, handlers: CassetteHandlers): 
       return splitter.sawMarker;
     },
     push(chunk) {
+      bounds.push(chunk);
       let docs: RawDocument[];
       try {
         docs = splitter.push(chunk);
@@ -188,6 +214,7 @@ export function createCassetteParser(file: string, handlers: CassetteHandlers): 
       for (const d of docs) take(d, false);
     },
     end() {
+      bounds.end();
       let docs: RawDocument[];
       try {
         docs = splitter.end();

@@ -1,8 +1,11 @@
 import { LineCounter, parseDocument, isAlias, isNode, isScalar, visit, type Document, type Node } from 'yaml';
 import { TraceForgeError } from '../errors.js';
 import { shortText } from '../util/one-line.js';
+import { LIMIT_ENV } from './bounds.js';
 
 /** No YAML alias is ever expanded, so a hostile file cannot exhaust memory (billion laughs). */
+/** `yaml` runs out of stack at about 900 levels; the depth limit (bounds.ts) normally refuses far sooner. */
+const TOO_DEEP = `nested too deeply for the YAML parser's stack (${LIMIT_ENV.maxDepth} above 500 lets such documents through; lower it)`;
 const MAX_ALIASES = 0;
 
 /**
@@ -83,7 +86,7 @@ export function parseYaml(text: string, file: string, firstLine = 1): ParsedYaml
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     // The parser reports its own stack overflow on deeply nested input as a YAML error.
-    const what = /call stack/i.test(err.message) ? 'nested too deeply' : shortText(err.message.split('\n')[0]!, 160);
+    const what = /call stack/i.test(err.message) ? TOO_DEEP : shortText(err.message.split('\n')[0]!, 160);
     invalid(lineOf(err.pos[0]), `invalid YAML: ${what}`, err);
   }
   const unsupported = findUnsupported(doc);
@@ -92,8 +95,8 @@ export function parseYaml(text: string, file: string, firstLine = 1): ParsedYaml
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
-    const what = e instanceof RangeError ? 'nested too deeply' : shortText((e as Error).message, 160);
-    invalid(firstLine, `cassette cannot be read: ${what}`, e);
+    const what = e instanceof RangeError ? TOO_DEEP : shortText((e as Error).message, 160);
+    invalid(firstLine, `invalid YAML: ${what}`, e);
   }
   const lineAt = (path: Array<string | number>): number => {
     const node = path.length === 0 ? doc.contents : (doc.getIn(path, true) as Node | undefined);

@@ -6,6 +6,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { sendableStatusMessage } from '../trace/status-message.js';
 import type { ResponseSink } from '../virtual/play.js';
 
 type HeaderInput = Dispatcher.DispatchOptions['headers'];
@@ -167,7 +168,8 @@ export function responseSink(): { sink: ResponseSink; response: Promise<Response
             },
           });
       if (noBody) closed = true;
-      resolve(new Response(stream, { status, statusText: statusMessage || STATUS_CODES[status] || '', headers: out }));
+      // fetch's Response refuses what Node's writeHead refuses: the app gets what a socket would have carried.
+      resolve(new Response(stream, { status, statusText: sendableStatusMessage(statusMessage || STATUS_CODES[status] || ''), headers: out }));
     },
     data(bytes) {
       if (!closed) body.enqueue(new Uint8Array(bytes));

@@ -1,5 +1,6 @@
 import dc from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { sendableStatusMessage } from '../trace/status-message.js';
 import { callStorage, type ProxyCall } from './call-context.js';
 
 /**
@@ -47,6 +48,9 @@ function tapResponse(call: ProxyCall, response: IncomingMessage): void {
   const now = () => performance.now() - t0;
   call.upstreamResponse = response;
   call.onHead({ status: response.statusCode ?? 0, statusMessage: response.statusMessage ?? '', rawHeaders: pairs(response.rawHeaders), headersMs: now() });
+  // The trace keeps the phrase as it came; the app gets the closest one Node can send (mockttp's writeHead
+  // threw on a DEL or an escape in it, and the app got a 500 for a call recorded as a 200).
+  if (response.statusMessage) response.statusMessage = sendableStatusMessage(response.statusMessage);
   // This listener is attached before mockttp pipes the response to the app (its passthrough awaits
   // first), so it runs before each read is forwarded: it must stay cheap (a stamp and a push), since
   // the chunk is written to the app only after every 'data' listener has returned.

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { TraceForgeError } from '../errors.js';
 import { FORWARD_HEADER } from '../intercept/hosts.js';
 import type { MatchOptions, MissExplanation } from '../cassette/match.js';
+import { sendableStatusMessage } from '../trace/status-message.js';
 import type { Trace } from '../trace/types.js';
 import type { CassetteInput } from './interaction-source.js';
 import { normalizeFaults, type Fault } from './faults.js';
@@ -17,6 +18,8 @@ import { tracesInMemory } from './interaction-source.js';
 import { warmUp } from './warm-up.js';
 import { checkTimerMs } from '../util/real-timers.js';
 import { guardConnections } from '../util/connection-guard.js';
+
+const EMPTY = Buffer.alloc(0);
 
 export type { ServedInteraction } from './tape.js';
 
@@ -104,8 +107,12 @@ async function play(plan: Playback, res: ServerResponse, start: number, speed: n
   res.socket?.setNoDelay(true);
   await waitUntil(when(plan.headersAt), gone);
   if (gone()) return;
-  res.writeHead(plan.status, plan.statusMessage || undefined, plan.headers);
-  res.flushHeaders();
+  res.writeHead(plan.status, plan.statusMessage === '' ? undefined : sendableStatusMessage(plan.statusMessage), plan.headers);
+  // An empty Buffer sends the head as latin1, one byte per character, as recorded; flushHeaders() sends
+  // it as UTF-8, which turned a reason phrase's or header's byte 0xe9 into 0xc3 0xa9. A response that
+  // has no body ignores writes, so its head is flushed instead.
+  res.write(EMPTY);
+  if (!res.headersSent) res.flushHeaders();
   const write = pieceWriter(res);
   const pieces = plan.pieces;
   for (let i = 0; i < pieces.length; ) {

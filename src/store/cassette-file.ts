@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { TraceForgeError } from '../errors.js';
 import { parseEach, stringifyCassette, type Cassette } from '../cassette/codec.js';
+import type { CassetteLimits } from '../cassette/bounds.js';
 import { spilledOf } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -17,14 +18,18 @@ export { MAX_INTERACTION_BYTES, MAX_V1_CASSETTE_BYTES } from '../cassette/codec.
  * Read and validate a cassette file (version 1 or 2), every interaction in memory; errors carry
  * `file:line`. The file is read in chunks and parsed a document at a time. A last interaction cut off
  * mid-write is left out and reported in `warnings` (one line each, for the caller to print).
+ * An interaction with a problem of its own is left out and reported in `warnings` too. A document over a
+ * limit in `options.limits` (or `TRACEFORGE_MAX_*`, see docs/limits.md) refuses the whole cassette with
+ * `E_CASSETTE_LIMIT` while it is read, before it is parsed.
  * To serve a big cassette without holding it, use indexCassette (store/cassette-index.ts).
  *
  * @example
  * const { interactions, warnings } = await loadCassette('fixtures/chat.yaml');
+ * const long = await loadCassette('fixtures/long.yaml', { limits: { maxChunks: 1_000_000 } });
  */
-export async function loadCassette(path: string): Promise<Cassette> {
+export async function loadCassette(path: string, options: { limits?: Partial<CassetteLimits> } = {}): Promise<Cassette> {
   const interactions: Trace[] = [];
-  const { version, warnings } = await readCassette(path, parseEach(path, (t) => interactions.push(t)));
+  const { version, warnings } = await readCassette(path, parseEach(path, (t) => interactions.push(t)), options.limits);
   return { version, interactions, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 

@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { TraceForgeError } from '../errors.js';
 import { createCassetteParser, MAX_V1_CASSETTE_BYTES, parseInteraction, type CassetteHandlers, type DocumentPlace } from '../cassette/codec.js';
+import { resolveLimits, type CassetteLimits } from '../cassette/bounds.js';
 import { shortText } from '../util/one-line.js';
 import type { Trace } from '../trace/types.js';
 import { cassetteFsError, cassetteIo, openCassetteFile } from './cassette-fs.js';
@@ -14,12 +15,14 @@ const HEAD_BYTES = 64 * 1024;
  * Stream a cassette file through the parser, one document at a time: the file is never held whole
  * (except a version 1 cassette, which is one document). Errors carry `file:line`.
  */
-export async function readCassette(path: string, handlers: CassetteHandlers): Promise<{ version: 1 | 2; count: number; warnings: string[] }> {
+export async function readCassette(path: string, handlers: CassetteHandlers, limits?: Partial<CassetteLimits>): Promise<{ version: 1 | 2; count: number; warnings: string[] }> {
+  // Read before the file is opened: a bad TRACEFORGE_MAX_* value is a usage error, whatever the file.
+  const bounds = resolveLimits(process.env, limits);
   const fh = await openCassetteFile(path, 'r');
   if (!fh) throw cassetteFsError(path, Object.assign(new Error('not found'), { code: 'ENOENT' }), 'read');
   try {
     return await cassetteIo(path, 'read', async () => {
-      const parser = createCassetteParser(path, handlers);
+      const parser = createCassetteParser(path, handlers, bounds);
       const size = (await fh.stat()).size;
       let position = 0;
       // One buffer for every read: the parser copies what it keeps.

@@ -1,5 +1,6 @@
 import { TraceForgeError } from '../errors.js';
 import { oneLine } from '../util/one-line.js';
+import { isStorableStatusMessage, STATUS_MESSAGE_RULE } from './status-message.js';
 import { TRACE_SCHEMA_VERSION, type Trace } from './types.js';
 
 /**
@@ -37,7 +38,7 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
-/** What Node's http accepts on the wire: a header name is a token, a value or status message has no CR, LF or NUL. */
+/** What Node's http accepts on the wire: a header name is a token, a value has no CR, LF or NUL. */
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const FIELD_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -77,7 +78,8 @@ export function findTraceProblems(value: unknown, base = '$'): InvalidField[] {
     c.need(h, 'method', isStr, 'a string', hb);
     c.need(h, 'url', (v) => isStr(v) && (v as string).startsWith('/'), 'a path starting with /', hb);
     c.need(h, 'status', (v) => isInt(v) && (v as number) >= 100 && (v as number) <= 599, 'an HTTP status (100-599)', hb);
-    c.need(h, 'status_message', (v) => isStr(v) && FIELD_VALUE_RE.test(v as string), 'a one-line string of printable characters', hb, true);
+    // Any reason phrase an upstream can send is kept (see status-message.ts); replay sends what Node allows.
+    c.need(h, 'status_message', isStorableStatusMessage, STATUS_MESSAGE_RULE, hb, true);
     c.need(h, 'framing', (v) => FRAMINGS.has(v as string), '"sse", "ndjson", "eventstream" or "raw"', hb);
     c.need(h, 'outcome', (v) => OUTCOMES.has(v as string), [...OUTCOMES].join(' | '), hb);
     c.need(h, 'headers_ms', isNum, 'a number', hb);

@@ -25,11 +25,14 @@ describe('cassette codec', () => {
     );
   });
 
-  it('reports problems with file and line', () => {
-    const text = stringifyCassette({ version: 2, interactions: [makeNonStreamTrace()] });
+  it('reports problems with file and line, and skips only that interaction', () => {
+    const text = stringifyCassette({ version: 2, interactions: [makeNonStreamTrace(), makeNonStreamTrace({ id: 'fine' })] });
     const broken = text.replace(/status: 200/, 'status: "two hundred"');
     const line = broken.split('\n').findIndex((l) => l.includes('two hundred')) + 1;
-    expect(() => parseCassette(broken, 'fixtures/chat.yaml')).toThrow(new RegExp(`^fixtures/chat\\.yaml:${line}: interactions\\[0\\]\\.http\\.status must be an HTTP status`));
+    const c = parseCassette(broken, 'fixtures/chat.yaml');
+    expect(c.interactions.map((t) => t.id)).toEqual(['fine']);
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings![0]).toMatch(new RegExp(`^fixtures/chat\\.yaml:${line}: interactions\\[0\\]\\.http\\.status must be an HTTP status.*\\(interactions\\[0\\] is skipped; the others load`));
   });
 
   it('rejects bad YAML, wrong versions, empty files and aliases with one clear line', () => {
@@ -38,7 +41,7 @@ describe('cassette codec', () => {
     expect(() => parseCassette('', 'c.yaml')).toThrow(/c\.yaml:1: the cassette is empty/);
     const bomb = 'a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\nversion: 1\ninteractions: []\n';
     expect(() => parseCassette(bomb, 'd.yaml')).toThrow(/d\.yaml:\d+: .*alias/i);
-    expect(() => parseCassette('version: 1\ninteractions: [1]\n', 'e.yaml')).toThrow(/e\.yaml:2: interactions\[0\] must be an object/);
+    expect(parseCassette('version: 1\ninteractions: [1]\n', 'e.yaml').warnings).toEqual([expect.stringMatching(/^e\.yaml:2: interactions\[0\] must be an object.*interactions\[0\] is skipped/)]);
   });
 
   it('accepts a cassette with no interactions yet', () => {
