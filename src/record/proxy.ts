@@ -13,6 +13,7 @@ import { wasForwarded } from './request-bounds.js';
 import { subscribeTimingTap } from './timing-tap.js';
 import { skipBodyTracking } from './untracked-body.js';
 import { writeThrough } from './write-through.js';
+import { holdEnd, type EndHold } from './hold-end.js';
 import { answerUnreachable } from './upstream-error.js';
 import { hostAllowed } from './provider-routes.js';
 import { describeUpstream, joinUpstream } from './upstream-url.js';
@@ -25,6 +26,8 @@ export interface Proxy {
   cut(): void;
   /** Resolves once every call whose response was already sent to the app has been reported. */
   settled(): Promise<void>;
+  /** The call is on disk: the end of its response goes to the app now. */
+  durable(id: string): void;
 }
 
 export interface ProxyHooks {
@@ -104,6 +107,13 @@ function readBatcher(emit: ProxyHooks['emit']): { add(id: string, at: number, ch
   };
 }
 
+/** The body length the upstream announced, if any. */
+function contentLength(response: IncomingMessage | undefined): number | undefined {
+  const value = response?.headers['content-length'];
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}
+
 function outcomeOf(call: ProxyCall): { outcome: Outcome; error?: string } {
   if (call.refused !== undefined) return { outcome: 'recorder_refused', error: call.refused };
   const upstreamError = call.upstreamError ? `${(call.upstreamError as NodeJS.ErrnoException).code ?? 'error'}: ${call.upstreamError.message}` : undefined;
@@ -147,10 +157,12 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   const calls = new WeakMap<ProxyCall, () => number>();
   const batching = new WeakMap<ProxyCall, () => void>();
 
+  /** Calls whose response end waits for the recorder's thread to say they are on disk. */
+  const holds = new Map<string, EndHold>();
+  /** Report a call's end to the recorder's thread, once: when its response is complete, or when it closed. */
   const finalize = (call: ProxyCall): void => {
     if (call.finished) return;
     call.finished = true;
-    live.delete(call);
     const loopDelay = calls.get(call)?.() ?? 0;
     batching.get(call)?.();
     // A request that never finished arriving never reached the upstream: there is no call to record.
@@ -209,8 +221,20 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
       live.add(call);
       res.on('close', () => {
         if (!res.writableFinished && !call.upstreamAborted && !call.upstreamError) call.clientAborted = true;
+        live.delete(call);
+        holds.delete(id);
         finalize(call);
       });
+      // A response from the upstream ends for the app only once its call is on disk (see hold-end.ts).
+      const hold = holdEnd(
+        res,
+        () => config.holdEnd !== false && call.upstreamResponse !== undefined && !call.finished && !call.upstreamAborted && !call.upstreamError && wasForwarded(call),
+        () => {
+          holds.set(id, hold);
+          finalize(call);
+        },
+        () => contentLength(call.upstreamResponse),
+      );
       call.onUpstreamError = (e) => {
         call.syntheticBody = answerUnreachable(res, call.upstream || 'upstream', e);
       };
@@ -310,6 +334,8 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
 
   const cut = (): void => {
     for (const call of [...live]) {
+      // Complete, only waiting to be on disk: released when it is (or after HOLD_END_MAX_MS), not cut.
+      if (holds.has(call.id)) continue;
       call.shutdown = true;
       call.endMs ??= call.t0 === undefined ? 0 : performance.now() - call.t0;
       call.upstreamRequest?.destroy();
@@ -320,6 +346,10 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   return {
     port,
     cut,
+    durable(id) {
+      holds.get(id)?.release();
+      holds.delete(id);
+    },
     async settled() {
       // A response the app has read to its end is reported when its socket's close event runs, a turn or two later.
       const sent = [...live].filter((c) => c.res.writableEnded);

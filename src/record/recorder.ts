@@ -53,8 +53,19 @@ export interface RecorderOptions {
   port?: number;
   /** Interface to bind. Default 127.0.0.1. */
   host?: string;
-  /** Called with every finished call's trace (already redacted). Writing it is the caller's job. */
+  /**
+   * Called with every finished call's trace (already redacted). Writing it is the caller's job. The app
+   * gets the end of the call's response only once the promise returned has settled (at most
+   * HOLD_END_MAX_MS, 10 s, later), so a call the app has is a call written: see `holdEnd`.
+   */
   onTrace?: (trace: Trace) => void | Promise<void>;
+  /**
+   * Hold the end of each recorded response (its last body byte and the end of the message) until
+   * onTrace has settled for it. Default true. Every chunk before it still reaches the app as it arrives,
+   * and recorded times are taken as bytes arrive from the upstream, so they are not changed. false: the
+   * app may have a response whose call a crash then loses.
+   */
+  holdEnd?: boolean;
   /** Called when handling a call failed inside the recorder. */
   onError?: (error: Error) => void;
   /**
@@ -119,13 +130,15 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   const pending = new Set<Promise<void>>();
   const fail = (e: unknown): void => options.onError?.(e instanceof Error ? e : new Error(String(e)));
 
-  const deliver = (trace: Trace): void => {
+  /** Run onTrace; once it has settled, the proxy thread releases the end of the call's response (see hold-end.ts). */
+  const deliver = (trace: Trace, id: string): void => {
     const p = (async () => {
       try {
         await options.onTrace?.(trace);
       } catch (e) {
         fail(new Error(`could not save the trace of ${trace.http.method} ${trace.http.url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
       }
+      thread.send({ t: 'durable', id });
     })();
     pending.add(p);
     void p.finally(() => pending.delete(p));
@@ -156,7 +169,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
           const call = calls.get(event.id);
           if (!call) return;
           calls.delete(event.id);
-          deliver(endCall(call, event));
+          deliver(endCall(call, event), event.id);
           return;
         }
         case 'route': {
@@ -192,6 +205,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       https: options.https,
       upstreamCAs: options.upstreamCAs,
       allowHosts,
+      holdEnd: options.holdEnd,
       requestBounds: { headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs } satisfies RequestBounds,
       debug: options.debug,
       stallEveryRead: testHooks.stallEveryRead,
