@@ -144,18 +144,26 @@ export function streamedCall(url: string, id: string): Promise<number | undefine
   });
 }
 
-/** `lanes` loops calling back to back until `untilMono`; every call the client finished, with when it finished. */
-export async function runLanes(url: string, lanes: number, untilMono: number, finished = new Map<string, number>()): Promise<Map<string, number>> {
+/**
+ * `lanes` loops calling back to back until `untilMono`; fills `finished` with every call the client
+ * read to its end, with when. A lane stops at its first failed call (counted in `failed`).
+ */
+export async function runLanes(url: string, lanes: number, untilMono: number, finished = new Map<string, number>()): Promise<{ finished: Map<string, number>; failed: number }> {
+  let failed = 0;
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
       for (let n = 0; mono() < untilMono; n++) {
         const id = `lag-${lane}-${n}`;
         const at = await streamedCall(url, id);
-        if (at !== undefined) finished.set(id, at);
+        if (at === undefined) {
+          failed++;
+          return;
+        }
+        finished.set(id, at);
       }
     }),
   );
-  return finished;
+  return { finished, failed };
 }
 
 interface LagRun {
@@ -173,7 +181,7 @@ async function lagRun(name: string, chunks: number, gapMs: number, lanes: number
   const cli = await startRecordCli(upstream.url, dir, cassette);
   const watch = watchCassette(cassette);
   try {
-    const finished = await runLanes(cli.url, lanes, mono() + seconds * 1000);
+    const { finished, failed } = await runLanes(cli.url, lanes, mono() + seconds * 1000);
     await watch.look();
     const onDiskAtStop = [...finished.keys()].filter((id) => watch.seen.has(id)).length;
     // Let the recorder catch up (bounded), then stop it as a user would.

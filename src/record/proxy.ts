@@ -9,7 +9,7 @@ import { watchLoopDelay } from './loop-delay.js';
 import { createPatchedMockttp, finishPatches, gateConnect, socketNoDelay, type ProbeResult } from './mockttp-adapter.js';
 import { addressesSelf } from './self-address.js';
 import type { ProxyConfig, ProxyEvent } from './proxy-messages.js';
-import { wasForwarded } from './request-bounds.js';
+import { announcedLength, countBodyBytes, DEFAULT_MAX_REQUEST_BYTES, tooLargeResponse, wasForwarded } from './request-bounds.js';
 import { subscribeTimingTap } from './timing-tap.js';
 import { skipBodyTracking } from './untracked-body.js';
 import { writeThrough } from './write-through.js';
@@ -107,13 +107,6 @@ function readBatcher(emit: ProxyHooks['emit']): { add(id: string, at: number, ch
   };
 }
 
-/** The body length the upstream announced, if any. */
-function contentLength(response: IncomingMessage | undefined): number | undefined {
-  const value = response?.headers['content-length'];
-  if (value === undefined || !/^\d+$/.test(value)) return undefined;
-  return Number(value);
-}
-
 function outcomeOf(call: ProxyCall): { outcome: Outcome; error?: string } {
   if (call.refused !== undefined) return { outcome: 'recorder_refused', error: call.refused };
   const upstreamError = call.upstreamError ? `${(call.upstreamError as NodeJS.ErrnoException).code ?? 'error'}: ${call.upstreamError.message}` : undefined;
@@ -151,6 +144,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   const isSelf = (u: URL): Promise<boolean> => addressesSelf(u, selfPort);
   const allowHosts = config.allowHosts;
 
+  const maxBody = config.requestBounds?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const stall = config.stallEveryRead;
   let reads = 0;
   let crashReads = 0;
@@ -190,8 +184,18 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
         res.writeHead(204).end();
         return;
       }
+      // Refused before mockttp buffers it; a chunked body is counted as it arrives and refused in beforeRequest.
+      const announced = announcedLength(req);
+      if (announced !== undefined && announced > maxBody) {
+        const r = tooLargeResponse(maxBody);
+        req.resume();
+        res.writeHead(r.statusCode, r.statusMessage, r.headers).end(r.body);
+        return;
+      }
+      const bodyBytes = countBodyBytes(req);
       const id = randomBytes(6).toString('hex');
       const call: ProxyCall = {
+        bodyBytes,
         id,
         arrivedAt: performance.now(),
         timestamp: new Date().toISOString(),
@@ -233,7 +237,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
           holds.set(id, hold);
           finalize(call);
         },
-        () => contentLength(call.upstreamResponse),
+        () => announcedLength(call.upstreamResponse),
       );
       call.onUpstreamError = (e) => {
         call.syntheticBody = answerUnreachable(res, call.upstream || 'upstream', e);
@@ -243,7 +247,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
       callStorage.run(call, () => app(req, res, next));
     };
 
-  const patched = createPatchedMockttp({ http2: false, cors: false, recordTraffic: false, ...(https ? { https: https as mockttp.MockttpHttpsOptions } : {}) }, host, wrap);
+  const patched = createPatchedMockttp({ http2: false, cors: false, recordTraffic: false, maxBodySize: maxBody, ...(https ? { https: https as mockttp.MockttpHttpsOptions } : {}) }, host, wrap);
   /** Answer a call ourselves instead of forwarding it, and record that answer (outcome recorder_refused). */
   const refuse = (req: { method: string; headers: Record<string, string | string[] | undefined>; body: { buffer: Buffer } }, path: string, target: string, status: number, type: string, message: string) => {
     const body = Buffer.from(JSON.stringify({ error: { type, message } }));
@@ -268,6 +272,11 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
     ...(config.upstreamCAs?.length ? { additionalTrustedCAs: config.upstreamCAs.map((cert) => ({ cert })) } : {}),
     beforeRequest: async (req) => {
       const call = callStorage.getStore();
+      // Over maxBodySize mockttp dropped what it had buffered: not forwarded, not recorded.
+      if (call?.bodyBytes && call.bodyBytes() > maxBody) {
+        const r = tooLargeResponse(maxBody);
+        return { response: { statusCode: r.statusCode, statusMessage: r.statusMessage, headers: r.headers, body: r.body } };
+      }
       const addressed = new URL(req.url);
       const path = addressed.pathname + addressed.search;
       const direct = await isSelf(addressed);

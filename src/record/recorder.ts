@@ -6,7 +6,7 @@ import type { ProxyEvent, RouteSpec } from './proxy-messages.js';
 import { startProxyThread } from './proxy-thread.js';
 import { defaultSpillThreshold, sweepStaleSpills } from './spill.js';
 import { allowedHostsOf, routeSpecOf } from './provider-routes.js';
-import type { RequestBounds } from './request-bounds.js';
+import { maxRequestBytes, type RequestBounds } from './request-bounds.js';
 
 export interface RecorderOptions {
   /**
@@ -16,6 +16,11 @@ export interface RecorderOptions {
   headersTimeoutMs?: number;
   /** A client must send its whole request (head and body) within this many ms. Default 60,000. */
   requestTimeoutMs?: number;
+  /**
+   * A request body over this many bytes is answered 413 (`traceforge_request_too_large`), not forwarded
+   * and not recorded. Default TRACEFORGE_MAX_REQUEST_BYTES, else 32 MiB (the replay server's limit).
+   */
+  maxRequestBytes?: number;
   /** Send every call to this base URL. */
   upstream?: string | URL;
   /**
@@ -126,6 +131,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       ? [...allowedHostsOf({})!, ...options.allowHosts]
       : undefined;
   const spillThreshold = options.spillThresholdBytes ?? defaultSpillThreshold();
+  const maxBody = maxRequestBytes(options.maxRequestBytes);
   const calls = new Map<string, AssemblingCall>();
   const pending = new Set<Promise<void>>();
   const fail = (e: unknown): void => options.onError?.(e instanceof Error ? e : new Error(String(e)));
@@ -206,7 +212,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       upstreamCAs: options.upstreamCAs,
       allowHosts,
       holdEnd: options.holdEnd,
-      requestBounds: { headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs } satisfies RequestBounds,
+      requestBounds: { headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs, maxRequestBytes: maxBody } satisfies RequestBounds,
       debug: options.debug,
       stallEveryRead: testHooks.stallEveryRead,
       crashAfterReads: testHooks.crashAfterReads,
