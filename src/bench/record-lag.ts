@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mono } from './client.js';
 import type { BenchOptions } from './options.js';
-import { fmt, spread, table } from './stats.js';
+import { fmt, percentile, table } from './stats.js';
 
 /**
  * Issue-21 item 8: how long after the app has a call's whole response is that call in the cassette on
@@ -18,12 +18,18 @@ import { fmt, spread, table } from './stats.js';
 const BIN = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
 const PATH = '/v1/chat/completions';
 
-/** An SSE upstream: `chunks` events per call, each written `gapMs` after the last (0: back to back, one per turn). */
-export async function startLagUpstream(chunks: number, gapMs: number): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * An SSE upstream: `chunks` events per call, each written `gapMs` after the last (0: back to back, one
+ * per turn). `ended` has mono() when it wrote each call's last byte, by the request's `lag_id`.
+ */
+export async function startLagUpstream(chunks: number, gapMs: number): Promise<{ url: string; ended: Map<string, number>; close(): Promise<void> }> {
   const event = (i: number) => `data: {"id":"chatcmpl-lag","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" tok${i}"},"finish_reason":null}]}\n\n`;
+  const ended = new Map<string, number>();
   const server = createServer({ noDelay: true, keepAlive: true }, (req, res) => {
-    req.resume();
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
     req.on('end', () => {
+      const id = /lag-\d+-\d+/.exec(body)?.[0];
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.flushHeaders();
       void (async () => {
@@ -36,12 +42,14 @@ export async function startLagUpstream(chunks: number, gapMs: number): Promise<{
           res.write(event(i));
         }
         res.end('data: [DONE]\n\n');
+        if (id) ended.set(id, mono());
       })();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ended,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -169,9 +177,15 @@ export async function runLanes(url: string, lanes: number, untilMono: number, fi
 interface LagRun {
   name: string;
   calls: number;
+  seconds: number;
+  /** Calls complete in the cassette when the lanes stopped. */
   onDiskAtStop: number;
+  /** Entry complete in the cassette - the client read the call's end (ms; negative: on disk first). */
   lags: number[];
+  /** The client read the call's end - the upstream wrote its last byte (ms): what the app waits for the end. */
+  endWaits: number[];
   missing: number;
+  failed: number;
 }
 
 async function lagRun(name: string, chunks: number, gapMs: number, lanes: number, seconds: number): Promise<LagRun> {
@@ -190,8 +204,17 @@ async function lagRun(name: string, chunks: number, gapMs: number, lanes: number
     cli.child.kill('SIGINT');
     await cli.exited;
     await watch.stop();
-    const lags = [...finished].filter(([id]) => watch.seen.has(id)).map(([id, at]) => watch.seen.get(id)! - at);
-    return { name, calls: finished.size, onDiskAtStop, lags, missing: finished.size - lags.length };
+    const written = [...finished].filter(([id]) => watch.seen.has(id));
+    return {
+      name,
+      calls: finished.size,
+      seconds,
+      onDiskAtStop,
+      lags: written.map(([id, at]) => watch.seen.get(id)! - at),
+      endWaits: [...finished].filter(([id]) => upstream.ended.has(id)).map(([id, at]) => at - upstream.ended.get(id)!),
+      missing: finished.size - written.length,
+      failed,
+    };
   } finally {
     await watch.stop();
     cli.child.kill('SIGKILL');
@@ -200,19 +223,31 @@ async function lagRun(name: string, chunks: number, gapMs: number, lanes: number
   }
 }
 
+/** p50 / p99 / max of signed values. */
+function signedSpread(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return [percentile(sorted, 50), percentile(sorted, 99), sorted.at(-1) ?? Number.NaN].map((n) => fmt(n, 1)).join(' / ');
+}
+
 export async function benchRecordLag(o: BenchOptions): Promise<string> {
   const seconds = o.quick ? 4 : 8;
   const runs = [
-    await lagRun(`back to back, 3 lanes, ${seconds} s`, 300, 0, 3, seconds),
-    ...(o.quick ? [] : [await lagRun(`10 ms chunks, 8 lanes, ${seconds} s`, 300, 10, 8, seconds)]),
-    await lagRun(`10 ms chunks, 20 lanes, ${seconds} s`, 300, 10, 20, seconds),
+    await lagRun(`back to back, 3 lanes`, 300, 0, 3, seconds),
+    await lagRun(`10 ms chunks, 8 lanes`, 300, 10, 8, seconds),
+    ...(o.quick ? [] : [await lagRun(`10 ms chunks, 20 lanes`, 300, 10, 20, seconds)]),
   ];
-  const rows = runs.map((r) => {
-    const s = spread(r.lags);
-    return [r.name, r.calls, r.onDiskAtStop, fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.max, 1), r.missing];
-  });
+  const rows = runs.map((r) => [
+    `${r.name}, ${r.seconds} s`,
+    `${r.calls} (${(r.calls / r.seconds).toFixed(1)}/s)`,
+    r.onDiskAtStop,
+    signedSpread(r.lags),
+    signedSpread(r.endWaits),
+    r.missing + r.failed,
+  ]);
   return (
-    `record lag: client saw a call's end -> its entry complete in the cassette file (ms); 300-chunk SSE calls through \`traceforge record --cassette\`\n` +
-    table(['run', 'calls', 'on disk when the lanes stopped', 'p50', 'p99', 'max', 'never written'], rows)
+    `record lag: 300-chunk SSE calls through \`traceforge record --cassette\` (its own process), lanes calling back to back\n` +
+    `  on disk = the call's entry complete in the cassette file (read every 2 ms) - the client read the call's end; negative: on disk first\n` +
+    `  end wait = the client read the call's end - the upstream wrote its last byte (what the app waits for the end)\n` +
+    table(['run', 'calls', 'on disk when lanes stopped', 'on disk, ms p50 / p99 / max', 'end wait, ms p50 / p99 / max', 'failed or never written'], rows)
   );
 }
