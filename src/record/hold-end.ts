@@ -60,8 +60,11 @@ export function holdEnd(res: ServerResponse, hold: () => boolean, onEnd: () => v
     if (endArgs) (end as (...a: unknown[]) => void).apply(res, endArgs);
   }
 
+  // Asked once, at the first write: the upstream's headers are in by then.
+  let known: { length: number | undefined } | undefined;
   res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]): boolean {
-    const expected = Buffer.isBuffer(chunk) && !released ? length() : undefined;
+    known ??= { length: length() };
+    const expected = released ? undefined : known.length;
     if (expected === undefined || !Buffer.isBuffer(chunk) || chunk.length === 0) return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     written += chunk.length;
     if (written < expected || !start()) return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
