@@ -4,6 +4,7 @@
  * never held in memory whole.
  */
 import { request } from 'node:http';
+import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isTraceForgeError } from '../../src/errors.js';
 import { startRecorder, type Recorder } from '../../src/record/recorder.js';
@@ -78,4 +79,25 @@ it('the cap is 32 MiB unless TRACEFORGE_MAX_REQUEST_BYTES or maxRequestBytes say
   }
   const e = await startRecorder({ upstream: upstream.url, maxRequestBytes: 0 }).catch((err: unknown) => err);
   expect(isTraceForgeError(e) && e.code).toBe('E_USAGE');
+});
+
+it('any TRACEFORGE_MAX_REQUEST_BYTES is either a positive whole number of bytes or refused with one line naming it', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string(), fc.nat().map(String), fc.stringMatching(/^[0-9 ]{1,20}$/)), (raw) => {
+      let got: number | undefined;
+      try {
+        got = maxRequestBytes(undefined, { TRACEFORGE_MAX_REQUEST_BYTES: raw });
+      } catch (e) {
+        expect(isTraceForgeError(e) && e.code).toBe('E_USAGE');
+        expect((e as Error).message).not.toContain('\n');
+        expect((e as Error).message).toMatch(/^TRACEFORGE_MAX_REQUEST_BYTES must be/);
+        return;
+      }
+      if (raw.trim() === '') expect(got).toBe(DEFAULT_MAX_REQUEST_BYTES);
+      else {
+        expect(Number.isSafeInteger(got) && got > 0).toBe(true);
+        expect(got).toBe(Number(raw.trim()));
+      }
+    }),
+  );
 });
