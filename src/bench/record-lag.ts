@@ -232,6 +232,8 @@ function signedSpread(values: number[]): string {
 export async function benchRecordLag(o: BenchOptions): Promise<string> {
   const seconds = o.quick ? 4 : 8;
   const runs = [
+    // One app making one call at a time: nothing else ends with it.
+    await lagRun(`2 ms events, 1 lane`, 300, 2, 1, seconds),
     await lagRun(`back to back, 3 lanes`, 300, 0, 3, seconds),
     await lagRun(`10 ms chunks, 8 lanes`, 300, 10, 8, seconds),
     ...(o.quick ? [] : [await lagRun(`10 ms chunks, 20 lanes`, 300, 10, 20, seconds)]),
