@@ -9,8 +9,6 @@ export const HOLD_END_MAX_MS = 10_000;
 export interface EndHold {
   /** Send what was held (the last body byte, the end), now. Idempotent. */
   release(): void;
-  /** Whether the end is being held now. */
-  readonly holding: boolean;
 }
 
 /**
@@ -95,10 +93,5 @@ export function holdEnd(res: ServerResponse, hold: () => boolean, onEnd: () => v
     released = true;
     holding = false;
   });
-  return {
-    release,
-    get holding() {
-      return holding;
-    },
-  };
+  return { release };
 }
