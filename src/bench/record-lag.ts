@@ -120,17 +120,20 @@ export function watchCassette(path: string, everyMs = 2): { seen: Map<string, nu
     for (const m of pending.slice(0, end).matchAll(/lag-\d+-\d+/g)) if (!seen.has(m[0])) seen.set(m[0], at);
     pending = pending.slice(end + 5);
   };
+  // One look at a time: they share the read offset.
   let busy: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    busy ??= look().finally(() => (busy = undefined));
-  }, everyMs);
+  const once = (): Promise<void> => (busy ??= look().finally(() => (busy = undefined)));
+  const timer = setInterval(() => void once(), everyMs);
   return {
     seen,
-    look,
+    look: async () => {
+      await busy;
+      await once();
+    },
     async stop() {
       clearInterval(timer);
       await busy;
-      await look();
+      await once();
     },
   };
 }
