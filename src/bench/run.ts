@@ -7,6 +7,7 @@ import { benchGenSweep } from './gen-sweep.js';
 import { benchListTraces } from './list-traces.js';
 import { benchLoad } from './load.js';
 import { benchOptions, type BenchOptions } from './options.js';
+import { benchRecordLag } from './record-lag.js';
 import { benchReplayTiming } from './replay-timing.js';
 import { benchSession } from './session.js';
 import { benchVirtualClock } from './virtual-clock.js';
@@ -24,6 +25,7 @@ const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['added', benchAdded],
   ['virtual', benchVirtualClock],
   ['gen-sweep', benchGenSweep],
+  ['record-lag', benchRecordLag],
 ];
 const args = process.argv.slice(2);
 const o = benchOptions(args, process.env);

@@ -17,6 +17,8 @@ export interface ProxyCall {
   /** Base URL the call was forwarded to; empty until it is (a call never forwarded is not recorded). */
   upstream: string;
   res: ServerResponse;
+  /** Request body bytes received so far. */
+  bodyBytes?: () => number;
   /** performance.now() when the request left for upstream: when it was all written, once it is (see timing-tap.ts). */
   t0?: number;
   upstreamRequest?: ClientRequest;

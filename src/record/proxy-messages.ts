@@ -28,6 +28,8 @@ export interface ProxyConfig {
    */
   allowHosts?: string[];
   requestBounds?: RequestBounds;
+  /** Hold the end of each recorded response until the recorder's thread says the call is on disk (default true; see hold-end.ts). */
+  holdEnd?: boolean;
   /** Keep mockttp's "Failed to handle request" console lines (they are noise: the call is recorded with its outcome). */
   debug?: boolean;
   /** Tests only: hold the proxy thread's loop for this long on every n-th read, to check the loop-delay measure. */
@@ -72,4 +74,6 @@ export type ProxyCommand =
   /** Stop accepting calls; let calls in flight finish for up to graceMs, then cut them. */
   | { t: 'close'; graceMs: number }
   /** Cut every call in flight now (a second Ctrl-C); each is recorded with outcome recorder_shutdown. */
-  | { t: 'cut' };
+  | { t: 'cut' }
+  /** The call's trace has been handed to onTrace and onTrace has settled: release the end of its response. */
+  | { t: 'durable'; id: string };

@@ -39,7 +39,8 @@ try {
     if (cmd.t === 'routed') {
       asked.get(cmd.seq)?.(cmd.url === undefined ? undefined : new URL(cmd.url));
       asked.delete(cmd.seq);
-    } else if (cmd.t === 'cut') proxy.cut();
+    } else if (cmd.t === 'durable') proxy.durable(cmd.id);
+    else if (cmd.t === 'cut') proxy.cut();
     else if (cmd.t === 'flush') void proxy.settled().then(() => post({ t: 'flushed', seq: cmd.seq }));
     else if (cmd.t === 'close') void proxy.close(cmd.graceMs).then(() => post({ t: 'closed' }));
   });

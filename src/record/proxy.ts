@@ -9,10 +9,11 @@ import { watchLoopDelay } from './loop-delay.js';
 import { createPatchedMockttp, finishPatches, gateConnect, socketNoDelay, type ProbeResult } from './mockttp-adapter.js';
 import { addressesSelf } from './self-address.js';
 import type { ProxyConfig, ProxyEvent } from './proxy-messages.js';
-import { wasForwarded } from './request-bounds.js';
+import { announcedLength, countBodyBytes, DEFAULT_MAX_REQUEST_BYTES, tooLargeResponse, wasForwarded } from './request-bounds.js';
 import { subscribeTimingTap } from './timing-tap.js';
 import { skipBodyTracking } from './untracked-body.js';
 import { writeThrough } from './write-through.js';
+import { holdEnd, type EndHold } from './hold-end.js';
 import { answerUnreachable } from './upstream-error.js';
 import { hostAllowed } from './provider-routes.js';
 import { describeUpstream, joinUpstream } from './upstream-url.js';
@@ -25,6 +26,8 @@ export interface Proxy {
   cut(): void;
   /** Resolves once every call whose response was already sent to the app has been reported. */
   settled(): Promise<void>;
+  /** The call is on disk: the end of its response goes to the app now. */
+  durable(id: string): void;
 }
 
 export interface ProxyHooks {
@@ -141,16 +144,19 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   const isSelf = (u: URL): Promise<boolean> => addressesSelf(u, selfPort);
   const allowHosts = config.allowHosts;
 
+  const maxBody = config.requestBounds?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const stall = config.stallEveryRead;
   let reads = 0;
   let crashReads = 0;
   const calls = new WeakMap<ProxyCall, () => number>();
   const batching = new WeakMap<ProxyCall, () => void>();
 
+  /** Calls whose response end waits for the recorder's thread to say they are on disk. */
+  const holds = new Map<string, EndHold>();
+  /** Report a call's end to the recorder's thread, once: when its response is complete, or when it closed. */
   const finalize = (call: ProxyCall): void => {
     if (call.finished) return;
     call.finished = true;
-    live.delete(call);
     const loopDelay = calls.get(call)?.() ?? 0;
     batching.get(call)?.();
     // A request that never finished arriving never reached the upstream: there is no call to record.
@@ -178,8 +184,18 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
         res.writeHead(204).end();
         return;
       }
+      // Refused before mockttp buffers it; a chunked body is counted as it arrives and refused in beforeRequest.
+      const announced = announcedLength(req);
+      if (announced !== undefined && announced > maxBody) {
+        const r = tooLargeResponse(maxBody);
+        req.resume();
+        res.writeHead(r.statusCode, r.statusMessage, r.headers).end(r.body);
+        return;
+      }
+      const bodyBytes = countBodyBytes(req);
       const id = randomBytes(6).toString('hex');
       const call: ProxyCall = {
+        bodyBytes,
         id,
         arrivedAt: performance.now(),
         timestamp: new Date().toISOString(),
@@ -209,8 +225,20 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
       live.add(call);
       res.on('close', () => {
         if (!res.writableFinished && !call.upstreamAborted && !call.upstreamError) call.clientAborted = true;
+        live.delete(call);
+        holds.delete(id);
         finalize(call);
       });
+      // A response from the upstream ends for the app only once its call is on disk (see hold-end.ts).
+      const hold = holdEnd(
+        res,
+        () => config.holdEnd !== false && call.upstreamResponse !== undefined && !call.finished && !call.upstreamAborted && !call.upstreamError && wasForwarded(call),
+        () => {
+          holds.set(id, hold);
+          finalize(call);
+        },
+        () => announcedLength(call.upstreamResponse),
+      );
       call.onUpstreamError = (e) => {
         call.syntheticBody = answerUnreachable(res, call.upstream || 'upstream', e);
       };
@@ -219,7 +247,7 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
       callStorage.run(call, () => app(req, res, next));
     };
 
-  const patched = createPatchedMockttp({ http2: false, cors: false, recordTraffic: false, ...(https ? { https: https as mockttp.MockttpHttpsOptions } : {}) }, host, wrap);
+  const patched = createPatchedMockttp({ http2: false, cors: false, recordTraffic: false, maxBodySize: maxBody, ...(https ? { https: https as mockttp.MockttpHttpsOptions } : {}) }, host, wrap);
   /** Answer a call ourselves instead of forwarding it, and record that answer (outcome recorder_refused). */
   const refuse = (req: { method: string; headers: Record<string, string | string[] | undefined>; body: { buffer: Buffer } }, path: string, target: string, status: number, type: string, message: string) => {
     const body = Buffer.from(JSON.stringify({ error: { type, message } }));
@@ -244,6 +272,11 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
     ...(config.upstreamCAs?.length ? { additionalTrustedCAs: config.upstreamCAs.map((cert) => ({ cert })) } : {}),
     beforeRequest: async (req) => {
       const call = callStorage.getStore();
+      // Over maxBodySize mockttp dropped what it had buffered: not forwarded, not recorded.
+      if (call?.bodyBytes && call.bodyBytes() > maxBody) {
+        const r = tooLargeResponse(maxBody);
+        return { response: { statusCode: r.statusCode, statusMessage: r.statusMessage, headers: r.headers, body: r.body } };
+      }
       const addressed = new URL(req.url);
       const path = addressed.pathname + addressed.search;
       const direct = await isSelf(addressed);
@@ -310,6 +343,8 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
 
   const cut = (): void => {
     for (const call of [...live]) {
+      // Complete, only waiting to be on disk: released when it is (or after HOLD_END_MAX_MS), not cut.
+      if (holds.has(call.id)) continue;
       call.shutdown = true;
       call.endMs ??= call.t0 === undefined ? 0 : performance.now() - call.t0;
       call.upstreamRequest?.destroy();
@@ -320,6 +355,10 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   return {
     port,
     cut,
+    durable(id) {
+      holds.get(id)?.release();
+      holds.delete(id);
+    },
     async settled() {
       // A response the app has read to its end is reported when its socket's close event runs, a turn or two later.
       const sent = [...live].filter((c) => c.res.writableEnded);

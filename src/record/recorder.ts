@@ -8,7 +8,7 @@ import type { ProxyEvent, RouteSpec } from './proxy-messages.js';
 import { startProxyThread } from './proxy-thread.js';
 import { defaultSpillThreshold, sweepStaleSpills } from './spill.js';
 import { allowedHostsOf, routeSpecOf } from './provider-routes.js';
-import type { RequestBounds } from './request-bounds.js';
+import { maxRequestBytes, type RequestBounds } from './request-bounds.js';
 
 export interface RecorderOptions {
   /**
@@ -18,6 +18,11 @@ export interface RecorderOptions {
   headersTimeoutMs?: number;
   /** A client must send its whole request (head and body) within this many ms. Default 60,000. */
   requestTimeoutMs?: number;
+  /**
+   * A request body over this many bytes is answered 413 (`traceforge_request_too_large`), not forwarded
+   * and not recorded. Default TRACEFORGE_MAX_REQUEST_BYTES, else 32 MiB (the replay server's limit).
+   */
+  maxRequestBytes?: number;
   /** Send every call to this base URL. */
   upstream?: string | URL;
   /**
@@ -55,8 +60,19 @@ export interface RecorderOptions {
   port?: number;
   /** Interface to bind. Default 127.0.0.1. */
   host?: string;
-  /** Called with every finished call's trace (already redacted). Writing it is the caller's job. */
+  /**
+   * Called with every finished call's trace (already redacted). Writing it is the caller's job. The app
+   * gets the end of the call's response only once the promise returned has settled (at most
+   * HOLD_END_MAX_MS, 10 s, later), so a call the app has is a call written: see `holdEnd`.
+   */
   onTrace?: (trace: Trace) => void | Promise<void>;
+  /**
+   * Hold the end of each recorded response (its last body byte and the end of the message) until
+   * onTrace has settled for it. Default true. Every chunk before it still reaches the app as it arrives,
+   * and recorded times are taken as bytes arrive from the upstream, so they are not changed. false: the
+   * app may have a response whose call a crash then loses.
+   */
+  holdEnd?: boolean;
   /** Called when handling a call failed inside the recorder. */
   onError?: (error: Error) => void;
   /**
@@ -119,17 +135,20 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       ? [...allowedHostsOf({})!, ...options.allowHosts]
       : undefined;
   const spillThreshold = options.spillThresholdBytes ?? defaultSpillThreshold();
+  const maxBody = maxRequestBytes(options.maxRequestBytes);
   const calls = new Map<string, AssemblingCall>();
   const pending = new Set<Promise<void>>();
   const fail = (e: unknown): void => options.onError?.(e instanceof Error ? e : new Error(String(e)));
 
-  const deliver = (trace: Trace): void => {
+  /** Run onTrace; once it has settled, the proxy thread releases the end of the call's response (see hold-end.ts). */
+  const deliver = (trace: Trace, id: string): void => {
     const p = (async () => {
       try {
         await options.onTrace?.(trace);
       } catch (e) {
         fail(new Error(`could not save the trace of ${trace.http.method} ${trace.http.url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
       }
+      thread.send({ t: 'durable', id });
     })();
     pending.add(p);
     void p.finally(() => pending.delete(p));
@@ -160,7 +179,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
           const call = calls.get(event.id);
           if (!call) return;
           calls.delete(event.id);
-          deliver(endCall(call, event));
+          deliver(endCall(call, event), event.id);
           return;
         }
         case 'route': {
@@ -196,7 +215,8 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       https: options.https,
       upstreamCAs: options.upstreamCAs,
       allowHosts,
-      requestBounds: { headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs } satisfies RequestBounds,
+      holdEnd: options.holdEnd,
+      requestBounds: { headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs, maxRequestBytes: maxBody } satisfies RequestBounds,
       debug: options.debug,
       stallEveryRead: testHooks.stallEveryRead,
       crashAfterReads: testHooks.crashAfterReads,

@@ -1,5 +1,6 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'node:net';
+import { TraceForgeError } from '../errors.js';
 import { guardConnections } from '../util/connection-guard.js';
 
 /**
@@ -16,6 +17,56 @@ export interface RequestBounds {
   headersTimeoutMs?: number;
   /** A client must send its whole request (headers and body) within this many ms. Default 60,000. */
   requestTimeoutMs?: number;
+  /** A request body over this many bytes is answered 413 and not forwarded. Default 32 MiB (see maxRequestBytes). */
+  maxRequestBytes?: number;
+}
+
+/** The replay server's limit too: no LLM request is near it, and a body is held in memory while it records. */
+export const DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+const MAX_REQUEST_ENV = 'TRACEFORGE_MAX_REQUEST_BYTES';
+
+/**
+ * The recorder's request-size cap: `given` (startRecorder's maxRequestBytes), else TRACEFORGE_MAX_REQUEST_BYTES,
+ * else 32 MiB. A value that is not a positive whole number is refused at start, not at the first call.
+ */
+export function maxRequestBytes(given: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = given ?? env[MAX_REQUEST_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_MAX_REQUEST_BYTES;
+  const n = typeof raw === 'number' ? raw : /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    const where = given !== undefined ? 'maxRequestBytes' : MAX_REQUEST_ENV;
+    throw new TraceForgeError('E_USAGE', `${where} must be a whole number of bytes above 0, got "${String(raw)}": for 64 MiB, set ${where}=${64 * 1024 * 1024}`);
+  }
+  return n;
+}
+
+/** The 413 the recorder answers for a request body over `limit`, saying how to raise it; the connection closes after it. */
+export function tooLargeResponse(limit: number): { statusCode: number; statusMessage: string; headers: Record<string, string>; body: Buffer } {
+  const message =
+    `the request body is over ${limit} bytes, the recorder's limit: TraceForge records LLM calls, whose requests are far smaller, and holds a body in memory while it records. ` +
+    `To record bigger requests, set ${MAX_REQUEST_ENV}=<bytes> for traceforge record (or maxRequestBytes in startRecorder); replay refuses bodies over ${DEFAULT_MAX_REQUEST_BYTES} bytes`;
+  const body = Buffer.from(JSON.stringify({ error: { type: 'traceforge_request_too_large', message, limit } }));
+  return { statusCode: 413, statusMessage: 'Payload Too Large', headers: { 'content-type': 'application/json', 'content-length': String(body.length), connection: 'close' }, body };
+}
+
+/**
+ * Count a request's body bytes as they arrive, without reading it (mockttp reads it): the count is
+ * taken in the request's own 'data' events. Returns the count so far.
+ */
+export function countBodyBytes(req: IncomingMessage): () => number {
+  let size = 0;
+  const emit = req.emit;
+  req.emit = function (this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'data') size += (args[0] as Buffer).length;
+    return emit.call(this, event, ...args);
+  } as IncomingMessage['emit'];
+  return () => size;
+}
+
+/** The body length a request or response announced, or undefined (chunked, or a header that is not a number). */
+export function announcedLength(message: { headers: IncomingHttpHeaders } | undefined): number | undefined {
+  const value = message?.headers['content-length'];
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
 export const DEFAULT_RECORDER_HEADERS_TIMEOUT_MS = 10_000;
