@@ -9,7 +9,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Fault } from './replay/faults.js';
 import { startReplayThread, type ReplayThread } from './replay/replay-thread.js';
 import { startReplayOnDemand } from './replay/replay-on-demand.js';
-import { appendToCassette, cassetteExists, writeCassette } from './store/cassette-file.js';
+import { appendToCassette, cassetteExists, cassetteFsError, checkCassetteWritable, writeForRun } from './store/cassette-file.js';
 import { notFromProvider } from './cassette/provider-said.js';
 import { createCassetteQueue } from './store/cassette-queue.js';
 import { createTraceStore } from './store/trace-store.js';
@@ -20,6 +20,8 @@ import { faultsWithEnv } from './sweep/env.js';
 import type { LatenessSummary } from './replay/lateness.js';
 import { normalizeFaults } from './replay/faults.js';
 import { openVirtualReplay, type VirtualReplay } from './virtual/virtual-replay.js';
+import { sessionKey, testRunId } from './test-run.js';
+import { dirWriteError, ensureWritableDir } from './util/writable-dir.js';
 
 export interface CassetteSessionOptions {
   /** Record mode; default from TRACEFORGE_RECORD, else `none` under CI and `once` elsewhere. */
@@ -97,6 +99,11 @@ export interface CassetteSession {
    * runners' hooks turn it on for each test and off after. Tape deliveries always move it.
    */
   setRunning(running: boolean): void;
+  /**
+   * Stop serving and recording. Rejects, after everything is closed, when a call recorded in this session
+   * could not be written to the cassette or its trace file (full disk, a path that cannot be written): one
+   * line with the count, the first call and each path with its reason (code E_PATH, or E_CASSETTE_LOCKED).
+   */
   close(): Promise<void>;
 }
 
@@ -121,7 +128,7 @@ export function resolveClock(given: ClockKind | undefined, env: NodeJS.ProcessEn
  * // ... the calls under test ...
  * await session.close();
  */
-export async function openCassette(path: string, options: CassetteSessionOptions = {}): Promise<CassetteSession> {
+export async function openCassette(path: string, options: CassetteSessionOptions = {}, who: { recordedBy?: string } = {}): Promise<CassetteSession> {
   const env = options.env ?? process.env;
   const mode = resolveRecordMode(options.mode, env);
   const exists = await cassetteExists(path);
@@ -153,9 +160,13 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     );
   }
   const recorded: Trace[] = [];
+  const failed: NotSaved[] = [];
   let recorder: Recorder | undefined;
   if (records) {
     const store = options.traces && !viaOuter ? createTraceStore(options.traces) : undefined;
+    // A cassette or trace directory that cannot be written fails now, before any call is made.
+    if (!outerWrites) await checkCassetteWritable(path);
+    if (store) await ensureWritableDir(store.dir, TRACES_FIX, false);
     // Without an upstream, each call goes where the app sent it: the host the interception saw it
     // addressed to, or the provider its path names (a client pointed at the session's URL).
     const route = (req: { url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }): URL | undefined => {
@@ -163,13 +174,20 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       const p = providerForRequest(req.url, req.headers);
       return p ? new URL(DEFAULT_PROVIDER_HOSTS[p]) : undefined;
     };
-    let replaced = mode !== 'all';
-    // Mode `all` replaces the cassette with its first batch; every later batch is appended (one write at the end).
+    // Mode `all` replaces the cassette once per test run (see writeForRun): the session's first batch
+    // decides, every later one is appended (one write at the end).
+    const run = mode === 'all' ? { run: testRunId(env), by: who.recordedBy ?? sessionKey() } : undefined;
+    let first = run !== undefined;
     const queue = createCassetteQueue(path, async (file, traces) => {
-      if (replaced) return appendToCassette(file, traces);
-      replaced = true;
-      return writeCassette(file, { ...emptyCassette(), interactions: traces });
+      if (!first || !run) return appendToCassette(file, traces);
+      await writeForRun(file, traces, run);
+      first = false;
     });
+    // A call whose recording could not be written is kept to fail close() with: the app had its answer, the cassette does not.
+    const saving = (trace: Trace, write: Promise<unknown> | undefined, explain: (e: unknown) => TraceForgeError): Promise<unknown> | undefined =>
+      write?.catch((e: unknown) => {
+        failed.push({ trace, error: e instanceof TraceForgeError ? e : explain(e) });
+      });
     // The recorder forwards and stamps on a thread of its own, so a test busy on this thread cannot shift what it records.
     recorder = await startRecorder({
       ...(upstream ? { upstream } : { route }),
@@ -177,7 +195,10 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       onTrace: async (trace) => {
         recorded.push(trace);
         // A call the recorder answered or cut itself is not what the provider said: no cassette entry.
-        await Promise.all([store?.save(trace), notFromProvider(trace) || outerWrites ? undefined : queue.add(trace)]);
+        await Promise.all([
+          saving(trace, store?.save(trace), (e) => dirWriteError(store!.dir, e, `pass ${TRACES_FIX} with a writable directory`)),
+          notFromProvider(trace) || outerWrites ? undefined : saving(trace, queue.add(trace), (e) => cassetteFsError(path, e, 'write')),
+        ]);
       },
     });
   }
@@ -255,8 +276,28 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       virtual?.close();
       await replay.close();
       await recorder?.close();
+      if (failed.length > 0) throw notSavedError(failed.splice(0));
     },
   };
+}
+
+const TRACES_FIX = 'the traces option (traces: false for none)';
+
+interface NotSaved {
+  trace: Trace;
+  error: TraceForgeError;
+}
+
+/** One line for the calls whose recording was not written: how many, the first, and each distinct reason (each names its path). */
+function notSavedError(failed: NotSaved[]): TraceForgeError {
+  const first = failed[0]!;
+  const reasons = [...new Set(failed.map((f) => f.error.message))];
+  const calls = new Set(failed.map((f) => f.trace)).size;
+  return new TraceForgeError(
+    first.error.code,
+    `could not save ${calls} recorded call(s) (the first: ${first.trace.http.method} ${shortText(first.trace.http.url)}): ${reasons.join('; ')}`,
+    { cause: first.error.cause ?? first.error, detail: { failed: failed.map((f) => ({ id: f.trace.id, message: f.error.message })) } },
+  );
 }
 
 /** What a missing cassette in a mode that does not record says: that the file is not there, and how to make it. */
