@@ -3,6 +3,7 @@ import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TraceForgeError } from '../errors.js';
+import { writeNewFile } from '../util/atomic-write.js';
 import { realDateNow, realSleep } from '../util/real-timers.js';
 import { withDir } from '../util/writable-dir.js';
 
@@ -28,19 +29,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Create `path` (it must not exist) holding `text`; on any failure it is removed and its handle closed. */
-async function createWith(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'wx');
-  try {
-    await fh.writeFile(text);
-    await fh.close();
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await rm(path, { force: true });
-    throw e;
-  }
-}
-
 /**
  * Take the lock, or fail with EEXIST when it is held. The owner is written to a file of our own and
  * hard-linked into place: link() fails when the lock exists, and a lock that appears is already complete,
@@ -48,12 +36,12 @@ async function createWith(path: string, text: string): Promise<void> {
  */
 async function takeLock(lockPath: string): Promise<void> {
   const tmp = join(dirname(lockPath), `.traceforge-lock.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await createWith(tmp, OWNER);
+  await writeNewFile(tmp, OWNER);
   try {
     await link(tmp, lockPath);
   } catch (e) {
     if (!NO_LINK.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
-    await createWith(lockPath, OWNER);
+    await writeNewFile(lockPath, OWNER);
   } finally {
     await rm(tmp, { force: true });
   }

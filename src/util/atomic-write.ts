@@ -14,22 +14,30 @@ export function tempPathFor(path: string): string {
 }
 
 /**
+ * Write `data` to a file that must not exist yet. On any failure (a full disk) the file is removed and its
+ * handle closed: nothing half-written, no descriptor left open.
+ */
+export async function writeNewFile(path: string, data: string | Uint8Array, sync = false): Promise<void> {
+  const fh = await open(path, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    if (sync) await fh.sync();
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(path, { force: true });
+    throw e;
+  }
+}
+
+/**
  * Write a file so that readers only ever see the old content or the complete new content:
  * write a temp file in the same directory, fsync it, then rename over the target.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
+  await writeNewFile(tmp, data, true);
   try {
     await rename(tmp, path);
   } catch (e) {
