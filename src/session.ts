@@ -291,7 +291,8 @@ interface NotSaved {
 /** One line for the calls whose recording was not written: how many, the first, and each distinct reason (each names its path). */
 function notSavedError(failed: NotSaved[]): TraceForgeError {
   const first = failed[0]!;
-  const reasons = [...new Set(failed.map((f) => f.error.message))];
+  const distinct = [...new Set(failed.map((f) => f.error.message))];
+  const reasons = distinct.length > 3 ? [...distinct.slice(0, 3), `and ${distinct.length - 3} more (error.detail.failed lists each)`] : distinct;
   const calls = new Set(failed.map((f) => f.trace)).size;
   return new TraceForgeError(
     first.error.code,

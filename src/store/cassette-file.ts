@@ -42,16 +42,20 @@ export async function cassetteExists(path: string): Promise<boolean> {
   }
 }
 
-/** Interactions whose body was spilled to disk while recording are too big for a cassette document. */
+/** Why an interaction cannot go in a cassette, or undefined: a body spilled to disk while recording is too big for a cassette document. */
+export function cassetteRefusal(path: string, t: Trace): TraceForgeError | undefined {
+  const spilled = spilledOf(t);
+  if (!spilled) return undefined;
+  return new TraceForgeError(
+    'E_CASSETTE_INVALID',
+    `${shortText(path)}: interaction ${t.id} (${t.http.method} ${t.endpoint}) has a ${spilled.bytes}-byte body, too big for a YAML cassette, whose documents are parsed in memory whole; it is kept in its trace file instead (raise TRACEFORGE_SPILL_BYTES to keep bodies this size in memory)`,
+  );
+}
+
 function refuseSpilled(path: string, traces: readonly Trace[]): void {
   for (const t of traces) {
-    const spilled = spilledOf(t);
-    if (spilled) {
-      throw new TraceForgeError(
-        'E_CASSETTE_INVALID',
-        `${shortText(path)}: interaction ${t.id} (${t.http.method} ${t.endpoint}) has a ${spilled.bytes}-byte body, too big for a YAML cassette, whose documents are parsed in memory whole; it is kept in its trace file instead (raise TRACEFORGE_SPILL_BYTES to keep bodies this size in memory)`,
-      );
-    }
+    const refused = cassetteRefusal(path, t);
+    if (refused) throw refused;
   }
 }
 
