@@ -21,7 +21,7 @@ import type { LatenessSummary } from './replay/lateness.js';
 import { normalizeFaults } from './replay/faults.js';
 import { openVirtualReplay, type VirtualReplay } from './virtual/virtual-replay.js';
 import { sessionKey, testRunId } from './test-run.js';
-import { dirWriteError, ensureWritableDir } from './util/writable-dir.js';
+import { dirWriteError, probeWritable } from './util/writable-dir.js';
 
 export interface CassetteSessionOptions {
   /** Record mode; default from TRACEFORGE_RECORD, else `none` under CI and `once` elsewhere. */
@@ -166,7 +166,11 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     const store = options.traces && !viaOuter ? createTraceStore(options.traces) : undefined;
     // A cassette or trace directory that cannot be written fails now, before any call is made.
     if (!outerWrites) await checkCassetteWritable(path);
-    if (store) await ensureWritableDir(store.dir, TRACES_FIX, false);
+    if (store) {
+      await probeWritable(store.dir).catch((e: unknown) => {
+        throw dirWriteError(store.dir, e, `pass ${TRACES_FIX} with a writable directory`);
+      });
+    }
     // Without an upstream, each call goes where the app sent it: the host the interception saw it
     // addressed to, or the provider its path names (a client pointed at the session's URL).
     const route = (req: { url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }): URL | undefined => {

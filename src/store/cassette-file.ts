@@ -1,14 +1,16 @@
 import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { TraceForgeError } from '../errors.js';
 import { parseEach, stringifyCassette, type Cassette } from '../cassette/codec.js';
 import { spilledOf } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { probeWritable } from '../util/writable-dir.js';
 import { shortText } from '../util/one-line.js';
 import { appendLocked } from './cassette-append.js';
 import { cassetteFsError, cassetteIo, checkCassettePath } from './cassette-fs.js';
 import { readCassette } from './cassette-read.js';
-import { probeLock, withFileLock } from './file-lock.js';
+import { LOCK_SUFFIX, withFileLock } from './file-lock.js';
 import { readRunMarker, writeRunMarker } from './run-marker.js';
 
 export { cassetteFsError, checkCassettePath } from './cassette-fs.js';
@@ -111,5 +113,5 @@ export async function writeForRun(path: string, traces: Trace[], session: { run:
  */
 export async function checkCassetteWritable(path: string): Promise<void> {
   checkCassettePath(path);
-  await cassetteIo(path, 'write', () => probeLock(path));
+  await cassetteIo(path, 'write', () => probeWritable(dirname(path), Buffer.byteLength(basename(path)) + LOCK_SUFFIX.length));
 }

@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { TraceForgeError } from '../errors.js';
 import { writeNewFile } from '../util/atomic-write.js';
 import { realDateNow, realSleep } from '../util/real-timers.js';
-import { withDir } from '../util/writable-dir.js';
 
 const STALE_MS = 30_000;
 /**
@@ -80,27 +79,8 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, timeou
   }
 }
 
-/** The name a breaker of `path`'s lock creates: the longest next to the file. */
-const guardOf = (lockPath: string): string => `${lockPath}.break`;
-
-/**
- * Prove that `path` can be locked before anything depends on it: its directory can be made, the lock's
- * names fit the file system (a name too long fails here, not at the first write) and the disk has room for
- * the owner. Takes the lock once and creates the longest name it uses; directories made for it go again.
- */
-export async function probeLock(path: string): Promise<void> {
-  const check = async (): Promise<void> => {
-    const guard = guardOf(`${path}.lock`);
-    try {
-      await (await open(guard, 'wx')).close();
-      await rm(guard, { force: true });
-    } catch (e) {
-      // One left by a breaker that died: the name fits.
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  };
-  await withDir(dirname(path), () => withFileLock(path, check), false);
-}
+/** What the lock adds to a file's name at most: the guard a breaker of its lock creates (see breakIfStale). */
+export const LOCK_SUFFIX = '.lock.break';
 
 /**
  * Break a stale lock. Two waiters can both see the same stale lock; if both deleted it, the second
@@ -109,7 +89,7 @@ export async function probeLock(path: string): Promise<void> {
  */
 async function breakIfStale(lockPath: string): Promise<void> {
   if (!(await isStale(lockPath))) return;
-  const guard = guardOf(lockPath);
+  const guard = `${lockPath}.break`;
   try {
     await (await open(guard, 'wx')).close();
   } catch (e) {

@@ -1,4 +1,5 @@
-import { mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { TraceForgeError } from '../errors.js';
 
@@ -19,62 +20,42 @@ export function dirWriteError(dir: string, e: unknown, fix: string): TraceForgeE
 }
 
 /**
- * `mkdir -p`, with the real reason when it fails: Node's recursive mkdir says ENOENT for a directory it
- * could not make on a read-only file system, so the first missing one is made alone to learn why.
- * Returns the first directory made, if any.
+ * Prove that a file whose name is `nameBytes` long can be written (one byte: an empty file needs no room,
+ * so it would not find a full disk) in `dir`, leaving nothing behind: no probe file, and no directory. When
+ * `dir` does not exist yet, the probe goes in the nearest directory that does: one not made yet cannot be a
+ * mount point, so it will be on that file system. Making directories here and removing them after would race
+ * with another writer that has just made sure they exist. Throws the file system's own error.
  */
-export async function makeDir(dir: string): Promise<string | undefined> {
-  try {
-    return await mkdir(dir, { recursive: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    let missing = resolve(dir);
-    while (dirname(missing) !== missing && !(await stat(dirname(missing)).then(() => true, () => false))) missing = dirname(missing);
-    await mkdir(missing);
-    return (await mkdir(dir, { recursive: true })) ?? missing;
+export async function probeWritable(dir: string, nameBytes = 32): Promise<void> {
+  let at = resolve(dir);
+  for (;;) {
+    const info = await stat(at).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' && dirname(at) !== at) return undefined;
+      throw e;
+    });
+    if (info?.isDirectory()) break;
+    if (info) throw Object.assign(new Error(`${at} is not a directory`), { code: 'ENOTDIR' });
+    at = dirname(at);
   }
-}
-
-/**
- * Run `fn` with `dir` in place. With `leave: false`, the directories that had to be made for it are
- * removed afterwards if they are still empty: a check before recording must not litter a project with
- * empty `__cassettes__` folders for test files that make no calls.
- */
-export async function withDir<T>(dir: string, fn: () => Promise<T>, leave = true): Promise<T> {
-  const made = await makeDir(dir);
+  const base = `.traceforge-probe-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const probe = join(at, base + 'x'.repeat(Math.max(0, nameBytes - base.length)));
   try {
-    return await fn();
+    await writeFile(probe, 'x', { flag: 'wx' });
   } finally {
-    if (made !== undefined && !leave) {
-      const top = resolve(made);
-      // Deepest first; one that is not empty any more (another writer got there) ends it.
-      for (let d = resolve(dir); d.length >= top.length; d = dirname(d)) {
-        if (!(await rmdir(d).then(() => true, () => false)) || d === top) break;
-      }
-    }
+    await rm(probe, { force: true }).catch(() => {});
   }
 }
 
 /**
  * Make `dir` and prove a file can be written in it, so a recorder finds out before the first call
- * rather than failing every trace after the calls were made. `flag` names the option that sets it;
- * `leave: false` removes the directories made for the check (see withDir).
+ * rather than failing every trace after the calls were made. `flag` names the option that sets it.
  */
-export async function ensureWritableDir(dir: string, flag: string, leave = true): Promise<void> {
+export async function ensureWritableDir(dir: string, flag: string): Promise<void> {
   const probe = join(dir, `.traceforge-write-check-${process.pid}`);
   try {
-    await withDir(
-      dir,
-      async () => {
-        // One byte: an empty file needs no room, so it would not find a full disk.
-        try {
-          await writeFile(probe, 'x');
-        } finally {
-          await rm(probe, { force: true });
-        }
-      },
-      leave,
-    );
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, 'x');
+    await rm(probe, { force: true });
   } catch (e) {
     throw dirWriteError(dir, e, `pass ${flag} with a writable directory`);
   }
