@@ -102,7 +102,8 @@ export interface CassetteSession {
   /**
    * Stop serving and recording. Rejects, after everything is closed, when a call recorded in this session
    * could not be written to the cassette or its trace file (full disk, a path that cannot be written): one
-   * line with the count, the first call and each path with its reason (code E_PATH, or E_CASSETTE_LOCKED).
+   * line with the count, the first call and each path with its reason (code E_PATH; E_CASSETTE_LOCKED, or
+   * E_CASSETTE_INVALID for a body too big for a cassette).
    */
   close(): Promise<void>;
 }
