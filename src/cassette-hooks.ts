@@ -86,10 +86,16 @@ export function registerHooks(hooks: CassetteHooks, runner: RunnerHooks): Casset
   return hooks.handle;
 }
 
+/** How many `useCassette` calls this module has seen per path: two in one file on one cassette are two recorders. */
+const calls = new Map<string, number>();
+
 /**
- * The hooks of one `useCassette` call. `testFile` is asked when the cassette opens, only if no path was given.
+ * The hooks of one `useCassette` call. `testFile` is asked when the cassette opens: it names the cassette
+ * when no path was given, and who records into it (record mode `all` replaces a cassette once per run).
  */
 export function cassetteHooks(explicit: string | undefined, options: CassetteSessionOptions, testFile: () => string | undefined): CassetteHooks {
+  const nth = (calls.get(explicit ?? '') ?? 0) + 1;
+  calls.set(explicit ?? '', nth);
   let session: CassetteSession | undefined;
   let path = explicit ?? '';
   let seen = 0;
@@ -97,12 +103,12 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
   let opening: Promise<void> | undefined;
   const env = options.env ?? process.env;
   const open = async (): Promise<void> => {
+    const file = testFile();
     if (explicit === undefined) {
-      const file = testFile();
       if (!file) throw new TraceForgeError('E_USAGE', 'useCassette(): no path was given and the test file is unknown; pass a cassette path');
       path = cassettePathFor(file);
     }
-    session = await openCassette(path, { ...options, onNote: options.onNote ?? ((line) => console.warn(line)) });
+    session = await openCassette(path, { ...options, onNote: options.onNote ?? ((line) => console.warn(line)) }, { recordedBy: file && `${file}#${nth}` });
     // Between tests, only the tape moves a virtual clock: an idle interval of the app's must not race ahead.
     session.setRunning(false);
     for (const w of session.warnings) console.warn(`cassette ${path}: ${w}`);
@@ -136,6 +142,7 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       // E_REPLAY_MISS with the explanations attached, so a test or a reporter can read them as data.
       if (parts.length > 0) throw new TraceForgeError(fresh.length > 0 ? 'E_REPLAY_MISS' : 'E_USAGE', parts.join('\n'), { detail: { misses: fresh, blocked: freshBlocked } });
     },
+    /** Throws, after closing, when calls recorded could not be written (see CassetteSession.close). */
     async close() {
       // An open the runner stopped waiting for (its hook timed out) still ends in a session: close that one too,
       // or it would answer the calls of the files that run next in this process.

@@ -9,7 +9,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Fault } from './replay/faults.js';
 import { startReplayThread, type ReplayThread } from './replay/replay-thread.js';
 import { startReplayOnDemand } from './replay/replay-on-demand.js';
-import { appendToCassette, cassetteExists, writeCassette } from './store/cassette-file.js';
+import { appendToCassette, cassetteExists, cassetteFsError, checkCassetteWritable, writeForRun } from './store/cassette-file.js';
 import { notFromProvider } from './cassette/provider-said.js';
 import { createCassetteQueue } from './store/cassette-queue.js';
 import { createTraceStore } from './store/trace-store.js';
@@ -21,6 +21,8 @@ import { faultsWithEnv } from './sweep/env.js';
 import type { LatenessSummary } from './replay/lateness.js';
 import { normalizeFaults } from './replay/faults.js';
 import { openVirtualReplay, type VirtualReplay } from './virtual/virtual-replay.js';
+import { sessionKey, testRunId } from './test-run.js';
+import { dirWriteError, probeWritable } from './util/writable-dir.js';
 
 export interface CassetteSessionOptions {
   /** Record mode; default from TRACEFORGE_RECORD, else `none` under CI and `once` elsewhere. */
@@ -98,6 +100,12 @@ export interface CassetteSession {
    * runners' hooks turn it on for each test and off after. Tape deliveries always move it.
    */
   setRunning(running: boolean): void;
+  /**
+   * Stop serving and recording. Rejects, after everything is closed, when a call recorded in this session
+   * could not be written to the cassette or its trace file (full disk, a path that cannot be written): one
+   * line with the count, the first call and each path with its reason (code E_PATH; E_CASSETTE_LOCKED, or
+   * E_CASSETTE_INVALID for a body too big for a cassette).
+   */
   close(): Promise<void>;
 }
 
@@ -134,7 +142,8 @@ async function closeLeftOpen(owner: string, note: (line: string) => void): Promi
       `traceforge: cassette ${shortText(s.path)}, opened in ${shortText(s.owner)}, was still open when ${shortText(owner)} opened a cassette ` +
         '(test files share this process, as with vitest --no-isolate): closed it, so it answers no call of this file; close what openCassette() opens in afterAll',
     );
-    await s.close();
+    // Its own failure (calls it could not save) is its file's to report; this file goes on.
+    await s.close().catch((e: unknown) => note(`traceforge: closing cassette ${shortText(s.path)}: ${e instanceof Error ? e.message : String(e)}`));
   }
 }
 
@@ -157,7 +166,7 @@ export function resolveClock(given: ClockKind | undefined, env: NodeJS.ProcessEn
  * // ... the calls under test ...
  * await session.close();
  */
-export async function openCassette(path: string, options: CassetteSessionOptions = {}): Promise<CassetteSession> {
+export async function openCassette(path: string, options: CassetteSessionOptions = {}, who: { recordedBy?: string } = {}): Promise<CassetteSession> {
   const env = options.env ?? process.env;
   const owner = runnerTestFile();
   if (owner !== undefined) await closeLeftOpen(owner, options.onNote ?? ((line) => process.emitWarning(line)));
@@ -195,9 +204,17 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     );
   }
   const recorded: Trace[] = [];
+  const failed: NotSaved[] = [];
   let recorder: Recorder | undefined;
   if (records) {
     const store = options.traces && !viaOuter ? createTraceStore(options.traces) : undefined;
+    // A cassette or trace directory that cannot be written fails now, before any call is made.
+    if (!outerWrites) await checkCassetteWritable(path);
+    if (store) {
+      await probeWritable(store.dir).catch((e: unknown) => {
+        throw dirWriteError(store.dir, e, `pass ${TRACES_FIX} with a writable directory`);
+      });
+    }
     // Without an upstream, each call goes where the app sent it: the host the interception saw it
     // addressed to, or the provider its path names (a client pointed at the session's URL).
     const route = (req: { url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }): URL | undefined => {
@@ -205,13 +222,20 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       const p = providerForRequest(req.url, req.headers);
       return p ? new URL(DEFAULT_PROVIDER_HOSTS[p]) : undefined;
     };
-    let replaced = mode !== 'all';
-    // Mode `all` replaces the cassette with its first batch; every later batch is appended (one write at the end).
+    // Mode `all` replaces the cassette once per test run (see writeForRun): the session's first batch
+    // decides, every later one is appended (one write at the end).
+    const run = mode === 'all' ? { run: testRunId(env), by: who.recordedBy ?? sessionKey() } : undefined;
+    let first = run !== undefined;
     const queue = createCassetteQueue(path, async (file, traces) => {
-      if (replaced) return appendToCassette(file, traces);
-      replaced = true;
-      return writeCassette(file, { ...emptyCassette(), interactions: traces });
+      if (!first || !run) return appendToCassette(file, traces);
+      await writeForRun(file, traces, run);
+      first = false;
     });
+    // A call whose recording could not be written is kept to fail close() with: the app had its answer, the cassette does not.
+    const saving = (trace: Trace, write: Promise<unknown> | undefined, explain: (e: unknown) => TraceForgeError): Promise<unknown> | undefined =>
+      write?.catch((e: unknown) => {
+        failed.push({ trace, error: e instanceof TraceForgeError ? e : explain(e) });
+      });
     // The recorder forwards and stamps on a thread of its own, so a test busy on this thread cannot shift what it records.
     recorder = await startRecorder({
       ...(upstream ? { upstream } : { route }),
@@ -219,7 +243,10 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       onTrace: async (trace) => {
         recorded.push(trace);
         // A call the recorder answered or cut itself is not what the provider said: no cassette entry.
-        await Promise.all([store?.save(trace), notFromProvider(trace) || outerWrites ? undefined : queue.add(trace)]);
+        await Promise.all([
+          saving(trace, store?.save(trace), (e) => dirWriteError(store!.dir, e, `pass ${TRACES_FIX} with a writable directory`)),
+          notFromProvider(trace) || outerWrites ? undefined : saving(trace, queue.add(trace), (e) => cassetteFsError(path, e, 'write')),
+        ]);
       },
     });
   }
@@ -289,6 +316,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
         virtual?.close();
         await replay.close();
         await recorder?.close();
+        if (failed.length > 0) throw notSavedError(failed.splice(0));
       })()),
   };
   openSessions.add(entry);
@@ -309,6 +337,26 @@ export async function openCassette(path: string, options: CassetteSessionOptions
     setRunning: (running) => virtual?.driver.setRunning(running),
     close: () => entry.close(),
   };
+}
+
+const TRACES_FIX = 'the traces option (traces: false for none)';
+
+interface NotSaved {
+  trace: Trace;
+  error: TraceForgeError;
+}
+
+/** One line for the calls whose recording was not written: how many, the first, and each distinct reason (each names its path). */
+function notSavedError(failed: NotSaved[]): TraceForgeError {
+  const first = failed[0]!;
+  const distinct = [...new Set(failed.map((f) => f.error.message))];
+  const reasons = distinct.length > 3 ? [...distinct.slice(0, 3), `and ${distinct.length - 3} more (error.detail.failed lists each)`] : distinct;
+  const calls = new Set(failed.map((f) => f.trace)).size;
+  return new TraceForgeError(
+    first.error.code,
+    `could not save ${calls} recorded call(s) (the first: ${first.trace.http.method} ${shortText(first.trace.http.url)}): ${reasons.join('; ')}`,
+    { cause: first.error.cause ?? first.error, detail: { failed: failed.map((f) => ({ id: f.trace.id, message: f.error.message })) } },
+  );
 }
 
 /** What a missing cassette in a mode that does not record says: that the file is not there, and how to make it. */

@@ -1,15 +1,18 @@
 import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { TraceForgeError } from '../errors.js';
 import { parseEach, stringifyCassette, type Cassette } from '../cassette/codec.js';
 import type { CassetteLimits } from '../cassette/bounds.js';
 import { spilledOf } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { probeWritable } from '../util/writable-dir.js';
 import { shortText } from '../util/one-line.js';
 import { appendLocked } from './cassette-append.js';
 import { cassetteFsError, cassetteIo, checkCassettePath } from './cassette-fs.js';
 import { readCassette } from './cassette-read.js';
-import { withFileLock } from './file-lock.js';
+import { LOCK_SUFFIX, withFileLock } from './file-lock.js';
+import { readRunMarker, writeRunMarker } from './run-marker.js';
 
 export { cassetteFsError, checkCassettePath } from './cassette-fs.js';
 export { MAX_INTERACTION_BYTES, MAX_V1_CASSETTE_BYTES } from '../cassette/codec.js';
@@ -46,16 +49,20 @@ export async function cassetteExists(path: string): Promise<boolean> {
   }
 }
 
-/** Interactions whose body was spilled to disk while recording are too big for a cassette document. */
+/** Why an interaction cannot go in a cassette, or undefined: a body spilled to disk while recording is too big for a cassette document. */
+export function cassetteRefusal(path: string, t: Trace): TraceForgeError | undefined {
+  const spilled = spilledOf(t);
+  if (!spilled) return undefined;
+  return new TraceForgeError(
+    'E_CASSETTE_INVALID',
+    `${shortText(path)}: interaction ${t.id} (${t.http.method} ${t.endpoint}) has a ${spilled.bytes}-byte body, too big for a YAML cassette, whose documents are parsed in memory whole; it is kept in its trace file instead (raise TRACEFORGE_SPILL_BYTES to keep bodies this size in memory)`,
+  );
+}
+
 function refuseSpilled(path: string, traces: readonly Trace[]): void {
   for (const t of traces) {
-    const spilled = spilledOf(t);
-    if (spilled) {
-      throw new TraceForgeError(
-        'E_CASSETTE_INVALID',
-        `${shortText(path)}: interaction ${t.id} (${t.http.method} ${t.endpoint}) has a ${spilled.bytes}-byte body, too big for a YAML cassette, whose documents are parsed in memory whole; it is kept in its trace file instead (raise TRACEFORGE_SPILL_BYTES to keep bodies this size in memory)`,
-      );
-    }
+    const refused = cassetteRefusal(path, t);
+    if (refused) throw refused;
   }
 }
 
@@ -82,4 +89,34 @@ export async function appendToCassette(path: string, traces: Trace[]): Promise<v
   if (traces.length === 0) return;
   refuseSpilled(path, traces);
   await cassetteIo(path, 'write', () => withFileLock(path, () => appendLocked(path, traces)));
+}
+
+/**
+ * Record mode `all`'s first write in a session. A run replaces the cassette once: the first session of a
+ * run to write replaces it; a session of the same run that has not written yet (another test file, another
+ * worker) appends. A session already in the run's list is a new run reusing the same runner process (a
+ * rerun in watch mode), so it replaces. Decided under the cassette's lock; see store/run-marker.ts.
+ */
+export async function writeForRun(path: string, traces: Trace[], session: { run: string; by: string }): Promise<void> {
+  checkCassettePath(path);
+  refuseSpilled(path, traces);
+  await cassetteIo(path, 'write', () =>
+    withFileLock(path, async () => {
+      const marker = await readRunMarker(path);
+      const joining = marker !== undefined && marker.run === session.run && !marker.by.includes(session.by);
+      if (joining) await appendLocked(path, traces);
+      else await writeFileAtomic(path, stringifyCassette({ version: 2, interactions: traces }));
+      await writeRunMarker(path, { run: session.run, by: joining ? [...marker.by, session.by] : [session.by] });
+    }),
+  );
+}
+
+/**
+ * Before a session records: fail now, with the path and the reason, when the cassette could not be written
+ * (a directory that cannot be made or written, a name too long for its lock, a full disk), rather than
+ * after the calls were made. Leaves nothing behind.
+ */
+export async function checkCassetteWritable(path: string): Promise<void> {
+  checkCassettePath(path);
+  await cassetteIo(path, 'write', () => probeWritable(dirname(path), Buffer.byteLength(basename(path)) + LOCK_SUFFIX.length));
 }

@@ -30,7 +30,10 @@ export function cassetteFsError(path: string, e: unknown, doing: 'read' | 'write
     EPERM: `cannot be ${doing === 'read' ? 'read' : 'written'}: operation not permitted (check the file and directory permissions)`,
     EROFS: 'is on a read-only file system: choose a writable path',
     ENOTDIR: 'has a file where a directory should be in its path: fix the path',
-    ENAMETOOLONG: 'is too long a name for the file system: choose a shorter path',
+    ENAMETOOLONG:
+      doing === 'read'
+        ? 'is too long a name for the file system: choose a shorter path'
+        : 'is too long a name for the file system (its lock beside it adds `.lock.break`: a cassette written to can have a name of at most 244 bytes on most file systems): choose a shorter path',
     ELOOP: 'has a symbolic link loop in its path: fix the path',
     ENOSPC: 'cannot be written: the disk is full',
     ENOENT: 'cannot be written: a directory in its path does not exist',

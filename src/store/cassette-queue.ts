@@ -1,5 +1,5 @@
 import type { Trace } from '../trace/types.js';
-import { appendToCassette } from './cassette-file.js';
+import { appendToCassette, cassetteRefusal } from './cassette-file.js';
 
 /**
  * Appends to one cassette in the order calls finished, batching whatever finished while the previous
@@ -31,6 +31,9 @@ export function createCassetteQueue(path: string, append: (path: string, traces:
   };
   return {
     add(trace) {
+      // Refused on its own, before it joins a batch: a batch is written or refused whole.
+      const refused = cassetteRefusal(path, trace);
+      if (refused) return Promise.reject(refused);
       return new Promise<void>((resolve, reject) => {
         waiting.push({ trace, resolve, reject });
         if (!running) void run();

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { stringifyTrace } from '../trace/codec.js';
 import type { SpilledPieces } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
+import { tempPathFor } from '../util/atomic-write.js';
 
 const MARK = '\u0000traceforge-spilled\u0000';
 
@@ -41,7 +41,7 @@ export async function writeSpilledTrace(path: string, trace: Trace, pieces: Spil
   const indent = text.slice(lineStart, at);
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempPathFor(path);
   const fh = await open(tmp, 'w', 0o644);
   try {
     let buffer = text.slice(0, lineStart);
