@@ -512,10 +512,12 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
         while (j < buf.length && buf[j] !== 0x22 && buf[j] !== 0x5c && buf[j] !== NL && buf[j] !== CR) j++;
         return j;
       case M.Plain: {
-        if (keyText.length < 24) return from;
         let c: number;
         while (j < buf.length && (c = buf[j]!) !== NL && c !== CR && c !== 0x3a && c !== 0x23 && c !== SP && c !== TAB) j++;
-        if (j > from) prevBlank = false;
+        if (j > from) {
+          prevBlank = false;
+          if (keyText.length < 24) keyText += String.fromCharCode(...buf.subarray(from, Math.min(j, from + 24 - keyText.length)));
+        }
         return j;
       }
       default:
@@ -539,8 +541,17 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
           mode = M.Head;
           continue;
         }
-        if (mode === M.LineStart) headResume = M.LineStart;
-        else if (col >= 0 && !lastCR) {
+        if (mode === M.LineStart) {
+          headResume = M.LineStart;
+          if (b === SP && !lastCR) {
+            // Indentation, in one go.
+            let j = i + 1;
+            while (j < chunk.length && chunk[j] === SP) j++;
+            col += j - i;
+            i = j - 1;
+            continue;
+          }
+        } else if (col >= 0 && !lastCR) {
           // Runs with nothing structural in them (most of a cassette: literal text, quoted strings, plain
           // values) are skipped to their end in one go; the run's end is read by step() as usual.
           const stop = runEnd(chunk, i, mode);
