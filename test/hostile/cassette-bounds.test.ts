@@ -183,4 +183,16 @@ describe('generated hostile cassettes', () => {
     expect(loaded.warnings).toEqual([expect.stringMatching(/:\d+: interactions\[1\]\.id must be a string.*interactions\[1\] is skipped/)]);
     expect(loaded.warnings![0]).not.toMatch(/[\r\n]/);
   });
+
+  it('an interaction that is no YAML at all (2 MB of `]` lines) is skipped without parsing it, and the others load', async () => {
+    const path = join(tmp.dir, 'garbage.yaml');
+    const [a, b] = [makeNonStreamTrace({ id: 'g0' }), makeNonStreamTrace({ id: 'g2' })];
+    // `yaml` reports each line as an error: 22 s and 1.7 GB for these 2 MB.
+    await writeFile(path, `${cassetteHeader()}${stringifyInteraction(a)}---\nid: x\n${']\n'.repeat(1_000_000)}...\n${stringifyInteraction(b)}`);
+    const t0 = performance.now();
+    const loaded = await loadCassette(path);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(loaded.interactions.map((t) => t.id)).toEqual(['g0', 'g2']);
+    expect(loaded.warnings).toEqual([expect.stringMatching(/:\d+: invalid YAML: `\]` where no flow collection is open \(interactions\[1\] is skipped/)]);
+  });
 });
