@@ -14,6 +14,11 @@ import { limitError, type CassetteLimits } from './bounds.js';
 export interface BoundsScanner {
   push(chunk: Uint8Array): void;
   end(): void;
+  /**
+   * What the scan found wrong with interaction `index` (a shape YAML rejects), so that it is skipped
+   * without being parsed: `yaml` reports such errors once per line, slowly. Undefined when nothing was.
+   */
+  invalid(index: number): TraceForgeError | undefined;
 }
 
 const shown = (b: number): string => (b > 0x20 && b < 0x7f ? `\`${String.fromCharCode(b)}\`` : `byte 0x${b.toString(16).padStart(2, '0')}`);
@@ -52,6 +57,8 @@ const enum M {
   BlockHeader,
   BlockIndent,
   RestIsScalar,
+  /** The rest of a document found invalid: only its end is looked for. */
+  Skip,
 }
 
 /**
@@ -152,8 +159,13 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
     inBlockScalar = false;
     plainOpen = false;
   };
-  const invalid = (what: string): never => {
-    throw new TraceForgeError('E_CASSETTE_INVALID', `${shortText(file)}:${line}: invalid YAML: ${what}`);
+  const invalidDocs = new Map<number, TraceForgeError>();
+  const invalid = (what: string): void => {
+    const e = new TraceForgeError('E_CASSETTE_INVALID', `${shortText(file)}:${line}: invalid YAML: ${what}`);
+    // In the header (or a version 1 cassette) it refuses the cassette; in an interaction, that one is skipped.
+    if (doc === 0) throw e;
+    invalidDocs.set(doc - 1, e);
+    mode = M.Skip;
   };
 
   /** The first byte of a node in block context, at column `col`. */
@@ -461,6 +473,10 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
         if (b === NL || b === CR) return newline(b);
         return grow(1);
       }
+      case M.Skip: {
+        if (b === NL || b === CR) breakKeepingMode(b);
+        return;
+      }
       default:
         return;
     }
@@ -512,10 +528,12 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
         while (j < buf.length && buf[j] !== 0x22 && buf[j] !== 0x5c && buf[j] !== NL && buf[j] !== CR) j++;
         return j;
       case M.Plain: {
-        if (keyText.length < 24) return from;
         let c: number;
         while (j < buf.length && (c = buf[j]!) !== NL && c !== CR && c !== 0x3a && c !== 0x23 && c !== SP && c !== TAB) j++;
-        if (j > from) prevBlank = false;
+        if (j > from) {
+          prevBlank = false;
+          if (keyText.length < 24) keyText += String.fromCharCode(...buf.subarray(from, Math.min(j, from + 24 - keyText.length)));
+        }
         return j;
       }
       default:
@@ -524,7 +542,7 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
   };
 
   // Quoted scalars and flow collections span lines: their line starts only matter for markers.
-  const spanning = () => mode === M.Dq || mode === M.DqEscape || mode === M.Sq || mode === M.Flow || mode === M.FlowPlain || (mode === M.Comment && quoteResume === M.Flow && flow.length > 0);
+  const spanning = () => mode === M.Skip || mode === M.Dq || mode === M.DqEscape || mode === M.Sq || mode === M.Flow || mode === M.FlowPlain || (mode === M.Comment && quoteResume === M.Flow && flow.length > 0);
 
   return {
     push(chunk) {
@@ -539,8 +557,25 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
           mode = M.Head;
           continue;
         }
-        if (mode === M.LineStart) headResume = M.LineStart;
-        else if (col >= 0 && !lastCR) {
+        if (mode === M.LineStart) {
+          headResume = M.LineStart;
+          if (b === SP && !lastCR) {
+            // Indentation, in one go.
+            let j = i + 1;
+            while (j < chunk.length && chunk[j] === SP) j++;
+            col += j - i;
+            i = j - 1;
+            continue;
+          }
+        } else if (mode === M.Skip && col >= 0 && !lastCR) {
+          let j = i;
+          while (j < chunk.length && chunk[j] !== NL && chunk[j] !== CR) j++;
+          if (j > i) {
+            col += j - i;
+            i = j - 1;
+            continue;
+          }
+        } else if (col >= 0 && !lastCR) {
           // Runs with nothing structural in them (most of a cassette: literal text, quoted strings, plain
           // values) are skipped to their end in one go; the run's end is read by step() as usual.
           const stop = runEnd(chunk, i, mode);
@@ -557,5 +592,6 @@ export function createBoundsScanner(file: string, limits: CassetteLimits): Bound
     end() {
       if (mode === M.Head) step(NL);
     },
+    invalid: (index) => invalidDocs.get(index),
   };
 }

@@ -185,6 +185,8 @@ export function createCassetteParser(file: string, handlers: CassetteHandlers, l
       return;
     }
     try {
+      const found = bounds.invalid(count);
+      if (found) throw found;
       handlers.document(text, { offset: doc.offset, length: doc.bytes.length, line: doc.line }, count);
     } catch (e) {
       if (!skippable(e)) throw e;

@@ -3,7 +3,7 @@
  * Each is refused while it is read, in a bounded time and memory, with one line that names the
  * interaction, the limit and how to raise it; anything within the limits loads exactly as written.
  */
-import { writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,20 +51,24 @@ async function measured(path: string): Promise<{ error: unknown; ms: number; rss
 
 describe('40 MB hostile cassettes', () => {
   const header = 'version: 2\n---\n';
-  // Made from Buffers: a 40 MB string written as UTF-8 took longer than the refusal.
+  // Made from Buffers (a 40 MB string written as UTF-8 took longer than the refusal). Each file is 40 MB,
+  // but only its first part is written: twice what the refusal needs, then the size is set with truncate.
+  // The reader never gets past the refusal, so what the rest holds does not matter.
   const file = (...parts: Array<string | Buffer>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+  const item = '  - delta_ms: 0\n    raw: "x"\n';
   const cases: Array<[string, () => Buffer, keyof CassetteLimits]> = [
     // One interaction of 10^6 chunks (before: loadCassette took 101 s and 3.6 GB).
-    ['a million chunks', () => file(`${header}schema_version: 3\nchunks:\n`, Buffer.alloc(28_000_000, '  - delta_ms: 0\n    raw: "x"\n'), '...\n'), 'maxChunks'],
+    ['a million chunks', () => file(`${header}schema_version: 3\nchunks:\n`, Buffer.alloc(item.length * DEFAULT_LIMITS.maxChunks * 2, item)), 'maxChunks'],
     // One 40 MB double-quoted string (before: 1.6-1.8 GB).
-    ['a 40 MB string', () => file(`${header}schema_version: 3\nid: "`, Buffer.alloc(40_000_000, 'a'), '"\n...\n'), 'maxScalarBytes'],
-    // 20 million brackets deep (before: "cannot be read"; yaml's own stack gave out).
-    ['20 million levels of nesting', () => file(`${header}schema_version: 3\nrequest: `, Buffer.alloc(20_000_000, '['), Buffer.alloc(20_000_000, ']'), '\n...\n'), 'maxDepth'],
+    ['a 40 MB string', () => file(`${header}schema_version: 3\nid: "`, Buffer.alloc(DEFAULT_LIMITS.maxScalarBytes * 2, 'a')), 'maxScalarBytes'],
+    // A million brackets deep (before: "cannot be read" from 3,000 levels: yaml's own stack gave out).
+    ['a million levels of nesting', () => file(`${header}schema_version: 3\nrequest: `, Buffer.alloc(1_000_000, '[')), 'maxDepth'],
   ];
   for (const [name, make, limit] of cases) {
     it(`${name}: refused while read, in seconds and well under 200 MB more`, async () => {
       const path = join(tmp.dir, `${limit}.yaml`);
       await writeFile(path, make());
+      await truncate(path, 40_000_000);
       const { error, ms, rssRiseMb } = await measured(path);
       expectLimit(error, path, limit, 0);
       // Idle: 10-400 ms and 20-60 MB (the read buffer and the document read so far). Loose for load 8.
@@ -178,5 +182,17 @@ describe('generated hostile cassettes', () => {
     expect(loaded.interactions.map((t) => t.id)).toEqual(['g0', 'g2']);
     expect(loaded.warnings).toEqual([expect.stringMatching(/:\d+: interactions\[1\]\.id must be a string.*interactions\[1\] is skipped/)]);
     expect(loaded.warnings![0]).not.toMatch(/[\r\n]/);
+  });
+
+  it('an interaction that is no YAML at all (2 MB of `]` lines) is skipped without parsing it, and the others load', async () => {
+    const path = join(tmp.dir, 'garbage.yaml');
+    const [a, b] = [makeNonStreamTrace({ id: 'g0' }), makeNonStreamTrace({ id: 'g2' })];
+    // `yaml` reports each line as an error: 22 s and 1.7 GB for these 2 MB.
+    await writeFile(path, `${cassetteHeader()}${stringifyInteraction(a)}---\nid: x\n${']\n'.repeat(1_000_000)}...\n${stringifyInteraction(b)}`);
+    const t0 = performance.now();
+    const loaded = await loadCassette(path);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(loaded.interactions.map((t) => t.id)).toEqual(['g0', 'g2']);
+    expect(loaded.warnings).toEqual([expect.stringMatching(/:\d+: invalid YAML: `\]` where no flow collection is open \(interactions\[1\] is skipped/)]);
   });
 });
