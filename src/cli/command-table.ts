@@ -48,7 +48,7 @@ const REPLAY_OPTIONS = [
   { flag: '--host', type: 'string', description: 'Interface to bind', default: '127.0.0.1' },
   { flag: '--speed', type: 'number', description: 'Playback speed: 1 recorded pace, 2 twice as fast, 0 instant', default: 1 },
   HEADERS_TIMEOUT_OPTION,
-  { flag: '--fault', type: 'strings', description: 'Inject a fault (repeatable): drop-after=N, stall=K:MS, status=CODE[:RETRY_AFTER], error-event=N, truncate-json=N; chunks count from 1, @N limits it to the n-th request' },
+  { flag: '--fault', type: 'strings', description: 'Inject a fault (repeatable): drop-after=N, stall=K:MS (MS up to 2147483647, Node\'s timer limit), status=CODE[:RETRY_AFTER], error-event=N, truncate-json=N; chunks count from 1, @N limits it to the n-th request' },
 ] as const satisfies readonly OptionSpec[];
 export type ReplayOptions = OptionsOf<typeof REPLAY_OPTIONS>;
 
