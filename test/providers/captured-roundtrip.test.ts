@@ -2,7 +2,10 @@
  * Every captured provider stream (fixtures/third-party-streams) through the real recorder and the
  * real replay server, served with hostile splits: cuts between CR and LF, inside UTF-8 characters and
  * inside binary messages, with neighbouring events often merged into one read. The client must get
- * the body byte for byte both times, and the trace must hold one chunk per event.
+ * the body byte for byte both times, the trace must hold one chunk per event, the response the
+ * recorder rebuilt must say what fixtures/third-party-streams/facts.json says (derived from the bytes
+ * by derive_facts.py, not by our code), and `trace view --text` must show the whole answer.
+ * All streams go through at once and replay runs at speed 0, so the corpus takes a few seconds.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,8 +19,11 @@ import { startReplayServer } from '../../src/replay/replay-server.js';
 import { appendToCassette } from '../../src/store/cassette-file.js';
 import { concatBytes, storedToBytes } from '../../src/stream/bytes.js';
 import { detectFraming, splitFrames } from '../../src/stream/framing.js';
+import { summarize } from '../../src/trace/reconstruct.js';
 import type { Trace } from '../../src/trace/types.js';
-import { capturedNames, type CapturedMeta } from './captured.js';
+import { buildViewModel, renderTextView } from '../../src/tui/panels.js';
+import { plainStyle } from '../../src/tui/style.js';
+import { capturedFacts, capturedNames, sha256, type CapturedMeta } from './captured.js';
 import { hostileCuts, piecesAt, seeded, startCapturedUpstream, type ServedStream } from './captured-upstream.js';
 import { readFileSync } from 'node:fs';
 
@@ -29,7 +35,7 @@ const load = (name: string) => ({
 });
 const header = (meta: CapturedMeta, name: string) => meta.response.headers.find(([k]) => k.toLowerCase() === name)?.[1];
 
-/** Each stream's request carries its name in the query, so one upstream and one cassette serve all 30. */
+/** Each stream's request carries its name in the query, so one upstream and one cassette serve them all. */
 const caseUrl = (name: string, path: string) => `${path}${path.includes('?') ? '&' : '?'}tf_case=${name}`;
 
 function post(base: string, name: string, meta: CapturedMeta): Promise<Buffer> {
@@ -83,7 +89,7 @@ describe('captured provider streams: record and replay through TraceForge with h
     await appendToCassette(cassette, got);
     const replay = await startReplayServer({ cassette, speed: 0 });
     try {
-      for (const name of names) replayed.set(name, await post(replay.url, name, load(name).meta));
+      await Promise.all(names.map(async (name) => replayed.set(name, await post(replay.url, name, load(name).meta))));
       expect(replay.misses.map((m) => m.message)).toEqual([]);
     } finally {
       await replay.close();
@@ -94,8 +100,8 @@ describe('captured provider streams: record and replay through TraceForge with h
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('covers all 30 captured streams', () => {
-    expect(names).toHaveLength(30);
+  it('covers all 57 captured streams', () => {
+    expect(names).toHaveLength(57);
     expect([...traces.keys()].sort()).toEqual(names);
   });
 
@@ -121,6 +127,22 @@ describe('captured provider streams: record and replay through TraceForge with h
     expect(chunks.map((c) => c.event)).toEqual(want.map((f) => f.event));
     expect(chunks.map((c) => c.partial ?? false)).toEqual(want.map((f) => f.partial ?? false));
     if (plain !== body) expect(piecesOf(trace.http.body ?? []).equals(body)).toBe(true);
+  });
+
+  it.each(names)('%s: the recorded response says what the bytes say, and trace view --text shows all of its text', (name) => {
+    const trace = traces.get(name)!;
+    const want = capturedFacts()[name]!;
+    const s = summarize(trace.metadata.provider, trace.response);
+    expect(trace.metadata.model).toBe(want.model);
+    expect([s.text.length, sha256(s.text)]).toEqual([want.textLength, want.textSha256]);
+    expect(s.tool_calls.map((t) => t.name)).toEqual(want.tools);
+    expect(s.finish_reason).toBe(want.finish);
+    expect(s.usage ? [s.usage.input_tokens, s.usage.output_tokens] : null).toEqual(want.usage);
+    expect(s.reasoning?.length ?? null).toBe(want.reasoningLength);
+    // What `trace view --text` prints (src/cli/commands/trace-view.ts renders this with the plain style).
+    const view = renderTextView(buildViewModel(trace), plainStyle);
+    const response = view.slice(view.indexOf('── Complete response'), view.indexOf('── Request'));
+    if (want.textLength > 0) expect(response).toContain(s.text.replace(/\n$/, '').split('\n').map(plainStyle.esc).join('\n'));
   });
 
   it('records the gzip-encoded Anthropic stream as a stream: 2 tool calls, stop reason and usage', () => {
