@@ -124,7 +124,8 @@ describe('the official openai SDK assembles the captured OpenAI chat streams as 
    * The SDK assembles only the standard fields (vendor deltas such as `reasoning_content` keep their
    * first value), so the comparison is of what it does assemble: id, model, content, refusal, tool
    * calls, finish reason and usage. Mistral's magistral streams `content` as an array of parts; the
-   * SDK adds those arrays to a string ("[object Object]…"), so there its content is not compared.
+   * SDK adds those arrays to a string ("[object Object]…"), so there its content is not compared;
+   * nor on Perplexity's stream, where the SDK repeats the last delta (see below).
    */
   const standard = (r: unknown) => {
     const c = r as { id: string; model: string; usage?: unknown; choices: Array<{ finish_reason: unknown; message: { content?: unknown; refusal?: unknown; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }> } }> };
@@ -169,6 +170,14 @@ describe('the official openai SDK assembles the captured OpenAI chat streams as 
       const sdk = sdkShape(await run);
       const [a, b] = [standard(ours.response), standard(sdk)];
       if (name === 'mistral-thinking') for (const c of [...a.choices, ...b.choices]) c.content = null;
+      if (name === 'perplexity-sonar-crlf') {
+        // openai 6 adds the last delta twice on this CRLF stream that ends without [DONE] ("… [2][4]. [2][4]."):
+        // the deltas and Perplexity's own cumulative `message` both end once. Ours must equal that snapshot.
+        const last = cap.input.chunks.at(-1)!.data as { choices: Array<{ message: { content: string } }> };
+        expect(a.choices[0]!.content).toBe(last.choices[0]!.message.content);
+        expect(b.choices[0]!.content).toBe(`${last.choices[0]!.message.content} [2][4].`);
+        for (const c of [...a.choices, ...b.choices]) c.content = null;
+      }
       expect(a).toEqual(b);
       if (['openai-chat-parallel-tools', 'openai-chat-text-lcgo', 'openai-chat-tool'].includes(name)) expect(ours.response).toEqual(sdk);
     });
