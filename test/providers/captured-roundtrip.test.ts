@@ -7,16 +7,12 @@
  * by derive_facts.py, not by our code), and `trace view --text` must show the whole answer.
  * All streams go through at once and replay runs at speed 0, so the corpus takes a few seconds.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRecorder } from '../../src/record/recorder.js';
-import { startReplayServer } from '../../src/replay/replay-server.js';
-import { appendToCassette } from '../../src/store/cassette-file.js';
 import { concatBytes, storedToBytes } from '../../src/stream/bytes.js';
 import { detectFraming, splitFrames } from '../../src/stream/framing.js';
 import { summarize } from '../../src/trace/reconstruct.js';
@@ -24,7 +20,7 @@ import type { Trace } from '../../src/trace/types.js';
 import { buildViewModel, renderTextView } from '../../src/tui/panels.js';
 import { plainStyle } from '../../src/tui/style.js';
 import { capturedFacts, capturedNames, sha256, type CapturedMeta } from './captured.js';
-import { hostileCuts, piecesAt, seeded, startCapturedUpstream, type ServedStream } from './captured-upstream.js';
+import { hostileCuts, piecesAt, recordThenReplay, seeded, type ServedStream } from './captured-upstream.js';
 import { readFileSync } from 'node:fs';
 
 const DIR = new URL('../../fixtures/third-party-streams/', import.meta.url);
@@ -60,14 +56,13 @@ const plainBody = (meta: CapturedMeta, body: Buffer): Buffer => (/gzip/i.test(he
 const piecesOf = (list: ReadonlyArray<{ raw: string; raw_encoding?: 'base64' }>) => Buffer.from(concatBytes(list.map((p) => storedToBytes(p.raw, p.raw_encoding))));
 
 describe('captured provider streams: record and replay through TraceForge with hostile splits', () => {
-  const traces = new Map<string, Trace>();
-  const live = new Map<string, Buffer>();
-  const replayed = new Map<string, Buffer>();
+  let traces = new Map<string, Trace>();
+  let live = new Map<string, Buffer>();
+  let replayed = new Map<string, Buffer>();
   let dir: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tf-captured-'));
-    const cassette = join(dir, `${randomUUID()}.yaml`);
     const rand = seeded(12);
     const served = new Map<string, ServedStream>();
     for (const name of names) {
@@ -75,25 +70,9 @@ describe('captured provider streams: record and replay through TraceForge with h
       const cuts = hostileCuts(body, rand);
       served.set(name, { status: meta.response.status, headers: meta.response.headers, pieces: piecesAt(body, cuts, () => Math.floor(rand() * 3)) });
     }
-    const upstream = await startCapturedUpstream((url) => served.get(new URL(url, 'http://x').searchParams.get('tf_case') ?? '')!);
-    const got: Trace[] = [];
-    const rec = await startRecorder({ upstream: upstream.url, onTrace: (t) => void got.push(t) });
-    try {
-      await Promise.all(names.map(async (name) => live.set(name, await post(rec.url, name, load(name).meta))));
-      await rec.flush();
-    } finally {
-      await rec.close();
-      await upstream.close();
-    }
-    for (const t of got) traces.set(new URL(t.http.url, 'http://x').searchParams.get('tf_case')!, t);
-    await appendToCassette(cassette, got);
-    const replay = await startReplayServer({ cassette, speed: 0 });
-    try {
-      await Promise.all(names.map(async (name) => replayed.set(name, await post(replay.url, name, load(name).meta))));
-      expect(replay.misses.map((m) => m.message)).toEqual([]);
-    } finally {
-      await replay.close();
-    }
+    const got = await recordThenReplay(served, (base, name) => post(base, name, load(name).meta), dir);
+    ({ traces, live, replayed } = got);
+    expect(got.misses).toEqual([]);
   }, 30_000);
 
   afterAll(async () => {

@@ -7,16 +7,12 @@
  * response, on SSE and on AWS's binary event-stream. A call that speaks no known LLM protocol (an OAuth
  * token endpoint) keeps the field-name rules for its response.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRecorder } from '../../src/record/recorder.js';
-import { startReplayServer } from '../../src/replay/replay-server.js';
-import { appendToCassette } from '../../src/store/cassette-file.js';
 import { concatBytes, storedToBytes } from '../../src/stream/bytes.js';
 import { encodeEventStreamMessage } from '../../src/stream/eventstream-encoder.js';
 import { splitFrames } from '../../src/stream/framing.js';
@@ -25,7 +21,7 @@ import { summarize } from '../../src/trace/reconstruct.js';
 import { CREDENTIAL_FIELDS, REDACTED } from '../../src/trace/redact.js';
 import type { Trace } from '../../src/trace/types.js';
 import { eventStreamChunks } from '../providers/captured.js';
-import { piecesAt, startCapturedUpstream, type ServedStream } from '../providers/captured-upstream.js';
+import { piecesAt, recordThenReplay, type ServedStream } from '../providers/captured-upstream.js';
 
 const KEY = 'sk-proj-Zq8Lm2Rt5Vx9Kd3Hf7Jp1Nw4';
 const SCHEMA = { type: 'object', properties: { password: { title: 'Password', type: 'string' } }, required: ['password'] };
@@ -86,8 +82,8 @@ function post(base: string, name: string): Promise<Buffer> {
 const rawOf = (t: Trace) => Buffer.from(concatBytes((t.chunks ?? t.http.body ?? []).map((c) => storedToBytes(c.raw, c.raw_encoding))));
 
 describe('redaction keeps what the model said unless it is a secret: recorder, cassette and replay', () => {
-  const traces = new Map<string, Trace>();
-  const replayed = new Map<string, Buffer>();
+  let traces = new Map<string, Trace>();
+  let replayed = new Map<string, Buffer>();
   let dir: string;
   let cassetteText = '';
 
@@ -96,26 +92,7 @@ describe('redaction keeps what the model said unless it is a secret: recorder, c
     const served = new Map<string, ServedStream>(
       Object.entries(CASES).map(([name, c]) => [name, { status: 200, headers: [['content-type', c.contentType]], pieces: piecesAt(c.served, [5, 40, 41, 97, 150, 151, 300].filter((x) => x < c.served.length), () => 0) }]),
     );
-    const upstream = await startCapturedUpstream((url) => served.get(new URL(url, 'http://x').searchParams.get('tf_case')!)!);
-    const got: Trace[] = [];
-    const rec = await startRecorder({ upstream: upstream.url, onTrace: (t) => void got.push(t) });
-    try {
-      await Promise.all(Object.keys(CASES).map((n) => post(rec.url, n)));
-      await rec.flush();
-    } finally {
-      await rec.close();
-      await upstream.close();
-    }
-    for (const t of got) traces.set(new URL(t.http.url, 'http://x').searchParams.get('tf_case')!, t);
-    const cassette = join(dir, `${randomUUID()}.yaml`);
-    await appendToCassette(cassette, got);
-    cassetteText = await readFile(cassette, 'utf8');
-    const replay = await startReplayServer({ cassette, speed: 0 });
-    try {
-      await Promise.all(Object.keys(CASES).map(async (n) => replayed.set(n, await post(replay.url, n))));
-    } finally {
-      await replay.close();
-    }
+    ({ traces, replayed, cassetteText } = await recordThenReplay(served, post, dir));
   }, 30_000);
 
   afterAll(async () => {
