@@ -1,7 +1,7 @@
 import type { Frame, Framing } from '../stream/frame.js';
 import { bytesToStored, concatBytes, storedToBytes, type StoredBytes } from '../stream/bytes.js';
 import { withEventStreamPayload } from '../stream/eventstream-encoder.js';
-import { reconstruct } from './reconstruct.js';
+import { detectProvider, reconstruct } from './reconstruct.js';
 import {
   redactBytes,
   redactForm,
@@ -10,6 +10,7 @@ import {
   redactString,
   redactUrl,
   redactValue,
+  forResponse,
   requestRedaction,
   toRedaction,
   type RedactOptions,
@@ -94,9 +95,16 @@ export interface PreparedFrame {
   text?: string;
 }
 
-/** The rules and exact secret values of a request, to scrub from everything recorded for it. */
+/**
+ * The rules and exact secret values of a request, to scrub from everything recorded for it. When the
+ * call speaks a known LLM protocol (by its path, headers and request body), its response is a model's
+ * output and gets the response rules (see createRedaction): a field name alone is no secret there.
+ */
 export function requestSecrets(call: Pick<CapturedCall, 'requestHeaders' | 'url'> & Partial<Pick<CapturedCall, 'requestBody' | 'redact'>>) {
-  return requestRedaction({ headers: call.requestHeaders, url: call.url, body: call.requestBody }, call.redact);
+  const body = call.requestBody === undefined ? '' : decoder.decode(call.requestBody);
+  const request = body === '' ? null : parseMaybeJson(body);
+  const modelOutput = detectProvider(call.url.split('?')[0]!, headerRecord(call.requestHeaders), { request }) !== 'unknown';
+  return requestRedaction({ headers: call.requestHeaders, url: call.url, body: call.requestBody }, call.redact, modelOutput);
 }
 
 const asBase64 = (b: Uint8Array): StoredBytes => ({ raw: Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'), raw_encoding: 'base64' });
@@ -152,7 +160,9 @@ export function preparedRead(bytes: Uint8Array, atMs: number): PreparedFrame {
 }
 
 /** Parse and redact one frame. Pure; `stream` is true for SSE and NDJSON framing. */
-export function prepareFrame(frame: Frame, atMs: number, stream: boolean, secrets: RedactionInput): PreparedFrame {
+export function prepareFrame(frame: Frame, atMs: number, stream: boolean, rules: RedactionInput): PreparedFrame {
+  // A frame is what the provider said: the response's rules, the same for `data` and `raw`.
+  const secrets = forResponse(rules);
   // A binary frame (an event-stream message) is base64 even when its bytes happen to be valid UTF-8.
   const store = frame.binary ? asBase64 : bytesToStored;
   const text = store(frame.raw);
@@ -200,8 +210,9 @@ export function buildTrace(call: CapturedCall): Trace {
   let prev = 0;
   let prepared = call.prepared ?? [];
   // Reads of a raw body are redacted together so a secret cut by a read boundary is still found.
+  const said = forResponse(secrets);
   if (!stream && prepared.length < call.frames.length) {
-    const reads = redactPieces(call.frames.map((f) => f.frame.raw), secrets);
+    const reads = redactPieces(call.frames.map((f) => f.frame.raw), said);
     prepared = reads.map((b, i) => preparedRead(b, call.frames[i]!.atMs));
   }
   const pieces = call.frames.map(({ frame, atMs }, i) => {
@@ -213,7 +224,7 @@ export function buildTrace(call: CapturedCall): Trace {
 
   const chunks: TraceChunk[] | undefined = stream ? pieces.map((p) => ({ ...p.chunk!, delta_ms: p.delta })) : undefined;
   // A secret split across events: the recorder redacts across events as they arrive; frames prepared here were not.
-  if (chunks && prepared.length < call.frames.length) redactAcross(chunks, secrets, framing);
+  if (chunks && prepared.length < call.frames.length) redactAcross(chunks, said, framing);
   const body: BodyRead[] | undefined = stream
     ? undefined
     : pieces.map((p) => (p.raw_encoding ? { delta_ms: p.delta, raw: p.raw, raw_encoding: p.raw_encoding } : { delta_ms: p.delta, raw: p.raw }));
@@ -243,7 +254,7 @@ export function buildTrace(call: CapturedCall): Trace {
     timestamp: call.timestamp,
     endpoint,
     request,
-    response: redactValue(rec.response, secrets),
+    response: redactValue(rec.response, said),
     metadata: {
       duration_ms: round3(call.durationMs),
       status: failed ? 'error' : 'success',
@@ -275,7 +286,7 @@ export function buildTrace(call: CapturedCall): Trace {
   if (body) trace.http.body = body;
   if (chunks && res?.encodedReads) keepEncodedReads(trace, res.encodedReads, call.frames, chunks);
   const error = call.error ?? rec.error;
-  if (error) trace.http.error = redactString(error, secrets);
+  if (error) trace.http.error = redactString(error, said);
   if (chunks) {
     trace.chunks = chunks;
     trace.total_chunks = chunks.length;

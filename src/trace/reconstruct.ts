@@ -63,16 +63,52 @@ const MODULES: Record<Provider, ProviderModule> = {
 
 const OLLAMA_API = /(?:^|\/)api\/(?:chat|generate|embed|embeddings|tags|show|pull|push|create|copy|delete|ps|version)$/;
 const OPENAI_PATHS = /\/(?:chat\/completions|completions|embeddings|moderations|models(?:\/[^/]+)?|images\/[a-z]+|audio\/[a-z]+)$/;
+/** Anthropic's Messages API served by Vertex AI: the model in the path, the version in the body. */
+const VERTEX_ANTHROPIC = /\/publishers\/anthropic\/models\/[^/]+:(?:streamRawPredict|rawPredict|countTokens)$/;
+
+/** What a call's own bodies say about its protocol, beside its path. */
+export interface ProtocolEvidence {
+  /** Parsed JSON request body. */
+  request?: unknown;
+  /** Stream events (their parsed `data`). */
+  chunks?: ReadonlyArray<StreamChunk>;
+  /** A non-stream body, parsed. */
+  body?: unknown;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Which provider's API a call went to, from its path, with request headers as a tie-breaker for
- * paths several providers share (such as `/v1/models`).
+ * The protocol a call's bodies are written in, whatever host or path served it: Anthropic's
+ * request carries `anthropic_version` off api.anthropic.com (Vertex, Bedrock's invoke) and its
+ * stream opens with `message_start`; OpenAI chat chunks say `chat.completion.chunk`; Responses
+ * events are `response.*`; Gemini's chunks carry `candidates`. Undefined when they say nothing.
+ */
+export function protocolFromBodies(e: ProtocolEvidence): Provider | undefined {
+  if (isObj(e.request) && typeof e.request['anthropic_version'] === 'string') return 'anthropic';
+  const first = e.chunks?.find((c) => isObj(c.data))?.data ?? (Array.isArray(e.body) ? e.body[0] : e.body);
+  if (!isObj(first)) return undefined;
+  const type = typeof first['type'] === 'string' ? first['type'] : '';
+  if (type === 'message_start' || (type === 'message' && first['role'] === 'assistant' && Array.isArray(first['content']))) return 'anthropic';
+  if (type.startsWith('response.') && isObj(first['response'])) return 'openai-responses';
+  if (first['object'] === 'chat.completion.chunk' || first['object'] === 'chat.completion') return 'openai';
+  if (Array.isArray(first['candidates'])) return 'gemini';
+  return undefined;
+}
+
+/**
+ * Which provider's API a call went to: its path first where the path is a provider's own (Bedrock,
+ * Cohere, Anthropic on Vertex), then what its bodies say (see protocolFromBodies), then the path
+ * rules, with request headers as a tie-breaker for paths several providers share (`/v1/models`).
  * @example detectProvider('/v1beta/models/gemini-2.0-flash:streamGenerateContent') // 'gemini'
  */
-export function detectProvider(endpoint: string, requestHeaders: Record<string, string> = {}): Provider {
+export function detectProvider(endpoint: string, requestHeaders: Record<string, string> = {}, evidence: ProtocolEvidence = {}): Provider {
   const path = (endpoint.split('?')[0] ?? '').replace(/\/+$/, '');
   if (bedrock.isBedrockPath(path)) return 'bedrock';
   if (cohere.isCoherePath(path)) return 'cohere';
+  if (VERTEX_ANTHROPIC.test(path)) return 'anthropic';
+  const byBody = protocolFromBodies(evidence);
+  if (byBody) return byBody;
   if (/:(?:stream)?[gG]enerateContent$|:(?:countTokens|embedContent|batchEmbedContents)$/.test(path)) return 'gemini';
   if (/\/responses(?:\/|$)/.test(path)) return 'openai-responses';
   // Assistants threads also have `/messages`; they are OpenAI, not Anthropic.
@@ -93,10 +129,11 @@ export function detectProvider(endpoint: string, requestHeaders: Record<string, 
  */
 export function reconstruct(input: ReconstructInput): Reconstruction {
   const endpoint = input.endpoint || (input.url ?? '').split('?')[0] || '';
-  const provider = detectProvider(endpoint, input.requestHeaders);
+  const evidence = { request: input.request, chunks: input.chunks, body: input.body };
+  const provider = detectProvider(endpoint, input.requestHeaders, evidence);
   let module = MODULES[provider];
   // Other OpenAI streams (audio, images) have no chat shape to rebuild: keep their events.
-  if (provider === 'openai' && input.stream && !/\/completions$/.test(endpoint)) module = generic;
+  if (provider === 'openai' && input.stream && !/\/completions$/.test(endpoint) && protocolFromBodies(evidence) !== 'openai') module = generic;
   const result = module.reconstruct({ ...input, endpoint });
   const out: Reconstruction = { provider, model: result.model, response: result.response, firstContentIndex: result.firstContentIndex };
   if (result.error !== undefined) out.error = result.error;

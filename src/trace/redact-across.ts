@@ -1,7 +1,7 @@
 import { withEventStreamPayload } from '../stream/eventstream-encoder.js';
 import type { Framing } from '../stream/frame.js';
 import { encodeNdjsonLine, encodeSseEvent } from '../stream/sse-encoder.js';
-import { applyRedaction, toRedaction, type Redaction, type RedactionInput } from './redact.js';
+import { applyRedaction, forResponse, type Redaction, type RedactionInput } from './redact.js';
 import type { TraceChunk } from './types.js';
 
 /**
@@ -171,7 +171,7 @@ function reencode(chunk: TraceChunk, framing: Framing): string {
  * character stays constant. Released chunks come back in order with their tags.
  */
 export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framing, windowChars = 2048) {
-  const r = toRedaction(secrets);
+  const r = forResponse(secrets);
   const held: Array<Held<T>> = [];
   let last: Map<Path, string> | undefined;
   // Content characters pushed so far; a held chunk has `total - at` after it (a counter per chunk
@@ -212,7 +212,7 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
 /** Redact a whole list of stream chunks across events at once (chunks are changed in place). */
 export function redactAcross(chunks: TraceChunk[], secrets: RedactionInput, framing: Framing): TraceChunk[] {
   const held: Array<Held<null>> = chunks.map((chunk) => ({ chunk, tag: null, leaves: leaves(chunk.data), at: 0 }));
-  redactWindow(held, new Set(held.flatMap((h) => [...h.leaves.keys()])), toRedaction(secrets));
+  redactWindow(held, new Set(held.flatMap((h) => [...h.leaves.keys()])), forResponse(secrets));
   for (const h of held) if (h.changed) fixRaw(h.chunk, h.changed, framing);
   return chunks;
 }

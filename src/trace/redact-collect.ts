@@ -15,16 +15,21 @@ function decodeBase64(b64: string): string | undefined {
   }
 }
 
-/** Scalars under a credential field, at any depth of a JSON value. */
-function fromJson(value: unknown, fields: ReadonlySet<string>, add: (v: string) => void, under = false): void {
+/**
+ * Scalars under a credential field, at any depth of a JSON value. The keys of a JSON schema's
+ * `properties` name fields, they hold no value: `properties.password.title` ("Password") is not a secret.
+ */
+function fromJson(value: unknown, fields: ReadonlySet<string>, add: (v: string) => void, under = false, schemaProperties = false): void {
   if (typeof value === 'string' || typeof value === 'number') {
     if (under) add(String(value));
   } else if (Array.isArray(value)) {
     for (const v of value) fromJson(v, fields, add, under);
   } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) fromJson(v, fields, add, under || fields.has(k.toLowerCase()));
+    for (const [k, v] of Object.entries(value)) fromJson(v, fields, add, under || (!schemaProperties && fields.has(k.toLowerCase())), !under && k === 'properties' && isObject(v));
   }
 }
+
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function fromForm(text: string, names: ReadonlySet<string>, add: (v: string) => void): void {
   try {
@@ -107,6 +112,7 @@ export function collectSecrets(
 export function requestRedaction(
   request: { headers: Record<string, string | string[] | undefined>; url?: string; body?: Uint8Array | string },
   options: RedactOptions = {},
+  modelOutput = false,
 ): Redaction {
-  return createRedaction(options, collectSecrets(request.headers, request.url, request.body, options));
+  return createRedaction(options, collectSecrets(request.headers, request.url, request.body, options), modelOutput);
 }

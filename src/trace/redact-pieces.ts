@@ -1,4 +1,4 @@
-import { applyRedaction, toRedaction, type RedactionInput } from './redact.js';
+import { applyRedaction, forResponse, type RedactionInput } from './redact.js';
 
 /**
  * A body that is not SSE or NDJSON is kept as the reads it arrived in, and a secret can be cut by a
@@ -12,7 +12,7 @@ export function redactPieces(pieces: readonly Uint8Array[], secrets: RedactionIn
   const bounds: number[] = [];
   let at = 0;
   for (const p of pieces.slice(0, -1)) bounds.push((at += p.length));
-  const out = applyRedaction(view, toRedaction(secrets), { bytes: true, bounds, until });
+  const out = applyRedaction(view, forResponse(secrets), { bytes: true, bounds, until });
   if (out === view) return [...pieces];
   const buf = Buffer.from(out, 'latin1');
   const edges = [0, ...bounds, buf.length];
@@ -32,7 +32,7 @@ export interface HeldPiece<T> {
  * than the window may keep its tail). Memory stays bounded by the window plus the last read.
  */
 export function createPieceRedactor<T>(secrets: RedactionInput, windowBytes = 4096) {
-  const r = toRedaction(secrets);
+  const r = forResponse(secrets);
   // Held reads are kept as they arrived (less any head a released read's match took over), so a match is
   // only ever decided with the whole window after its start in view.
   const held: Array<HeldPiece<T>> = [];

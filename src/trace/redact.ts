@@ -63,6 +63,11 @@ export interface Redaction {
   readonly fields: ReadonlySet<string>;
   readonly queryParams: ReadonlySet<string>;
   readonly patterns: readonly RegExp[];
+  /**
+   * The rules for what a provider said back (see {@link forResponse}); absent: the same rules as the
+   * request's.
+   */
+  readonly response?: Redaction;
 }
 
 /** Functions take either a full {@link Redaction} or, as before, just a list of exact secrets. */
@@ -95,18 +100,29 @@ const KEY_MIN_LENGTH = 15;
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const lower = (names: Iterable<string> = []): Set<string> => new Set([...names].map((n) => n.toLowerCase()));
 
-/** Build the rules for a call. Secrets shorter than 8 characters are dropped: they would shred ordinary text. */
-export function createRedaction(options: RedactOptions = {}, secrets: readonly string[] = []): Redaction {
+/**
+ * Build the rules for a call. Secrets shorter than 8 characters are dropped: they would shred ordinary text.
+ * With `modelOutput`, the response is a model's output (a known LLM protocol): there the built-in field
+ * names are no secret (a tool call's `{"password":"mellon"}` is what the model said), and only key shapes,
+ * the exact secrets the request carried, the user's patterns and the user's own field names apply.
+ */
+export function createRedaction(options: RedactOptions = {}, secrets: readonly string[] = [], modelOutput = false): Redaction {
   const fields = new Set([...CREDENTIAL_FIELDS, ...lower(options.bodyFields)]);
-  return {
+  const base = {
     secrets: [...new Set(secrets.filter(isSecretWorthy))].sort((a, b) => b.length - a.length),
     headers: new Set([...SECRET_HEADERS, ...lower(options.headers)]),
-    fields,
     queryParams: new Set([...CREDENTIAL_QUERY_PARAMS, ...fields]),
     // Global so every match is replaced; a user's pattern without `g` would otherwise stop at the first.
     patterns: (options.patterns ?? []).map((re) => (re.global ? re : new RegExp(re.source, `${re.flags}g`))),
   };
+  return modelOutput ? { ...base, fields, response: { ...base, fields: lower(options.bodyFields) } } : { ...base, fields };
 }
+
+/** The rules for a response's content: its own when the call's response is a model's output, else the request's. */
+export const forResponse = (input: RedactionInput): Redaction => {
+  const r = toRedaction(input);
+  return r.response ?? r;
+};
 
 // A value inside "[REDACTED]" would reappear after every replacement, so it can never be hidden.
 const isSecretWorthy = (s: string): boolean => s.length >= 8 && !REDACTED.includes(s);
@@ -163,7 +179,7 @@ function passes(r: Redaction, bytes: boolean): Pass[] {
       for (const re of r.patterns) list.push({ re, replace: () => REDACTED, decoded: true });
       // "password": "..." or a number, in any JSON text (raw stream bytes included); nested objects are walked by redactValue.
       const names = [...r.fields].map(esc).join('|');
-      list.push({ re: new RegExp(`("(?:${names})"\\s*:\\s*)(?:"(?:[^"\\\\]|\\\\.)*"|-?\\d[\\d.eE+-]*)`, 'gi'), replace: (_m, g) => `${g[0]}"${REDACTED}"` });
+      if (names !== '') list.push({ re: new RegExp(`("(?:${names})"\\s*:\\s*)(?:"(?:[^"\\\\]|\\\\.)*"|-?\\d[\\d.eE+-]*)`, 'gi'), replace: (_m, g) => `${g[0]}"${REDACTED}"` });
       return list;
     };
     cached = { text: build((s) => s), bytes: build(latin1) };

@@ -2,23 +2,25 @@
  * Every captured provider stream (fixtures/third-party-streams) through the real recorder and the
  * real replay server, served with hostile splits: cuts between CR and LF, inside UTF-8 characters and
  * inside binary messages, with neighbouring events often merged into one read. The client must get
- * the body byte for byte both times, and the trace must hold one chunk per event.
+ * the body byte for byte both times, the trace must hold one chunk per event, the response the
+ * recorder rebuilt must say what fixtures/third-party-streams/facts.json says (derived from the bytes
+ * by derive_facts.py, not by our code), and `trace view --text` must show the whole answer.
+ * All streams go through at once and replay runs at speed 0, so the corpus takes a few seconds.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRecorder } from '../../src/record/recorder.js';
-import { startReplayServer } from '../../src/replay/replay-server.js';
-import { appendToCassette } from '../../src/store/cassette-file.js';
 import { concatBytes, storedToBytes } from '../../src/stream/bytes.js';
 import { detectFraming, splitFrames } from '../../src/stream/framing.js';
+import { summarize } from '../../src/trace/reconstruct.js';
 import type { Trace } from '../../src/trace/types.js';
-import { capturedNames, type CapturedMeta } from './captured.js';
-import { hostileCuts, piecesAt, seeded, startCapturedUpstream, type ServedStream } from './captured-upstream.js';
+import { buildViewModel, renderTextView } from '../../src/tui/panels.js';
+import { plainStyle } from '../../src/tui/style.js';
+import { capturedFacts, capturedNames, sha256, type CapturedMeta } from './captured.js';
+import { hostileCuts, piecesAt, recordThenReplay, seeded, type ServedStream } from './captured-upstream.js';
 import { readFileSync } from 'node:fs';
 
 const DIR = new URL('../../fixtures/third-party-streams/', import.meta.url);
@@ -29,7 +31,7 @@ const load = (name: string) => ({
 });
 const header = (meta: CapturedMeta, name: string) => meta.response.headers.find(([k]) => k.toLowerCase() === name)?.[1];
 
-/** Each stream's request carries its name in the query, so one upstream and one cassette serve all 30. */
+/** Each stream's request carries its name in the query, so one upstream and one cassette serve them all. */
 const caseUrl = (name: string, path: string) => `${path}${path.includes('?') ? '&' : '?'}tf_case=${name}`;
 
 function post(base: string, name: string, meta: CapturedMeta): Promise<Buffer> {
@@ -54,14 +56,13 @@ const plainBody = (meta: CapturedMeta, body: Buffer): Buffer => (/gzip/i.test(he
 const piecesOf = (list: ReadonlyArray<{ raw: string; raw_encoding?: 'base64' }>) => Buffer.from(concatBytes(list.map((p) => storedToBytes(p.raw, p.raw_encoding))));
 
 describe('captured provider streams: record and replay through TraceForge with hostile splits', () => {
-  const traces = new Map<string, Trace>();
-  const live = new Map<string, Buffer>();
-  const replayed = new Map<string, Buffer>();
+  let traces = new Map<string, Trace>();
+  let live = new Map<string, Buffer>();
+  let replayed = new Map<string, Buffer>();
   let dir: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tf-captured-'));
-    const cassette = join(dir, `${randomUUID()}.yaml`);
     const rand = seeded(12);
     const served = new Map<string, ServedStream>();
     for (const name of names) {
@@ -69,33 +70,17 @@ describe('captured provider streams: record and replay through TraceForge with h
       const cuts = hostileCuts(body, rand);
       served.set(name, { status: meta.response.status, headers: meta.response.headers, pieces: piecesAt(body, cuts, () => Math.floor(rand() * 3)) });
     }
-    const upstream = await startCapturedUpstream((url) => served.get(new URL(url, 'http://x').searchParams.get('tf_case') ?? '')!);
-    const got: Trace[] = [];
-    const rec = await startRecorder({ upstream: upstream.url, onTrace: (t) => void got.push(t) });
-    try {
-      await Promise.all(names.map(async (name) => live.set(name, await post(rec.url, name, load(name).meta))));
-      await rec.flush();
-    } finally {
-      await rec.close();
-      await upstream.close();
-    }
-    for (const t of got) traces.set(new URL(t.http.url, 'http://x').searchParams.get('tf_case')!, t);
-    await appendToCassette(cassette, got);
-    const replay = await startReplayServer({ cassette, speed: 0 });
-    try {
-      for (const name of names) replayed.set(name, await post(replay.url, name, load(name).meta));
-      expect(replay.misses.map((m) => m.message)).toEqual([]);
-    } finally {
-      await replay.close();
-    }
+    const got = await recordThenReplay(served, (base, name) => post(base, name, load(name).meta), dir);
+    ({ traces, live, replayed } = got);
+    expect(got.misses).toEqual([]);
   }, 30_000);
 
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('covers all 30 captured streams', () => {
-    expect(names).toHaveLength(30);
+  it('covers all 57 captured streams', () => {
+    expect(names).toHaveLength(57);
     expect([...traces.keys()].sort()).toEqual(names);
   });
 
@@ -121,6 +106,22 @@ describe('captured provider streams: record and replay through TraceForge with h
     expect(chunks.map((c) => c.event)).toEqual(want.map((f) => f.event));
     expect(chunks.map((c) => c.partial ?? false)).toEqual(want.map((f) => f.partial ?? false));
     if (plain !== body) expect(piecesOf(trace.http.body ?? []).equals(body)).toBe(true);
+  });
+
+  it.each(names)('%s: the recorded response says what the bytes say, and trace view --text shows all of its text', (name) => {
+    const trace = traces.get(name)!;
+    const want = capturedFacts()[name]!;
+    const s = summarize(trace.metadata.provider, trace.response);
+    expect(trace.metadata.model).toBe(want.model);
+    expect([s.text.length, sha256(s.text)]).toEqual([want.textLength, want.textSha256]);
+    expect(s.tool_calls.map((t) => t.name)).toEqual(want.tools);
+    expect(s.finish_reason).toBe(want.finish);
+    expect(s.usage ? [s.usage.input_tokens, s.usage.output_tokens] : null).toEqual(want.usage);
+    expect(s.reasoning?.length ?? null).toBe(want.reasoningLength);
+    // What `trace view --text` prints (src/cli/commands/trace-view.ts renders this with the plain style).
+    const view = renderTextView(buildViewModel(trace), plainStyle);
+    const response = view.slice(view.indexOf('── Complete response'), view.indexOf('── Request'));
+    if (want.textLength > 0) expect(response).toContain(s.text.replace(/\n$/, '').split('\n').map(plainStyle.esc).join('\n'));
   });
 
   it('records the gzip-encoded Anthropic stream as a stream: 2 tool calls, stop reason and usage', () => {

@@ -4,9 +4,16 @@
  * after its gap. Pieces are bytes, so a split can fall inside a UTF-8 character, a CRLF or a binary
  * event-stream message.
  */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { startRecorder } from '../../src/record/recorder.js';
+import { startReplayServer } from '../../src/replay/replay-server.js';
+import { appendToCassette } from '../../src/store/cassette-file.js';
+import type { Trace } from '../../src/trace/types.js';
 
 export interface Piece {
   bytes: Uint8Array;
@@ -97,5 +104,49 @@ export function piecesAt(body: Uint8Array, cuts: readonly number[], gapMs: (i: n
     if (c > prev || (i === cuts.length && out.length === 0)) out.push({ bytes: body.slice(prev, c), gapMs: gapMs(i) });
     prev = Math.max(prev, c);
   });
+  return out;
+}
+
+/** What {@link recordThenReplay} saw: per case name, the trace, the body the app got live and on replay. */
+export interface RoundTrip {
+  traces: Map<string, Trace>;
+  live: Map<string, Buffer>;
+  replayed: Map<string, Buffer>;
+  /** The cassette file's text. */
+  cassetteText: string;
+  misses: string[];
+}
+
+const caseOf = (url: string) => new URL(url, 'http://x').searchParams.get('tf_case') ?? '';
+
+/**
+ * Serve each case from one local upstream (requests name their case in `?tf_case=`), send every case at
+ * once through the real recorder, write one cassette in `dir`, and send every case again at once to the
+ * real replay server at speed 0 (no recorded delays).
+ */
+export async function recordThenReplay(served: ReadonlyMap<string, ServedStream>, post: (base: string, name: string) => Promise<Buffer>, dir: string): Promise<RoundTrip> {
+  const names = [...served.keys()];
+  const out: RoundTrip = { traces: new Map(), live: new Map(), replayed: new Map(), cassetteText: '', misses: [] };
+  const upstream = await startCapturedUpstream((url) => served.get(caseOf(url))!);
+  const got: Trace[] = [];
+  const rec = await startRecorder({ upstream: upstream.url, onTrace: (t) => void got.push(t) });
+  try {
+    await Promise.all(names.map(async (name) => out.live.set(name, await post(rec.url, name))));
+    await rec.flush();
+  } finally {
+    await rec.close();
+    await upstream.close();
+  }
+  for (const t of got) out.traces.set(caseOf(t.http.url), t);
+  const cassette = join(dir, `${randomUUID()}.yaml`);
+  await appendToCassette(cassette, got);
+  out.cassetteText = await readFile(cassette, 'utf8');
+  const replay = await startReplayServer({ cassette, speed: 0 });
+  try {
+    await Promise.all(names.map(async (name) => out.replayed.set(name, await post(replay.url, name))));
+    out.misses = replay.misses.map((m) => m.message);
+  } finally {
+    await replay.close();
+  }
   return out;
 }

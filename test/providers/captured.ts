@@ -4,6 +4,7 @@
  * chunk's data; a gzip body is gunzipped here, Bedrock's event stream decoded here with the AWS
  * SDK's codec (`:event-type` or `:exception-type` as the event, the JSON payload as the data).
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -91,3 +92,20 @@ export function loadCaptured(name: string): Captured {
 }
 
 export const capturedPath = (name: string, file = 'body.bin') => join(new URL(`${name}/`, CAPTURED_DIR).pathname, file);
+
+/** What derive_facts.py read from each stream's bytes, independently of TraceForge's code. */
+export interface CapturedFacts {
+  model: string | null;
+  textLength: number;
+  textSha256: string;
+  tools: string[];
+  finish: string | null;
+  usage: [number | null, number | null] | null;
+  reasoningLength: number | null;
+}
+
+let facts: Record<string, CapturedFacts> | undefined;
+export const capturedFacts = (): Record<string, CapturedFacts> =>
+  (facts ??= JSON.parse(readFileSync(new URL('facts.json', CAPTURED_DIR), 'utf8')) as Record<string, CapturedFacts>);
+
+export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

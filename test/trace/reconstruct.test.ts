@@ -53,6 +53,60 @@ describe('detectProvider', () => {
   it.each(cases)('%s %j -> %s', (path, headers, expected) => {
     expect(detectProvider(path, headers)).toBe(expected);
   });
+
+  it('knows Anthropic on Vertex by its path, whatever the OpenAI path rules say', () => {
+    for (const op of ['streamRawPredict', 'rawPredict']) expect(detectProvider(`/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-haiku-4-5@20251001:${op}`)).toBe('anthropic');
+  });
+
+  it('knows a protocol by its bodies when the path is not the provider\'s own', () => {
+    expect(detectProvider('/proxy/predict', {}, { request: { anthropic_version: 'vertex-2023-10-16', messages: [] } })).toBe('anthropic');
+    expect(detectProvider('/v1/models/x', {}, { chunks: [{ event: 'message_start', data: { type: 'message_start', message: {} } }] })).toBe('anthropic');
+    expect(detectProvider('/gateway', {}, { chunks: [{ data: { type: 'response.created', response: {} } }] })).toBe('openai-responses');
+    expect(detectProvider('/gateway', {}, { chunks: [{ data: { object: 'chat.completion.chunk', choices: [] } }] })).toBe('openai');
+    expect(detectProvider('/gateway', {}, { chunks: [{ data: { candidates: [] } }] })).toBe('gemini');
+    // Bedrock's invoke carries anthropic_version too, and stays Bedrock (its path is its own).
+    expect(detectProvider('/model/m/invoke-with-response-stream', {}, { request: { anthropic_version: 'bedrock-2023-05-31' } })).toBe('bedrock');
+  });
+});
+
+describe('OpenAI-compatible chat streams: vendor fields', () => {
+  const chunk = (extra: Record<string, unknown>, choice: Record<string, unknown>) => ({ data: { id: 'c1', object: 'chat.completion.chunk', model: 'm', ...extra, choices: [{ index: 0, ...choice }] } });
+
+  it('does not mix a cumulative message snapshot (Perplexity) into the message the deltas build', () => {
+    const chunks = [
+      chunk({}, { delta: { role: 'assistant', content: 'The' }, message: { role: 'assistant', content: 'The' } }),
+      chunk({}, { delta: { content: ' answer' }, message: { role: 'assistant', content: 'The answer' }, finish_reason: 'stop' }),
+    ];
+    const rec = reconstruct({ endpoint: '/chat/completions', request: {}, status: 200, stream: true, chunks });
+    expect(summarize(rec.provider, rec.response).text).toBe('The answer');
+    expect((rec.response as { choices: Array<Record<string, unknown>> }).choices[0]!['message']).toEqual({ role: 'assistant', content: 'The answer', refusal: null });
+  });
+
+  it('keeps vendor fields and maps a usage block nested under a vendor key (x_groq.usage)', () => {
+    const chunks = [
+      chunk({ x_groq: { id: 'req_1' }, citations: ['https://a'] }, { delta: { role: 'assistant', content: 'hi' } }),
+      chunk({ x_groq: { id: 'req_1', usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }, citations: ['https://a'] }, { delta: {}, finish_reason: 'stop' }),
+    ];
+    const rec = reconstruct({ endpoint: '/openai/v1/chat/completions', request: {}, status: 200, stream: true, chunks });
+    const r = rec.response as Record<string, unknown>;
+    expect(r['x_groq']).toEqual({ id: 'req_1', usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } });
+    expect(r['citations']).toEqual(['https://a']);
+    expect(summarize(rec.provider, r).usage).toEqual({ input_tokens: 5, output_tokens: 2, total_tokens: 7 });
+  });
+
+  it('keeps an error event that cut the answer short beside the answer (Groq\'s failed_generation)', () => {
+    const chunks = [chunk({}, { delta: { role: 'assistant', reasoning: 'thinking' } }), { data: { error: { message: 'Tool call validation failed', type: 'invalid_request_error', failed_generation: '{"x":1}' } } }];
+    const rec = reconstruct({ endpoint: '/openai/v1/chat/completions', request: {}, status: 200, stream: true, chunks });
+    expect((rec.response as Record<string, unknown>)['error']).toEqual({ message: 'Tool call validation failed', type: 'invalid_request_error', failed_generation: '{"x":1}' });
+    expect(summarize(rec.provider, rec.response).reasoning).toBe('thinking');
+  });
+
+  it('takes the id and model from the first event that has them (Azure opens with empty ones)', () => {
+    const chunks = [{ data: { id: '', object: '', model: '', choices: [], prompt_filter_results: [{ prompt_index: 0 }] } }, chunk({}, { delta: { content: 'x' }, finish_reason: 'stop' })];
+    const rec = reconstruct({ endpoint: '/chat/completions', request: {}, status: 200, stream: true, chunks });
+    expect([rec.model, (rec.response as { id: string }).id]).toEqual(['m', 'c1']);
+    expect((rec.response as Record<string, unknown>)['prompt_filter_results']).toEqual([{ prompt_index: 0 }]);
+  });
 });
 
 describe('generic reconstruction', () => {

@@ -48,13 +48,23 @@ interface ChoiceAcc {
   finishReason: unknown;
   /** Choice fields beyond the spec (OpenRouter's native_finish_reason), merged by kind like the message's. */
   extra: Json;
+  /** The last cumulative snapshot of the message, when the server sends one beside the deltas. */
+  snapshot: Json | null;
   text: string[];
 }
 
 const TOP_LEVEL = ['id', 'created', 'model', 'system_fingerprint', 'service_tier'] as const;
-/** Top-level fields some compatible servers add that their non-stream response also has (OpenRouter's upstream `provider`). */
-const TOP_LEVEL_EXTRA = ['provider'] as const;
-const CHOICE_KEYS = new Set(['index', 'delta', 'text', 'logprobs', 'finish_reason']);
+/**
+ * Top-level keys the rebuild writes itself. Any other top-level field a server adds (OpenRouter's
+ * `provider`, Groq's `x_groq`, Perplexity's `citations` and `search_results`, Azure's
+ * `prompt_filter_results`) is kept: objects merge field by field, anything else is sent whole
+ * and the last value wins. `obfuscation` is per-event padding of random length that no
+ * non-stream response has; it is the one field dropped.
+ */
+const TOP_LEVEL_BUILT = new Set([...TOP_LEVEL, 'object', 'choices', 'usage', 'obfuscation']);
+const CHOICE_KEYS = new Set(['index', 'delta', 'text', 'logprobs', 'finish_reason', 'obfuscation']);
+/** A choice field that is a cumulative snapshot of what the deltas build (Perplexity's `message`): the last one counts, never mixed into the deltas. */
+const CHOICE_SNAPSHOTS = new Set(['message']);
 
 function isCompletionsEndpoint(endpoint: string): boolean {
   return /\/completions$/.test(endpoint) && !/\/chat\/completions$/.test(endpoint);
@@ -63,7 +73,7 @@ function isCompletionsEndpoint(endpoint: string): boolean {
 function choiceAcc(choices: Map<number, ChoiceAcc>, index: number): ChoiceAcc {
   let c = choices.get(index);
   if (!c) {
-    c = { index, message: {}, content: null, contentParts: false, refusal: null, toolCalls: [], logprobs: null, finishReason: null, text: [], extra: {} };
+    c = { index, message: {}, content: null, contentParts: false, refusal: null, toolCalls: [], logprobs: null, finishReason: null, text: [], extra: {}, snapshot: null };
     choices.set(index, c);
   }
   return c;
@@ -142,6 +152,8 @@ function buildChoice(c: ChoiceAcc, legacy: boolean): Json {
       .map((t) => ({ id: t.id ?? null, type: t.type ?? 'function', function: { name: t.name ?? '', arguments: t.args } }));
   }
   if (c.functionCall) message['function_call'] = { name: c.functionCall.name ?? '', arguments: c.functionCall.args };
+  // A snapshot only fills in what no delta carried; the deltas are the message.
+  for (const [k, v] of Object.entries(c.snapshot ?? {})) if (message[k] === undefined || (message[k] === null && v !== null)) message[k] = clone(v);
   return { index: c.index, message, logprobs: c.logprobs ?? null, finish_reason: c.finishReason ?? null, ...c.extra };
 }
 
@@ -150,12 +162,19 @@ export function mergeChunks(chunks: ReadonlyArray<StreamChunk>, legacy: boolean)
   const top: Json = {};
   const choices = new Map<number, ChoiceAcc>();
   let seen = false;
+  const vendor: Json = {};
   let usageValue: unknown = null;
   for (const chunk of chunks) {
     const d = chunk.data;
     if (!isRecord(d) || (!Array.isArray(d['choices']) && !isRecord(d['usage']))) continue;
     seen = true;
-    for (const key of [...TOP_LEVEL, ...TOP_LEVEL_EXTRA]) if (d[key] !== undefined && d[key] !== null && top[key] === undefined) top[key] = d[key];
+    // Azure's first event (prompt_filter_results) has an empty id and model: the first real one counts.
+    for (const key of TOP_LEVEL) if (d[key] !== undefined && d[key] !== null && (top[key] === undefined || top[key] === '')) top[key] = d[key];
+    for (const [k, v] of Object.entries(d)) {
+      if (TOP_LEVEL_BUILT.has(k) || v === null || v === undefined) continue;
+      if (isRecord(v) && isRecord(vendor[k])) mergeObject(vendor[k] as Json, v);
+      else vendor[k] = clone(v);
+    }
     if (isRecord(d['usage'])) usageValue = clone(d['usage']);
     asArray(d['choices']).forEach((raw, position) => {
       if (!isRecord(raw)) return;
@@ -164,7 +183,10 @@ export function mergeChunks(chunks: ReadonlyArray<StreamChunk>, legacy: boolean)
       mergeLogprobs(acc, raw['logprobs']);
       if (typeof raw['text'] === 'string') acc.text.push(raw['text']);
       if (isRecord(raw['delta'])) mergeDelta(acc, raw['delta']);
-      for (const [k, v] of Object.entries(raw)) if (!CHOICE_KEYS.has(k)) mergeObject(acc.extra, { [k]: v });
+      for (const [k, v] of Object.entries(raw)) {
+        if (CHOICE_SNAPSHOTS.has(k) && isRecord(v)) acc.snapshot = clone(v);
+        else if (!CHOICE_KEYS.has(k)) mergeObject(acc.extra, { [k]: v });
+      }
     });
   }
   if (!seen) return null;
@@ -172,10 +194,16 @@ export function mergeChunks(chunks: ReadonlyArray<StreamChunk>, legacy: boolean)
   const out: Json = { id: top['id'] ?? null, object, created: top['created'] ?? null, model: top['model'] ?? null };
   if (top['system_fingerprint'] !== undefined) out['system_fingerprint'] = top['system_fingerprint'];
   if (top['service_tier'] !== undefined) out['service_tier'] = top['service_tier'];
-  for (const key of TOP_LEVEL_EXTRA) if (top[key] !== undefined) out[key] = top[key];
+  Object.assign(out, vendor);
   out['choices'] = [...choices.values()].sort((a, b) => a.index - b.index).map((c) => buildChoice(c, legacy));
-  out['usage'] = usageValue;
+  out['usage'] = usageValue ?? vendorUsage(vendor);
   return out;
+}
+
+/** A `usage` block a server put under its own key (Groq's `x_groq.usage`) when there is no top-level one. */
+function vendorUsage(vendor: Json): unknown {
+  for (const v of Object.values(vendor)) if (isRecord(v) && isRecord(v['usage'])) return clone(v['usage']);
+  return null;
 }
 
 /** First chunk with text, refusal, reasoning or a tool call; role-only and empty deltas are lifecycle. */
@@ -208,6 +236,8 @@ export function reconstruct(input: ProviderInput): ProviderResult {
   const merged = mergeChunks(input.chunks, isCompletionsEndpoint(input.endpoint));
   const error = streamError(input.chunks) ?? (input.status >= 400 ? `HTTP ${input.status}` : undefined);
   const errorPayload = input.chunks.find((c) => isRecord(c.data) && c.data['error'] !== undefined)?.data;
+  // An error event after content (Groq's failed tool call, OpenRouter's limit) stays with the answer it cut short.
+  if (merged && isRecord(errorPayload) && merged['error'] === undefined) merged['error'] = clone(errorPayload['error']);
   return withError(
     { model: str(merged?.['model']) ?? fallbackModel, response: merged ?? errorPayload ?? null, firstContentIndex: firstContentIndex(input.chunks) },
     error,
