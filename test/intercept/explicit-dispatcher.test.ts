@@ -5,35 +5,20 @@
  * for the provider's host: every dispatcher here connects to it, so a call that escaped the interception
  * would be counted there; it must see none.
  */
-import net from 'node:net';
 import OpenAI from 'openai';
 import { Agent, Client, EnvHttpProxyAgent, fetch as undiciFetch, interceptors, MockAgent, Pool, ProxyAgent, request, RetryAgent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCassette, type CassetteSession } from '../../src/session.js';
 import { makeNonStreamTrace } from '../helpers/make-trace.js';
+import { useStandIn } from '../helpers/stand-in.js';
 import { chatTrace, tempCassette } from '../virtual/helpers.js';
 
 const plain = makeNonStreamTrace({ id: 'trexplicit01', text: 'served', messages: [{ role: 'user', content: 'hi' }], params: {} });
 const streamed = chatTrace('stream please', ['a', 'b', 'c'], [5, 5, 5, 5, 5], 20, 'trexplicit02');
 
-let connections = 0;
-let listener: net.Server;
-let port = 0;
+const standIn = useStandIn();
 /** Sockets for every dispatcher below go to the stand-in listener, whatever host the call names. */
-const connect = ((_opts: unknown, cb: (err: Error | null, socket: net.Socket | null) => void) => {
-  const s = net.connect(port, '127.0.0.1');
-  s.once('connect', () => cb(null, s)).once('error', (e) => cb(e, null));
-}) as unknown as Agent.Options['connect'];
-
-beforeAll(async () => {
-  listener = net.createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
-  port = (listener.address() as net.AddressInfo).port;
-});
-afterAll(() => new Promise<void>((r) => listener.close(() => r())));
+const connect = standIn.connect as unknown as Agent.Options['connect'];
 
 const body = JSON.stringify(plain.request);
 const post = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body };
@@ -41,13 +26,14 @@ const post = { method: 'POST' as const, headers: { 'content-type': 'application/
 for (const clock of ['wall', 'virtual'] as const) {
   describe(`with CI set, on the ${clock} clock`, () => {
     let session: CassetteSession;
+    let before = 0;
     beforeAll(async () => {
-      connections = 0;
+      before = standIn.connections;
       session = await openCassette(await tempCassette([plain, streamed]), { mode: 'none', intercept: { unmatched: 'error' }, clock });
     });
     afterAll(async () => {
       await session.close();
-      expect(connections).toBe(0);
+      expect(standIn.connections).toBe(before);
     });
 
     it("serves the OpenAI SDK with fetchOptions.dispatcher (a streamed call and a plain one)", async () => {
@@ -74,7 +60,7 @@ for (const clock of ['wall', 'virtual'] as const) {
         new Agent({ connect }),
         new RetryAgent(new Agent({ connect })),
         new Agent({ connect }).compose(interceptors.retry()),
-        new EnvHttpProxyAgent({ httpsProxy: `http://127.0.0.1:${port}`, httpProxy: `http://127.0.0.1:${port}` }),
+        new EnvHttpProxyAgent({ httpsProxy: `http://127.0.0.1:${standIn.port}`, httpProxy: `http://127.0.0.1:${standIn.port}` }),
       ];
       for (const d of dispatchers) {
         const res = await request('https://api.openai.com/v1/chat/completions', { ...post, dispatcher: d });
@@ -84,7 +70,7 @@ for (const clock of ['wall', 'virtual'] as const) {
     });
 
     it('serves a call through a ProxyAgent without reaching the proxy', async () => {
-      const res = await request('https://api.openai.com/v1/chat/completions', { ...post, dispatcher: new ProxyAgent({ uri: `http://127.0.0.1:${port}` }) });
+      const res = await request('https://api.openai.com/v1/chat/completions', { ...post, dispatcher: new ProxyAgent({ uri: `http://127.0.0.1:${standIn.port}` }) });
       expect(res.statusCode).toBe(200);
       await res.body.json();
     });
@@ -107,7 +93,7 @@ for (const clock of ['wall', 'virtual'] as const) {
 }
 
 it('lets an explicit dispatcher go to the network again once the cassette is closed', async () => {
-  const before = connections;
+  const before = standIn.connections;
   await expect(request('https://api.openai.com/v1/models', { dispatcher: new Client('https://api.openai.com', { connect }) })).rejects.toThrow();
-  expect(connections).toBe(before + 1);
+  expect(standIn.connections).toBe(before + 1);
 });

@@ -4,11 +4,12 @@
  * are names that DNS may send anywhere. A local listener stands in for where they would resolve.
  */
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { isLoopback } from '../../src/intercept/hosts.js';
 import { openCassette } from '../../src/session.js';
+import { useStandIn } from '../helpers/stand-in.js';
 import { tempCassette } from '../virtual/helpers.js';
 
 const octet = fc.integer({ min: 0, max: 255 });
@@ -35,18 +36,7 @@ it('a name is never loopback because of how it starts, whatever labels follow', 
   for (const ok of ['http://localhost:1/', 'http://[::1]/', 'http://[0:0:0:0:0:0:0:1]/', 'http://127.1/']) expect(isLoopback(new URL(ok)), ok).toBe(true);
 });
 
-let connections = 0;
-let server: net.Server;
-let port = 0;
-beforeAll(async () => {
-  server = net.createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as net.AddressInfo).port;
-});
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+const standIn = useStandIn();
 
 it('under CI, names that start like loopback addresses are refused before connecting', async () => {
   const session = await openCassette(await tempCassette([]), { mode: 'none', intercept: { unmatched: 'error' } });
@@ -55,12 +45,12 @@ it('under CI, names that start like loopback addresses are refused before connec
       // Resolved to the stand-in listener: a call let through would be counted there.
       const lookup = ((_h: string, _o: unknown, cb: (e: Error | null, a: string, f: number) => void) => cb(null, '127.0.0.1', 4)) as unknown as net.LookupFunction;
       const err = await new Promise<Error>((resolve) => {
-        http.get({ host, port, path: '/x', lookup }, () => resolve(new Error('answered'))).on('error', resolve);
+        http.get({ host, port: standIn.port, path: '/x', lookup }, () => resolve(new Error('answered'))).on('error', resolve);
       });
-      expect(err.message).toMatch(new RegExp(`blocked a call to http://${host.replace(/\./g, '\\.')}:${port}/x`));
+      expect(err.message).toMatch(new RegExp(`blocked a call to http://${host.replace(/\./g, '\\.')}:${standIn.port}/x`));
     }
   } finally {
     await session.close();
   }
-  expect(connections).toBe(0);
+  expect(standIn.connections).toBe(0);
 });

@@ -3,27 +3,16 @@
  * its undici and its node:https calls to a served host are answered from the cassette, and under CI its
  * calls to other hosts are refused before they connect. A local listener stands in for the network.
  */
-import net from 'node:net';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCassette, type CassetteSession } from '../../src/session.js';
 import { makeNonStreamTrace } from '../helpers/make-trace.js';
+import { useStandIn } from '../helpers/stand-in.js';
 import { tempCassette } from '../virtual/helpers.js';
 
 const trace = makeNonStreamTrace({ id: 'trworker0001', text: 'served in a worker', messages: [{ role: 'user', content: 'hi' }], params: {} });
 
-let connections = 0;
-let listener: net.Server;
-let port = 0;
-beforeAll(async () => {
-  listener = net.createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
-  port = (listener.address() as net.AddressInfo).port;
-});
-afterAll(() => new Promise<void>((r) => listener.close(() => r())));
+const standIn = useStandIn();
 
 /** The worker's code: each way out, reporting what it got; every socket it opens would reach the stand-in listener. */
 const code = (port: number, body: string) => `
@@ -55,7 +44,7 @@ const viaHttps = (host) => new Promise((resolve) => {
 `;
 
 async function runWorker(options: ConstructorParameters<typeof Worker>[1] = {}): Promise<Record<string, string>> {
-  const w = new Worker(code(port, JSON.stringify(trace.request)), { eval: true, ...options });
+  const w = new Worker(code(standIn.port, JSON.stringify(trace.request)), { eval: true, ...options });
   try {
     return await new Promise((resolve, reject) => w.once('message', resolve).once('error', reject));
   } finally {
@@ -66,8 +55,9 @@ async function runWorker(options: ConstructorParameters<typeof Worker>[1] = {}):
 for (const clock of ['wall', 'virtual'] as const) {
   describe(`a worker started with a cassette open under CI (${clock} clock)`, () => {
     let session: CassetteSession;
+    let before = 0;
     beforeAll(async () => {
-      connections = 0;
+      before = standIn.connections;
       session = await openCassette(await tempCassette([trace]), { mode: 'none', intercept: { unmatched: 'error' }, clock });
     });
     afterAll(() => session.close());
@@ -81,13 +71,14 @@ for (const clock of ['wall', 'virtual'] as const) {
         expect(out.otherFetch).toMatch(/blocked a call to https:\/\/example\.com\/x/);
         expect(out.otherHttps).toMatch(/blocked a call to https:\/\/example\.com\/v1\/chat\/completions/);
       }
-      expect(connections).toBe(0);
+      expect(standIn.connections).toBe(before);
     });
   });
 }
 
 it('a worker started after the cassette is closed is not sealed', async () => {
+  const before = standIn.connections;
   const out = await runWorker();
   expect(out.otherFetch).not.toMatch(/blocked/);
-  expect(connections).toBeGreaterThan(0);
+  expect(standIn.connections).toBeGreaterThan(before);
 });
