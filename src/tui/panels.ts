@@ -4,7 +4,7 @@ import { summarize, type ResponseSummary } from '../trace/reconstruct.js';
 import type { TraceWindow } from '../store/trace-store.js';
 import { LOOP_DELAY_WARN_MS, type Trace } from '../trace/types.js';
 import { chunkPreview } from './chunk-text.js';
-import { bar, cell, clip, fmtMs, fmtNum } from './format.js';
+import { bar, cell, clip, fmtMs, fmtNum, middle } from './format.js';
 import type { Style } from './style.js';
 
 /**
@@ -102,13 +102,6 @@ function fitKv(st: Style, label: string, value: string, o: { labelWidth: number;
     else pieces.push(word.length > room ? middle(word, room) : word);
   }
   return pieces.map((p, i) => `${i === 0 ? head : ' '.repeat(o.labelWidth)}${paint(st.esc(p))}`);
-}
-
-/** `text` cut to `width` characters in the middle, keeping both ends. */
-export function middle(text: string, width: number): string {
-  if (text.length <= width) return text;
-  const tail = Math.floor((width - 1) / 2);
-  return `${text.slice(0, width - 1 - tail)}…${text.slice(text.length - tail)}`;
 }
 
 /** `width`: the panel's inner width in the TUI; values that do not fit are shortened in the middle. */

@@ -61,18 +61,19 @@ afterEach(() => {
 const lines = (s: Screen) => text(s).split('\n');
 const line = (s: Screen, has: string) => lines(s).find((l) => l.includes(has)) ?? '';
 
-function checkColours(term: FakeTerminal) {
+/** `greys`: the screen draws grey labels or borders, which must come out grey (SGR 90), not black. */
+function checkColours(term: FakeTerminal, greys: boolean) {
   const codes = colourCodes(term.written());
   if (term.env.NO_COLOR) expect(codes).toEqual([]);
   else {
     expect(codes).not.toContain('fg 30'); // black text: invisible on a dark terminal
-    expect(codes).toContain('fg 90'); // labels and borders in a grey the terminal shows
+    if (greys) expect(codes).toContain('fg 90');
   }
 }
 
 describe.each(SIZES)('%ix%i', (cols, rowCount) => {
   describe.each(TERMINALS)('%s', (_name, env) => {
-    it('trace view: colours, whole key bar, summary values on one line, numbers whole', async () => {
+    it('trace view: whole key bar, summary values on one line, numbers whole', async () => {
       const term = fakeTerminal(cols, rowCount, env);
       screen = openScreen(term);
       const clock = createManualClock();
@@ -94,19 +95,56 @@ describe.each(SIZES)('%ix%i', (cols, rowCount) => {
       expect(line(screen, '▶ playing')).toMatch(/▶ playing +1x +(█*░+ )? *\d+% +(chunk )?3\/8( +t 347\.1 ms \/ 545\.5 ms)? *│$/);
       clock.advance(10_000);
       expect(line(screen, '■ done')).toMatch(/■ done +1x +.*100% +(chunk )?8\/8.*│$/);
-      checkColours(term);
     });
 
-    it('browser: colours, whole key bar, endpoint and numbers whole', async () => {
+    it('browser: whole key bar, the prompt column, endpoint and numbers whole, `/` finds a prompt', async () => {
       const term = fakeTerminal(cols, rowCount, env);
-      const store = createTraceStore(dir);
-      const done = runBrowserTui(rows, { ...term, dir, load: (row) => store.load(row.file) });
+      screen = openScreen(term);
+      const done = runBrowserTui(rows, { ...term, screen, dir, load: (row) => createTraceStore(dir).load(row.file) });
       await settle();
-      screen = undefined;
-      const s = (term as unknown as { screen?: Screen }).screen;
-      void s;
+      const all = lines(screen);
+      for (const l of all) expect(l.length).toBeLessThanOrEqual(cols);
+      expect(all.at(-1)).toMatch(/ ↑↓( PgUp PgDn)? select +enter open +\/ filter +q quit$/);
+      expect(line(screen, 'ID ')).toMatch(/(DURATION|TTFB) +PROMPT$/);
+      expect(line(screen, 'aaaa1111')).toMatch(/\d+\.\d+ ms +What is/);
+      if (cols >= 120) expect(line(screen, 'aaaa1111')).toContain(' /v1/chat/completions ');
+      await press(term, '/', ...'haiku', '\r');
+      expect(text(screen)).toContain('1 of 3 traces');
+      expect(line(screen, 'aaaa2222')).toContain('Write a haiku');
       await press(term, 'q');
       expect(await done).toBe(0);
+      screen = undefined;
+    });
+
+    it('every screen draws in colours the terminal shows, or none under NO_COLOR', async () => {
+      const view = fakeTerminal(cols, rowCount, env);
+      screen = openScreen(view);
+      const clock = createManualClock();
+      openTraceView(screen, buildViewModel(stream()), { clock });
+      await press(view, 'r', '\t');
+      clock.advance(10_000);
+      text(screen);
+      checkColours(view, true);
+      screen.destroy();
+
+      const browse = fakeTerminal(cols, rowCount, env);
+      const browsed = runBrowserTui(rows, { ...browse, dir, load: (row) => createTraceStore(dir).load(row.file) });
+      await settle();
+      await press(browse, '\x1b[B', 'q');
+      expect(await browsed).toBe(0);
+      checkColours(browse, false);
+
+      const store = createTraceStore(dir);
+      const [a, b] = [await store.load('aaaa1111'), await store.load('bbbb3333')];
+      const diff = fakeTerminal(cols, rowCount, env);
+      screen = openScreen(diff);
+      const diffed = runDiffTui(diffTraces(a, b), a, b, { ...diff, screen });
+      await settle();
+      expect(lines(screen).at(-1)).toMatch(/tab next section .* q quit$/);
+      await press(diff, 'q');
+      expect(await diffed).toBe(0);
+      checkColours(diff, false);
+      screen = undefined;
     });
   });
 });
