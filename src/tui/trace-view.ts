@@ -8,8 +8,11 @@ import { isWindowed, metricsLines, requestLines, responseLines, summaryLines, ti
 import { realClock, ReplayController, type Clock, type ReplayState } from './replay-clock.js';
 import { bar1, keyBar, listPanel, markFocus, panel, scrollKey, themeOf, type Box, type Focusable, type KeyHelp, type Screen } from './widgets.js';
 
-/** Writes test files for a trace and returns their paths (test generation, issue 4). `window` is set for a trace too big to load whole. */
-export type GenerateHook = (trace: Trace, window?: TraceWindow | null) => Promise<string[]>;
+/**
+ * Writes test files for a trace and returns their paths (test generation, issue 4). `window` is set for a trace
+ * too big to load whole. Without `force` a file that exists is an error whose `detail.exists` names it.
+ */
+export type GenerateHook = (trace: Trace, window?: TraceWindow | null, opts?: { force?: boolean }) => Promise<string[]>;
 
 export interface TraceViewOptions {
   clock?: Clock;
@@ -194,21 +197,35 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     footer.setContent(` ${msg}`);
     if (render) screen.render();
   }
-  const generate = async () => {
+  // Set while the footer asks whether to overwrite what `g` would write; the next key answers.
+  let confirming = false;
+  const generate = async (force = false) => {
     if (!opts.onGenerate) return say(st.yellow('test generation is not available yet'));
-    say('generating a test from this trace…');
+    say(force ? 'overwriting the test generated from this trace…' : 'generating a test from this trace…');
     try {
-      const paths = await opts.onGenerate(t, vm.window);
-      say(`${st.green('wrote')} ${st.esc(paths.join(', ') || '(nothing)')}`);
+      const paths = await opts.onGenerate(t, vm.window, { force });
+      say(`${st.green(force ? 'overwrote' : 'wrote')} ${st.esc(paths.join(', ') || '(nothing)')}`);
     } catch (e) {
+      const exists = (e as { detail?: { exists?: unknown } }).detail?.exists;
+      if (!force && typeof exists === 'string') {
+        confirming = true;
+        // Any key but y keeps the file.
+        return say(`${st.yellow(`${st.esc(exists)} already exists: overwrite it?`)} {bold}y{/bold}/{bold}n{/bold}`);
+      }
       say(st.red(st.esc(e instanceof Error ? e.message : String(e))));
     }
+  };
+  const answer = (yes: boolean) => {
+    confirming = false;
+    if (yes) return void generate(true);
+    say('kept the existing test; nothing was written');
   };
 
   let resolveClosed!: (how: 'back' | 'quit') => void;
   const closed = new Promise<'back' | 'quit'>((r) => (resolveClosed = r));
   const onKey = (ch: string | undefined, key: { name?: string; full?: string; ctrl?: boolean }) => {
     if (key.full === 'C-c') return leave('quit');
+    if (confirming) return answer(ch === 'y' || ch === 'Y');
     if (key.name === 'q' || key.name === 'escape') return leave('back');
     if (key.name === 'tab' || key.full === 'S-tab') {
       focused = (focused + (key.full === 'S-tab' ? focusables.length - 1 : 1)) % focusables.length;

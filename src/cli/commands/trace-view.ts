@@ -9,10 +9,10 @@ import type { CommandContext } from '../command.js';
 import type { TraceViewOptions } from '../command-table.js';
 
 /** The `g` key: loaded only when asked for, so opening a trace does not load the generator and its templates. */
-export const generateHook: GenerateHook = async (trace: Trace, window) => {
+export const generateHook: GenerateHook = async (trace: Trace, window, opts = {}) => {
   (await import('./gen.js')).refuseTooBigForCassette(trace, window ?? null);
   const { generateFromTrace } = await import('../../gen/index.js');
-  return (await generateFromTrace(trace, { cwd: process.cwd() })).written;
+  return (await generateFromTrace(trace, { cwd: process.cwd(), force: opts.force === true })).written;
 };
 
 /**
