@@ -30,7 +30,7 @@ export async function run({ args, opts, io }: CommandContext<TraceViewOptions>):
     const { rows } = await listTraces(dir, { wholeLimitBytes: windowBytes(io.env) });
     if (tui) {
       const { runBrowserTui } = await import('../../tui/app.js');
-      return runBrowserTui(rows, { dir, load: (row) => store.loadForView(row.file), onGenerate: generateHook });
+      return runBrowserTui(rows, { dir, env: io.env, load: (row) => store.loadForView(row.file), onGenerate: generateHook });
     }
     if (rows.length === 0) {
       io.stdout.write(`No traces in ${dir}. Record some with \`traceforge record --upstream URL\`, or run \`traceforge demo\`.\n`);
@@ -66,7 +66,7 @@ export async function run({ args, opts, io }: CommandContext<TraceViewOptions>):
   }
   if (tui) {
     const { runTraceViewTui } = await import('../../tui/app.js');
-    return runTraceViewTui(trace, { onGenerate: generateHook, window });
+    return runTraceViewTui(trace, { env: io.env, onGenerate: generateHook, window });
   }
   io.stdout.write(renderTextView(buildViewModel(trace, window), st, io.stdout.columns ?? 100));
   return 0;
