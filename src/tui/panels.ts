@@ -140,29 +140,32 @@ const COMPACT: Record<string, string> = {
   'Average Chunk Time': 'Avg Chunk Time',
 };
 const COMPACT_LABEL = 15;
-/** Below this inner width the metrics panel uses the compact labels. */
-const ROOMY = LABEL + 24;
 
 /**
  * `width`: the panel's inner width in the TUI. Long values wrap under the value column (numbers are never
- * cut), and a narrow panel gets shorter labels and the short form of the stamp accuracy.
+ * cut); when a figure would not fit beside the full labels, the panel takes shorter labels and the short
+ * form of the stamp accuracy.
  */
 export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40, width?: number): string[] {
   const m = vm.metrics;
-  const compact = width !== undefined && width < ROOMY;
+  const stall = m.longestStall ? `${fmtMs(m.longestStall.ms)} (chunk ${m.longestStall.index})` : '—';
+  const figures: Array<[string, string, ((s: string) => string)?]> = [
+    ['Total Chunks', String(m.totalChunks)],
+    ['Stream Duration', fmtMs(m.streamDurationMs)],
+    ['First Chunk Latency', fmtMs(m.firstChunkLatencyMs)],
+    ['First Content Latency', fmtMs(m.firstContentLatencyMs)],
+    ['Average Chunk Time', fmtMs(m.averageChunkMs)],
+    ['Gap p50 / p95', `${fmtMs(m.p50GapMs)} / ${fmtMs(m.p95GapMs)}`],
+    ['Longest Stall', stall, m.longestStall && isStall(m.longestStall.ms, m) ? st.red : undefined],
+    ['Tokens/sec', m.tokensPerSecond === null ? '—' : fmtNum(m.tokensPerSecond, 1)],
+  ];
+  // The 1 is the column fitKv keeps free after a coloured value.
+  const compact = width !== undefined && figures.some(([, v]) => LABEL + v.length + 1 > width);
   const labelWidth = compact ? COMPACT_LABEL : LABEL;
   const row = (label: string, value: string, paint?: (s: string) => string) =>
     fitKv(st, compact ? (COMPACT[label] ?? label) : label, value, { labelWidth, width, mode: 'wrap', paint });
-  const stall = m.longestStall ? `${fmtMs(m.longestStall.ms)} (chunk ${m.longestStall.index})` : '—';
   return [
-    ...row('Total Chunks', String(m.totalChunks)),
-    ...row('Stream Duration', fmtMs(m.streamDurationMs)),
-    ...row('First Chunk Latency', fmtMs(m.firstChunkLatencyMs)),
-    ...row('First Content Latency', fmtMs(m.firstContentLatencyMs)),
-    ...row('Average Chunk Time', fmtMs(m.averageChunkMs)),
-    ...row('Gap p50 / p95', `${fmtMs(m.p50GapMs)} / ${fmtMs(m.p95GapMs)}`),
-    ...row('Longest Stall', stall, m.longestStall && isStall(m.longestStall.ms, m) ? st.red : undefined),
-    ...row('Tokens/sec', m.tokensPerSecond === null ? '—' : fmtNum(m.tokensPerSecond, 1)),
+    ...figures.flatMap(([label, value, paint]) => row(label, value, paint)),
     `${st.dim('Gaps'.padEnd(labelWidth))}${st.cyan(sparkline(m.gaps, compact && width !== undefined ? Math.max(4, width - labelWidth) : sparkWidth))}`,
     ...timingRows(vm, st, compact).flatMap(([label, value, paint]) => row(label, value, paint)),
     ...(vm.window ? row('Body', `${megabytes(vm.window.bodyBytes)} (${count(vm.window.bodyBytes)} bytes)`) : []),
