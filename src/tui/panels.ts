@@ -76,8 +76,9 @@ export function responseNote(trace: Trace): string | null {
 
 const LABEL = 22;
 const kv = (st: Style, label: string, value: string, width = LABEL) => `${st.dim(label.padEnd(width))}${value}`;
-// Summary labels are short; a narrower column keeps values on one line in the TUI's left panel.
-const SUMMARY_LABEL = 12;
+// Summary labels are short; a narrower column keeps values on one line in the TUI's left panel (12 on an
+// 80-column terminal, where 25 columns are left for `POST /v1/chat/completions`).
+const summaryLabel = (width: number | undefined) => (width === undefined || width >= 38 ? 13 : 12);
 const id = (s: string) => s;
 
 /**
@@ -109,7 +110,7 @@ export function summaryLines(vm: ViewModel, st: Style, width?: number): string[]
   const t = vm.trace;
   const ok = t.metadata.status === 'success';
   const http = `${t.http.status} ${t.http.status_message}`.trim();
-  const row = (label: string, value: string, paint?: (s: string) => string) => fitKv(st, label, value, { labelWidth: SUMMARY_LABEL, width, mode: 'shorten', paint })[0]!;
+  const row = (label: string, value: string, paint?: (s: string) => string) => fitKv(st, label, value, { labelWidth: summaryLabel(width), width, mode: 'shorten', paint })[0]!;
   return [
     row('Endpoint', `${t.http.method} ${t.endpoint}`),
     row('Model', t.metadata.model ?? '—'),
