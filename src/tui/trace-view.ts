@@ -85,7 +85,9 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     const frame = timeline.frame;
     timeline.list.onChange = (i, n) => {
       frame.setLabel(windowed ? ` Chunk timeline  ${shown} ` : ` Chunk timeline  ${n === 0 ? 0 : i + 1}/${n} `);
-      if (showFaults) marks.has(i) ? say(`${st.yellow('✂')} a fault before chunk ${i + 1}: ${st.esc(marks.get(i)!)}`, false) : showHelp();
+      if (!showFaults) return;
+      if (marks.has(i)) say(`${st.yellow('✂')} a fault before chunk ${i + 1}: ${st.esc(marks.get(i)!)}`, false);
+      else showHelp();
     };
     replayBox = panel(root, 'Replay', { scrollable: false });
     const w = vm.window!;
