@@ -84,7 +84,8 @@ export async function writeAllOrNothing(cwd: string, files: PlannedFile[], force
     const shown = relative(cwd, f.path);
     if (kind === 'other') throw new TraceForgeError('E_PATH', `${shown} exists and is not a file: choose another path with ${f.flag}`);
     if (kind === 'file' && !force) {
-      throw new TraceForgeError('E_GEN', `${shown} already exists: pass --force to overwrite it, or choose another path with ${f.flag}`);
+      // `exists` lets the TUI's `g` ask before overwriting, where no --force can be passed.
+      throw new TraceForgeError('E_GEN', `${shown} already exists: pass --force to overwrite it, or choose another path with ${f.flag}`, { detail: { exists: shown } });
     }
   }
   const madeDirs: string[] = [];

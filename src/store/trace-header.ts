@@ -12,8 +12,11 @@ export const WINDOW_BYTES = 16 * 1024;
  * members findable in any window of the file without parsing what surrounds them.
  */
 const MEMBER_RE = /\n {2}"([^"\\]+)": /g;
-/** Top-level members the table needs; `request`, `response` and `chunks` are skipped. */
-const WANTED = new Set(['schema_version', 'id', 'timestamp', 'endpoint', 'metadata', 'http', 'total_chunks', 'first_chunk_latency_ms']);
+/**
+ * Top-level members the table needs; `response` and `chunks` are skipped. `request` gives the prompt column
+ * when it lies whole in a window read anyway; it is never read further for (a longer one shows no prompt).
+ */
+const WANTED = new Set(['schema_version', 'id', 'timestamp', 'endpoint', 'request', 'metadata', 'http', 'total_chunks', 'first_chunk_latency_ms']);
 /** Direct scalar members of `http` when the object is cut by the window edge. */
 const HTTP_SCALAR_RE = /\n {4}"(status|method|first_byte_ms|outcome|synthesized)": ("[^"\\\n]*"|-?[\d.eE+-]+|true|false)/g;
 
@@ -79,7 +82,8 @@ function scanForward(fd: number, file: string, size: number, into: Record<string
     const text = carry + decoder.decode(readAt(fd, pos, SCAN_BLOCK), { stream: true });
     scanMembers(text, pos + SCAN_BLOCK >= size, into);
     const last = [...text.matchAll(MEMBER_RE)].at(-1);
-    carry = last && WANTED.has(last[1]!) && !(last[1]! in into) ? text.slice(last.index) : text.slice(-64);
+    // A request is not worth holding in memory for the prompt column: only the row's members are carried.
+    carry = last && WANTED.has(last[1]!) && last[1] !== 'request' && !(last[1]! in into) ? text.slice(last.index) : text.slice(-64);
   }
 }
 

@@ -1,3 +1,4 @@
+import { promptOf } from '../trace/prompt.js';
 import type { Outcome, Provider } from '../trace/types.js';
 
 /** What `trace list` shows of one trace: small, and cheap to get without parsing chunks. */
@@ -23,9 +24,18 @@ export interface TraceRow {
   synthesized?: boolean;
   /** The `schema_version` of a first-TraceForge file read as is (not yet upgraded), e.g. "1.0.0". */
   legacy?: string;
+  /**
+   * The first words of the last user message (at most 120 characters, raw: escape before printing). Absent when
+   * the request holds no user text, or when a listing found the request cut by its read window (over 16 KiB).
+   */
+  prompt?: string;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const withPrompt = (request: unknown): { prompt?: string } => {
+  const p = promptOf(request);
+  return p === null ? {} : { prompt: p };
+};
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /**
@@ -57,5 +67,6 @@ export function rowFromMembers(file: string, m: Record<string, unknown>): TraceR
     duration_ms: num(meta.duration_ms) ?? 0,
     ttfb_ms: num(m.first_chunk_latency_ms) ?? num(http.first_byte_ms),
     ...(http.synthesized === true ? { synthesized: true } : {}),
+    ...withPrompt(m.request),
   };
 }

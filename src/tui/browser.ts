@@ -4,10 +4,9 @@ import type { LoadedTrace } from '../store/trace-store.js';
 import type { Trace } from '../trace/types.js';
 import { filterRows, renderTable, type ListFilter } from './list-table.js';
 import { buildViewModel } from './panels.js';
-import { blessedStyle as st } from './style.js';
 import { openTraceView, type TraceViewOptions } from './trace-view.js';
 import { VirtualList } from './virtual-list.js';
-import { bar1, scrollKey, type Screen } from './widgets.js';
+import { bar1, keyBar, scrollKey, themeOf, type KeyHelp, type Screen } from './widgets.js';
 
 export interface BrowserOptions extends TraceViewOptions {
   /** Where the rows came from, for the header. */
@@ -17,7 +16,12 @@ export interface BrowserOptions extends TraceViewOptions {
   load(row: TraceRow): Promise<Trace | LoadedTrace>;
 }
 
-const HELP = ' {bold}↑↓ PgUp PgDn{/bold} select  {bold}enter{/bold} open  {bold}/{/bold} filter  {bold}q{/bold} quit';
+const KEYS: KeyHelp[] = [
+  ['↑↓ PgUp PgDn', 'select', 'select', '↑↓'],
+  ['enter', 'open'],
+  ['/', 'filter'],
+  ['q', 'quit'],
+];
 
 /**
  * The trace list as a full-screen browser: `Enter` opens the selected trace in the view (whose `q` comes
@@ -25,11 +29,12 @@ const HELP = ' {bold}↑↓ PgUp PgDn{/bold} select  {bold}enter{/bold} open  {b
  */
 export function openBrowser(screen: Screen, all: readonly TraceRow[], opts: BrowserOptions): { closed: Promise<'quit'> } {
   const root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
-  const header = bar1(root, { top: 0 }, 'blue');
+  const theme = themeOf(screen);
+  const st = theme.st;
+  const header = bar1(root, { top: 0 }, 'title');
   const columns = blessed.box({ parent: root, top: 1, left: 0, width: '100%', height: 1, tags: true });
-  const list = new VirtualList(root, { top: 2, left: 0, width: '100%', height: '100%-3' });
-  const footer = bar1(root, { bottom: 0 }, 'black');
-  footer.setContent(HELP);
+  const list = new VirtualList(root, theme, { top: 2, left: 0, width: '100%', height: '100%-3' });
+  const footer = bar1(root, { bottom: 0 }, 'keys');
   let query = '';
   let shown: TraceRow[] = [];
   const allIds = all.map((r) => r.id);
@@ -38,6 +43,7 @@ export function openBrowser(screen: Screen, all: readonly TraceRow[], opts: Brow
     shown = filterRows(all, { ...opts.filter, text: query });
     const { header: cols, lines } = renderTable(shown, st, allIds, (screen.width as number) - 2);
     columns.setContent(` ${cols}`);
+    footer.setContent(keyBar(KEYS, screen.width as number));
     list.setRows(lines.map((l) => ` ${l}`));
     const count = shown.length === all.length ? `${all.length} traces` : `${shown.length} of ${all.length} traces`;
     header.setContent(` {bold}TraceForge{/bold}  ${st.esc(opts.dir)}  ${count}${query ? `  filter: ${st.esc(query)}` : ''}`);
@@ -49,7 +55,7 @@ export function openBrowser(screen: Screen, all: readonly TraceRow[], opts: Brow
   list.focus();
 
   let mode: 'list' | 'filter' | 'view' = 'list';
-  const prompt = blessed.textbox({ parent: root, bottom: 0, left: 0, width: '100%', height: 1, hidden: true, style: { fg: 'white', bg: 'black' } });
+  const prompt = blessed.textbox({ parent: root, bottom: 0, left: 0, width: '100%', height: 1, hidden: true, style: theme.bar('keys') });
   const startFilter = () => {
     mode = 'filter';
     footer.hide();
@@ -80,9 +86,8 @@ export function openBrowser(screen: Screen, all: readonly TraceRow[], opts: Brow
       if (how === 'quit') return leave();
       root.show();
       list.focus();
-      footer.setContent(HELP);
-    } catch (e) {
-      footer.setContent(` {red-fg}${st.esc(e instanceof Error ? e.message : String(e))}{/red-fg}`);
+        } catch (e) {
+      footer.setContent(` ${st.red(st.esc(e instanceof Error ? e.message : String(e)))}`);
     }
     mode = 'list';
     screen.render();

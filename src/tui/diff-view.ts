@@ -2,8 +2,7 @@ import blessed from 'blessed';
 import type { TraceDiff } from '../trace/diff.js';
 import type { Trace } from '../trace/types.js';
 import { DIFF_SECTIONS, renderDiff } from './diff-render.js';
-import { blessedStyle as st } from './style.js';
-import { bar1, panel, scrollKey, type Screen } from './widgets.js';
+import { bar1, keyBar, panel, scrollKey, themeOf, type Screen } from './widgets.js';
 
 /**
  * Full-screen side-by-side diff of two traces: one scrollable panel with the request, response and timing
@@ -11,17 +10,19 @@ import { bar1, panel, scrollKey, type Screen } from './widgets.js';
  */
 export function openDiffView(screen: Screen, d: TraceDiff, a: Trace, b: Trace, notes: string[] = []): { closed: Promise<'back' | 'quit'> } {
   const root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
-  const header = bar1(root, { top: 0 }, 'blue');
+  const theme = themeOf(screen);
+  const st = theme.st;
+  const header = bar1(root, { top: 0 }, 'title');
   header.setContent(` {bold}TraceForge{/bold}  diff  A ${st.esc(a.id)}  ↔  B ${st.esc(b.id)}${d.sameContent ? '  (same content)' : ''}`);
-  const footer = bar1(root, { bottom: 0 }, 'black');
-  footer.setContent(' {bold}tab{/bold} next section  {bold}↑↓ PgUp PgDn{/bold} scroll  {bold}q{/bold} quit');
+  const footer = bar1(root, { bottom: 0 }, 'keys');
   const body = panel(root, 'A  │  B', { top: 1, left: 0, width: '100%', height: '100%-2' });
-  (body.style as { border: { fg: string } }).border.fg = 'cyan';
+  (body.style as { border: object }).border = theme.border(true);
   let headings: number[] = [];
   const fill = () => {
     const lines = renderDiff(d, a, b, st, { width: (screen.width as number) - 3, markers: false, notes });
     headings = DIFF_SECTIONS.map((s) => lines.findIndex((l) => l.includes(`── ${s} `)));
     body.setContent(lines.join('\n'));
+    footer.setContent(keyBar([['tab', 'next section'], ['↑↓ PgUp PgDn', 'scroll', 'scroll', '↑↓'], ['q', 'quit']], screen.width as number));
   };
   fill();
   body.focus();

@@ -29,6 +29,13 @@ export function clip(s: string, width: number): string {
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
 }
 
+/** `text` cut to `width` characters in the middle, keeping both ends (`/model/anthr…/converse-stream`). */
+export function middle(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const tail = Math.floor((width - 1) / 2);
+  return `${text.slice(0, width - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
 /** A text cell padded to `width` (left-aligned, or right-aligned for numbers). */
 export function cell(s: string, width: number, align: 'left' | 'right' = 'left'): string {
   const c = clip(s, width);

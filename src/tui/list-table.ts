@@ -1,13 +1,13 @@
 import { uniquePrefixLength } from '../store/trace-index.js';
 import type { TraceRow } from '../store/trace-row.js';
-import { cell, clip, fmtMs, fmtTime } from './format.js';
+import { cell, clip, fmtMs, fmtTime, middle } from './format.js';
 import type { Style } from './style.js';
 
 /** Filters shared by `trace list` and the TUI browser. */
 export interface ListFilter {
   stream?: boolean;
   model?: string;
-  /** Case-insensitive substring of id, endpoint, model, provider or status (the browser's `/`). */
+  /** Case-insensitive substring of id, endpoint, model, provider, status or prompt (the browser's `/`). */
   text?: string;
   limit?: number;
 }
@@ -18,7 +18,7 @@ export function filterRows(rows: readonly TraceRow[], f: ListFilter): TraceRow[]
     (r) =>
       (f.stream === undefined || r.stream === f.stream) &&
       (f.model === undefined || r.model === f.model) &&
-      (!q || [r.id, r.endpoint, r.model ?? '', r.provider, String(r.http_status)].some((s) => s.toLowerCase().includes(q))),
+      (!q || [r.id, r.endpoint, r.model ?? '', r.provider, String(r.http_status), r.prompt ?? ''].some((s) => s.toLowerCase().includes(q))),
   );
   return f.limit === undefined ? out : out.slice(0, f.limit);
 }
@@ -60,6 +60,8 @@ interface Column {
   title: string;
   align?: 'right';
   max?: number;
+  /** Cut in the middle rather than at the end: both ends of an endpoint or model name tell rows apart. */
+  middle?: boolean;
   get(r: TraceRow): string;
   paint?(r: TraceRow, text: string, st: Style): string;
 }
@@ -70,8 +72,8 @@ function columns(shortLen: number): Column[] {
   return [
     { title: 'ID', get: (r) => r.id.slice(0, shortLen), paint: (_r, s, st) => st.cyan(s) },
     { title: 'TIME', get: (r) => fmtTime(r.timestamp) },
-    { title: 'ENDPOINT', max: 36, get: (r) => r.endpoint },
-    { title: 'MODEL', max: 28, get: (r) => r.model ?? '—' },
+    { title: 'ENDPOINT', max: 36, middle: true, get: (r) => r.endpoint },
+    { title: 'MODEL', max: 28, middle: true, get: (r) => r.model ?? '—' },
     // `*`: framing synthesised from a first-TraceForge trace (see SYNTHESIZED_NOTE).
     { title: 'TYPE', get: (r) => `${r.stream ? 'Stream' : 'Normal'}${r.synthesized ? '*' : ''}`, paint: (r, s, st) => (r.stream ? st.magenta(s) : s) },
     {
@@ -82,12 +84,17 @@ function columns(shortLen: number): Column[] {
     { title: 'CHUNKS', align: 'right', get: (r) => (r.chunks === null ? '—' : String(r.chunks)) },
     { title: 'DURATION', align: 'right', get: (r) => fmtMs(r.duration_ms) },
     { title: 'TTFB', align: 'right', get: (r) => fmtMs(r.ttfb_ms) },
+    // The last user message's first words: several calls to one endpoint and model are told apart by it.
+    { title: 'PROMPT', max: 40, get: (r) => r.prompt ?? '—' },
   ];
 }
 
 /**
  * The `trace list` table: a header line and one line per row, columns sized to their content.
  * Cells are padded before they are coloured, so escape codes never shift the columns.
+ * Too wide for `maxWidth`, it gives up, in order: prompt width, the year, the TYPE column (CHUNKS `—`
+ * already says a call was not streamed), the seconds, model and endpoint width (cut in the middle), the
+ * TTFB and then the ENDPOINT column. Numbers are never cut.
  */
 export function renderTable(
   rows: readonly TraceRow[],
@@ -95,26 +102,46 @@ export function renderTable(
   allIds: readonly string[] = rows.map((r) => r.id),
   maxWidth = Infinity,
 ): { header: string; lines: string[] } {
-  const cols = columns(uniquePrefixLength(allIds));
+  const all = columns(uniquePrefixLength(allIds));
   // Recorded text is made one visible line first (control characters as `\x1b`), so widths count what is shown.
-  const texts = rows.map((r) => cols.map((c) => clip(c.get(r), Infinity)));
-  const widths = cols.map((c, i) => Math.min(c.max ?? Infinity, Math.max(c.title.length, ...texts.map((t) => t[i]!.length))));
-  // Too wide for the screen: drop the year, then narrow endpoint and model (clipped with an ellipsis).
-  const over = () => widths.reduce((a, b) => a + b, 0) + 2 * (cols.length - 1) - maxWidth;
-  const time = cols.findIndex((c) => c.title === 'TIME');
-  if (over() > 0) {
-    for (const t of texts) t[time] = t[time]!.replace(/^\d{4}-/, '');
-    widths[time] = Math.max(4, ...texts.map((t) => t[time]!.length));
-  }
-  for (const title of ['ENDPOINT', 'MODEL']) {
-    const i = cols.findIndex((c) => c.title === title);
-    if (over() > 0) widths[i] = Math.max(10, widths[i]! - over());
-  }
-  const header = st.bold(cols.map((c, i) => cell(c.title, widths[i]!, c.align)).join('  '));
+  const texts = rows.map((r) => all.map((c) => clip(c.get(r), Infinity)));
+  const widths = all.map((c, i) => Math.min(c.max ?? Infinity, Math.max(c.title.length, ...texts.map((t) => t[i]!.length))));
+  const at = (title: string) => all.findIndex((c) => c.title === title);
+  const hidden = new Set<number>();
+  const over = () => widths.reduce((a, w, i) => a + (hidden.has(i) ? 0 : w + 2), -2) - maxWidth;
+  const narrow = (title: string, min: number) => {
+    const i = at(title);
+    if (over() > 0) widths[i] = Math.max(Math.min(min, widths[i]!), widths[i]! - over());
+  };
+  const time = (re: RegExp) => {
+    const i = at('TIME');
+    if (over() <= 0) return;
+    for (const t of texts) t[i] = t[i]!.replace(re, '');
+    widths[i] = Math.max(4, ...texts.map((t) => t[i]!.length));
+  };
+  const hide = (title: string) => {
+    if (over() > 0) hidden.add(at(title));
+  };
+  const steps = [
+    () => narrow('PROMPT', 24),
+    () => time(/^\d{4}-/),
+    () => hide('TYPE'),
+    () => narrow('PROMPT', 16),
+    () => time(/:\d\d$/),
+    () => narrow('MODEL', 14),
+    () => narrow('ENDPOINT', 14),
+    () => hide('TTFB'),
+    () => hide('ENDPOINT'),
+    () => narrow('PROMPT', 8),
+  ];
+  for (const step of steps) step();
+  const shown = all.map((c, i) => ({ c, i })).filter(({ i }) => !hidden.has(i));
+  const fit = (c: Column, text: string, width: number) => cell(c.middle ? middle(text, width) : text, width, c.align);
+  const header = st.bold(shown.map(({ c, i }) => cell(c.title, widths[i]!, c.align)).join('  '));
   const lines = rows.map((r, ri) =>
-    cols
-      .map((c, i) => {
-        const padded = st.esc(cell(texts[ri]![i]!, widths[i]!, c.align));
+    shown
+      .map(({ c, i }) => {
+        const padded = st.esc(fit(c, texts[ri]![i]!, widths[i]!));
         return c.paint ? c.paint(r, padded, st) : padded;
       })
       .join('  ')

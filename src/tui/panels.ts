@@ -4,7 +4,7 @@ import { summarize, type ResponseSummary } from '../trace/reconstruct.js';
 import type { TraceWindow } from '../store/trace-store.js';
 import { LOOP_DELAY_WARN_MS, type Trace } from '../trace/types.js';
 import { chunkPreview } from './chunk-text.js';
-import { bar, cell, clip, fmtMs, fmtNum } from './format.js';
+import { bar, cell, clip, fmtMs, fmtNum, middle } from './format.js';
 import type { Style } from './style.js';
 
 /**
@@ -76,24 +76,51 @@ export function responseNote(trace: Trace): string | null {
 
 const LABEL = 22;
 const kv = (st: Style, label: string, value: string, width = LABEL) => `${st.dim(label.padEnd(width))}${value}`;
-// Summary labels are short; a narrower column keeps values on one line in the TUI's left panel.
-const SUMMARY_LABEL = 13;
+// Summary labels are short; a narrower column keeps values on one line in the TUI's left panel (12 on an
+// 80-column terminal, where 25 columns are left for `POST /v1/chat/completions`).
+const summaryLabel = (width: number | undefined) => (width === undefined || width >= 38 ? 13 : 12);
+const id = (s: string) => s;
 
-export function summaryLines(vm: ViewModel, st: Style): string[] {
+/**
+ * A label and a recorded or computed value fitted to `width` columns (no width: one line, as is).
+ * `shorten` keeps one line and cuts text in the middle (`/model/anthr…sonnet/converse`), for values whose
+ * both ends matter; `wrap` breaks at spaces under the value column, so numbers are never cut.
+ * `paint` styles each fitted piece after it is escaped.
+ */
+function fitKv(st: Style, label: string, value: string, o: { labelWidth: number; width?: number; mode: 'shorten' | 'wrap'; paint?: (s: string) => string }): string[] {
+  const paint = o.paint ?? id;
+  const flat = clip(value, Infinity);
+  // blessed wraps a line that fills the width exactly when a closing colour tag follows its last character.
+  const room = o.width === undefined ? Infinity : Math.max(8, o.width - o.labelWidth - (o.paint ? 1 : 0));
+  const head = st.dim(label.padEnd(o.labelWidth));
+  if (flat.length <= room) return [`${head}${paint(st.esc(flat))}`];
+  if (o.mode === 'shorten') return [`${head}${paint(st.esc(middle(flat, room)))}`];
+  const pieces: string[] = [];
+  // A number keeps its unit on its line.
+  for (const word of flat.split(/ (?!(?:ms|s|MB|bytes)\b)/)) {
+    const last = pieces.length - 1;
+    if (last >= 0 && pieces[last]!.length + 1 + word.length <= room) pieces[last] += ` ${word}`;
+    else pieces.push(word.length > room ? middle(word, room) : word);
+  }
+  return pieces.map((p, i) => `${i === 0 ? head : ' '.repeat(o.labelWidth)}${paint(st.esc(p))}`);
+}
+
+/** `width`: the panel's inner width in the TUI; values that do not fit are shortened in the middle. */
+export function summaryLines(vm: ViewModel, st: Style, width?: number): string[] {
   const t = vm.trace;
   const ok = t.metadata.status === 'success';
   const http = `${t.http.status} ${t.http.status_message}`.trim();
-  const row = (label: string, value: string) => kv(st, label, value, SUMMARY_LABEL);
+  const row = (label: string, value: string, paint?: (s: string) => string) => fitKv(st, label, value, { labelWidth: summaryLabel(width), width, mode: 'shorten', paint })[0]!;
   return [
-    row('Endpoint', st.esc(`${t.http.method} ${t.endpoint}`)),
-    row('Model', st.esc(t.metadata.model ?? '—')),
-    row('Provider', st.esc(t.metadata.provider)),
-    row('Status', ok ? st.green('success') : st.red(`error${t.http.outcome === 'complete' ? '' : ` (${t.http.outcome})`}`)),
-    row('HTTP Status', t.http.status >= 400 ? st.red(st.esc(http)) : st.esc(http)),
+    row('Endpoint', `${t.http.method} ${t.endpoint}`),
+    row('Model', t.metadata.model ?? '—'),
+    row('Provider', t.metadata.provider),
+    row('Status', ok ? 'success' : `error${t.http.outcome === 'complete' ? '' : ` (${t.http.outcome})`}`, ok ? st.green : st.red),
+    row('HTTP Status', http, t.http.status >= 400 ? st.red : undefined),
     row('Duration', fmtMs(t.metadata.duration_ms)),
-    row('Timestamp', st.esc(t.timestamp)),
-    row('Type', vm.stream ? st.magenta('Stream') : 'Normal'),
-    ...(t.http.synthesized ? originRows(t).map(([label, value]) => row(label, st.yellow(st.esc(value)))) : []),
+    row('Timestamp', t.timestamp),
+    row('Type', vm.stream ? 'Stream' : 'Normal', vm.stream ? st.magenta : undefined),
+    ...(t.http.synthesized ? originRows(t).map(([label, value]) => row(label, value, st.yellow)) : []),
   ];
 }
 
@@ -106,21 +133,43 @@ export function originRows(t: Trace): Array<[string, string]> {
   ];
 }
 
-export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40): string[] {
+/** Labels for a narrow panel (the TUI's left column on an 80-column terminal), so values stay on one line. */
+const COMPACT: Record<string, string> = {
+  'Stream Duration': 'Stream Time',
+  'First Chunk Latency': 'First Chunk',
+  'First Content Latency': 'First Content',
+  'Average Chunk Time': 'Avg Chunk Time',
+};
+const COMPACT_LABEL = 15;
+
+/**
+ * `width`: the panel's inner width in the TUI. Long values wrap under the value column (numbers are never
+ * cut); when a figure would not fit beside the full labels, the panel takes shorter labels and the short
+ * form of the stamp accuracy.
+ */
+export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40, width?: number): string[] {
   const m = vm.metrics;
   const stall = m.longestStall ? `${fmtMs(m.longestStall.ms)} (chunk ${m.longestStall.index})` : '—';
+  const figures: Array<[string, string, ((s: string) => string)?]> = [
+    ['Total Chunks', String(m.totalChunks)],
+    ['Stream Duration', fmtMs(m.streamDurationMs)],
+    ['First Chunk Latency', fmtMs(m.firstChunkLatencyMs)],
+    ['First Content Latency', fmtMs(m.firstContentLatencyMs)],
+    ['Average Chunk Time', fmtMs(m.averageChunkMs)],
+    ['Gap p50 / p95', `${fmtMs(m.p50GapMs)} / ${fmtMs(m.p95GapMs)}`],
+    ['Longest Stall', stall, m.longestStall && isStall(m.longestStall.ms, m) ? st.red : undefined],
+    ['Tokens/sec', m.tokensPerSecond === null ? '—' : fmtNum(m.tokensPerSecond, 1)],
+  ];
+  // The 1 is the column fitKv keeps free after a coloured value.
+  const compact = width !== undefined && figures.some(([, v]) => LABEL + v.length + 1 > width);
+  const labelWidth = compact ? COMPACT_LABEL : LABEL;
+  const row = (label: string, value: string, paint?: (s: string) => string) =>
+    fitKv(st, compact ? (COMPACT[label] ?? label) : label, value, { labelWidth, width, mode: 'wrap', paint });
   return [
-    kv(st, 'Total Chunks', String(m.totalChunks)),
-    kv(st, 'Stream Duration', fmtMs(m.streamDurationMs)),
-    kv(st, 'First Chunk Latency', fmtMs(m.firstChunkLatencyMs)),
-    kv(st, 'First Content Latency', fmtMs(m.firstContentLatencyMs)),
-    kv(st, 'Average Chunk Time', fmtMs(m.averageChunkMs)),
-    kv(st, 'Gap p50 / p95', `${fmtMs(m.p50GapMs)} / ${fmtMs(m.p95GapMs)}`),
-    kv(st, 'Longest Stall', m.longestStall && isStall(m.longestStall.ms, m) ? st.red(stall) : stall),
-    kv(st, 'Tokens/sec', m.tokensPerSecond === null ? '—' : fmtNum(m.tokensPerSecond, 1)),
-    kv(st, 'Gaps', st.cyan(sparkline(m.gaps, sparkWidth))),
-    ...timingLines(vm, st),
-    ...(vm.window ? [kv(st, 'Body', `${megabytes(vm.window.bodyBytes)} (${count(vm.window.bodyBytes)} bytes)`)] : []),
+    ...figures.flatMap(([label, value, paint]) => row(label, value, paint)),
+    `${st.dim('Gaps'.padEnd(labelWidth))}${st.cyan(sparkline(m.gaps, compact && width !== undefined ? Math.max(4, width - labelWidth) : sparkWidth))}`,
+    ...timingRows(vm, st, compact).flatMap(([label, value, paint]) => row(label, value, paint)),
+    ...(vm.window ? row('Body', `${megabytes(vm.window.bodyBytes)} (${count(vm.window.bodyBytes)} bytes)`) : []),
   ];
 }
 
@@ -128,16 +177,18 @@ export function metricsLines(vm: ViewModel, st: Style, sparkWidth = 40): string[
  * How far the recorded stamps can be trusted: the worst event-loop delay the recorder's proxy thread
  * saw during the call. Over LOOP_DELAY_WARN_MS the chunk times may be off by that much.
  */
-function timingLines(vm: ViewModel, st: Style): string[] {
+function timingRows(vm: ViewModel, st: Style, short: boolean): Array<[string, string, (s: string) => string]> {
   const delay = vm.trace.timing?.max_loop_delay_ms;
   if (delay === undefined) return [];
-  if (delay <= LOOP_DELAY_WARN_MS) return [kv(st, 'Stamp Accuracy', st.green(`within ${fmtMs(Math.max(1, delay))} (recorder loop delay)`))];
-  return [kv(st, 'Stamp Accuracy', st.red(`may be off by up to ${fmtMs(delay)}: the recorder's loop was held up; re-record on a quieter machine`))];
+  if (delay <= LOOP_DELAY_WARN_MS) return [['Stamp Accuracy', short ? `within ${fmtMs(Math.max(1, delay))}` : `within ${fmtMs(Math.max(1, delay))} (recorder loop delay)`, st.green]];
+  return [['Stamp Accuracy', short ? `off by up to ${fmtMs(delay)}` : `may be off by up to ${fmtMs(delay)}: the recorder's loop was held up; re-record on a quieter machine`, st.red]];
 }
 
 /** Timeline column widths: roomy, or compact for a narrow panel. */
 function timelineCols(width: number) {
-  return width >= 70 ? { idx: 5, delta: 9, cum: 10, gap: 12 } : { idx: 4, delta: 7, cum: 8, gap: 6 };
+  if (width >= 70) return { idx: 5, delta: 9, cum: 10, gap: 12 };
+  // An 80-column terminal leaves the timeline under 42 columns: a shorter bar keeps room for the content.
+  return width >= 42 ? { idx: 4, delta: 7, cum: 8, gap: 6 } : { idx: 4, delta: 7, cum: 8, gap: 4 };
 }
 
 export function timelineHeader(st: Style, width = 120): string {

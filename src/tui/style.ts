@@ -29,17 +29,24 @@ export function ansiStyle(): Style {
 
 const tag = (name: string) => (s: string) => (s === '' ? s : `{${name}}${s}{/${name}}`);
 
-/** blessed tag markup; control characters shown as escapes, and `{` and `}` in content become `{open}` / `{close}` so recorded text cannot inject tags. */
-export const blessedStyle: Style = {
-  esc: (s) => visible(s).replace(/[{}]/g, (ch) => (ch === '{' ? '{open}' : '{close}')),
-  bold: tag('bold'),
-  dim: tag('gray-fg'),
-  red: tag('red-fg'),
-  green: tag('green-fg'),
-  yellow: tag('yellow-fg'),
-  magenta: tag('magenta-fg'),
-  cyan: tag('cyan-fg'),
-};
+/**
+ * blessed tag markup; control characters shown as escapes, and `{` and `}` in content become `{open}` / `{close}`
+ * so recorded text cannot inject tags. `grey` is the colour `dim` uses; null draws no colour at all (NO_COLOR),
+ * only bold. The full-screen views take theirs from `Theme` (theme.ts), which picks per terminal.
+ */
+export function blessedTags(grey: string | null): Style {
+  const colour = (name: string) => (grey === null ? id : tag(`${name}-fg`));
+  return {
+    esc: (s) => visible(s).replace(/[{}]/g, (ch) => (ch === '{' ? '{open}' : '{close}')),
+    bold: tag('bold'),
+    dim: grey === null ? id : tag(`${grey}-fg`),
+    red: colour('red'),
+    green: colour('green'),
+    yellow: colour('yellow'),
+    magenta: colour('magenta'),
+    cyan: colour('cyan'),
+  };
+}
 
 /**
  * Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). FORCE_COLOR opts in.
@@ -54,3 +61,6 @@ export function shouldColor(out: { isTTY?: boolean }, env: NodeJS.ProcessEnv = p
 export function styleFor(out: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {
   return shouldColor(out, env) ? ansiStyle() : plainStyle;
 }
+
+/** blessed tags with grey for `dim`, as a 16- or 256-colour terminal shows them. */
+export const blessedStyle: Style = blessedTags('gray');

@@ -6,11 +6,13 @@ import type { TraceWindow } from '../store/trace-store.js';
 import { faultMarks, markFaultRows } from './fault-marks.js';
 import { isWindowed, metricsLines, requestLines, responseLines, summaryLines, timelineHeader, timelineRows, windowShown, type ViewModel } from './panels.js';
 import { realClock, ReplayController, type Clock, type ReplayState } from './replay-clock.js';
-import { blessedStyle as st } from './style.js';
-import { bar1, listPanel, markFocus, panel, scrollKey, type Box, type Focusable, type Screen } from './widgets.js';
+import { bar1, keyBar, listPanel, markFocus, panel, scrollKey, themeOf, type Box, type Focusable, type KeyHelp, type Screen } from './widgets.js';
 
-/** Writes test files for a trace and returns their paths (test generation, issue 4). `window` is set for a trace too big to load whole. */
-export type GenerateHook = (trace: Trace, window?: TraceWindow | null) => Promise<string[]>;
+/**
+ * Writes test files for a trace and returns their paths (test generation, issue 4). `window` is set for a trace
+ * too big to load whole. Without `force` a file that exists is an error whose `detail.exists` names it.
+ */
+export type GenerateHook = (trace: Trace, window?: TraceWindow | null, opts?: { force?: boolean }) => Promise<string[]>;
 
 export interface TraceViewOptions {
   clock?: Clock;
@@ -25,9 +27,15 @@ export interface TraceViewHandle {
   replay: ReplayController | null;
 }
 
-const LEFT_MIN = 36;
-const HELP = (leave: string, stream: boolean) =>
-  ` ${stream ? '{bold}r{/bold} replay  {bold}space{/bold} pause  {bold}+/-{/bold} speed  {bold}f{/bold} fault points  ' : ''}{bold}tab{/bold} panel  {bold}↑↓ PgUp PgDn{/bold} scroll  {bold}g{/bold} gen test  {bold}q{/bold} ${leave}`;
+// 38 inner columns hold `POST /v1/chat/completions` and a whole timestamp beside the summary labels.
+const LEFT_MIN = 40;
+const keys = (leave: string, stream: boolean): KeyHelp[] => [
+  ...(stream ? ([['r', 'replay'], ['space', 'pause'], ['+/-', 'speed'], ['f', 'fault points', 'faults']] as const) : []),
+  ['tab', 'panel'],
+  ['↑↓ PgUp PgDn', 'scroll', 'scroll', '↑↓'],
+  ['g', 'gen test'],
+  ['q', leave],
+];
 
 /**
  * Open the full-screen view of one trace on `screen`: summary, streaming metadata, chunk timeline,
@@ -37,23 +45,29 @@ const HELP = (leave: string, stream: boolean) =>
  */
 export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOptions = {}): TraceViewHandle {
   const root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
+  const st = themeOf(screen).st;
   const t = vm.trace;
   // A window of a big trace cannot be replayed: most of its chunks are not in memory.
   const windowed = isWindowed(vm);
   const shown = vm.window && windowed ? windowShown(vm.window) : '';
-  const header = bar1(root, { top: 0 }, 'blue');
+  const header = bar1(root, { top: 0 }, 'title');
   header.setContent(
-    ` {bold}TraceForge{/bold}  trace ${st.esc(t.id)}  ${st.esc(`${t.http.method} ${t.endpoint}`)}  ${st.esc(t.metadata.model ?? '')}  ${vm.stream ? 'Stream' : 'Normal'}${t.http.synthesized ? '  {yellow-fg}synthesised framing{/yellow-fg}' : ''}${windowed ? `  {yellow-fg}${shown} loaded{/yellow-fg}` : ''}`,
+    ` {bold}TraceForge{/bold}  trace ${st.esc(t.id)}  ${st.esc(`${t.http.method} ${t.endpoint}`)}  ${st.esc(t.metadata.model ?? '')}  ${vm.stream ? 'Stream' : 'Normal'}${t.http.synthesized ? `  ${st.yellow('synthesised framing')}` : ''}${windowed ? `  ${st.yellow(`${shown} loaded`)}` : ''}`,
   );
-  const footer = bar1(root, { bottom: 0 }, 'black');
+  const footer = bar1(root, { bottom: 0 }, 'keys');
   // `f`: where `traceforge sweep` would break this stream, marked on the timeline.
   let showFaults = false;
   const marks = vm.stream && !windowed ? faultMarks(t) : new Map<number, string>();
-  const help = HELP(opts.leaveLabel ?? 'quit', vm.stream && !windowed);
-  footer.setContent(help);
+  const helpKeys = keys(opts.leaveLabel ?? 'quit', vm.stream && !windowed);
+  let help = '';
+  // False while the footer carries a message (g's result, a fault mark) instead of the keys.
+  let helpShown = true;
+  const showHelp = () => {
+    helpShown = true;
+    footer.setContent(help);
+  };
 
   const summary = panel(root, 'Summary');
-  summary.setContent(summaryLines(vm, st).join('\n'));
   const request = panel(root, 'Request');
   request.setContent(requestLines(vm, st).join('\n'));
   const response = panel(root, 'Complete response');
@@ -71,14 +85,16 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     const frame = timeline.frame;
     timeline.list.onChange = (i, n) => {
       frame.setLabel(windowed ? ` Chunk timeline  ${shown} ` : ` Chunk timeline  ${n === 0 ? 0 : i + 1}/${n} `);
-      if (showFaults) footer.setContent(marks.has(i) ? ` {yellow-fg}✂{/yellow-fg} a fault before chunk ${i + 1}: ${st.esc(marks.get(i)!)}` : help);
+      if (!showFaults) return;
+      if (marks.has(i)) say(`${st.yellow('✂')} a fault before chunk ${i + 1}: ${st.esc(marks.get(i)!)}`, false);
+      else showHelp();
     };
     replayBox = panel(root, 'Replay', { scrollable: false });
     const w = vm.window!;
     replayBox.setContent(
       windowed
-        ? ` {yellow-fg}no replay: showing ${shown}; the file is ${(w.fileBytes / 1048576).toFixed(1)} MB, over the ${(w.limitBytes / 1048576).toFixed(1)} MB read whole{/yellow-fg}`
-        : ' press {bold}r{/bold} to replay the stream at its recorded pace',
+        ? ` ${st.yellow(`no replay: showing ${shown}; the file is ${(w.fileBytes / 1048576).toFixed(1)} MB, over the ${(w.limitBytes / 1048576).toFixed(1)} MB read whole`)}`
+        : '',
     );
   }
   const focusables: Focusable[] = [
@@ -87,19 +103,27 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     { frame: request, target: request },
   ];
   let focused = 0;
+  // Until the first `r` the replay panel says how to start one.
+  let replayShown = false;
 
   const layout = () => {
     const rows = screen.height as number;
     const cols = screen.width as number;
+    help = keyBar(helpKeys, cols);
+    if (helpShown) footer.setContent(help);
     const avail = rows - 2;
     const left = Math.max(LEFT_MIN, Math.min(58, Math.floor(cols * 0.42)));
     const right = cols - left;
     // 8 summary rows, 10 for a trace whose framing was synthesised (its origin rows).
-    const summaryHeight = summaryLines(vm, st).length + 2;
+    // Inside the border, less the scrollbar's column.
+    const inner = left - 3;
+    const summaryText = summaryLines(vm, st, inner);
+    summary.setContent(summaryText.join('\n'));
+    const summaryHeight = summaryText.length + 2;
     Object.assign(summary, { top: 1, left: 0, width: left, height: Math.min(summaryHeight, avail) });
     let leftUsed = summaryHeight;
     if (metrics) {
-      const lines = metricsLines(vm, st, left - 2 - 22 - 1);
+      const lines = metricsLines(vm, st, inner - 22, inner);
       Object.assign(metrics, { top: 1 + summaryHeight, left: 0, width: left, height: lines.length + 2 });
       metrics.setContent(lines.join('\n'));
       leftUsed = summaryHeight + 2 + lines.length;
@@ -116,6 +140,7 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
       const rows = timelineRows(vm, st, right - 2);
       timeline.list.setRows(showFaults ? markFaultRows(rows, marks, st) : rows);
       Object.assign(replayBox, { top: 1 + avail - 3, left, width: right, height: 3 });
+      if (!windowed && !replayShown) replayBox.setContent(right - 2 >= 51 ? ' press {bold}r{/bold} to replay the stream at its recorded pace' : ' press {bold}r{/bold} to replay at recorded pace');
       top += th;
       rest -= th + 3;
     }
@@ -134,18 +159,29 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
   let pushed = 0;
   const chunks = t.chunks ?? [];
   const onReplayTick = (s: Readonly<ReplayState>) => {
+    replayShown = true;
     for (; pushed < s.shown; pushed++) builder.push(chunks[pushed]!);
     const pct = s.total === 0 ? 100 : Math.round((s.shown / s.total) * 100);
     const [icon, iconText] = s.done
-      ? ['{green-fg}■ done{/green-fg}', '■ done']
+      ? [st.green('■ done'), '■ done']
       : s.paused
-        ? ['{yellow-fg}❚❚ paused{/yellow-fg}', '❚❚ paused']
-        : ['{cyan-fg}▶ playing{/cyan-fg}', '▶ playing'];
-    const tail = `${String(pct).padStart(3)}%  chunk ${s.shown}/${s.total}  t ${fmtMs(s.at)} / ${fmtMs(s.end)}`;
-    const head = `${s.speed}x`;
+        ? [st.yellow('❚❚ paused'), '❚❚ paused']
+        : [st.cyan('▶ playing'), '▶ playing'];
+    const inner = (replayBox!.width as number) - 2;
+    const pctText = `${String(pct).padStart(3)}%`;
+    const time = `t ${fmtMs(s.at)} / ${fmtMs(s.end)}`;
+    // The widest form that fits: the bar goes first, then the time; the counts and the state always stay.
+    const forms = [
+      { bar: true, tail: `${pctText}  chunk ${s.shown}/${s.total}  ${time}` },
+      { bar: true, tail: `${pctText}  chunk ${s.shown}/${s.total}` },
+      { bar: false, tail: `${pctText}  ${s.shown}/${s.total}  ${time}` },
+      { bar: false, tail: `${pctText}  ${s.shown}/${s.total}` },
+    ];
+    const words = (f: (typeof forms)[number]) => 1 + iconText.length + 2 + `${s.speed}x`.length + 2 + f.tail.length;
+    const form = forms.find((f) => words(f) + (f.bar ? 6 : 0) <= inner) ?? forms.at(-1)!;
     // The bar takes whatever the panel has left after the words.
-    const barWidth = Math.max(5, (replayBox!.width as number) - 2 - (1 + iconText.length + 2 + head.length + 2 + 1 + tail.length) - 1);
-    replayBox!.setContent(` ${icon}  ${head}  ${progressBar(s.shown / Math.max(1, s.total), barWidth)} ${tail}`);
+    const bar = form.bar ? `${progressBar(s.shown / Math.max(1, s.total), inner - words(form) - 2)} ` : '';
+    replayBox!.setContent(` ${icon}  ${s.speed}x  ${bar}${form.tail}`);
     if (s.done) showResponse();
     else {
       response.setLabel(' Complete response (replaying) ');
@@ -158,25 +194,40 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     screen.render();
   };
 
-  const say = (msg: string) => {
+  function say(msg: string, render = true) {
+    helpShown = false;
     footer.setContent(` ${msg}`);
-    screen.render();
-  };
-  const generate = async () => {
-    if (!opts.onGenerate) return say('{yellow-fg}test generation is not available yet{/yellow-fg}');
-    say('generating a test from this trace…');
+    if (render) screen.render();
+  }
+  // Set while the footer asks whether to overwrite what `g` would write; the next key answers.
+  let confirming = false;
+  const generate = async (force = false) => {
+    if (!opts.onGenerate) return say(st.yellow('test generation is not available yet'));
+    say(force ? 'overwriting the test generated from this trace…' : 'generating a test from this trace…');
     try {
-      const paths = await opts.onGenerate(t, vm.window);
-      say(`{green-fg}wrote{/green-fg} ${st.esc(paths.join(', ') || '(nothing)')}`);
+      const paths = await opts.onGenerate(t, vm.window, { force });
+      say(`${st.green(force ? 'overwrote' : 'wrote')} ${st.esc(paths.join(', ') || '(nothing)')}`);
     } catch (e) {
-      say(`{red-fg}${st.esc(e instanceof Error ? e.message : String(e))}{/red-fg}`);
+      const exists = (e as { detail?: { exists?: unknown } }).detail?.exists;
+      if (!force && typeof exists === 'string') {
+        confirming = true;
+        // Any key but y keeps the file.
+        return say(`${st.yellow(`${st.esc(exists)} already exists: overwrite it?`)} {bold}y{/bold}/{bold}n{/bold}`);
+      }
+      say(st.red(st.esc(e instanceof Error ? e.message : String(e))));
     }
+  };
+  const answer = (yes: boolean) => {
+    confirming = false;
+    if (yes) return void generate(true);
+    say('kept the existing test; nothing was written');
   };
 
   let resolveClosed!: (how: 'back' | 'quit') => void;
   const closed = new Promise<'back' | 'quit'>((r) => (resolveClosed = r));
   const onKey = (ch: string | undefined, key: { name?: string; full?: string; ctrl?: boolean }) => {
     if (key.full === 'C-c') return leave('quit');
+    if (confirming) return answer(ch === 'y' || ch === 'Y');
     if (key.name === 'q' || key.name === 'escape') return leave('back');
     if (key.name === 'tab' || key.full === 'S-tab') {
       focused = (focused + (key.full === 'S-tab' ? focusables.length - 1 : 1)) % focusables.length;
@@ -191,7 +242,8 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
     if (timeline && !windowed && key.name === 'f') {
       showFaults = !showFaults;
       layout();
-      footer.setContent(showFaults ? ` {yellow-fg}✂{/yellow-fg} ${marks.size} fault points marked (the ✂ row is the first chunk a fault there holds back); {bold}f{/bold} hides them` : help);
+      if (showFaults) say(`${st.yellow('✂')} ${marks.size} fault points marked (the ✂ row is the first chunk a fault there holds back); {bold}f{/bold} hides them`);
+      else showHelp();
       return screen.render();
     }
     if (scrollKey(focusables[focused]!.target, key.name)) screen.render();
@@ -199,7 +251,7 @@ export function openTraceView(screen: Screen, vm: ViewModel, opts: TraceViewOpti
   const replayStart = () => {
     builder = new MessageBuilder();
     pushed = 0;
-    footer.setContent(help);
+    showHelp();
     replay!.start();
   };
   const onResize = () => {

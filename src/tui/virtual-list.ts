@@ -1,4 +1,5 @@
 import blessed from 'blessed';
+import type { Theme } from './theme.js';
 
 /**
  * A selectable list that only ever hands blessed the rows on screen. blessed's own List makes one
@@ -13,7 +14,8 @@ export class VirtualList {
   /** Called after every redraw, e.g. to show the position in a label. */
   onChange?: (selected: number, length: number) => void;
 
-  constructor(parent: blessed.Widgets.Node, options: blessed.Widgets.BoxOptions = {}) {
+  /** `theme` marks the selected row. */
+  constructor(parent: blessed.Widgets.Node, private readonly theme: Theme, options: blessed.Widgets.BoxOptions = {}) {
     this.box = blessed.box({ parent, tags: true, wrap: false, ...options });
     this.box.on('resize', () => this.draw());
   }
@@ -61,7 +63,7 @@ export class VirtualList {
 
   private draw(): void {
     const h = this.height();
-    const lines = this.rows.slice(this.top, this.top + h).map((r, k) => (this.top + k === this.sel ? `{blue-bg}{white-fg}${r}{/white-fg}{/blue-bg}` : r));
+    const lines = this.rows.slice(this.top, this.top + h).map((r, k) => (this.top + k === this.sel ? this.theme.selected(r) : r));
     this.box.setContent(lines.join('\n'));
     this.onChange?.(this.sel, this.rows.length);
   }

@@ -1,4 +1,5 @@
 import blessed from 'blessed';
+import { makeTheme, terminalColors, type Theme } from './theme.js';
 import { VirtualList } from './virtual-list.js';
 
 /** Small blessed helpers shared by the view, browser and diff screens. */
@@ -14,10 +15,26 @@ export interface ScreenStreams {
   terminal?: string;
   /** Draw on this screen instead of creating one (tests read it back); it is still destroyed at the end. */
   screen?: Screen;
+  /** NO_COLOR, COLORTERM and TERM are read from here; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const themes = new WeakMap<Screen, Theme>();
+
+/** The colours `screen` draws with (see theme.ts). */
+export function themeOf(node: blessed.Widgets.Node): Theme {
+  const screen = ((node as { screen?: Screen }).screen ?? node) as Screen;
+  let theme = themes.get(screen);
+  if (!theme) {
+    theme = makeTheme((screen.tput as unknown as { colors: number }).colors);
+    themes.set(screen, theme);
+  }
+  return theme;
 }
 
 export function createScreen(s: ScreenStreams = {}, title = 'TraceForge'): Screen {
-  return blessed.screen({
+  const env = s.env ?? process.env;
+  const screen = blessed.screen({
     input: s.input as never,
     output: s.output as never,
     terminal: s.terminal,
@@ -29,10 +46,16 @@ export function createScreen(s: ScreenStreams = {}, title = 'TraceForge'): Scree
     warnings: false,
     title,
   });
+  // blessed reduces colours to the count it read from terminfo, which is often too low (theme.ts says why).
+  const tput = screen.tput as unknown as { colors: number };
+  tput.colors = terminalColors(s.terminal ?? env.TERM, tput.colors, env);
+  themes.set(screen, makeTheme(tput.colors, env));
+  return screen;
 }
 
 /** A bordered, scrollable panel with a label; keys are handled by the screen's own dispatcher. */
 export function panel(parent: blessed.Widgets.Node, label: string, extra: blessed.Widgets.BoxOptions = {}): Box {
+  const theme = themeOf(parent);
   return blessed.box({
     parent,
     label: ` ${label} `,
@@ -40,22 +63,22 @@ export function panel(parent: blessed.Widgets.Node, label: string, extra: blesse
     tags: true,
     scrollable: true,
     alwaysScroll: true,
-    scrollbar: { ch: ' ', style: { bg: 'gray' } } as never,
-    style: { border: { fg: 'gray' }, label: { bold: true } },
+    scrollbar: { ch: ' ', style: theme.scrollbar } as never,
+    style: { border: theme.border(false), label: { bold: true } },
     ...extra,
   });
 }
 
 /** A bordered frame holding a fixed column-header row and a borderless virtual list under it. */
 export function listPanel(parent: blessed.Widgets.Node, label: string): { frame: Box; header: Box; list: VirtualList } {
-  const frame = blessed.box({ parent, label: ` ${label} `, border: 'line', tags: true, style: { border: { fg: 'gray' }, label: { bold: true } } });
+  const frame = blessed.box({ parent, label: ` ${label} `, border: 'line', tags: true, style: { border: themeOf(parent).border(false), label: { bold: true } } });
   const header = blessed.box({ parent: frame, top: 0, left: 0, right: 0, height: 1, tags: true });
-  const list = new VirtualList(frame, { top: 1, left: 0, right: 0, bottom: 0 });
+  const list = new VirtualList(frame, themeOf(parent), { top: 1, left: 0, right: 0, bottom: 0 });
   return { frame, header, list };
 }
 
-export function bar1(parent: blessed.Widgets.Node, pos: blessed.Widgets.BoxOptions, bg: string): Box {
-  return blessed.box({ parent, height: 1, left: 0, width: '100%', tags: true, style: { fg: 'white', bg }, ...pos });
+export function bar1(parent: blessed.Widgets.Node, pos: blessed.Widgets.BoxOptions, kind: 'title' | 'keys'): Box {
+  return blessed.box({ parent, height: 1, left: 0, width: '100%', tags: true, style: themeOf(parent).bar(kind), ...pos });
 }
 
 /** Arrow, PgUp/PgDn, Home/End on whichever panel has focus. Returns false for other keys. */
@@ -89,7 +112,7 @@ export interface Focusable {
 
 /** Highlight the focused panel's border so `tab` has a visible effect. */
 export function markFocus(panels: readonly Focusable[], focused: Focusable): void {
-  for (const p of panels) (p.frame.style as { border: { fg: string } }).border.fg = p === focused ? 'cyan' : 'gray';
+  for (const p of panels) (p.frame.style as { border: object }).border = themeOf(p.frame).border(p === focused);
   focused.target.focus();
 }
 
@@ -97,4 +120,28 @@ export function markFocus(panels: readonly Focusable[], focused: Focusable): voi
 export function screenText(screen: Screen): string {
   const lines = (screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
   return lines.map((row) => row.map((c) => c[1]).join('').trimEnd()).join('\n');
+}
+
+/** One key of a key bar: the key, what it does, and shorter words for both on a narrow terminal. */
+export type KeyHelp = readonly [key: string, does: string, shortDoes?: string, shortKey?: string];
+
+/**
+ * The key bar's content for `width` columns: every key always, with shorter words and then tighter
+ * spacing when the terminal is narrow (a key cut off the end of the bar cannot be discovered).
+ */
+export function keyBar(keys: readonly KeyHelp[], width: number): string {
+  const tries = [
+    { short: false, gap: '  ' },
+    { short: true, gap: '  ' },
+    { short: true, gap: ' ' },
+  ];
+  const render = (t: (typeof tries)[number], bold: boolean) =>
+    ` ${keys
+      .map(([key, does, shortDoes, shortKey]) => {
+        const k = t.short ? (shortKey ?? key) : key;
+        return `${bold ? `{bold}${k}{/bold}` : k} ${t.short ? (shortDoes ?? does) : does}`;
+      })
+      .join(t.gap)}`;
+  const fits = tries.find((t) => [...render(t, false)].length <= width) ?? tries.at(-1)!;
+  return render(fits, true);
 }

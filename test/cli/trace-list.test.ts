@@ -24,10 +24,10 @@ describe('traceforge trace list', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).not.toContain(ESC);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+TIME\s+ENDPOINT\s+MODEL\s+TYPE\s+STATUS\s+CHUNKS\s+DURATION\s+TTFB$/);
+    expect(lines[0]).toMatch(/^ID\s+TIME\s+ENDPOINT\s+MODEL\s+TYPE\s+STATUS\s+CHUNKS\s+DURATION\s+TTFB\s+PROMPT$/);
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toMatch(/^eeee3333\s+2026-05-03 10:00:00\s+\/v1\/chat\/completions\s+gpt-4\.1\s+Normal\s+200\s+—\s+643\.0 ms\s+640\.3 ms$/);
-    expect(lines[2]).toMatch(/^cccc2222\s+2026-05-02 10:00:00\s+\/v1\/messages\s+claude-sonnet-4-5\s+Stream\s+529\s+\d+\s+[\d.]+ ms\s+312\.5 ms$/);
+    expect(lines[1]).toMatch(/^eeee3333\s+2026-05-03 10:00:00\s+\/v1\/chat\/completions\s+gpt-4\.1\s+Normal\s+200\s+—\s+643\.0 ms\s+640\.3 ms\s+Say hello and explain streaming in one …$/);
+    expect(lines[2]).toMatch(/^cccc2222\s+2026-05-02 10:00:00\s+\/v1\/messages\s+claude-sonnet-4-5\s+Stream\s+529\s+\d+\s+[\d.]+ ms\s+312\.5 ms\s+\S.*$/);
     expect(lines[3]).toMatch(/^aaaa1111\s.*\sStream\s+200\s/);
   });
 

@@ -63,16 +63,18 @@ export function copyProject(from: string, to: string): string {
   return to;
 }
 
-/** The traces docs/browsing.md shows: ids, times, models and texts as printed there. */
+const ask = (content: string) => [{ role: 'user', content }];
+
+/** The traces docs/browsing.md shows: ids, times, models, prompts and texts as printed there. */
 export function browsingTraces(): Trace[] {
   const textA = 'The sky is blue because of Rayleigh scattering: shorter wavelengths scatter more.\nSecond line here.';
   const textB = 'The sky looks blue because air scatters short wavelengths more strongly.';
   return [
-    makeOpenAIStreamTrace({ id: 'a1b2c3d4e5f60001', timestamp: '2026-11-24T15:41:00.123Z', text: textA, seed: 1 }),
-    makeOpenAIStreamTrace({ id: 'a1b2c3d4e5f60002', timestamp: '2026-11-24T15:42:00.123Z', text: textB, seed: 2 }),
+    makeOpenAIStreamTrace({ id: 'a1b2c3d4e5f60001', timestamp: '2026-11-24T15:41:00.123Z', text: textA, seed: 1, messages: ask('Why is the sky blue?') }),
+    makeOpenAIStreamTrace({ id: 'a1b2c3d4e5f60002', timestamp: '2026-11-24T15:42:00.123Z', text: textB, seed: 2, messages: ask('Why is the sky blue?') }),
     makeAnthropicStreamTrace({ id: 'b7c8d9e0f1a20003', timestamp: '2026-11-24T15:43:00.123Z', seed: 3 }),
-    makeNonStreamTrace({ id: 'c0ffee0000000004', timestamp: '2026-11-24T15:44:00.123Z', model: 'gpt-4.1' }),
-    makeOpenAIStreamTrace({ id: 'd00d000000000005', timestamp: '2026-11-24T15:45:00.123Z', outcome: 'upstream_aborted', text: 'Cut off after a few words', seed: 5 }),
+    makeNonStreamTrace({ id: 'c0ffee0000000004', timestamp: '2026-11-24T15:44:00.123Z', model: 'gpt-4.1', messages: ask('Summarise this ticket in one line') }),
+    makeOpenAIStreamTrace({ id: 'd00d000000000005', timestamp: '2026-11-24T15:45:00.123Z', outcome: 'upstream_aborted', text: 'Cut off after a few words', seed: 5, messages: ask('Write a haiku about tmux') }),
   ];
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,9 +47,26 @@ describe('g in the trace view runs the generator', () => {
     expect((await readdir(project, { recursive: true })).sort()).toEqual(['fixtures', 'fixtures/say-hello.yaml', 'test', 'test/say-hello.test.ts']);
   });
 
-  it('shows the paths on screen, then why a second press writes nothing', async () => {
+  it('shows the paths on screen, then asks before overwriting them: n keeps the files, y overwrites them', async () => {
     expect(await pressG()).toContain('wrote test/say-hello.test.ts, fixtures/say-hello.yaml');
-    expect(await pressG()).toContain('test/say-hello.test.ts already exists');
+    await writeFile('test/say-hello.test.ts', '// edited by hand\n');
+    const term = fakeTerminal(80, 24);
+    screen = openScreen(term);
+    openTraceView(screen, buildViewModel(trace()), { clock: createManualClock(), onGenerate: generateHook });
+    const footer = async () => {
+      for (let i = 0; i < 100 && /generating a test|overwriting the test/.test(text(screen!)); i++) await new Promise((r) => setTimeout(r, 20));
+      return text(screen!).split('\n').at(-1)!;
+    };
+    await press(term, 'g');
+    expect(await footer()).toBe(' test/say-hello.test.ts already exists: overwrite it? y/n');
+    await press(term, 'n');
+    expect(await footer()).toBe(' kept the existing test; nothing was written');
+    expect(await readFile('test/say-hello.test.ts', 'utf8')).toBe('// edited by hand\n');
+    await press(term, 'g');
+    expect(await footer()).toMatch(/overwrite it\? y\/n$/);
+    await press(term, 'y');
+    expect(await footer()).toBe(' overwrote test/say-hello.test.ts, fixtures/say-hello.yaml');
+    expect(await readFile('test/say-hello.test.ts', 'utf8')).toContain('say-hello.yaml');
   });
 
   it('shows why a trace cannot become a test', async () => {

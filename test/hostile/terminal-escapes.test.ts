@@ -112,6 +112,7 @@ describe('the trace commands on a trace with escape sequences', () => {
     expect(table.code).toBe(0);
     expectClean(table.stdout + table.stderr, 'trace list');
     expect(table.stdout).toContain('\\x1b');
+    expect(table.stdout).toContain(`hi ${visible(OSC52)} there`); // the prompt column, shown and not obeyed
 
     const json = await runCli(project.cwd, ['trace', 'list', '--json']);
     expect(json.code).toBe(0);

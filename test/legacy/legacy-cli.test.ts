@@ -30,7 +30,7 @@ describe('legacy traces in the CLI', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(6);
     expect(lines[1]).toMatch(/^aaaa1111\s.*\sStream\s+200\s/);
-    expect(lines[2]).toMatch(/^e5f6a7b8\s+2025-01-17 10:00:00\s+\/v1\/chat\/completions\s+gpt-4\.1-mini\s+Stream\*\s+200\s+8\s+468\.2 ms\s+388\.0 ms$/);
+    expect(lines[2]).toMatch(/^e5f6a7b8\s+2025-01-17 10:00:00\s+\/v1\/chat\/completions\s+gpt-4\.1-mini\s+Stream\*\s+200\s+8\s+468\.2 ms\s+388\.0 ms {2}\S.*$/); // then the prompt
     expect(lines[3]).toMatch(/^3f2b8e1a\s+2025-01-16 08:12:45\s+\/v1\/messages\s+claude-sonnet-4-5\s+Stream\*\s+200\s+15\s/);
     expect(lines[4]).toMatch(/^7c9e6679\s.*\sStream\*\s+200\s+20\s/);
     expect(lines[5]).toMatch(/^\* from the first TraceForge \(schema 1\.0\.0\): .*3 file\(s\) read as is, `traceforge trace upgrade <dir>`/);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readTraceRow, WINDOW_BYTES } from '../../src/store/trace-header.js';
 import { INDEX_FILE, listTraces, uniquePrefixLength } from '../../src/store/trace-index.js';
-import { rowFromMembers } from '../../src/store/trace-row.js';
+import { rowFromMembers, type TraceRow } from '../../src/store/trace-row.js';
 import { createTraceStore, traceFileName } from '../../src/store/trace-store.js';
 import { stringifyTrace } from '../../src/trace/codec.js';
 import { makeAnthropicStreamTrace, makeNonStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
@@ -115,7 +115,13 @@ describe('readTraceRow', () => {
           const path = join(dir, 'one.json');
           await writeFile(path, text);
           const row = await readTraceRow(path, 'one.json', Buffer.byteLength(text));
-          expect(row).toEqual(rowFromMembers('one.json', JSON.parse(text)));
+          const full = rowFromMembers('one.json', JSON.parse(text));
+          // The prompt column is read only from a request lying whole in the head window (16 KiB).
+          if (prompt < 8_000) expect(row).toEqual(full);
+          else {
+            const { prompt: _cut, ...rest } = full as TraceRow;
+            expect(row).toEqual(row.prompt === undefined ? rest : full);
+          }
         },
       ),
       { numRuns: 40 },

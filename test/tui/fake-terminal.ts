@@ -9,11 +9,14 @@ export interface FakeTerminal {
   input: PassThrough;
   output: Writable & { columns: number; rows: number; isTTY: true };
   terminal: string;
+  /** What the screen reads NO_COLOR, COLORTERM and TERM from. */
+  env: NodeJS.ProcessEnv;
   /** Everything blessed wrote, escape codes included. */
   written(): string;
 }
 
-export function fakeTerminal(columns = 120, rows = 40): FakeTerminal {
+/** `env.TERM` names the terminal (xterm unless given); the rest of `env` is all the screen sees of the environment. */
+export function fakeTerminal(columns = 120, rows = 40, env: NodeJS.ProcessEnv = {}): FakeTerminal {
   const input = new PassThrough();
   let out = '';
   const output = Object.assign(
@@ -25,7 +28,7 @@ export function fakeTerminal(columns = 120, rows = 40): FakeTerminal {
     }),
     { columns, rows, isTTY: true as const },
   );
-  return { input, output, terminal: 'xterm', written: () => out };
+  return { input, output, terminal: env.TERM ?? 'xterm', env, written: () => out };
 }
 
 /** Let stream and key events run. */
@@ -43,6 +46,26 @@ export const KEY = { tab: '\t', enter: '\r', escape: '\x1b', pageDown: '\x1b[6~'
 
 export function openScreen(term: FakeTerminal): Screen {
   return createScreen(term);
+}
+
+/**
+ * The colours the terminal was told to draw, from every SGR sequence written: `fg 30`, `bg 44`,
+ * `fg 38;5;244`. Attributes (bold, inverse) and resets are left out.
+ */
+export function colourCodes(written: string): string[] {
+  const out = new Set<string>();
+  for (const m of written.matchAll(/\x1b\[([0-9;]*)m/g)) {
+    const p = m[1]!.split(';').map(Number);
+    for (let i = 0; i < p.length; i++) {
+      const n = p[i]!;
+      if (n === 38 || n === 48) {
+        out.add(`${n === 38 ? 'fg' : 'bg'} ${p.slice(i, i + 3).join(';')}`);
+        i += 2;
+      } else if ((n >= 30 && n <= 37) || (n >= 90 && n <= 97)) out.add(`fg ${n}`);
+      else if ((n >= 40 && n <= 47) || (n >= 100 && n <= 107)) out.add(`bg ${n}`);
+    }
+  }
+  return [...out].sort();
 }
 
 export function text(screen: Screen): string {

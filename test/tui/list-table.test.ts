@@ -31,7 +31,7 @@ describe('renderTable', () => {
   it('aligns columns and shows short ids, types, outcomes and unknowns', () => {
     const { header, lines } = renderTable(rows, plainStyle);
     expect(header).toMatch(/^ID {8}TIME/);
-    expect(lines[0]).toMatch(/^aaaa0000 .*claude-sonnet-4-5-20250929-… +Stream +200 +12 +1\.23 s +300\.0 ms$/);
+    expect(lines[0]).toMatch(/^aaaa0000 .*claude-sonnet-…h-a-long-name +Stream +200 +12 +1\.23 s +300\.0 ms +— *$/); // both ends of a long model
     expect(lines[1]).toMatch(/Normal +429 +— /);
     expect(lines[2]).toMatch(/Stream +200 dropped +12/);
     const starts = [header, ...lines].map((l) => l.indexOf('  ', 8));
@@ -49,6 +49,35 @@ describe('renderTable', () => {
     const plain = renderTable(rows, plainStyle).lines;
     const colour = renderTable(rows, ansiStyle()).lines.map((l) => l.replace(/\x1b\[\d+m/g, ''));
     expect(colour).toEqual(plain);
+  });
+});
+
+describe('the PROMPT column', () => {
+  const chat = [
+    row({ id: 'dddd0001', prompt: 'What is the capital of France?' }),
+    row({ id: 'dddd0002', prompt: 'Write a haiku about tmux \x1b]0;PWNED\x07 please' }),
+    row({ id: 'dddd0003', endpoint: '/model/anthropic.claude-3-5-sonnet-20240620-v1:0/converse-stream', provider: 'bedrock' }),
+  ];
+
+  it('shows the first words of the prompt, escaped, and `/` finds rows by it', () => {
+    const { header, lines } = renderTable(chat, plainStyle);
+    expect(header).toMatch(/TTFB +PROMPT$/);
+    expect(lines[0]).toMatch(/300\.0 ms +What is the capital of France\?$/);
+    expect(lines[1]).toContain('Write a haiku about tmux \\x1b]0;PWNED'); // shown, not obeyed
+    expect(lines.join('')).not.toContain('\x1b');
+    expect(lines[2]).toMatch(/300\.0 ms +—$/);
+    expect(filterRows(chat, { text: 'haiku' }).map((r) => r.id)).toEqual(['dddd0002']);
+  });
+
+  it('keeps the endpoint whole at 120 columns and every number whole at 80', () => {
+    const wide = renderTable(chat.slice(0, 2), plainStyle, undefined, 118);
+    for (const l of [wide.header, ...wide.lines]) expect(l.length).toBeLessThanOrEqual(118);
+    expect(wide.lines[0]).toContain(' /v1/chat/completions ');
+    expect(wide.lines[0]).toMatch(/1\.23 s +300\.0 ms +What is/);
+    const narrow = renderTable(chat, plainStyle, undefined, 78);
+    for (const l of [narrow.header, ...narrow.lines]) expect(l.length).toBeLessThanOrEqual(78);
+    for (const l of narrow.lines) expect(l).toMatch(/^dddd000\d .* 200 +12 +1\.23 s +\S/);
+    expect(narrow.lines[0]).toMatch(/What is/);
   });
 });
 

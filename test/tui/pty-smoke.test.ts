@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, projectWith } from '../cli/trace-cli-helpers.js';
 import { makeOpenAIStreamTrace } from '../helpers/make-trace.js';
+import { colourCodes } from './fake-terminal.js';
 
 /**
  * Smoke test in a real pseudo-terminal: the built CLI, a real tty, real key presses. util-linux `script`
@@ -49,6 +50,26 @@ describe.skipIf(!hasScript && !hasTmux)(`trace view in a pseudo-terminal${hasScr
     const tail = out.slice(out.lastIndexOf('done'));
     expect(tail).toContain('\x1b[?1049l'); // left the alternate screen
     expect(tail).toContain('\x1b[?25h'); // cursor shown again
+  });
+
+  it.runIf(hasScript).each([
+    ['TERM=tmux-256color', { TERM: 'tmux-256color' }],
+    ['TERM=tmux-256color NO_COLOR=1', { TERM: 'tmux-256color', NO_COLOR: '1' }],
+  ])('script, %s at 80x24: the key bar whole, grey never black, no colour under NO_COLOR', async (_name, env) => {
+    const cmd = `stty cols 80 rows 24; exec "${process.execPath}" "${BIN}" trace view ptysmoke01`;
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: project.cwd, env: { ...process.env, NO_COLOR: '', ...env } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    await until(() => plain(out).includes('press r to replay') && plain(out).includes('q quit'), 'the first screen');
+    child.stdin.write('q');
+    expect(await exited).toBe(0);
+    const codes = colourCodes(out);
+    if ('NO_COLOR' in env) expect(codes).toEqual([]);
+    else {
+      expect(codes).not.toContain('fg 30');
+      expect(codes).toContain('fg 90');
+    }
   });
 
   it.runIf(!hasScript && hasTmux)('tmux: waits for the screen, r replays, q exits 0', async () => {

@@ -10,10 +10,10 @@ import type { TraceViewOptions } from '../command-table.js';
 import { safeJson } from '../../util/visible.js';
 
 /** The `g` key: loaded only when asked for, so opening a trace does not load the generator and its templates. */
-export const generateHook: GenerateHook = async (trace: Trace, window) => {
+export const generateHook: GenerateHook = async (trace: Trace, window, opts = {}) => {
   (await import('./gen.js')).refuseTooBigForCassette(trace, window ?? null);
   const { generateFromTrace } = await import('../../gen/index.js');
-  return (await generateFromTrace(trace, { cwd: process.cwd() })).written;
+  return (await generateFromTrace(trace, { cwd: process.cwd(), force: opts.force === true })).written;
 };
 
 /**
@@ -31,7 +31,7 @@ export async function run({ args, opts, io }: CommandContext<TraceViewOptions>):
     const { rows } = await listTraces(dir, { wholeLimitBytes: windowBytes(io.env) });
     if (tui) {
       const { runBrowserTui } = await import('../../tui/app.js');
-      return runBrowserTui(rows, { dir, load: (row) => store.loadForView(row.file), onGenerate: generateHook });
+      return runBrowserTui(rows, { dir, env: io.env, load: (row) => store.loadForView(row.file), onGenerate: generateHook });
     }
     if (rows.length === 0) {
       io.stdout.write(`No traces in ${dir}. Record some with \`traceforge record --upstream URL\`, or run \`traceforge demo\`.\n`);
@@ -67,7 +67,7 @@ export async function run({ args, opts, io }: CommandContext<TraceViewOptions>):
   }
   if (tui) {
     const { runTraceViewTui } = await import('../../tui/app.js');
-    return runTraceViewTui(trace, { onGenerate: generateHook, window });
+    return runTraceViewTui(trace, { env: io.env, onGenerate: generateHook, window });
   }
   io.stdout.write(renderTextView(buildViewModel(trace, window), st, io.stdout.columns ?? 100));
   return 0;
