@@ -7,6 +7,7 @@
  */
 import { syncBuiltinESMExports } from 'node:module';
 import wt from 'node:worker_threads';
+import { shortText } from './one-line.js';
 
 export interface WorkerStart {
   file: string | URL;
@@ -26,7 +27,7 @@ export function hookWorkers(hook: WorkerHook): () => void {
     Original = Base;
     (wt as { Worker: typeof wt.Worker }).Worker = class Worker extends Base {
       constructor(file: string | URL, options?: wt.WorkerOptions) {
-        const shown = (options?.eval ? 'new Worker(<code>)' : `new Worker(${String(file)})`).replace(/[\x00-\x1f\x7f-\x9f]/g, ' ').slice(0, 120);
+        const shown = shortText(options?.eval ? 'new Worker(<code>)' : `new Worker(${String(file)})`, 120);
         let o = options;
         for (const h of [...hooks]) o = h({ file, options: o, shown }) ?? o;
         super(file, o);

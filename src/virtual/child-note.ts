@@ -7,6 +7,7 @@
 import cp from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 import { promisify } from 'node:util';
+import { shortText } from '../util/one-line.js';
 import { hookWorkers } from '../util/worker-hook.js';
 
 const NAMES = ['spawn', 'fork', 'exec', 'execFile', 'spawnSync', 'execSync', 'execFileSync'] as const;
@@ -21,7 +22,7 @@ function describe(name: Name, args: unknown[]): string {
   const argv = Array.isArray(rest) ? rest.map(String) : [];
   const text = name === 'fork' ? `node ${String(file)} ${argv.join(' ')}` : `${String(file)} ${argv.join(' ')}`;
   // One line, printable only: the command may carry anything.
-  return text.trim().replace(/[\x00-\x1f\x7f-\x9f]/g, ' ').slice(0, 120);
+  return shortText(text.trim(), 120);
 }
 
 /** Call `onChild` with the command of every child process (or worker thread) started until the returned function is called. */
