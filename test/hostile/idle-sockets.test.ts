@@ -49,7 +49,8 @@ describe('the replay server with idle connections', () => {
 
   it('still answers requests while many idle sockets are open', async () => {
     const idle = await Promise.all(Array.from({ length: 200 }, () => openSocket(server.port)));
-    const closed = idle.map((s) => closedWithin(s, BOUND_MS + 3000));
+    // Room for a busy machine (both cores taken, 200 closes to run): without the bound they stayed open 20 s and more.
+    const closed = idle.map((s) => closedWithin(s, BOUND_MS + 8000));
     const answers = await Promise.all(Array.from({ length: 5 }, () => goodRequest(server.port)));
     for (const a of answers) expect(a.status).toBe(200);
     expect((await Promise.all(closed)).every((t) => t >= 0)).toBe(true);
