@@ -42,6 +42,8 @@ export function jsonRow(r: TraceRow, shortLen: number) {
     file: r.file,
     synthesized: r.synthesized === true,
     legacy_schema: r.legacy ?? null,
+    // Its first 120 characters (the index keeps no more), not the table column's cut: scripts pick rows by it.
+    prompt: r.prompt ?? null,
   };
 }
 

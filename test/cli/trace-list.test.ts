@@ -57,6 +57,8 @@ describe('traceforge trace list', () => {
     });
     expect(rows[1]!.chunks).toBeGreaterThan(0);
     expect(rows[0]).toMatchObject({ type: 'normal', chunks: null });
+    // The last user message, not the table's cut of it.
+    expect(rows[0]!.prompt).toBe('Say hello and explain streaming in one sentence.');
     expect(typeof rows[0]!.duration_ms).toBe('number');
     const limited = JSON.parse((await runMain(['trace', 'list', '--json', '--limit', '1'], { cwd: project.cwd })).stdout);
     expect(limited).toHaveLength(1);
