@@ -74,7 +74,9 @@ export async function startFakeUpstream(handler: ScriptedHandler): Promise<FakeU
     for (let i = 0; i < script.frames.length; i++) {
       if (script.dropAfter === i) return void res.socket?.destroy();
       const frame = script.frames[i]!;
-      at += frame.gapMs;
+      // Absolute times keep timer overshoot from adding up; but after a late wake-up (a busy machine) the
+      // next frame still waits half its gap, so frames written apart never go out in one burst.
+      at = Math.max(at + frame.gapMs, performance.now() + frame.gapMs / 2);
       await waitUntil(at);
       if (res.destroyed) return;
       // Wait for the write to reach the socket so a following drop cannot swallow it.

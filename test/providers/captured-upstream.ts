@@ -49,7 +49,8 @@ export async function startCapturedUpstream(pick: (url: string) => ServedStream)
       res.flushHeaders();
       let at = performance.now();
       for (const p of s.pieces) {
-        at += p.gapMs;
+        // As test/fakes/server.ts: absolute times, but never a burst after a late wake-up.
+        at = Math.max(at + p.gapMs, performance.now() + p.gapMs / 2);
         const wait = at - performance.now();
         await new Promise((r) => (wait >= 1 ? setTimeout(r, wait) : setImmediate(r)));
         await new Promise<void>((r) => res.write(p.bytes, () => r()));
