@@ -1,6 +1,6 @@
 /**
  * The 57 captured provider streams (fixtures/third-party-streams) decoded at every 2-way split (see
- * below for frames over 4 KiB) and byte by byte must give exactly the frames (bytes and fields) of decoding each body whole, and the
+ * below for frames over 1 KiB) and byte by byte must give exactly the frames (bytes and fields) of decoding each body whole, and the
  * frames' bytes must concatenate back to the body.
  *
  * Every 2-way split of a 200 KB body would cost O(n^2); a decoder holds nothing across a frame
@@ -78,15 +78,16 @@ describe('captured streams: the same frames whatever the reads', () => {
       const window = body.subarray(from, to);
       const want = whole.slice(lo, hi);
       same(splitFrames(framing, window), want, `${name}: frames ${lo}..${hi - 1} decoded alone`);
-      // Every cut inside frame i or at its end (the end of the body excepted). Inside a frame over 4 KiB
+      // Every cut inside frame i or at its end (the end of the body excepted). Inside a frame over 1 KiB
       // (Anthropic's web search results run to 40 KB in one event), where each cut costs the whole frame
-      // again: every cut in its first and last 1 KiB, at each CR, LF and non-ASCII byte, and every 31st byte
-      // of the plain ASCII between them, where one cut is like its neighbours.
+      // again: every cut in its first and last 256 bytes (field names, the event line, the delimiter), at
+      // each CR, LF and non-ASCII byte, and every 31st byte of the plain ASCII between them, where one cut
+      // is like its neighbours (a decoder keeps a split line's bytes and nothing else).
       const first = starts[i]!;
       const end = first + whole[i]!.raw.length;
-      const big = end - first > 4096;
+      const big = end - first > 1024;
       for (let k = first + 1; k <= end && k < body.length; k++) {
-        if (big && k - first > 1024 && end - k > 1024 && k % 31 !== 0 && body[k - 1]! < 0x80 && body[k]! < 0x80 && ![body[k - 1], body[k]].some((b) => b === 0x0a || b === 0x0d)) continue;
+        if (big && k - first > 256 && end - k > 256 && k % 31 !== 0 && body[k - 1]! < 0x80 && body[k]! < 0x80 && ![body[k - 1], body[k]].some((b) => b === 0x0a || b === 0x0d)) continue;
         const cut = k - from;
         same(decodeReads(createDecoder(framing), [window.subarray(0, cut), window.subarray(cut)]), want, `${name}: split at byte ${k}`);
       }
