@@ -34,7 +34,8 @@ beforeAll(async () => {
 });
 
 async function sweep(args: string[], env: Record<string, string> = {}) {
-  const cli = startCli(dir, ['sweep', ...args], env);
+  // The app reads OPENAI_BASE_URL: it is not a useCassette suite.
+  const cli = startCli(dir, ['sweep', '--base-urls', ...args], env);
   const { code } = await cli.exited;
   return { code, stdout: cli.stdout, stderr: cli.stderr };
 }
@@ -144,7 +145,7 @@ describe('traceforge sweep: hangs and interruptions', () => {
 
   it('SIGINT stops the sweep (exit 130) and kills the commands still running', async () => {
     const pids = await mkdtemp(join(tmpdir(), 'tf-sweep-pids-'));
-    const cli = startCli(dir, ['sweep', chat, '--kinds', 'stall', '--budget', '4', '--stall-ms', '60000', '--jobs', '2', '--', process.execPath, APP], { APP_PID_DIR: pids });
+    const cli = startCli(dir, ['sweep', '--base-urls', chat, '--kinds', 'stall', '--budget', '4', '--stall-ms', '60000', '--jobs', '2', '--', process.execPath, APP], { APP_PID_DIR: pids });
     await cli.waitFor(/\[1\/\d+\] pass clean run/);
     // The clean run and two stalled runs have started.
     for (let i = 0; i < 200 && readdirSync(pids).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
@@ -161,12 +162,12 @@ const hasScript = /util-linux/.test(spawnSync('script', ['--version'], { encodin
 
 describe.runIf(hasScript)('traceforge sweep on a terminal (util-linux script)', () => {
   it('keeps one progress line on stderr instead of a line per run, then prints the table', async () => {
-    const cmd = `exec "${process.execPath}" "${BIN}" sweep "${chat}" --kinds drop-after --budget 2 --speed 0 -- "${process.execPath}" "${APP}"`;
+    const cmd = `exec "${process.execPath}" "${BIN}" sweep "${chat}" --base-urls --kinds drop-after --budget 2 --speed 0 -- "${process.execPath}" "${APP}"`;
     const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TERM: 'xterm-256color' }, timeout: 60_000 });
     const out = r.stdout;
     expect(out).toMatch(/\r\u001b\[2Ksweep \d+\/3 done, \d+ running, \d+ failed/);
     expect(out).not.toMatch(/\[1\/3\] pass clean run/);
-    expect(out).toMatch(/^drop-after=0\s+before the first byte\s+FAIL\s+app failed: TypeError: terminated/m);
+    expect(out).toMatch(/^\s*1\s+drop-after=0\s+before the first byte\s+FAIL\s+app failed: TypeError: terminated/m);
     expect(out).toMatch(/2 of 2 faults failed/);
   });
 });
