@@ -85,7 +85,7 @@ export function failureLine(output: string): string | undefined {
     if (found) return clip(found);
   }
   const kept = lines.map((l) => l.trim()).filter((l) => l !== '');
-  const line = kept.find((l) => ERROR_HEAD.test(l) || (!SUMMARY.test(l) && /\b(error|failed|fail)\b|✗|×/i.test(l))) ?? kept.find((l) => !SUMMARY.test(l)) ?? kept[0];
+  const line = kept.find((l) => ERROR_HEAD.test(l) || (!SUMMARY.test(l) && /\b(error|failed|fail)\b|✗|×/i.test(l))) ?? kept.find((l) => !SUMMARY.test(l)) ?? kept.find((l) => /^[×✕]\s/.test(l)) ?? kept[0];
   return line === undefined ? undefined : clip(line);
 }
 
