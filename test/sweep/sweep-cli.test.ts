@@ -86,9 +86,9 @@ describe('traceforge sweep on an app that streams with the openai SDK', () => {
   it('with a retry of the whole call: every fault passes, each kind at every point (faults hit the first request only)', async () => {
     const r = await sweep(['--budget', '4', '--stall-ms', '200', chat, '--', process.execPath, APP], { APP_RETRIES: '2' });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(r.stdout).toMatch(/^fault\s+where\s+result\s+first line of the failure$/m);
+    expect(r.stdout).toMatch(/^run\s+fault\s+where\s+result\s+why it failed \(the test and its error\)$/m);
     for (const kind of ['status', 'drop-after', 'truncate-json', 'error-event', 'stall']) {
-      expect(r.stdout).toMatch(new RegExp(`^${kind}=\\S+\\s+.+\\s+pass$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^\\s*\\d+\\s+${kind}=\\S+\\s+.+\\s+pass$`, 'm'));
       expect(r.stdout).toMatch(new RegExp(`^  ${kind}\\s+none failed$`, 'm'));
     }
     expect(r.stdout).not.toMatch(/FAIL/);
@@ -111,7 +111,8 @@ describe('traceforge sweep on an app that streams with the openai SDK', () => {
   it('the same table every time', async () => {
     const args = ['--kinds', 'drop-after,error-event', '--budget', '4', '--speed', '0', chat, '--', process.execPath, APP];
     const [a, b] = [await sweep(args), await sweep([...args.slice(0, -3), '--jobs', '1', ...args.slice(-3)])];
-    const table = (s: string) => s.replace(/; [\d.]+ s with \d+ job\(s\)\)/, ')');
+    // Each sweep logs into a directory of its own, named for when it ran.
+    const table = (s: string) => s.replace(/; [\d.]+ s with \d+ job\(s\)\)/, ')').replace(/sweeps\/[^/\s]+\/run-N/, 'sweeps/<time>/run-N');
     expect(a.code).toBe(1);
     expect(table(a.stdout)).toBe(table(b.stdout));
   });

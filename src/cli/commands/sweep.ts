@@ -178,7 +178,7 @@ export async function run({ args, opts, rest, io }: CommandContext<SweepOptions>
   if (!report.baseline.passed) {
     const b = report.baseline;
     io.stderr.write(
-      `${err.red('traceforge:')} the command fails without any fault (${b.timedOut ? 'timed out' : b.signal ? `killed by ${b.signal}` : `exit code ${b.code}`}), so a sweep would say nothing: make it pass against \`traceforge replay ${cassette}\` first\n` +
+      `${err.red('traceforge:')} the command fails without any fault (${b.timedOut ? 'timed out' : b.signal ? `killed by ${b.signal}` : `exit code ${b.code}`}), so a sweep would say nothing: make it pass on its own first${opts['base-urls'] ? ` (against \`traceforge replay ${cassette}\`)` : ''}\n` +
         `  ${visible(b.firstLine, '')}\n` +
         (b.output.trim() ? `--- its output${showOutput ? '' : ', last 20 lines'}${b.log ? ` (all of it: ${shownPath(b.log)})` : ''} ---\n${visible(showOutput ? b.output.trimEnd() : b.output.trimEnd().split('\n').slice(-20).join('\n'), '\n')}\n` : ''),
     );
