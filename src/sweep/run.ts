@@ -187,6 +187,8 @@ export interface SweepEnvOptions {
  */
 export function sweepEnv(url: string, fault: SweepFault | null, base: NodeJS.ProcessEnv, options: SweepEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', FORCE_COLOR: '0', TRACEFORGE_REPLAY_URL: url };
+  // The clean run is clean: faults of the caller's own would reach every cassette in every run.
+  delete env.TRACEFORGE_FAULTS;
   const sweep: SweepEnv = { cassette: options.cassette };
   if (fault) sweep.fault = fault.spec;
   if (options.virtual !== false && !clockSetBy(base)) sweep.clock = 'virtual';

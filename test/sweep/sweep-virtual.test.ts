@@ -95,11 +95,12 @@ describe('sweepEnv', () => {
     const fault = { spec: 'stall=3:120000@1' } as Parameters<typeof sweepEnv>[1];
     const url = 'http://127.0.0.1:1';
     const said = (env: NodeJS.ProcessEnv) => JSON.parse(env.TRACEFORGE_SWEEP!) as Record<string, unknown>;
-    const env = sweepEnv(url, fault, { OPENAI_BASE_URL: 'https://proxy.example/v1' }, { cassette: '/app/fixtures/chat.yaml' });
+    const env = sweepEnv(url, fault, { OPENAI_BASE_URL: 'https://proxy.example/v1', TRACEFORGE_FAULTS: 'drop-after=1' }, { cassette: '/app/fixtures/chat.yaml' });
     expect(said(env)).toEqual({ cassette: '/app/fixtures/chat.yaml', fault: 'stall=3:120000@1', clock: 'virtual' });
     // The suite's own variables pass through untouched, and nothing turns colour on.
     expect(env).toMatchObject({ OPENAI_BASE_URL: 'https://proxy.example/v1', TRACEFORGE_REPLAY_URL: url, NO_COLOR: '1', FORCE_COLOR: '0' });
     expect(env.TRACEFORGE_CLOCK).toBeUndefined();
+    expect(env.TRACEFORGE_FAULTS).toBeUndefined();
     expect(env.ANTHROPIC_BASE_URL).toBeUndefined();
     expect(said(sweepEnv(url, null, {}, { cassette: '/c.yaml' }))).toEqual({ cassette: '/c.yaml', clock: 'virtual' });
     const own = sweepEnv(url, fault, { TRACEFORGE_CLOCK: 'wall' }, { cassette: '/c.yaml' });
