@@ -369,16 +369,18 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepReport> {
   }
   // A stall costs wall time unless every call to the swept cassette was answered in-process on the virtual clock.
   const inProcess = baseline.served === 0 && baseline.opened.every((c) => c === 'virtual');
+  // Notes about stalls only for a sweep that has some.
+  const stalls = target.faults.some((f) => f.kind === 'stall');
   let stallMs: number;
   if (inProcess) {
     stallMs = options.stallMs ?? DEFAULT_VIRTUAL_STALL_MS;
-    if (options.stallMs === undefined) {
+    if (options.stallMs === undefined && stalls) {
       notes.push(`the clean run replayed ${options.cassette} in-process on the virtual clock (its useCassette answered every call): stalls last ${DEFAULT_VIRTUAL_STALL_MS} ms of virtual time, which costs no wall time (--stall-ms to change)`);
     }
   } else {
     const wall = wallStall(options.stallMs, rt);
     stallMs = wall.stallMs;
-    if (wall.note) notes.push(wall.note);
+    if (wall.note && stalls) notes.push(wall.note);
   }
   if (stallMs !== (options.stallMs ?? DEFAULT_STALL_MS)) target = loadSweepTarget(options.cassette, { ...options, stallMs });
   const faults = target.faults;
