@@ -60,17 +60,17 @@ interface Run {
 }
 
 describe('traceforge sweep -- vitest run, on a suite of two files with two cassettes', () => {
-  it('faults only the swept cassette, names the failing test and its error, and logs each run', { timeout: 120_000 }, async () => {
-    const r = await run(process.execPath, [BIN, 'sweep', 'fixtures/chat.yaml', '--kinds', 'drop-after', '--budget', '1', '--jobs', '1', '--json', '--show-output', '--', process.execPath, VITEST, 'run'], project, {
+  it('faults only the swept cassette, names the failing test and its error, stalls on the virtual clock, and logs each run', { timeout: 120_000 }, async () => {
+    const r = await run(process.execPath, [BIN, 'sweep', 'fixtures/chat.yaml', '--kinds', 'drop-after,stall', '--budget', '1', '--jobs', '2', '--json', '--show-output', '--', process.execPath, VITEST, 'run'], project, {
       // A colour a user's shell forces on stays out of the report.
       FORCE_COLOR: '1',
     });
-    const report = JSON.parse(r.stdout) as { baseline: Run; results: Run[]; logDir: string };
+    const report = JSON.parse(r.stdout) as { baseline: Run; results: Run[]; logDir: string; stallMs: number; stallClock: string };
     // The clean run passes: the other file's calls went to its own cassette, not to the sweep's server.
     expect(report.baseline.passed, r.output).toBe(true);
     expect(report.baseline).toMatchObject({ served: 0, opened: 1 });
-    expect(report.results).toHaveLength(1);
-    const [fault] = report.results;
+    expect(report.results).toHaveLength(2);
+    const [fault, stall] = report.results;
     expect(fault!.passed).toBe(false);
     // The test's own error, not vitest's `❯ test/swept.test.ts (1 test | 1 failed)`.
     expect(fault!.firstLine).toMatch(/^swept answers: \w*Error: /);
@@ -79,6 +79,9 @@ describe('traceforge sweep -- vitest run, on a suite of two files with two casse
     expect(fault!.output).not.toMatch(/FAIL\s+test\/other\.test\.ts/);
     expect(fault!.output).toMatch(/Tests\s+1 failed \| 1 passed/);
     expect(r.stdout).not.toMatch(/\\u001b|\u001b/);
+    // A 120 s stall in virtual time: the test waits it out within vitest's 5 s timeout.
+    expect(report).toMatchObject({ stallMs: 120_000, stallClock: 'virtual' });
+    expect(stall, stall!.firstLine).toMatchObject({ passed: true });
     // One log per run, the clean run's as run-0.
     expect(report.logDir.startsWith(join(project, '.ai-tests', 'sweeps'))).toBe(true);
     expect(fault!.log).toBe(join(report.logDir, 'run-1.log'));
