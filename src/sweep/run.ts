@@ -104,9 +104,9 @@ export interface FaultRun {
 export interface SweepReport {
   cassette: string;
   /**
-   * `virtual` when the runs got TRACEFORGE_CLOCK=virtual from the sweep; `env` when the command's own
-   * environment set TRACEFORGE_CLOCK; `wall` when the clean run failed on the virtual clock and passed
-   * without it, so the sweep ran without it (see `notes`).
+   * `virtual` when the swept cassette was to replay on the virtual clock (TRACEFORGE_SWEEP said so); `env`
+   * when the command's own environment set TRACEFORGE_CLOCK; `wall` when the clean run failed with the
+   * virtual clock and passed without it, so the sweep ran without it (see `notes`).
    */
   clock: 'virtual' | 'env' | 'wall';
   /** The stall faults' length, ms. */
