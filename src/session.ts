@@ -17,7 +17,7 @@ import type { RedactOptions } from './trace/redact.js';
 import type { Trace } from './trace/types.js';
 import { parseHttpUrl } from './util/http-url.js';
 import { shortText } from './util/one-line.js';
-import { faultsWithEnv } from './sweep/env.js';
+import { faultsWithEnv, markSwept, sweptCassette } from './sweep/env.js';
 import type { LatenessSummary } from './replay/lateness.js';
 import { normalizeFaults } from './replay/faults.js';
 import { openVirtualReplay, type VirtualReplay } from './virtual/virtual-replay.js';
@@ -190,10 +190,14 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   // served, so a big cassette replays in bounded memory. Mode `all` starts from nothing.
   const cassette = mode === 'all' || !exists ? emptyCassette() : path;
   const intercepting = options.intercept !== undefined && options.intercept !== false;
-  let clock = resolveClock(options.clock, env);
+  // A `traceforge sweep` of this cassette brings its fault and clock; a sweep of another cassette, nothing.
+  const swept = sweptCassette(path, env);
+  const faults = faultsWithEnv(options.faults, env, swept);
+  let clock = resolveClock(options.clock ?? swept?.clock, env);
   if (clock === 'virtual' && !intercepting && options.clock === undefined) {
-    // TRACEFORGE_CLOCK is for a whole run (a sweep sets it): a cassette that serves only its URL stays on the wall clock.
-    options.onNote?.(`traceforge: TRACEFORGE_CLOCK=virtual does not apply to cassette ${shown}: its interception is off (intercept: false), and the virtual clock answers calls in-process through it; it replays on the wall clock`);
+    // TRACEFORGE_CLOCK (or a sweep's clock) is for a whole run: a cassette that serves only its URL stays on the wall clock.
+    const from = swept?.clock ? "the sweep's virtual clock" : 'TRACEFORGE_CLOCK=virtual';
+    options.onNote?.(`traceforge: ${from} does not apply to cassette ${shown}: its interception is off (intercept: false), and the virtual clock answers calls in-process through it; it replays on the wall clock`);
     clock = 'wall';
   }
   if (clock === 'virtual' && !intercepting) {
@@ -261,7 +265,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       speed: options.speed,
       // The user's own secrets stay out of miss explanations too.
       match: options.redact ? { ...options.match, redact: options.redact } : options.match,
-      faults: faultsWithEnv(options.faults, env),
+      faults,
       port: options.port,
       host: options.host,
       forwardTo: recorder?.url,
@@ -277,7 +281,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       virtual = await openVirtualReplay({
         cassette,
         match: options.redact ? { ...options.match, redact: options.redact } : options.match,
-        faults: normalizeFaults(faultsWithEnv(options.faults, env)),
+        faults: normalizeFaults(faults),
         speed: options.speed ?? 1,
         records,
         running: true,
@@ -320,6 +324,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       })()),
   };
   openSessions.add(entry);
+  markSwept(swept, clock);
   return {
     url: replay.url,
     mode,

@@ -60,12 +60,20 @@ const SWEEP_OPTIONS = [
   {
     flag: '--stall-ms',
     type: 'number',
-    description: 'How long a stall fault holds the stream (default 120000 when the command replays through its own useCassette on the virtual clock, where it costs no wall time; else 5000)',
+    description:
+      "How long a stall fault holds the stream (default 120000 when the command's useCassette replays the cassette on the virtual clock, where it costs no wall time; else half the test runner's timeout, at most 5000)",
     parse: parseTimerMs(0),
   },
   { flag: '--interaction', type: 'number', description: 'Which interaction of the cassette to break, from 1 (default: the first streamed one)', parse: parseWhole(1) },
   { flag: '--request', type: 'number', description: 'Which request the fault applies to, from 1 (default: that interaction\'s number); others get the recording', parse: parseWhole(1) },
   { flag: '--timeout', type: 'number', description: 'Kill a run after this many ms and count it failed (default: from the clean run\'s time)', parse: parseTimerMs(1) },
+  {
+    flag: '--base-urls',
+    type: 'boolean',
+    description:
+      "Also point OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST and GOOGLE_GEMINI_BASE_URL at the sweep's replay server, for an app without useCassette (off: in a test suite they would send every test's calls to the swept cassette)",
+  },
+  { flag: '--show-output', type: 'boolean', description: "Print each failed run's output (with --json: an output field per run); every run's output is also in .ai-tests/sweeps/<time>/run-N.log" },
   { flag: '--json', type: 'boolean', description: 'Print the results as JSON instead of a table', default: false },
   { flag: '--yes', type: 'boolean', description: `Run a plan of more than ${SWEEP_CONFIRM_RUNS} runs, or --jobs above the number of cores; without it such a sweep is refused before anything runs` },
 ] as const satisfies readonly OptionSpec[];
@@ -147,9 +155,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   defineCommand({
     usage: 'sweep <cassette>',
     describe:
-      'Run a command once without a fault, then once per fault at every meaningful point of the recorded stream (before the first byte, after the first content, inside tool arguments, between blocks, before the finish and the terminator, after usage, and evenly spaced), each against its own replay server (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST, TRACEFORGE_REPLAY_URL and TRACEFORGE_FAULTS set for it, and TRACEFORGE_CLOCK=virtual unless your environment sets TRACEFORGE_CLOCK: a useCassette in the command then replays on the virtual clock, where a stall costs no wall time). Prints which faults the command does not survive and the smallest failing case per kind. Exit 0 all pass, 1 one fails (or the clean run fails), 2 usage.',
+      "Run a command once without a fault, then once per fault at every meaningful point of the recorded stream (before the first byte, after the first content, inside tool arguments, between blocks, before the finish and the terminator, after usage, and evenly spaced). Each run gets TRACEFORGE_SWEEP, which names the cassette and the fault: only a useCassette of that cassette takes the fault, and replays it on the virtual clock (unless your environment sets TRACEFORGE_CLOCK), where a stall costs no wall time; the suite's other cassettes replay as usual. An app without useCassette takes --base-urls, or reads TRACEFORGE_REPLAY_URL (each run's own replay server). Prints which faults the command does not survive, each with the failing test's own assertion or error, and the smallest failing case per kind; each run's output goes to .ai-tests/sweeps/<time>/run-N.log. Exit 0 all pass, 1 one fails (or the clean run fails), 2 usage (also when nothing in the command opened the cassette).",
     options: SWEEP_OPTIONS,
-    examples: ['sweep fixtures/chat.yaml -- node app.js', 'sweep fixtures/chat.yaml --kinds drop-after,truncate-json --budget 8 -- npx vitest run test/chat.test.ts', 'sweep fixtures/chat.yaml --json --jobs 2 -- node app.js'],
+    examples: [
+      'sweep fixtures/chat.yaml -- npx vitest run',
+      'sweep fixtures/chat.yaml --kinds drop-after,truncate-json --budget 8 --show-output -- npx vitest run test/chat.test.ts',
+      'sweep fixtures/chat.yaml --base-urls --json --jobs 2 -- node app.js',
+    ],
     load: () => import('./commands/sweep.js'),
   }),
   defineCommand({ usage: 'trace list', describe: 'List recorded traces, newest first.', options: TRACE_LIST_OPTIONS, load: () => import('./commands/trace-list.js') }),

@@ -26,7 +26,7 @@ export const DEFAULT_BUDGET = 16;
 export const DEFAULT_STALL_MS = 5000;
 /**
  * `traceforge sweep`'s default stall when the command replays through its own `useCassette` on the
- * virtual clock (TRACEFORGE_CLOCK=virtual, which the sweep sets): a stall there costs no wall time, so it
+ * virtual clock (which the sweep asks of the swept cassette's useCassette): a stall there costs no wall time, so it
  * can outlast the 30-60 s stream and request timeouts apps set, and no test runner's timeout is hit by it.
  */
 export const DEFAULT_VIRTUAL_STALL_MS = 120_000;

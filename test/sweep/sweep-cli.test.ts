@@ -34,7 +34,8 @@ beforeAll(async () => {
 });
 
 async function sweep(args: string[], env: Record<string, string> = {}) {
-  const cli = startCli(dir, ['sweep', ...args], env);
+  // The app reads OPENAI_BASE_URL: it is not a useCassette suite.
+  const cli = startCli(dir, ['sweep', '--base-urls', ...args], env);
   const { code } = await cli.exited;
   return { code, stdout: cli.stdout, stderr: cli.stderr };
 }
@@ -85,9 +86,9 @@ describe('traceforge sweep on an app that streams with the openai SDK', () => {
   it('with a retry of the whole call: every fault passes, each kind at every point (faults hit the first request only)', async () => {
     const r = await sweep(['--budget', '4', '--stall-ms', '200', chat, '--', process.execPath, APP], { APP_RETRIES: '2' });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(r.stdout).toMatch(/^fault\s+where\s+result\s+first line of the failure$/m);
+    expect(r.stdout).toMatch(/^run\s+fault\s+where\s+result\s+why it failed \(the test and its error\)$/m);
     for (const kind of ['status', 'drop-after', 'truncate-json', 'error-event', 'stall']) {
-      expect(r.stdout).toMatch(new RegExp(`^${kind}=\\S+\\s+.+\\s+pass$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^\\s*\\d+\\s+${kind}=\\S+\\s+.+\\s+pass$`, 'm'));
       expect(r.stdout).toMatch(new RegExp(`^  ${kind}\\s+none failed$`, 'm'));
     }
     expect(r.stdout).not.toMatch(/FAIL/);
@@ -110,7 +111,8 @@ describe('traceforge sweep on an app that streams with the openai SDK', () => {
   it('the same table every time', async () => {
     const args = ['--kinds', 'drop-after,error-event', '--budget', '4', '--speed', '0', chat, '--', process.execPath, APP];
     const [a, b] = [await sweep(args), await sweep([...args.slice(0, -3), '--jobs', '1', ...args.slice(-3)])];
-    const table = (s: string) => s.replace(/; [\d.]+ s with \d+ job\(s\)\)/, ')');
+    // Each sweep logs into a directory of its own, named for when it ran.
+    const table = (s: string) => s.replace(/; [\d.]+ s with \d+ job\(s\)\)/, ')').replace(/sweeps\/[^/\s]+\/run-N/, 'sweeps/<time>/run-N');
     expect(a.code).toBe(1);
     expect(table(a.stdout)).toBe(table(b.stdout));
   });
@@ -144,7 +146,7 @@ describe('traceforge sweep: hangs and interruptions', () => {
 
   it('SIGINT stops the sweep (exit 130) and kills the commands still running', async () => {
     const pids = await mkdtemp(join(tmpdir(), 'tf-sweep-pids-'));
-    const cli = startCli(dir, ['sweep', chat, '--kinds', 'stall', '--budget', '4', '--stall-ms', '60000', '--jobs', '2', '--', process.execPath, APP], { APP_PID_DIR: pids });
+    const cli = startCli(dir, ['sweep', '--base-urls', chat, '--kinds', 'stall', '--budget', '4', '--stall-ms', '60000', '--jobs', '2', '--', process.execPath, APP], { APP_PID_DIR: pids });
     await cli.waitFor(/\[1\/\d+\] pass clean run/);
     // The clean run and two stalled runs have started.
     for (let i = 0; i < 200 && readdirSync(pids).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
@@ -161,12 +163,12 @@ const hasScript = /util-linux/.test(spawnSync('script', ['--version'], { encodin
 
 describe.runIf(hasScript)('traceforge sweep on a terminal (util-linux script)', () => {
   it('keeps one progress line on stderr instead of a line per run, then prints the table', async () => {
-    const cmd = `exec "${process.execPath}" "${BIN}" sweep "${chat}" --kinds drop-after --budget 2 --speed 0 -- "${process.execPath}" "${APP}"`;
+    const cmd = `exec "${process.execPath}" "${BIN}" sweep "${chat}" --base-urls --kinds drop-after --budget 2 --speed 0 -- "${process.execPath}" "${APP}"`;
     const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TERM: 'xterm-256color' }, timeout: 60_000 });
     const out = r.stdout;
     expect(out).toMatch(/\r\u001b\[2Ksweep \d+\/3 done, \d+ running, \d+ failed/);
     expect(out).not.toMatch(/\[1\/3\] pass clean run/);
-    expect(out).toMatch(/^drop-after=0\s+before the first byte\s+FAIL\s+app failed: TypeError: terminated/m);
+    expect(out).toMatch(/^\s*1\s+drop-after=0\s+before the first byte\s+FAIL\s+app failed: TypeError: terminated/m);
     expect(out).toMatch(/2 of 2 faults failed/);
   });
 });

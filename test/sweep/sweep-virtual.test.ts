@@ -91,12 +91,22 @@ async function sweep(args: string[], env: Record<string, string> = {}): Promise<
 }
 
 describe('sweepEnv', () => {
-  it('adds TRACEFORGE_CLOCK=virtual with the fault, unless the environment already picks a clock', () => {
+  it('names the cassette, the fault and the virtual clock (unless the environment picks a clock) in TRACEFORGE_SWEEP; base URLs only when asked', () => {
     const fault = { spec: 'stall=3:120000@1' } as Parameters<typeof sweepEnv>[1];
-    expect(sweepEnv('http://127.0.0.1:1', fault, {})).toMatchObject({ TRACEFORGE_CLOCK: 'virtual', TRACEFORGE_FAULTS: 'stall=3:120000@1' });
-    expect(sweepEnv('http://127.0.0.1:1', null, {}).TRACEFORGE_CLOCK).toBe('virtual');
-    expect(sweepEnv('http://127.0.0.1:1', fault, { TRACEFORGE_CLOCK: 'wall' }).TRACEFORGE_CLOCK).toBe('wall');
-    expect(sweepEnv('http://127.0.0.1:1', fault, {}, false).TRACEFORGE_CLOCK).toBeUndefined();
+    const url = 'http://127.0.0.1:1';
+    const said = (env: NodeJS.ProcessEnv) => JSON.parse(env.TRACEFORGE_SWEEP!) as Record<string, unknown>;
+    const env = sweepEnv(url, fault, { OPENAI_BASE_URL: 'https://proxy.example/v1', TRACEFORGE_FAULTS: 'drop-after=1' }, { cassette: '/app/fixtures/chat.yaml' });
+    expect(said(env)).toEqual({ cassette: '/app/fixtures/chat.yaml', fault: 'stall=3:120000@1', clock: 'virtual' });
+    // The suite's own variables pass through untouched, and nothing turns colour on.
+    expect(env).toMatchObject({ OPENAI_BASE_URL: 'https://proxy.example/v1', TRACEFORGE_REPLAY_URL: url, NO_COLOR: '1', FORCE_COLOR: '0' });
+    expect(env.TRACEFORGE_CLOCK).toBeUndefined();
+    expect(env.TRACEFORGE_FAULTS).toBeUndefined();
+    expect(env.ANTHROPIC_BASE_URL).toBeUndefined();
+    expect(said(sweepEnv(url, null, {}, { cassette: '/c.yaml' }))).toEqual({ cassette: '/c.yaml', clock: 'virtual' });
+    const own = sweepEnv(url, fault, { TRACEFORGE_CLOCK: 'wall' }, { cassette: '/c.yaml' });
+    expect([own.TRACEFORGE_CLOCK, said(own).clock]).toEqual(['wall', undefined]);
+    expect(said(sweepEnv(url, fault, {}, { cassette: '/c.yaml', virtual: false })).clock).toBeUndefined();
+    expect(sweepEnv(url, fault, {}, { cassette: '/c.yaml', baseUrls: true })).toMatchObject({ OPENAI_BASE_URL: `${url}/v1`, ANTHROPIC_BASE_URL: url, OLLAMA_HOST: url });
   });
 });
 
@@ -144,15 +154,15 @@ describe('traceforge sweep -- vitest run, on the virtual clock', () => {
   });
 
   it('a suite that fails on the virtual clock and passes on the wall clock is swept on the wall clock, and says so', { timeout: 120_000 }, async () => {
-    const wallOnly = PLAIN.replace("it('answers', async () => {", "it('answers', async () => {\n  if (process.env.TRACEFORGE_CLOCK === 'virtual') throw new Error('this suite needs the wall clock');");
+    const wallOnly = PLAIN.replace("it('answers', async () => {", "it('answers', async () => {\n  if (JSON.parse(process.env.TRACEFORGE_SWEEP ?? '{}').clock === 'virtual') throw new Error('this suite needs the wall clock');");
     expect(wallOnly).not.toBe(PLAIN);
     await writeFile(join(project, 'test', 'plain.test.ts'), wallOnly);
     try {
       const r = await sweep(['--kinds', 'drop-after', '--budget', '1']);
       expect(r.report.baseline.passed, r.output).toBe(true);
       expect(r.report.clock).toBe('wall');
-      expect(r.report.notes.join('\n')).toMatch(/the clean run failed with TRACEFORGE_CLOCK=virtual \(.+\) and passed without it/);
-      expect(r.output).toContain('traceforge: the clean run failed with TRACEFORGE_CLOCK=virtual');
+      expect(r.report.notes.join('\n')).toMatch(/the clean run failed with fixtures\/chat.yaml on the virtual clock \(.+\) and passed on the wall clock/);
+      expect(r.output).toContain('traceforge: the clean run failed with fixtures/chat.yaml on the virtual clock');
       expect(r.report.results).toHaveLength(1);
       // The fault run went without the virtual clock too: it fails on the fault, not on the guard.
       expect(r.report.results[0]!.passed).toBe(false);

@@ -2,7 +2,7 @@
  * The sweep inside a user's own vitest suite, run as a user runs it (a child vitest process in a
  * project that resolves `traceforge` to this package): `describe.each(sweepFaults(...))` with
  * `useCassette(path, { faults: [fault] })`, and `traceforge sweep -- vitest run` handing each fault
- * to a plain `useCassette` through TRACEFORGE_FAULTS.
+ * to a plain `useCassette` of that cassette through TRACEFORGE_SWEEP.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -106,7 +106,7 @@ describe('describe.each(sweepFaults(...)) with useCassette(path, { faults: [faul
 });
 
 describe('traceforge sweep -- vitest run', () => {
-  it('a plain useCassette in the swept suite picks each fault up from TRACEFORGE_FAULTS', async () => {
+  it('a plain useCassette of the swept cassette picks each fault up from TRACEFORGE_SWEEP', async () => {
     const r = await run(process.execPath, [BIN, 'sweep', 'fixtures/chat.yaml', '--kinds', 'drop-after', '--budget', '2', '--jobs', '2', '--json', '--', process.execPath, VITEST, 'run', 'test/plain.test.ts'], project);
     const report = JSON.parse(r.stdout) as { baseline: { passed: boolean }; results: Array<{ fault: string; passed: boolean; firstLine: string }> };
     expect(report.baseline.passed, r.output).toBe(true);
