@@ -23,6 +23,10 @@ function closedWithin(s: Socket, waitMs: number): Promise<number> {
     if (s.destroyed) return ok(0);
     const giveUp = setTimeout(() => ok(-1), waitMs);
     s.on('error', () => {});
+    // Read what the server sends: Node's own timeout check may answer 408 before it closes, and a socket
+    // whose unread bytes are buffered never gets to 'end', so it stayed open on our side (CLOSE-WAIT) and
+    // looked like a socket the server kept (1 to 117 of 200 in a third of the runs).
+    s.resume();
     s.once('close', () => {
       clearTimeout(giveUp);
       ok(Date.now() - start);
