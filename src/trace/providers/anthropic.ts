@@ -183,7 +183,7 @@ function recognise(e: CallEvidence): number {
   if (VERTEX_PATH.test(e.path)) return STRENGTH.ownPath;
   if (typeof asRecord(e.request)['anthropic_version'] === 'string') return STRENGTH.body;
   const first = e.chunks?.find((c) => isRecord(c.data))?.data ?? e.body;
-  if (asRecord(first)['type'] === 'message_start' || isMessage(first)) return STRENGTH.body;
+  if (EVENT_TYPES.has(str(asRecord(first)['type']) ?? '') || isMessage(first)) return STRENGTH.body;
   // Assistants threads also have `/messages`; they are OpenAI's.
   if (/\/messages(?:\/count_tokens|\/batches(?:\/.*)?)?$/.test(e.path) && !/\/threads\//.test(e.path)) return STRENGTH.path;
   if (e.headers?.['anthropic-version'] !== undefined) return STRENGTH.header;

@@ -296,6 +296,7 @@ const isException = (c: StreamChunk): boolean => /Exception$/i.test(c.event ?? '
 /** Roles of Converse events, by `:event-type` and payload. */
 function converseRoles(events: ReadonlyArray<{ event: string; data: Json } | undefined>): ChunkRole[] {
   const tools = new Map<number, string>();
+  const kinds = new Map<number, string>();
   return events.map((e) => {
     const r: ChunkRole = {};
     if (!e) return r;
@@ -319,9 +320,10 @@ function converseRoles(events: ReadonlyArray<{ event: string; data: Json } | und
     else if (e.event === 'messageStop') r.finish = true;
     else if (e.event === 'metadata' && isRecord(e.data['usage'])) r.usage = true;
     if (r.block !== undefined) {
+      // A block is what its first event says it is: a tool use, reasoning or text.
       const tool = tools.get(index);
-      const delta = asRecord(e.data['delta']);
-      r.blockName = tool !== undefined ? `toolUse ${quote(tool)}` : isRecord(delta['reasoningContent']) ? 'reasoningContent' : 'text';
+      if (!kinds.has(index)) kinds.set(index, isRecord(asRecord(e.data['delta'])['reasoningContent']) ? 'reasoningContent' : 'text');
+      r.blockName = tool !== undefined ? `toolUse ${quote(tool)}` : kinds.get(index);
     }
     return r;
   });

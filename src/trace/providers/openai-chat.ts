@@ -290,13 +290,15 @@ export function messageReasoning(message: Json): string | undefined {
 /** Chat Completions, rebuilt; another OpenAI stream (audio, images) has no chat shape to rebuild: its events are kept. */
 export function reconstruct(input: ProviderInput): ProviderResult {
   const first = input.chunks.find((c) => isRecord(c.data))?.data;
-  if (input.stream && !CHAT_PATH.test(input.endpoint) && !isChatShape(first)) return generic.reconstruct(input);
+  if (input.stream && !CHAT_PATH.test(input.endpoint) && !isChatShape(first) && !hasChoices(first)) return generic.reconstruct(input);
   return rebuild(input, false);
 }
 
 const CHAT_PATH = /\/chat\/completions$/;
 /** OpenAI's other APIs: nothing else names them, so they are a hint, below any header. */
 const OTHER_PATHS = /\/(?:embeddings|moderations|models(?:\/[^/]+)?|images\/[a-z]+|audio\/[a-z]+)$/;
+
+const hasChoices = (v: unknown): boolean => Array.isArray(asRecord(v)['choices']);
 
 function isChatShape(v: unknown): boolean {
   const o = asRecord(v)['object'];
@@ -307,6 +309,8 @@ function recognise(e: CallEvidence): number {
   const first = e.chunks?.find((c) => isRecord(c.data))?.data ?? (Array.isArray(e.body) ? e.body[0] : e.body);
   if (isChatShape(first)) return STRENGTH.body;
   if (CHAT_PATH.test(e.path) || /\/embeddings$/.test(e.path)) return STRENGTH.path;
+  // `choices` without `object` (some compatible servers): below any path, since legacy completions have them too.
+  if (hasChoices(first) && asRecord(first)['object'] !== 'text_completion') return STRENGTH.header;
   if (e.host === 'api.openai.com') return STRENGTH.host;
   return OTHER_PATHS.test(e.path) ? STRENGTH.hint : 0;
 }

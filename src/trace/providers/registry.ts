@@ -79,11 +79,13 @@ export function statusBody(provider: Provider | string, status: number): string 
 
 /**
  * The provider's own mid-stream error event. When the recording's framing is not the module's own
- * (an unknown provider on NDJSON), the module that owns that framing writes it.
+ * (an unknown provider on NDJSON), the module that owns that framing writes it; a body that was not
+ * framed gets an SSE event.
  */
 export function errorEvent(provider: Provider | string, framing: Framing, ctx: ErrorEventContext): Uint8Array {
   const own = protocolOf(provider);
-  const m = own.framing === framing && own.errorEvent ? own : [FALLBACK, ...PROTOCOLS].find((p) => p.framing === framing && p.errorEvent) ?? FALLBACK;
+  const target = framing === 'raw' ? 'sse' : framing;
+  const m = own.framing === target && own.errorEvent ? own : ([FALLBACK, ...PROTOCOLS].find((p) => p.framing === target && p.errorEvent) ?? FALLBACK);
   return m.errorEvent!(ctx);
 }
 
