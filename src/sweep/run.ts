@@ -10,6 +10,7 @@ import { checkTimerMs } from '../util/real-timers.js';
 import { startReplayServer } from '../replay/replay-server.js';
 import { analyzeStream, DEFAULT_STALL_MS, DEFAULT_VIRTUAL_STALL_MS, type SweepFault, type SweepKind } from './points.js';
 import { loadSweepTarget, type SweepOptions } from './index.js';
+import { baseUrlEnv } from '../trace/providers/registry.js';
 
 export interface SweepRunOptions extends SweepOptions {
   cassette: string;
@@ -128,10 +129,7 @@ export function sweepEnv(url: string, fault: SweepFault | null, base: NodeJS.Pro
   const env: NodeJS.ProcessEnv = { ...base };
   delete env.TRACEFORGE_FAULTS;
   if (virtual && !clockSetBy(base)) env.TRACEFORGE_CLOCK = 'virtual';
-  env.OPENAI_BASE_URL = `${url}/v1`;
-  env.ANTHROPIC_BASE_URL = url;
-  env.OLLAMA_HOST = url;
-  env.GOOGLE_GEMINI_BASE_URL = url;
+  Object.assign(env, baseUrlEnv(url));
   env.TRACEFORGE_REPLAY_URL = url;
   if (fault) env.TRACEFORGE_FAULTS = fault.spec;
   return env;

@@ -95,10 +95,16 @@ export interface LegacyHints {
   eol?: string;
 }
 
+/**
+ * The default upstreams `traceforge record` routes to without `--upstream`, each with its `--<name>` flag
+ * (cli/command-table.ts spells the flags; test/providers/registry.test.ts checks they agree).
+ */
+export type RouteName = 'openai' | 'anthropic' | 'gemini' | 'ollama';
+
 /** The default host a protocol's calls go to, for routing a direct request and for in-process interception. */
 export interface RouteHints {
   /** `--<name>` on `traceforge record`, and the key of `overrides`. Protocols that share a host share a name. */
-  name: string;
+  name: RouteName;
   /** For help text: `Base URL for <label> calls`. */
   label: string;
   /** The provider's API origin. */

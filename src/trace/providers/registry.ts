@@ -17,7 +17,7 @@ import * as openaiCompletions from './openai-completions.js';
 import * as openaiResponses from './openai-responses.js';
 import type { CallEvidence, ChunkPiece, EmbeddedPayload, ErrorEventContext, ProtocolModule, RouteHints } from './protocol.js';
 
-export type { CallEvidence, ChunkPiece, ChunkRole, ProtocolModule, RouteHints } from './protocol.js';
+export type { CallEvidence, ChunkPiece, ChunkRole, ProtocolModule, RouteHints, RouteName } from './protocol.js';
 
 /** Traffic no module claims. Last: its `piece` reads anything. */
 export const FALLBACK: ProtocolModule = generic.protocol;
