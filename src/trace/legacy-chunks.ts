@@ -3,6 +3,7 @@
  * We do not have that tool's code: the chunk shapes accepted here are inferred from issue 12's description
  * (`chunks` with `delta_ms`, no raw bytes) and kept deliberately loose. Pure.
  */
+import { protocolOfPayload } from './providers/registry.js';
 
 export const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -118,9 +119,9 @@ export function readLegacyChunk(c: unknown): LegacyChunk | string {
   return out;
 }
 
-/** Fields only a provider's own event has. */
+/** A provider's own event: one a protocol module recognises, or one with the fields such events carry. */
 function looksLikePayload(o: Record<string, unknown>): boolean {
-  return ['choices', 'candidates', 'object', 'message', 'done', 'type', 'model'].some((k) => k in o);
+  return protocolOfPayload(o) !== undefined || ['object', 'message', 'done', 'type', 'model'].some((k) => k in o);
 }
 
 /** Chunk fields that are not ours, kept on the converted chunk (a name we use goes under `legacy`). */

@@ -12,11 +12,14 @@ import { createRegistry, FALLBACK, PROTOCOLS, REGISTRY } from '../../src/trace/p
 import type { Provider } from '../../src/trace/types.js';
 import { capturedNames, loadCaptured } from './captured.js';
 
-/** What each captured stream is, from its folder name alone (see fixtures/third-party-streams/README.md). */
+/**
+ * What each captured stream is, from its folder name alone (see fixtures/third-party-streams/README.md):
+ * `<provider>-<case>`, any `...responses...` is the Responses API, and the rest are OpenAI-compatible chat.
+ */
 function expectedProvider(name: string): Provider {
   if (name.includes('responses')) return 'openai-responses';
-  for (const p of ['anthropic', 'bedrock', 'cohere', 'gemini', 'ollama'] as const) if (name.startsWith(`${p}-`)) return p;
-  return 'openai';
+  const named = PROTOCOLS.map((m) => m.provider).filter((p) => name.startsWith(`${p}-`));
+  return named.sort((a, b) => b.length - a.length)[0] ?? 'openai';
 }
 
 const NEUTRAL_PATHS = ['/gateway', '/proxy/v1/invoke', '/api/v2/llm', '/', '/openai/deployments/x/run'];
