@@ -59,8 +59,13 @@ function invokeStream(texts: readonly string[]): Buffer {
   return Buffer.from(concatBytes(out));
 }
 
-/** The Anthropic events inside an InvokeModel body's chunks, as text. */
-const invokeInner = (body: Uint8Array): string[] => eventStreamChunks(body).map((c) => Buffer.from((c.data as { bytes: string }).bytes, 'base64').toString('utf8'));
+/** What a reader of an InvokeModel body sees: the text deltas of the Anthropic events inside its chunks, in a row. */
+const invokeText = (body: Uint8Array): string =>
+  eventStreamChunks(body)
+    .map((c) => JSON.parse(Buffer.from((c.data as { bytes: string }).bytes, 'base64').toString('utf8')) as { type: string; delta?: { text?: string } })
+    .filter((e) => e.type === 'content_block_delta')
+    .map((e) => e.delta!.text)
+    .join('');
 
 interface Case {
   path: string;
@@ -163,15 +168,9 @@ describe('redaction keeps what the model said unless it is a secret: recorder, c
     const echo = traces.get('invoke-echo')!;
     // eventStreamChunks decodes each message with its CRCs checked: re-encoded messages are valid.
     expect(eventStreamChunks(rawOf(echo)).map((c) => c.data)).toEqual(echo.chunks!.map((c) => c.data));
-    // What a reader of the stream sees: the text deltas in a row, the key cut across two events included.
-    const said = (body: Uint8Array) =>
-      invokeInner(body)
-        .map((t) => JSON.parse(t) as { type: string; delta?: { text?: string } })
-        .filter((e) => e.type === 'content_block_delta')
-        .map((e) => e.delta!.text)
-        .join('');
-    expect(said(rawOf(echo))).toBe(`key: ${REDACTED} and again ${REDACTED}.`);
-    expect(said(replayed.get('invoke-echo')!)).toBe(`key: ${REDACTED} and again ${REDACTED}.`);
+    // The key cut across two events is gone too.
+    expect(invokeText(rawOf(echo))).toBe(`key: ${REDACTED} and again ${REDACTED}.`);
+    expect(invokeText(replayed.get('invoke-echo')!)).toBe(`key: ${REDACTED} and again ${REDACTED}.`);
     expect(cassetteText).not.toContain(Buffer.from(KEY.slice(0, 12)).toString('base64').slice(0, 12));
     const text = summarize(echo.metadata.provider, echo.response).text;
     expect(text).not.toContain(KEY);
@@ -189,24 +188,23 @@ describe('redaction keeps what the model said unless it is a secret: recorder, c
 
 describe('redaction of model output (property)', () => {
   const enc = new TextEncoder();
-  /** A recorded chat stream whose tool arguments are `args`, the caller's key `key`. */
-  const recorded = (args: string, key: string) => {
-    const body = chatStream(args).toString();
-    const frames = splitFrames('sse', enc.encode(body));
-    return buildTrace({
+  /** A call recorded (by buildTrace, as the recorder does) with the caller's key `key`. */
+  const recordedCall = (c: Pick<Case, 'path' | 'body' | 'contentType' | 'served'>, framing: 'sse' | 'eventstream', key: string) =>
+    buildTrace({
       id: 'p',
       timestamp: '2026-01-01T00:00:00.000Z',
       method: 'POST',
-      url: '/v1/chat/completions',
+      url: c.path,
       requestHeaders: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      requestBody: enc.encode(chatRequest),
+      requestBody: enc.encode(c.body),
       upstream: 'https://api.example.com',
-      response: { status: 200, statusMessage: 'OK', rawHeaders: [['content-type', 'text/event-stream']], headersMs: 1, framing: 'sse' },
-      frames: frames.map((frame, i) => ({ frame, atMs: i })),
+      response: { status: 200, statusMessage: 'OK', rawHeaders: [['content-type', c.contentType]], headersMs: 1, framing },
+      frames: splitFrames(framing, new Uint8Array(c.served)).map((frame, i) => ({ frame, atMs: i })),
       durationMs: 10,
       outcome: 'complete',
     });
-  };
+  /** A recorded chat stream whose tool arguments are `args`. */
+  const recorded = (args: string, key: string) => recordedCall({ ...CASES['chat-password']!, served: chatStream(args) }, 'sse', key);
   const field = fc.constantFrom(...CREDENTIAL_FIELDS, 'token', 'secret', 'Password');
   // Values a model may write: not key-shaped, not the caller's key.
   const value = fc.stringMatching(/^[a-z][a-z0-9 .,!-]{0,30}$/);
@@ -224,29 +222,8 @@ describe('redaction of model output (property)', () => {
     );
   });
 
-  /** A recorded Bedrock InvokeModel stream of these text deltas, the caller's key `key`. */
-  const invoked = (texts: readonly string[], key: string) => {
-    const frames = splitFrames('eventstream', new Uint8Array(invokeStream(texts)));
-    return buildTrace({
-      id: 'p',
-      timestamp: '2026-01-01T00:00:00.000Z',
-      method: 'POST',
-      url: '/model/anthropic.claude-3-haiku%3A0/invoke-with-response-stream',
-      requestHeaders: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      requestBody: enc.encode('{"anthropic_version":"bedrock-2023-05-31","messages":[]}'),
-      upstream: 'https://bedrock-runtime.us-east-1.amazonaws.com',
-      response: { status: 200, statusMessage: 'OK', rawHeaders: [['content-type', 'application/vnd.amazon.eventstream']], headersMs: 1, framing: 'eventstream' },
-      frames: frames.map((frame, i) => ({ frame, atMs: i })),
-      durationMs: 10,
-      outcome: 'complete',
-    });
-  };
-  const deltas = (body: Uint8Array) =>
-    invokeInner(body)
-      .map((t) => JSON.parse(t) as { type: string; delta?: { text?: string } })
-      .filter((e) => e.type === 'content_block_delta')
-      .map((e) => e.delta!.text)
-      .join('');
+  /** A recorded Bedrock InvokeModel stream of these text deltas. */
+  const invoked = (texts: readonly string[], key: string) => recordedCall({ ...CASES['invoke-password']!, served: invokeStream(texts) }, 'eventstream', key);
   /** `text` cut at the given fractions into pieces (empty pieces dropped). */
   const cut = (text: string, at: readonly number[]) => {
     const points = [...new Set(at.map((f) => Math.floor(f * text.length)))].sort((a, b) => a - b);
@@ -269,7 +246,7 @@ describe('redaction of model output (property)', () => {
     fc.assert(
       fc.property(value, key, fractions, (a, k, at) => {
         const t = invoked(cut(`${a} ${k} ${a}`, at), k);
-        expect(deltas(rawOf(t))).toBe(`${a} ${REDACTED} ${a}`);
+        expect(invokeText(rawOf(t))).toBe(`${a} ${REDACTED} ${a}`);
         expect(eventStreamChunks(rawOf(t)).map((c) => c.data)).toEqual(t.chunks!.map((c) => c.data));
       }),
       { numRuns: 25 },

@@ -253,21 +253,22 @@ function roles(chunks: readonly TraceChunk[]): ChunkRole[] {
     const type = typeOf(d, c.event);
     const index = num(d['index']) ?? 0;
     const m = deltaMessage(d);
+    const inBlock = (block: string, name: string | undefined, content: boolean) => {
+      r.block = block;
+      r.blockName = name;
+      if (content) r.content = true;
+    };
     switch (type) {
       case 'content-start':
       case 'content-delta':
       case 'content-end': {
         const content = asRecord(m['content']);
         if (!parts.has(index)) parts.set(index, str(content['type']) ?? 'text');
-        r.block = `content:${index}`;
-        r.blockName = parts.get(index);
-        if (nonEmpty(content['text']) || nonEmpty(content['thinking'])) r.content = true;
+        inBlock(`content:${index}`, parts.get(index), nonEmpty(content['text']) || nonEmpty(content['thinking']));
         break;
       }
       case 'tool-plan-delta':
-        r.block = 'tool_plan';
-        r.blockName = 'tool plan';
-        if (nonEmpty(m['tool_plan'])) r.content = true;
+        inBlock('tool_plan', 'tool plan', nonEmpty(m['tool_plan']));
         break;
       case 'tool-call-start':
       case 'tool-call-delta':
@@ -278,12 +279,8 @@ function roles(chunks: readonly TraceChunk[]): ChunkRole[] {
           r.toolStart = tools.get(index);
           r.content = true;
         }
-        r.block = `tool:${index}`;
-        r.blockName = `tool call ${quote(tools.get(index) ?? '')}`;
-        if (nonEmpty(fn['arguments'])) {
-          r.toolArgs = tools.get(index) ?? '';
-          r.content = true;
-        }
+        inBlock(`tool:${index}`, `tool call ${quote(tools.get(index) ?? '')}`, nonEmpty(fn['arguments']));
+        if (nonEmpty(fn['arguments'])) r.toolArgs = tools.get(index) ?? '';
         break;
       }
       case 'message-end': {
@@ -295,9 +292,7 @@ function roles(chunks: readonly TraceChunk[]): ChunkRole[] {
       }
       // v1
       case 'text-generation':
-        r.block = 'text';
-        r.blockName = 'text';
-        if (nonEmpty(d['text'])) r.content = true;
+        inBlock('text', 'text', nonEmpty(d['text']));
         break;
       case 'tool-calls-generation': {
         const name = str(asRecord(asArray(d['tool_calls'])[0])['name']) ?? '';
