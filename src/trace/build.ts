@@ -266,6 +266,8 @@ export function buildTrace(call: CapturedCall): Trace {
     url,
     request,
     requestHeaders,
+    upstream: call.upstream,
+    contentType: res?.rawHeaders.find(([k]) => k.toLowerCase() === 'content-type')?.[1],
     status: res?.status ?? 502,
     stream,
     chunks: chunks ?? [],

@@ -160,7 +160,7 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
   });
 
   const ep = splitEndpoint(v.endpoint ?? v.url ?? v.path ?? reqUrl);
-  const fromEndpoint = ep.url ? detectProvider(ep.url.split('?')[0]!, headers) : 'unknown';
+  const fromEndpoint = ep.url ? detectProvider(ep.url.split('?')[0]!, headers, { upstream: ep.origin }) : 'unknown';
   const shaped = read.map((c) => protocolOfPayload(c.payload)?.provider).find((p) => p !== undefined);
   let provider: Provider = fromEndpoint !== 'unknown' ? fromEndpoint : shaped ?? protocolNamed(v.provider)?.provider ?? 'unknown';
   const textOnly = read.length > 0 && read.every((c) => c.payload === undefined || c.payload === '[DONE]');
