@@ -168,7 +168,14 @@ function piece(chunk: TraceChunk): ChunkPiece | undefined {
   return out;
 }
 
-const doneLine = (model: string | null) => ({ model: model ?? 'unknown', created_at: new Date(0).toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' });
+/** A `/api/chat` line saying `content`; the last one says it is done. */
+const chatLine = (model: string | null, content: string, done: boolean) => ({
+  model: model ?? 'unknown',
+  created_at: new Date(0).toISOString(),
+  message: { role: 'assistant', content },
+  done,
+  ...(done ? { done_reason: 'stop' } : {}),
+});
 
 export const protocol: ProtocolModule = {
   id: 'ollama',
@@ -186,9 +193,9 @@ export const protocol: ProtocolModule = {
   legacy: {
     names: /ollama/,
     path: () => '/api/chat',
-    textEvent: (text, model) => ({ model: model ?? 'unknown', created_at: new Date(0).toISOString(), message: { role: 'assistant', content: text }, done: false }),
+    textEvent: (text, model) => chatLine(model, text, false),
     // A stream made of text pieces still needs the line that says it is done.
-    complete: (payloads, fromText, model) => ({ before: [], after: fromText && !payloads.some((p) => asRecord(p)['done'] === true) ? [doneLine(model)] : [] }),
+    complete: (payloads, fromText, model) => ({ before: [], after: fromText && !payloads.some((p) => asRecord(p)['done'] === true) ? [chatLine(model, '', true)] : [] }),
   },
   route: { name: 'ollama', label: 'Ollama', origin: 'http://localhost:11434', fallbackPath: /^\/api\//, env: { OLLAMA_HOST: '' } },
   // Only its port, so a test's own servers on loopback are left alone.
