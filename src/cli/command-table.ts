@@ -25,7 +25,7 @@ const HEADERS_TIMEOUT_OPTION = {
   parse: parseNumber(1, MAX_TIMER_MS),
 } as const satisfies OptionSpec;
 
-const RECORD_OPTIONS = [
+export const RECORD_OPTIONS = [
   { flag: '--upstream', type: 'string', description: 'Send every call to this base URL instead of routing by provider (e.g. http://localhost:8000)', parse: parseUrl },
   { flag: '--openai', type: 'string', description: 'Base URL for OpenAI calls', default: 'https://api.openai.com', parse: parseUrl },
   { flag: '--anthropic', type: 'string', description: 'Base URL for Anthropic calls', default: 'https://api.anthropic.com', parse: parseUrl },

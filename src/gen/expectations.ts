@@ -4,6 +4,7 @@
  */
 import { planPlayback } from '../replay/plan.js';
 import { summarize } from '../trace/reconstruct.js';
+import { sdkYields as sdkYieldsOf } from '../trace/providers/registry.js';
 import type { Trace, TraceChunk } from '../trace/types.js';
 
 export interface Expectations {
@@ -32,24 +33,9 @@ export interface Expectations {
 
 const hasData = (c: TraceChunk) => c.data !== undefined;
 
-/**
- * Which recorded chunks each SDK yields, mirroring its stream reader: openai stops at `[DONE]`;
- * Anthropic's skips `ping`, unnamed events and empty data. Other providers have no SDK template: every
- * data chunk counts.
- */
+/** Which recorded chunks the provider's SDK yields, mirroring its stream reader (see each protocol module's sdkYields). */
 function sdkYields(trace: Pick<Trace, 'chunks' | 'metadata'>): boolean[] {
-  const chunks = trace.chunks ?? [];
-  switch (trace.metadata.provider) {
-    case 'openai':
-    case 'openai-responses': {
-      const done = chunks.findIndex((c) => typeof c.data === 'string' && c.data.startsWith('[DONE]'));
-      return chunks.map((c, i) => (done < 0 || i < done) && (hasData(c) || c.event !== undefined));
-    }
-    case 'anthropic':
-      return chunks.map((c) => c.event !== undefined && c.event !== 'ping' && hasData(c) && c.data !== '');
-    default:
-      return chunks.map(hasData);
-  }
+  return sdkYieldsOf(trace.metadata.provider, trace.chunks ?? []);
 }
 
 /** How many chunks the provider's SDK hands to the app (see sdkYields). */

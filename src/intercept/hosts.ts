@@ -3,20 +3,10 @@
  * and the hosts a user lists. Pure: no network, no process.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { INTERCEPT_HOSTS } from '../trace/providers/registry.js';
 
-/** The providers' API hosts, served from the cassette while a cassette is in use (any port unless one is given). */
-export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [
-  'api.openai.com',
-  'api.anthropic.com',
-  'generativelanguage.googleapis.com',
-  // Ollama's default address: only its port, so a test's own servers on loopback are left alone.
-  'localhost:11434',
-  '127.0.0.1:11434',
-  '[::1]:11434',
-  'bedrock-runtime.*.amazonaws.com',
-  'api.cohere.com',
-  'api.cohere.ai',
-];
+/** The providers' API hosts (each protocol module's `hosts`), served from the cassette while a cassette is in use (any port unless one is given). */
+export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = INTERCEPT_HOSTS;
 
 export interface HostRule {
   /** Lower-case host name; `*` stands for one or more labels' characters (no dots). */

@@ -1,3 +1,4 @@
+import { baseUrlEnv } from '../trace/providers/registry.js';
 import { statRegularFile } from '../util/regular-file.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -18,20 +19,13 @@ export interface ChildEnvOptions {
 }
 
 /**
- * The variables that point an unmodified app at the recorder. Base URLs cover the official SDKs
- * (OpenAI and the AI SDK read OPENAI_BASE_URL with its /v1, Anthropic ANTHROPIC_BASE_URL, Ollama's
- * CLI and Python client OLLAMA_HOST, @google/genai and the Gemini CLI GOOGLE_GEMINI_BASE_URL).
+ * The variables that point an unmodified app at the recorder: the base URL each official SDK reads,
+ * as the protocol modules declare them (see trace/providers/registry.ts baseUrlEnv).
  * With HTTPS interception, the proxy variables catch apps that call the provider's https URL directly.
  */
 export function proxyEnvVars(options: ChildEnvOptions): Record<string, string> {
   const url = options.proxyUrl.replace(/\/+$/, '');
-  const vars: Record<string, string> = {
-    OPENAI_BASE_URL: `${url}/v1`,
-    ANTHROPIC_BASE_URL: url,
-    OLLAMA_HOST: url,
-    GOOGLE_GEMINI_BASE_URL: url,
-    TRACEFORGE_PROXY_URL: url,
-  };
+  const vars: Record<string, string> = { ...baseUrlEnv(url), TRACEFORGE_PROXY_URL: url };
   if (options.cassette) vars.TRACEFORGE_CASSETTE = resolve(options.cassette);
   if (options.caCertPath) {
     for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) vars[name] = url;

@@ -1,16 +1,12 @@
-import { detectProvider } from '../trace/reconstruct.js';
+import { FALLBACK, recognise, ROUTES, type RouteName } from '../trace/providers/registry.js';
 
-/** The providers the recorder can route to without `--upstream`. */
-export type RoutedProvider = 'openai' | 'anthropic' | 'gemini' | 'ollama';
-export const ROUTED_PROVIDERS: readonly RoutedProvider[] = ['openai', 'anthropic', 'gemini', 'ollama'];
+/** The name of a default upstream: one per route in the provider registry. */
+export type RoutedProvider = RouteName;
+/** The providers the recorder can route to without `--upstream`, in registry order. */
+export const ROUTED_PROVIDERS: readonly RoutedProvider[] = ROUTES.map((r) => r.name);
 
 /** Where each provider's API lives when nothing overrides it. */
-export const DEFAULT_PROVIDER_HOSTS: Readonly<Record<RoutedProvider, string>> = {
-  openai: 'https://api.openai.com',
-  anthropic: 'https://api.anthropic.com',
-  gemini: 'https://generativelanguage.googleapis.com',
-  ollama: 'http://localhost:11434',
-};
+export const DEFAULT_PROVIDER_HOSTS = Object.fromEntries(ROUTES.map((r) => [r.name, r.origin])) as Readonly<Record<RoutedProvider, string>>;
 
 export type ProviderRoutes = Record<RoutedProvider, URL>;
 
@@ -30,26 +26,19 @@ const header = (headers: RouteRequest['headers'], name: string): string | undefi
 };
 
 /**
- * Which provider a request sent straight to the recorder is meant for, from its path and headers;
- * undefined when nothing identifies it. SDK headers win over paths that several APIs share
- * (`/v1/models` is OpenAI's, Anthropic's and, under `/v1beta`, Gemini's).
+ * Which provider a request sent straight to the recorder is meant for, from its path, query and headers
+ * (the registry's recognition); undefined when nothing identifies it. A protocol without a default host
+ * (Bedrock, Cohere), or none, leaves it to the paths each route keeps open (`/v1/files` is OpenAI's).
  * @example providerForRequest('/v1/messages', { 'anthropic-version': '2023-06-01' }) // 'anthropic'
  */
 export function providerForRequest(url: string, headers: RouteRequest['headers'] = {}): RoutedProvider | undefined {
-  const [path = '', query = ''] = url.split('?');
-  if (header(headers, 'anthropic-version') !== undefined) return 'anthropic';
-  if (header(headers, 'x-goog-api-key') !== undefined || /(?:^|&)key=/.test(query)) return 'gemini';
+  const [rawPath = '', query = ''] = url.split('?');
+  const path = rawPath.replace(/\/+$/, '');
   const lower: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) lower[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  const detected = detectProvider(path, lower);
-  if (detected === 'openai' || detected === 'openai-responses') return 'openai';
-  // Bedrock and Cohere have no default host to route to: the path rules below decide, as for an unknown API.
-  if (detected === 'anthropic' || detected === 'gemini' || detected === 'ollama') return detected;
-  // Paths detection leaves open: OpenAI's other /v1 APIs (files, batches, assistants...), Gemini uploads, Ollama's blobs.
-  if (/^\/upload\/v1(?:alpha|beta)?\//.test(path)) return 'gemini';
-  if (/^\/api\//.test(path)) return 'ollama';
-  if (/^\/v1\//.test(path)) return 'openai';
-  return undefined;
+  const m = recognise({ path, query, headers: lower });
+  if (m !== FALLBACK && m.route) return m.route.name;
+  return ROUTES.find((r) => r.fallbackPath?.test(rawPath))?.name;
 }
 
 function sameOrigin(a: URL, b: URL): boolean {

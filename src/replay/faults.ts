@@ -1,6 +1,7 @@
 import { TraceForgeError } from '../errors.js';
 import { MAX_TIMER_MS } from '../util/real-timers.js';
-import { encodeEventStreamMessage, truncateEventStreamPayload } from '../stream/eventstream-encoder.js';
+import { truncateEventStreamPayload } from '../stream/eventstream-encoder.js';
+import { errorEvent, statusBody } from '../trace/providers/registry.js';
 import type { Provider, Trace } from '../trace/types.js';
 import { planPlayback, type Playback, type PlannedPiece } from './plan.js';
 
@@ -105,33 +106,9 @@ export function faultsFor(faults: readonly Fault[], requestNumber: number): Faul
   return faults.filter((f) => f.request === undefined || f.request === requestNumber);
 }
 
-const STATUS_TEXT: Record<number, [type: string, message: string]> = {
-  400: ['invalid_request_error', 'Bad request (TraceForge fault)'],
-  401: ['authentication_error', 'Invalid API key (TraceForge fault)'],
-  403: ['permission_error', 'Forbidden (TraceForge fault)'],
-  404: ['not_found_error', 'Not found (TraceForge fault)'],
-  408: ['timeout_error', 'Request timed out (TraceForge fault)'],
-  429: ['rate_limit_error', 'Rate limit reached (TraceForge fault)'],
-  500: ['api_error', 'Internal server error (TraceForge fault)'],
-  502: ['api_error', 'Bad gateway (TraceForge fault)'],
-  503: ['overloaded_error', 'Service unavailable (TraceForge fault)'],
-  529: ['overloaded_error', 'Overloaded (TraceForge fault)'],
-};
-const GOOGLE_STATUS: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' };
-
 /** The error body each provider sends with an error status, so its SDK raises its own error type. */
 export function statusErrorBody(provider: Provider, status: number): string {
-  const [type, message] = STATUS_TEXT[status] ?? [status >= 500 ? 'api_error' : 'invalid_request_error', `HTTP ${status} (TraceForge fault)`];
-  switch (provider) {
-    case 'anthropic':
-      return JSON.stringify({ type: 'error', error: { type, message } });
-    case 'gemini':
-      return JSON.stringify({ error: { code: status, message, status: GOOGLE_STATUS[status] ?? 'UNKNOWN' } });
-    case 'ollama':
-      return JSON.stringify({ error: message });
-    default:
-      return JSON.stringify({ error: { message, type: type === 'api_error' ? 'server_error' : type, param: null, code: null } });
-  }
+  return statusBody(provider, status);
 }
 
 /** The terminator the recording uses between events (Gemini sends CRLF). */
@@ -143,23 +120,7 @@ function terminatorOf(pieces: readonly PlannedPiece[], framing: string): string 
 
 /** The provider's own mid-stream error event, as its SDK expects to see it. */
 export function errorEventBytes(trace: Trace, terminator: string, sequence: number): Uint8Array {
-  const framing = trace.http.framing;
-  const provider = trace.metadata.provider;
-  const nl = terminator.startsWith('\r\n') ? '\r\n' : '\n';
-  let text: string;
-  // Bedrock's binary event stream: a modelled exception message, which the AWS SDK raises as ServiceUnavailableException.
-  if (framing === 'eventstream')
-    return encodeEventStreamMessage(
-      { ':message-type': 'exception', ':exception-type': 'serviceUnavailableException', ':content-type': 'application/json' },
-      JSON.stringify({ message: 'The service is unavailable. (TraceForge fault)' }),
-    );
-  if (framing === 'ndjson') text = `${JSON.stringify({ error: 'Overloaded (TraceForge fault)' })}${terminator}`;
-  else if (provider === 'anthropic') text = `event: error${nl}data: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}${terminator}`;
-  else if (provider === 'openai-responses')
-    text = `event: error${nl}data: ${JSON.stringify({ type: 'error', code: 'server_error', message: 'The server had an error while processing your request (TraceForge fault).', param: null, sequence_number: sequence })}${terminator}`;
-  else if (provider === 'gemini') text = `data: ${JSON.stringify({ error: { code: 503, message: 'The model is overloaded. Please try again later. (TraceForge fault)', status: 'UNAVAILABLE' } })}${terminator}`;
-  else text = `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request. (TraceForge fault)', type: 'server_error', param: null, code: null } })}${terminator}`;
-  return new TextEncoder().encode(text);
+  return errorEvent(trace.metadata.provider, trace.http.framing, { terminator, sequence });
 }
 
 /**

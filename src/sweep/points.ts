@@ -12,8 +12,8 @@
  */
 import { TraceForgeError } from '../errors.js';
 import { formatFault, parseFault, type Fault } from '../replay/faults.js';
-import { asArray, asRecord, isRecord, nonEmpty, num, str } from '../trace/providers/common.js';
-import { RESPONSES_TERMINAL } from '../trace/providers/openai-responses.js';
+import { isRecord } from '../trace/providers/common.js';
+import { FALLBACK, protocolOf, type ChunkRole } from '../trace/providers/registry.js';
 import { reconstruct } from '../trace/reconstruct.js';
 import type { Provider, Trace, TraceChunk } from '../trace/types.js';
 
@@ -61,22 +61,7 @@ export type SweepFault = Fault & {
   chunks: number;
 };
 
-/** What one recorded event is, as far as fault points care. */
-export interface ChunkRole {
-  content?: boolean;
-  /** A tool call starts here (its name). */
-  toolStart?: string;
-  /** Tool-call argument text arrives here, for this tool. */
-  toolArgs?: string;
-  /** Which content block the event belongs to (text, a tool call, reasoning...), when the format says. */
-  block?: string;
-  /** A readable name of the block, e.g. `tool_use "get_weather"`. */
-  blockName?: string;
-  finish?: boolean;
-  usage?: boolean;
-  terminator?: boolean;
-  error?: boolean;
-}
+export type { ChunkRole };
 
 export interface StreamPoint {
   position: number;
@@ -87,222 +72,6 @@ export interface StreamPoint {
 }
 
 const quote = (s: string) => JSON.stringify(s);
-
-function openaiChatRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
-  const names = new Map<string, string>();
-  return chunks.map((c) => {
-    const r: ChunkRole = {};
-    const d = c.data;
-    if (typeof d === 'string' && d.trim() === '[DONE]') return { terminator: true };
-    if (!isRecord(d)) return r;
-    if (d['error'] !== undefined) r.error = true;
-    if (isRecord(d['usage'])) r.usage = true;
-    for (const [position, raw] of asArray(d['choices']).entries()) {
-      const choice = asRecord(raw);
-      const ci = num(choice['index']) ?? position;
-      if (choice['finish_reason'] !== null && choice['finish_reason'] !== undefined) r.finish = true;
-      const delta = asRecord(choice['delta']);
-      if (nonEmpty(choice['text']) || nonEmpty(delta['content']) || (Array.isArray(delta['content']) && delta['content'].length > 0) || nonEmpty(delta['refusal'])) {
-        r.content = true;
-        r.block ??= `text:${ci}`;
-        r.blockName ??= 'text';
-      }
-      if (nonEmpty(delta['reasoning_content']) || nonEmpty(delta['reasoning']) || asArray(delta['reasoning_details']).length > 0) {
-        r.content = true;
-        r.block ??= `reasoning:${ci}`;
-        r.blockName ??= 'reasoning';
-      }
-      for (const [tp, rawTool] of asArray(delta['tool_calls']).entries()) {
-        const t = asRecord(rawTool);
-        const key = `${ci}:${num(t['index']) ?? str(t['id']) ?? tp}`;
-        const fn = asRecord(t['function']);
-        const name = str(fn['name']);
-        if (nonEmpty(name) && !names.has(key)) {
-          names.set(key, name!);
-          r.toolStart ??= name;
-        }
-        const toolName = names.get(key) ?? '';
-        r.content = true;
-        r.block = `tool:${key}`;
-        r.blockName = `tool call ${quote(toolName)}`;
-        if (nonEmpty(fn['arguments']) || isRecord(fn['arguments'])) r.toolArgs ??= toolName;
-      }
-      const fc = asRecord(delta['function_call']);
-      if (isRecord(delta['function_call'])) {
-        const name = str(fc['name']);
-        if (nonEmpty(name) && !names.has('fc')) {
-          names.set('fc', name!);
-          r.toolStart ??= name;
-        }
-        r.content = true;
-        r.block = 'tool:fc';
-        r.blockName = `tool call ${quote(names.get('fc') ?? '')}`;
-        if (nonEmpty(fc['arguments'])) r.toolArgs ??= names.get('fc') ?? '';
-      }
-    }
-    return r;
-  });
-}
-
-const typeOf = (c: TraceChunk): string => (isRecord(c.data) ? (str(c.data['type']) ?? c.event ?? '') : (c.event ?? ''));
-
-function anthropicRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
-  const blocks = new Map<number, { name: string; tool?: string }>();
-  return chunks.map((c) => {
-    const r: ChunkRole = {};
-    const d = asRecord(c.data);
-    const type = typeOf(c);
-    if (type === 'message_stop') r.terminator = true;
-    else if (type === 'error' || d['error'] !== undefined) r.error = true;
-    else if (type === 'message_start') {
-      if (isRecord(asRecord(d['message'])['usage'])) r.usage = true;
-    } else if (type === 'content_block_start') {
-      const index = num(d['index']) ?? blocks.size;
-      const b = asRecord(d['content_block']);
-      const btype = str(b['type']) ?? 'block';
-      const tool = /tool_use$/.test(btype) ? (str(b['name']) ?? '') : undefined;
-      blocks.set(index, { name: tool !== undefined ? `${btype} ${quote(tool)}` : btype, tool });
-      r.block = `block:${index}`;
-      r.blockName = blocks.get(index)!.name;
-      if (tool !== undefined) {
-        r.toolStart = tool;
-        r.content = true;
-      }
-      if (nonEmpty(b['text']) || nonEmpty(b['thinking']) || btype === 'redacted_thinking') r.content = true;
-    } else if (type === 'content_block_delta' || type === 'content_block_stop') {
-      const index = num(d['index']) ?? 0;
-      const b = blocks.get(index);
-      r.block = `block:${index}`;
-      r.blockName = b?.name ?? 'block';
-      if (type === 'content_block_delta') {
-        const delta = asRecord(d['delta']);
-        if (nonEmpty(delta['partial_json'])) r.toolArgs = b?.tool ?? '';
-        if (nonEmpty(delta['partial_json']) || nonEmpty(delta['text']) || nonEmpty(delta['thinking']) || isRecord(delta['citation'])) r.content = true;
-      }
-    } else if (type === 'message_delta') {
-      const delta = asRecord(d['delta']);
-      if (delta['stop_reason'] !== null && delta['stop_reason'] !== undefined) r.finish = true;
-      if (isRecord(d['usage'])) r.usage = true;
-    }
-    return r;
-  });
-}
-
-function responsesRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
-  const items = new Map<string, { name: string; tool?: string }>();
-  return chunks.map((c) => {
-    const r: ChunkRole = {};
-    const d = asRecord(c.data);
-    const type = typeOf(c);
-    if (RESPONSES_TERMINAL.has(type)) {
-      r.terminator = true;
-      r.finish = true;
-      if (isRecord(asRecord(d['response'])['usage'])) r.usage = true;
-      return r;
-    }
-    if (type === 'error') return { error: true };
-    const key = num(d['output_index']) !== undefined ? `item:${num(d['output_index'])}` : str(d['item_id']) !== undefined ? `id:${str(d['item_id'])}` : undefined;
-    if (type === 'response.output_item.added' || type === 'response.output_item.done') {
-      const item = asRecord(d['item']);
-      const itype = str(item['type']) ?? 'item';
-      const tool = /_call$/.test(itype) ? (str(item['name']) ?? itype) : undefined;
-      if (key && !items.has(key)) items.set(key, { name: tool !== undefined ? `${itype} ${quote(tool)}` : itype, tool });
-      if (type === 'response.output_item.added' && tool !== undefined) {
-        r.toolStart = tool;
-        r.content = true;
-      }
-    } else if (type.endsWith('.delta') && nonEmpty(d['delta'])) {
-      r.content = true;
-      if (/arguments\.delta$|input\.delta$/.test(type)) r.toolArgs = (key && items.get(key)?.tool) ?? '';
-    }
-    if (key) {
-      r.block = key;
-      r.blockName = items.get(key)?.name ?? 'item';
-    }
-    return r;
-  });
-}
-
-function geminiRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
-  let calls = 0;
-  return chunks.map((c) => {
-    const r: ChunkRole = {};
-    const d = c.data;
-    const items = Array.isArray(d) ? d : [d];
-    for (const item of items) {
-      const rec = asRecord(item);
-      if (rec['error'] !== undefined) r.error = true;
-      if (isRecord(rec['usageMetadata'])) r.usage = true;
-      for (const rawCand of asArray(rec['candidates'])) {
-        const cand = asRecord(rawCand);
-        if (nonEmpty(cand['finishReason'])) r.finish = true;
-        for (const rawPart of asArray(asRecord(cand['content'])['parts'])) {
-          const p = asRecord(rawPart);
-          if (isRecord(p['functionCall'])) {
-            const name = str(asRecord(p['functionCall'])['name']) ?? '';
-            r.toolStart ??= name;
-            r.toolArgs ??= name;
-            r.content = true;
-            r.block = `tool:${calls++}`;
-            r.blockName = `functionCall ${quote(name)}`;
-          } else if (nonEmpty(p['text'])) {
-            r.content = true;
-            r.block ??= p['thought'] === true ? 'thought' : 'text';
-            r.blockName ??= p['thought'] === true ? 'thought' : 'text';
-          }
-        }
-      }
-    }
-    return r;
-  });
-}
-
-function ollamaRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
-  let calls = 0;
-  return chunks.map((c) => {
-    const r: ChunkRole = {};
-    const d = asRecord(c.data);
-    if (d['error'] !== undefined) return { error: true };
-    const m = asRecord(d['message']);
-    if (nonEmpty(m['thinking']) || nonEmpty(d['thinking'])) {
-      r.content = true;
-      r.block = 'thinking';
-      r.blockName = 'thinking';
-    }
-    if (nonEmpty(m['content']) || nonEmpty(d['response'])) {
-      r.content = true;
-      r.block = 'text';
-      r.blockName = 'text';
-    }
-    for (const raw of asArray(m['tool_calls'])) {
-      const name = str(asRecord(asRecord(raw)['function'])['name']) ?? '';
-      r.toolStart ??= name;
-      r.toolArgs ??= name;
-      r.content = true;
-      r.block = `tool:${calls++}`;
-      r.blockName = `tool call ${quote(name)}`;
-    }
-    if (d['done'] === true) {
-      r.terminator = true;
-      r.finish = true;
-      if (num(d['eval_count']) !== undefined || num(d['prompt_eval_count']) !== undefined) r.usage = true;
-    }
-    return r;
-  });
-}
-
-/** Formats without a rule: a `[DONE]` data line is still a terminator. */
-function genericRoles(chunks: readonly TraceChunk[]): ChunkRole[] {
-  return chunks.map((c) => (typeof c.data === 'string' && c.data.trim() === '[DONE]' ? { terminator: true } : {}));
-}
-
-const ROLES: Partial<Record<Provider, (chunks: readonly TraceChunk[]) => ChunkRole[]>> = {
-  openai: openaiChatRoles,
-  'openai-responses': responsesRoles,
-  anthropic: anthropicRoles,
-  gemini: geminiRoles,
-  ollama: ollamaRoles,
-};
 
 /** A trace's recorded stream events, or undefined when it did not stream. */
 export function streamedChunks(trace: Trace): TraceChunk[] | undefined {
@@ -333,10 +102,11 @@ export function analyzeStream(trace: Trace): StreamAnalysis {
     status: trace.http.status,
     stream: true,
     chunks: chunks.map((c) => ({ ...(c.event !== undefined ? { event: c.event } : {}), data: c.data })),
+    ...(trace.metadata.upstream ? { upstream: trace.metadata.upstream } : {}),
   });
   const provider = rec.provider === 'unknown' && trace.metadata.provider !== 'unknown' ? trace.metadata.provider : rec.provider;
-  const rule = ROLES[provider];
-  return { provider, known: rule !== undefined, roles: (rule ?? genericRoles)(chunks), firstContentIndex: rec.firstContentIndex };
+  const module = protocolOf(provider);
+  return { provider, known: module !== FALLBACK, roles: module.roles(chunks), firstContentIndex: rec.firstContentIndex };
 }
 
 /** Where a position falls, in words, from the events around it (for evenly spaced points). */

@@ -17,6 +17,7 @@ import { failureLine as reasonIn, stripAnsi } from './failure-line.js';
 import { runnerTimeout, wallStall, type RunnerTimeout } from './runner-timeout.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { shortText } from '../util/one-line.js';
+import { baseUrlEnv } from '../trace/providers/registry.js';
 
 export interface SweepRunOptions extends SweepOptions {
   cassette: string;
@@ -194,12 +195,7 @@ export function sweepEnv(url: string, fault: SweepFault | null, base: NodeJS.Pro
   if (options.virtual !== false && !clockSetBy(base)) sweep.clock = 'virtual';
   if (options.seen) sweep.seen = options.seen;
   env[SWEEP_ENV] = JSON.stringify(sweep);
-  if (options.baseUrls) {
-    env.OPENAI_BASE_URL = `${url}/v1`;
-    env.ANTHROPIC_BASE_URL = url;
-    env.OLLAMA_HOST = url;
-    env.GOOGLE_GEMINI_BASE_URL = url;
-  }
+  if (options.baseUrls) Object.assign(env, baseUrlEnv(url));
   return env;
 }
 

@@ -1,6 +1,7 @@
 import type { Frame, Framing } from '../stream/frame.js';
 import { bytesToStored, concatBytes, storedToBytes, type StoredBytes } from '../stream/bytes.js';
 import { withEventStreamPayload } from '../stream/eventstream-encoder.js';
+import { EMBEDDED } from './providers/registry.js';
 import { detectProvider, reconstruct } from './reconstruct.js';
 import {
   redactBytes,
@@ -125,6 +126,25 @@ function redactMessage(frame: Frame, secrets: RedactionInput): Uint8Array {
 }
 
 /**
+ * A payload inside the payload (Bedrock InvokeModel's base64 `bytes`, see the protocol modules'
+ * `embedded` hints) is text the rules cannot see where it stands: it is opened, redacted like any
+ * text, and, only when that changed it, closed again and the message re-encoded around it with its
+ * lengths and CRCs recomputed. Undefined when nothing changed, so such a stream stays byte-identical.
+ */
+function redactEmbedded(data: unknown, message: Uint8Array, secrets: RedactionInput): { data: unknown; message: Uint8Array } | undefined {
+  for (const hint of EMBEDDED) {
+    const text = hint.open(data);
+    if (text === undefined) continue;
+    const redacted = redactString(text, secrets);
+    if (redacted === text) return undefined;
+    const next = hint.close(data, redacted);
+    const rebuilt = withEventStreamPayload(message, JSON.stringify(next));
+    return rebuilt ? { data: next, message: rebuilt } : undefined;
+  }
+  return undefined;
+}
+
+/**
  * A compressed stream (content-encoding gzip, deflate or br; see call-assembler.ts headOf) is kept twice:
  * `chunks` hold the decoded events (raw = their decoded bytes) for the view, reconstruction and
  * redaction, and `http.body` holds the compressed reads exactly as received, which replay sends (with
@@ -181,9 +201,14 @@ export function prepareFrame(frame: Frame, atMs: number, stream: boolean, rules:
   if (frame.retry !== undefined) c.retry = frame.retry;
   if (frame.comments?.length) c.comments = frame.comments.map((x) => redactString(x, secrets));
   if (frame.data !== undefined) c.data = redactValue(parseMaybeJson(frame.data), secrets);
+  let kept = raw;
+  if (frame.binary && stored.raw_encoding && c.data !== undefined) {
+    const opened = redactEmbedded(c.data, Buffer.from(raw, 'base64'), secrets);
+    if (opened) [c.data, kept] = [opened.data, Buffer.from(opened.message).toString('base64')];
+  }
   // raw last, after the parsed fields, so the JSON reads top-down like the event.
   delete (c as { raw?: string }).raw;
-  c.raw = raw;
+  c.raw = kept;
   if (stored.raw_encoding) c.raw_encoding = stored.raw_encoding;
   if (frame.partial) c.partial = true;
   p.chunk = c;
@@ -241,6 +266,8 @@ export function buildTrace(call: CapturedCall): Trace {
     url,
     request,
     requestHeaders,
+    upstream: call.upstream,
+    contentType: res?.rawHeaders.find(([k]) => k.toLowerCase() === 'content-type')?.[1],
     status: res?.status ?? 502,
     stream,
     chunks: chunks ?? [],

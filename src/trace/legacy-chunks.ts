@@ -3,7 +3,7 @@
  * We do not have that tool's code: the chunk shapes accepted here are inferred from issue 12's description
  * (`chunks` with `delta_ms`, no raw bytes) and kept deliberately loose. Pure.
  */
-import type { Provider } from './types.js';
+import { protocolOfPayload } from './providers/registry.js';
 
 export const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -119,22 +119,9 @@ export function readLegacyChunk(c: unknown): LegacyChunk | string {
   return out;
 }
 
-/** Fields only a provider's own event has. */
+/** A provider's own event: one a protocol module recognises, or one with the fields such events carry. */
 function looksLikePayload(o: Record<string, unknown>): boolean {
-  return ['choices', 'candidates', 'object', 'message', 'done', 'type', 'model'].some((k) => k in o);
-}
-
-/** Which provider's stream a payload belongs to, from its shape. */
-export function providerOfPayload(d: unknown): Provider | undefined {
-  if (!isObj(d)) return undefined;
-  if (typeof d.type === 'string') {
-    if (d.type.startsWith('response.')) return 'openai-responses';
-    if (/^(?:message_start|message_delta|message_stop|content_block_start|content_block_delta|content_block_stop|ping)$/.test(d.type)) return 'anthropic';
-  }
-  if (Array.isArray(d.choices) || d.object === 'chat.completion.chunk') return 'openai';
-  if (Array.isArray(d.candidates)) return 'gemini';
-  if (typeof d.done === 'boolean' && ('message' in d || 'response' in d)) return 'ollama';
-  return undefined;
+  return protocolOfPayload(o) !== undefined || ['object', 'message', 'done', 'type', 'model'].some((k) => k in o);
 }
 
 /** Chunk fields that are not ours, kept on the converted chunk (a name we use goes under `legacy`). */
@@ -154,9 +141,9 @@ export function sseBlock(payload: unknown, event: string | undefined, eol = '\n'
   return `${lines.join(eol)}${eol}${eol}`;
 }
 
-/** The event name to frame a payload with: the chunk's own, else the payload's `type` for streams that name events. */
-export function eventFor(provider: Provider, c: LegacyChunk): string | undefined {
+/** The event name to frame a payload with: the chunk's own, else the payload's `type` when the protocol names its events. */
+export function eventFor(namedEvents: boolean, c: LegacyChunk): string | undefined {
   if (c.event !== undefined) return c.event;
   const t = isObj(c.payload) ? c.payload.type : undefined;
-  return (provider === 'anthropic' || provider === 'openai-responses') && typeof t === 'string' && !/[\r\n]/.test(t) ? t : undefined;
+  return namedEvents && typeof t === 'string' && !/[\r\n]/.test(t) ? t : undefined;
 }

@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import { TraceForgeError } from '../errors.js';
 import { oneLine, shortText } from '../util/one-line.js';
-import { epochMs, eventFor, isObj, keptExtra, num, providerOfPayload, readLegacyChunk, sseBlock, type LegacyChunk } from './legacy-chunks.js';
+import { epochMs, eventFor, isObj, keptExtra, num, readLegacyChunk, sseBlock, type LegacyChunk } from './legacy-chunks.js';
+import { protocolNamed, protocolOf, protocolOfPayload, textDefault } from './providers/registry.js';
 import { detectProvider, reconstruct, summarize } from './reconstruct.js';
 import { redactHeaderPairs, redactHeaderRecord, redactString, redactValue, requestRedaction } from './redact.js';
 import { TRACE_SCHEMA_VERSION, type Provider, type Trace, type TraceChunk } from './types.js';
@@ -38,7 +39,6 @@ export type LegacyResult = { ok: true; trace: Trace } | { ok: false; error: stri
 const TIMING_HOLDERS = ['streaming', 'metrics', 'stream_metrics', 'streaming_metrics', 'timing', 'timings', 'performance', 'stats', 'metadata'];
 /** Top-level fields carried over whole; the rest go to `legacy.fields`, so an upgrade loses nothing. */
 const MAPPED = new Set(['schema_version', 'id', 'timestamp', 'provider', 'model', 'endpoint', 'request', 'response', 'chunks', 'duration_ms', 'status', 'stream', 'first_chunk_latency_ms', 'stream_duration_ms', 'total_chunks', 'first_content_latency_ms']);
-const DEFAULT_ENDPOINT: Record<string, string> = { openai: '/v1/chat/completions', 'openai-responses': '/v1/responses', anthropic: '/v1/messages', ollama: '/api/chat' };
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 413: 'Payload Too Large', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 529: 'Overloaded' };
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -53,17 +53,6 @@ function pickNumber(v: Record<string, unknown>, keys: readonly string[]): number
     const n = nonNeg(num(h[k]));
     if (n !== undefined) return n;
   }
-  return undefined;
-}
-
-function providerName(s: unknown): Provider | undefined {
-  if (typeof s !== 'string') return undefined;
-  const p = s.toLowerCase();
-  if (/anthropic|claude/.test(p)) return 'anthropic';
-  if (/responses/.test(p)) return 'openai-responses';
-  if (/gemini|google|vertex/.test(p)) return 'gemini';
-  if (/ollama/.test(p)) return 'ollama';
-  if (/openai|azure|gpt/.test(p)) return 'openai';
   return undefined;
 }
 
@@ -100,14 +89,6 @@ function stableId(v: Record<string, unknown>): string {
     text = String(Object.keys(v));
   }
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
-}
-
-/** The OpenAI chunk or Anthropic delta a bare text piece stands for. */
-function textPayload(provider: Provider, text: string, model: string | null, id: string): unknown {
-  if (provider === 'anthropic') return { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } };
-  if (provider === 'gemini') return { candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0 }], modelVersion: model ?? 'unknown' };
-  if (provider === 'ollama') return { model: model ?? 'unknown', created_at: new Date(0).toISOString(), message: { role: 'assistant', content: text }, done: false };
-  return { id: `chatcmpl-${id}`, object: 'chat.completion.chunk', created: 0, model: model ?? 'unknown', choices: [{ index: 0, delta: { content: text }, finish_reason: null }] };
 }
 
 /**
@@ -179,21 +160,24 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
   });
 
   const ep = splitEndpoint(v.endpoint ?? v.url ?? v.path ?? reqUrl);
-  const fromEndpoint = ep.url ? detectProvider(ep.url.split('?')[0]!, headers) : 'unknown';
-  const shaped = read.map((c) => providerOfPayload(c.payload)).find((p) => p !== undefined);
-  let provider: Provider = fromEndpoint !== 'unknown' ? fromEndpoint : shaped ?? providerName(v.provider) ?? 'unknown';
+  const fromEndpoint = ep.url ? detectProvider(ep.url.split('?')[0]!, headers, { upstream: ep.origin }) : 'unknown';
+  const shaped = read.map((c) => protocolOfPayload(c.payload)?.provider).find((p) => p !== undefined);
+  let provider: Provider = fromEndpoint !== 'unknown' ? fromEndpoint : shaped ?? protocolNamed(v.provider)?.provider ?? 'unknown';
   const textOnly = read.length > 0 && read.every((c) => c.payload === undefined || c.payload === '[DONE]');
-  // Bare text pieces of an unknown stream replay as OpenAI chat chunks, the most common client (and the Responses
-  // API's event sequence is too rich to make up).
-  if (textOnly && (provider === 'unknown' || provider === 'openai-responses')) provider = 'openai';
+  // Bare text pieces of a stream whose protocol cannot make them up (unknown, or an event sequence too rich
+  // to invent) replay as the text default's events: OpenAI chat chunks, the most common client.
+  if (textOnly && !protocolOf(provider).legacy?.textEvent) provider = textDefault().provider;
+  const module = protocolOf(provider);
+  const hints = module.legacy;
   const model = typeof v.model === 'string' ? v.model : isObj(request) && typeof request.model === 'string' ? request.model : null;
   const id = (typeof v.id === 'string' || typeof v.id === 'number') && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(String(v.id)) ? String(v.id) : stableId(v);
 
   const explicitStream = [v.stream, v.streaming, v.is_stream, isObj(request) ? request.stream : undefined].find((x) => typeof x === 'boolean');
   const stream = read.length > 0 || explicitStream === true || isObj(v.streaming);
-  const path = ep.url ?? (provider === 'gemini' ? `/v1beta/models/${model ?? 'gemini'}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}` : DEFAULT_ENDPOINT[provider] ?? '/');
+  const path = ep.url ?? hints?.path(model, stream) ?? '/';
   const endpoint = path.split('?')[0]!;
-  const framing = !stream ? 'raw' : provider === 'ollama' ? 'ndjson' : 'sse';
+  // Only text framings can be synthesised: a binary event stream's messages become SSE events.
+  const framing = !stream ? 'raw' : module.framing === 'ndjson' ? 'ndjson' : 'sse';
 
   // Secrets the request carried never reach what we show or write (the first TraceForge may have kept them).
   const secrets = requestRedaction({ headers, url: path, body: request === null ? '' : JSON.stringify(request) });
@@ -211,27 +195,22 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
     deltas[0] = 0;
   }
 
-  // Payloads for bare text pieces; an Anthropic text-only stream gets the lifecycle events its SDK needs.
+  // Payloads for bare text pieces, with the lifecycle events the protocol's SDK needs around them.
   type Out = { delta: number; payload: unknown; event?: string; extra?: Record<string, unknown> };
-  let out: Out[] = read.map((c, i) => ({ delta: deltas[i]!, payload: c.payload ?? textPayload(provider, c.text ?? '', model, id), ...(c.event !== undefined ? { event: c.event } : {}), ...(c.extra ? { extra: c.extra } : {}) }));
-  if (provider === 'anthropic' && read.some((c) => c.text !== undefined) && !out.some((o) => isObj(o.payload) && o.payload.type === 'message_start')) {
-    const msg = { id: `msg_${id}`, type: 'message', role: 'assistant', model: model ?? 'unknown', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } };
+  const textEvent = hints?.textEvent ?? textDefault().legacy!.textEvent!;
+  let out: Out[] = read.map((c, i) => ({ delta: deltas[i]!, payload: c.payload ?? textEvent(c.text ?? '', model, id), ...(c.event !== undefined ? { event: c.event } : {}), ...(c.extra ? { extra: c.extra } : {}) }));
+  const around = stream ? hints?.complete?.(out.map((o) => o.payload), read.some((c) => c.text !== undefined), model, id) : undefined;
+  if (around) {
     const at0 = (p: unknown): Out => ({ delta: 0, payload: p });
-    out = [at0({ type: 'message_start', message: msg }), at0({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }), ...out, at0({ type: 'content_block_stop', index: 0 }), at0({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 0 } }), at0({ type: 'message_stop' })];
+    out = [...around.before.map(at0), ...out, ...around.after.map(at0)];
   }
-  // An Ollama stream made of text pieces still needs the line that says it is done.
-  if (provider === 'ollama' && read.some((c) => c.text !== undefined) && !out.some((o) => isObj(o.payload) && o.payload.done === true)) {
-    out.push({ delta: 0, payload: { model: model ?? 'unknown', created_at: new Date(0).toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' } });
-  }
-  const eol = provider === 'gemini' ? '\r\n' : '\n';
+  const eol = hints?.eol ?? '\n';
   const chunks: TraceChunk[] = out.map((o) => {
     const data = redactBody(o.payload);
-    const event = eventFor(provider, { event: o.event, payload: data });
+    const event = eventFor(module.namedEvents === true, { event: o.event, payload: data });
     const raw = framing === 'ndjson' ? `${typeof data === 'string' ? data : JSON.stringify(data) ?? 'null'}\n` : sseBlock(data, event, eol);
     return { delta_ms: o.delta, ...(event !== undefined ? { event } : {}), data, raw, ...keptExtra(o.extra ? redactBody(o.extra) : undefined) };
   });
-  // An OpenAI chat stream ends with `data: [DONE]`, which its SDK waits for.
-  if (framing === 'sse' && provider === 'openai' && !chunks.some((c) => c.data === '[DONE]')) chunks.push({ delta_ms: 0, data: '[DONE]', raw: 'data: [DONE]\n\n' });
 
   const gapSum = round3(chunks.slice(1).reduce((s, c) => s + c.delta_ms, 0));
   const streamDuration = stream ? pickNumber(v, ['stream_duration_ms']) ?? gapSum : undefined;
@@ -246,7 +225,7 @@ function convert(v: Record<string, unknown>, rowOnly: boolean): Trace {
 
   // The complete response: rebuilt from the chunks when the trace has none, or when its own says less.
   // Rebuilt under the provider's own path when the trace's path does not name it (a proxy prefix, a guess overruled above).
-  const rec = reconstruct({ endpoint: detectProvider(endpoint, headers) === provider ? endpoint : DEFAULT_ENDPOINT[provider] ?? endpoint, url: path, request, requestHeaders: headers, status: httpStatus, stream, chunks, body: stream ? undefined : response });
+  const rec = reconstruct({ endpoint: detectProvider(endpoint, headers) === provider ? endpoint : (hints?.path(model, stream).split('?')[0] ?? endpoint), url: path, request, requestHeaders: headers, status: httpStatus, stream, chunks, body: stream ? undefined : response });
   if (stream) {
     // What a client assembles from the chunks is what a generated test asserts: the trace's own response must agree with it.
     const key = (r: unknown) => {

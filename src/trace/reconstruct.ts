@@ -1,18 +1,12 @@
 /**
  * Provider detection and response reconstruction. A recorded stream is a list of events; tools,
  * diffs and generated tests want the single response the provider would have returned without
- * streaming. Each provider's shape lives in its own module under `providers/`. Pure: no I/O.
+ * streaming. Each protocol's knowledge lives in its module under `providers/`, listed once in
+ * `providers/registry.ts`; this file is the entry the rest of TraceForge calls. Pure: no I/O.
  */
 import type { Provider } from './types.js';
-import * as anthropic from './providers/anthropic.js';
-import * as bedrock from './providers/bedrock.js';
-import * as cohere from './providers/cohere.js';
-import type { ProviderInput, ProviderResult, ResponseSummary, StreamChunk } from './providers/common.js';
-import * as generic from './providers/generic.js';
-import * as gemini from './providers/gemini.js';
-import * as ollama from './providers/ollama.js';
-import * as openaiChat from './providers/openai-chat.js';
-import * as openaiResponses from './providers/openai-responses.js';
+import type { ResponseSummary, StreamChunk } from './providers/common.js';
+import { recognise, summarize as summarizeBy, type ProtocolModule } from './providers/registry.js';
 
 export type { ResponseSummary, StreamChunk, ToolCallSummary, UsageSummary } from './providers/common.js';
 
@@ -25,6 +19,10 @@ export interface ReconstructInput {
   request: unknown;
   /** Lower-cased request headers; `anthropic-version` and `x-goog-api-key` help detection. */
   requestHeaders?: Record<string, string>;
+  /** The upstream's base URL or host (`https://bedrock-runtime.us-east-1.amazonaws.com`): helps detection. */
+  upstream?: string;
+  /** The response's content-type: helps detection (`application/vnd.amazon.eventstream`). */
+  contentType?: string;
   status: number;
   /** True when the body was framed as SSE or NDJSON. */
   stream: boolean;
@@ -45,28 +43,7 @@ export interface Reconstruction {
   error?: string;
 }
 
-interface ProviderModule {
-  reconstruct(input: ProviderInput): ProviderResult;
-  summarize(response: unknown): ResponseSummary;
-}
-
-const MODULES: Record<Provider, ProviderModule> = {
-  openai: openaiChat,
-  'openai-responses': openaiResponses,
-  anthropic,
-  gemini,
-  ollama,
-  bedrock,
-  cohere,
-  unknown: generic,
-};
-
-const OLLAMA_API = /(?:^|\/)api\/(?:chat|generate|embed|embeddings|tags|show|pull|push|create|copy|delete|ps|version)$/;
-const OPENAI_PATHS = /\/(?:chat\/completions|completions|embeddings|moderations|models(?:\/[^/]+)?|images\/[a-z]+|audio\/[a-z]+)$/;
-/** Anthropic's Messages API served by Vertex AI: the model in the path, the version in the body. */
-const VERTEX_ANTHROPIC = /\/publishers\/anthropic\/models\/[^/]+:(?:streamRawPredict|rawPredict|countTokens)$/;
-
-/** What a call's own bodies say about its protocol, beside its path. */
+/** What a call's own bodies (and its upstream and content type) say about its protocol, beside its path. */
 export interface ProtocolEvidence {
   /** Parsed JSON request body. */
   request?: unknown;
@@ -74,51 +51,35 @@ export interface ProtocolEvidence {
   chunks?: ReadonlyArray<StreamChunk>;
   /** A non-stream body, parsed. */
   body?: unknown;
+  /** Upstream base URL or host. */
+  upstream?: string;
+  contentType?: string;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** `api.openai.com` from `https://api.openai.com/v1`, `host:port` when the port is not the default. */
+function hostOf(upstream: string | undefined): string | undefined {
+  if (!upstream) return undefined;
+  try {
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(upstream) ? upstream : `http://${upstream}`).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
 
-/**
- * The protocol a call's bodies are written in, whatever host or path served it: Anthropic's
- * request carries `anthropic_version` off api.anthropic.com (Vertex, Bedrock's invoke) and its
- * stream opens with `message_start`; OpenAI chat chunks say `chat.completion.chunk`; Responses
- * events are `response.*`; Gemini's chunks carry `candidates`. Undefined when they say nothing.
- */
-export function protocolFromBodies(e: ProtocolEvidence): Provider | undefined {
-  if (isObj(e.request) && typeof e.request['anthropic_version'] === 'string') return 'anthropic';
-  const first = e.chunks?.find((c) => isObj(c.data))?.data ?? (Array.isArray(e.body) ? e.body[0] : e.body);
-  if (!isObj(first)) return undefined;
-  const type = typeof first['type'] === 'string' ? first['type'] : '';
-  if (type === 'message_start' || (type === 'message' && first['role'] === 'assistant' && Array.isArray(first['content']))) return 'anthropic';
-  if (type.startsWith('response.') && isObj(first['response'])) return 'openai-responses';
-  if (first['object'] === 'chat.completion.chunk' || first['object'] === 'chat.completion') return 'openai';
-  if (Array.isArray(first['candidates'])) return 'gemini';
-  return undefined;
+/** The protocol module for a call (see registry.ts recognise). */
+export function protocolFor(endpoint: string, requestHeaders: Record<string, string> = {}, evidence: ProtocolEvidence = {}): ProtocolModule {
+  const [rawPath = '', query = ''] = endpoint.split('?');
+  const path = rawPath.replace(/\/+$/, '');
+  return recognise({ path, query, headers: requestHeaders, host: hostOf(evidence.upstream), contentType: evidence.contentType, request: evidence.request, chunks: evidence.chunks, body: evidence.body });
 }
 
 /**
- * Which provider's API a call went to: its path first where the path is a provider's own (Bedrock,
- * Cohere, Anthropic on Vertex), then what its bodies say (see protocolFromBodies), then the path
- * rules, with request headers as a tie-breaker for paths several providers share (`/v1/models`).
+ * Which provider's API a call went to, from its path, headers, upstream host, content type and its
+ * bodies' own shape together (see providers/protocol.ts STRENGTH).
  * @example detectProvider('/v1beta/models/gemini-2.0-flash:streamGenerateContent') // 'gemini'
  */
 export function detectProvider(endpoint: string, requestHeaders: Record<string, string> = {}, evidence: ProtocolEvidence = {}): Provider {
-  const path = (endpoint.split('?')[0] ?? '').replace(/\/+$/, '');
-  if (bedrock.isBedrockPath(path)) return 'bedrock';
-  if (cohere.isCoherePath(path)) return 'cohere';
-  if (VERTEX_ANTHROPIC.test(path)) return 'anthropic';
-  const byBody = protocolFromBodies(evidence);
-  if (byBody) return byBody;
-  if (/:(?:stream)?[gG]enerateContent$|:(?:countTokens|embedContent|batchEmbedContents)$/.test(path)) return 'gemini';
-  if (/\/responses(?:\/|$)/.test(path)) return 'openai-responses';
-  // Assistants threads also have `/messages`; they are OpenAI, not Anthropic.
-  if (/\/messages(?:\/count_tokens|\/batches(?:\/.*)?)?$/.test(path) && !/\/threads\//.test(path)) return 'anthropic';
-  if (/\/(?:chat\/completions|completions|embeddings)$/.test(path)) return 'openai';
-  if (OLLAMA_API.test(path)) return 'ollama';
-  if (requestHeaders['anthropic-version'] !== undefined) return 'anthropic';
-  if (requestHeaders['x-goog-api-key'] !== undefined || /\/v1(?:alpha|beta)\d*\//.test(path)) return 'gemini';
-  if (OPENAI_PATHS.test(path)) return 'openai';
-  return 'unknown';
+  return protocolFor(endpoint, requestHeaders, evidence).provider;
 }
 
 /**
@@ -129,13 +90,10 @@ export function detectProvider(endpoint: string, requestHeaders: Record<string, 
  */
 export function reconstruct(input: ReconstructInput): Reconstruction {
   const endpoint = input.endpoint || (input.url ?? '').split('?')[0] || '';
-  const evidence = { request: input.request, chunks: input.chunks, body: input.body };
-  const provider = detectProvider(endpoint, input.requestHeaders, evidence);
-  let module = MODULES[provider];
-  // Other OpenAI streams (audio, images) have no chat shape to rebuild: keep their events.
-  if (provider === 'openai' && input.stream && !/\/completions$/.test(endpoint) && protocolFromBodies(evidence) !== 'openai') module = generic;
+  const query = (input.url ?? '').split('?')[1];
+  const module = protocolFor(query ? `${endpoint}?${query}` : endpoint, input.requestHeaders, input);
   const result = module.reconstruct({ ...input, endpoint });
-  const out: Reconstruction = { provider, model: result.model, response: result.response, firstContentIndex: result.firstContentIndex };
+  const out: Reconstruction = { provider: module.provider, model: result.model, response: result.response, firstContentIndex: result.firstContentIndex };
   if (result.error !== undefined) out.error = result.error;
   return out;
 }
@@ -145,5 +103,5 @@ export function reconstruct(input: ReconstructInput): Reconstruction {
  * usage, reasoning). Never throws: unknown shapes give an empty summary.
  */
 export function summarize(provider: Provider, response: unknown): ResponseSummary {
-  return (MODULES[provider] ?? generic).summarize(response);
+  return summarizeBy(provider, response);
 }

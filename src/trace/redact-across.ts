@@ -3,6 +3,8 @@ import type { Framing } from '../stream/frame.js';
 import { encodeNdjsonLine, encodeSseEvent } from '../stream/sse-encoder.js';
 import { applyRedaction, forResponse, type Redaction, type RedactionInput } from './redact.js';
 import type { TraceChunk } from './types.js';
+import { EMBEDDED } from './providers/registry.js';
+import type { EmbeddedPayload } from './providers/protocol.js';
 
 /**
  * A stream carries its text in pieces: an upstream that echoes a key 7 characters per event leaves no
@@ -40,9 +42,40 @@ function setLeaf(data: unknown, path: Path, value: string): unknown {
 
 const MAX_HELD = 2000;
 
+/**
+ * The data as redaction reads it. A payload inside the payload (Bedrock InvokeModel's base64 `bytes`,
+ * see the protocol modules' `embedded` hints) is opened: the view is `[data without it, what it says]`,
+ * so text streamed across such events is read in a row like any other.
+ */
+function openView(data: unknown, framing: Framing): { view: unknown; hint?: EmbeddedPayload } {
+  if (framing !== 'eventstream') return { view: data };
+  for (const hint of EMBEDDED) {
+    const text = hint.open(data);
+    if (text === undefined) continue;
+    let inner: unknown = text;
+    try {
+      inner = JSON.parse(text);
+    } catch {
+      // Not JSON: the text itself is the leaf.
+    }
+    return { view: [hint.close(data, ''), inner], hint };
+  }
+  return { view: data };
+}
+
+/** The chunk's data again from a view whose leaves changed. */
+function closeView(view: unknown, hint: EmbeddedPayload | undefined): unknown {
+  if (!hint) return view;
+  const [outer, inner] = view as [unknown, unknown];
+  return hint.close(outer, typeof inner === 'string' ? inner : JSON.stringify(inner));
+}
+
 /** One chunk under redaction; `changed` collects the leaves it lost, to fix its `raw` on release. */
 interface Held<T> {
   chunk: TraceChunk;
+  /** `chunk.data` as redaction reads it (see openView). */
+  view: unknown;
+  hint?: EmbeddedPayload;
   tag: T;
   leaves: Map<Path, string>;
   changed?: Map<string, string>;
@@ -86,7 +119,8 @@ function redactWindow<T>(window: Array<Held<T>>, paths: Iterable<Path>, r: Redac
       const original = [...changed].find(([, v]) => v === pieces[i])?.[0] ?? pieces[i]!;
       changed.set(original, next);
       h.leaves.set(path, next);
-      h.chunk.data = setLeaf(h.chunk.data, path, next);
+      h.view = setLeaf(h.view, path, next);
+      h.chunk.data = closeView(h.view, h.hint);
     });
   }
 }
@@ -188,7 +222,8 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
   };
   return {
     push(chunk: TraceChunk, tag: T): Array<{ chunk: TraceChunk; tag: T }> {
-      const mine = leaves(chunk.data);
+      const opened = openView(chunk.data, framing);
+      const mine = leaves(opened.view);
       // Only text that moves counts towards the window: a `type` or `id` repeated in every event would
       // otherwise fill it and release events before a secret in the content is whole.
       const prev = held[held.length - 1]?.leaves ?? last;
@@ -196,7 +231,7 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
       for (const [path, v] of mine) if (prev?.get(path) !== v) size += v.length;
       last = mine;
       total += size;
-      held.push({ chunk, tag, leaves: mine, at: total });
+      held.push({ chunk, tag, ...opened, leaves: mine, at: total });
       // Events with almost no text (numbers only) are still released after MAX_HELD of them.
       if (after(held[0]!) < 2 * windowChars && held.length <= MAX_HELD) return [];
       let n = 0;
@@ -211,7 +246,10 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
 
 /** Redact a whole list of stream chunks across events at once (chunks are changed in place). */
 export function redactAcross(chunks: TraceChunk[], secrets: RedactionInput, framing: Framing): TraceChunk[] {
-  const held: Array<Held<null>> = chunks.map((chunk) => ({ chunk, tag: null, leaves: leaves(chunk.data), at: 0 }));
+  const held: Array<Held<null>> = chunks.map((chunk) => {
+    const opened = openView(chunk.data, framing);
+    return { chunk, tag: null, ...opened, leaves: leaves(opened.view), at: 0 };
+  });
   redactWindow(held, new Set(held.flatMap((h) => [...h.leaves.keys()])), forResponse(secrets));
   for (const h of held) if (h.changed) fixRaw(h.chunk, h.changed, framing);
   return chunks;

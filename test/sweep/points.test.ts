@@ -134,16 +134,46 @@ describe('fault points per provider format', () => {
     }
   });
 
-  it('formats without a rule (Cohere, Bedrock) get the first byte, the first content and evenly spaced points', () => {
-    for (const name of ['cohere-tool-call', 'bedrock-converse']) {
-      const t = capturedTrace(name);
-      const a = analyzeStream(t);
-      expect(a.known).toBe(false);
-      const points = streamPoints(a, 6);
-      expect(points).toHaveLength(6);
-      expect(points.filter((p) => p.meaningful).map((p) => p.position)).toEqual([0, a.firstContentIndex! + 1]);
-      expect(points.filter((p) => !p.meaningful).every((p) => p.reasons[0]!.startsWith('evenly spaced'))).toBe(true);
+  it('Cohere v2: tool plan -> each tool call, inside each call\'s arguments, message-end as finish and terminator', () => {
+    const t = capturedTrace('cohere-tool-call');
+    const a = analyzeStream(t);
+    expect(a.known).toBe(true);
+    const pts = meaningful(t);
+    const between = find(pts, /^between content blocks/);
+    expect(between.map((p) => typeAt(t, p))).toEqual(['tool-call-start', 'tool-call-start']);
+    expect(pts.get(between[0]!)).toContain('between content blocks (tool plan → tool call "weather")');
+    for (const name of ['weather', 'cityAttractions']) {
+      const inside = find(pts, new RegExp(`^inside tool call "${name}" arguments$`));
+      expect(inside).toHaveLength(1);
+      expect([typeAt(t, inside[0]! - 1), typeAt(t, inside[0]!)]).toEqual(['tool-call-delta', 'tool-call-delta']);
     }
+    const end = find(pts, /finish event and terminator/);
+    expect(end.map((p) => typeAt(t, p))).toEqual(['message-end']);
+  });
+
+  it('Bedrock Converse: text -> each toolUse, right before each toolUse input, messageStop as the finish event', () => {
+    const t = capturedTrace('bedrock-converse-nova-tool');
+    const a = analyzeStream(t);
+    expect(a.known).toBe(true);
+    const pts = meaningful(t);
+    expect(find(pts, /^between content blocks \(text → toolUse "secret_retrieval_tool"\)$/).map((p) => t.chunks![p]!.event)).toEqual(['contentBlockStart']);
+    const args = find(pts, /^right before tool call "secret_retrieval_tool" arguments$/);
+    expect(args).toHaveLength(2);
+    for (const p of args) expect(JSON.stringify(t.chunks![p]!.data)).toContain('"toolUse":{"input"');
+    expect(find(pts, /^right before the finish event$/).map((p) => t.chunks![p]!.event)).toEqual(['messageStop']);
+    const thinking = meaningful(capturedTrace('bedrock-converse-claude-thinking'));
+    expect(find(thinking, /^between content blocks \(reasoningContent → text\)$/)).toHaveLength(1);
+  });
+
+  it('Bedrock InvokeModel: the Anthropic events inside the base64 chunks give thinking -> text, stop and terminator', () => {
+    const t = capturedTrace('bedrock-invoke-claude-thinking');
+    const a = analyzeStream(t);
+    expect(a.known).toBe(true);
+    const pts = meaningful(t);
+    const inner = (p: number) => JSON.parse(Buffer.from((t.chunks![p]!.data as { bytes: string }).bytes, 'base64').toString('utf8')) as { type: string };
+    expect(find(pts, /^between content blocks \(thinking → text\)$/).map((p) => inner(p).type)).toEqual(['content_block_start']);
+    expect(find(pts, /^right before the finish event$/).map((p) => inner(p).type)).toEqual(['message_delta']);
+    expect(find(pts, /^right before the terminator$/).map((p) => inner(p).type)).toEqual(['message_stop']);
   });
 });
 

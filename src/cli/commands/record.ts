@@ -5,6 +5,7 @@ import { TraceForgeError } from '../../errors.js';
 import { ensureCA, DEFAULT_CA_DIR, type LocalCA } from '../../record/ca.js';
 import { buildChildEnv, proxyEnvVars } from '../../record/child-env.js';
 import { runChild } from '../../record/child-process.js';
+import { baseUrlEnv } from '../../trace/providers/registry.js';
 import { createProviderRouter, DEFAULT_PROVIDER_HOSTS, parseAllowHost, ROUTED_PROVIDERS, type RoutedProvider } from '../../record/provider-routes.js';
 import { startRecorder } from '../../record/recorder.js';
 import { cassetteExists, cassetteFsError } from '../../store/cassette-file.js';
@@ -142,7 +143,9 @@ export async function run({ opts, rest, debug, io }: CommandContext<RecordOption
       (cassette ? `  cassette: ${cassette}\n` : '') +
       (child
         ? `  running:  ${child.join(' ')}\n`
-        : `  point your app at it: OPENAI_BASE_URL=${vars.OPENAI_BASE_URL}  ANTHROPIC_BASE_URL=${vars.ANTHROPIC_BASE_URL}  OLLAMA_HOST=${vars.OLLAMA_HOST}  GOOGLE_GEMINI_BASE_URL=${vars.GOOGLE_GEMINI_BASE_URL}\n` +
+        : `  point your app at it: ${Object.keys(baseUrlEnv(''))
+            .map((k) => `${k}=${vars[k]}`)
+            .join('  ')}\n` +
           (ca ? `  or proxy it: HTTPS_PROXY=${recorder.url} NODE_EXTRA_CA_CERTS=${rel(ca.certPath)}\n` : '') +
           `  stop with Ctrl-C\n`),
   );

@@ -2,6 +2,8 @@
  * Anthropic Messages (`/v1/messages`). Named SSE events: message_start carries the message shell,
  * content blocks stream by index, message_delta carries stop_reason and the final usage. An `error`
  * event can arrive after a 200 (e.g. `overloaded_error`), so the status alone does not say it worked.
+ * Recognised off api.anthropic.com too: on Vertex AI (`/publishers/anthropic/models/...:streamRawPredict`)
+ * and wherever the request carries `anthropic_version` or the stream opens with `message_start`.
  */
 import {
   asArray,
@@ -25,6 +27,9 @@ import {
   type ResponseSummary,
   type StreamChunk,
 } from './common.js';
+import { sseEventBytes, statusWords } from './fault-text.js';
+import { STRENGTH, type CallEvidence, type ChunkPiece, type ChunkRole, type ProtocolModule } from './protocol.js';
+import type { TraceChunk } from '../types.js';
 
 interface BlockAcc {
   block: Json;
@@ -163,3 +168,131 @@ export function summarize(response: unknown): ResponseSummary {
   if (thinking.length) out.reasoning = thinking.join('\n\n');
   return out;
 }
+
+/** Anthropic's Messages API served by Vertex AI: the model in the path, the version in the body. */
+const VERTEX_PATH = /\/publishers\/anthropic\/models\/[^/]+:(?:streamRawPredict|rawPredict|countTokens)$/;
+/** Every event type of a Messages stream. */
+export const EVENT_TYPES: ReadonlySet<string> = new Set(['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop', 'ping']);
+
+const isMessage = (v: unknown): boolean => {
+  const o = asRecord(v);
+  return o['type'] === 'message' && o['role'] === 'assistant' && Array.isArray(o['content']);
+};
+
+function recognise(e: CallEvidence): number {
+  if (VERTEX_PATH.test(e.path)) return STRENGTH.ownPath;
+  if (typeof asRecord(e.request)['anthropic_version'] === 'string') return STRENGTH.body;
+  const first = e.chunks?.find((c) => isRecord(c.data))?.data ?? e.body;
+  if (EVENT_TYPES.has(str(asRecord(first)['type']) ?? '') || isMessage(first)) return STRENGTH.body;
+  // Assistants threads also have `/messages`; they are OpenAI's.
+  if (/\/messages(?:\/count_tokens|\/batches(?:\/.*)?)?$/.test(e.path) && !/\/threads\//.test(e.path)) return STRENGTH.path;
+  if (e.headers?.['anthropic-version'] !== undefined) return STRENGTH.header;
+  return e.host === 'api.anthropic.com' ? STRENGTH.host : 0;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+/** Sweep roles of a Messages stream (also the events inside Bedrock's InvokeModel chunks). */
+export function roles(chunks: readonly StreamChunk[]): ChunkRole[] {
+  const blocks = new Map<number, { name: string; tool?: string }>();
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = asRecord(c.data);
+    const type = typeOf(d, c.event);
+    if (type === 'message_stop') r.terminator = true;
+    else if (type === 'error' || d['error'] !== undefined) r.error = true;
+    else if (type === 'message_start') {
+      if (isRecord(asRecord(d['message'])['usage'])) r.usage = true;
+    } else if (type === 'content_block_start') {
+      const index = num(d['index']) ?? blocks.size;
+      const b = asRecord(d['content_block']);
+      const btype = str(b['type']) ?? 'block';
+      const tool = /tool_use$/.test(btype) ? (str(b['name']) ?? '') : undefined;
+      blocks.set(index, { name: tool !== undefined ? `${btype} ${quote(tool)}` : btype, tool });
+      r.block = `block:${index}`;
+      r.blockName = blocks.get(index)!.name;
+      if (tool !== undefined) {
+        r.toolStart = tool;
+        r.content = true;
+      }
+      if (nonEmpty(b['text']) || nonEmpty(b['thinking']) || btype === 'redacted_thinking') r.content = true;
+    } else if (type === 'content_block_delta' || type === 'content_block_stop') {
+      const index = num(d['index']) ?? 0;
+      const b = blocks.get(index);
+      r.block = `block:${index}`;
+      r.blockName = b?.name ?? 'block';
+      if (type === 'content_block_delta') {
+        const delta = asRecord(d['delta']);
+        if (nonEmpty(delta['partial_json'])) r.toolArgs = b?.tool ?? '';
+        if (nonEmpty(delta['partial_json']) || nonEmpty(delta['text']) || nonEmpty(delta['thinking']) || isRecord(delta['citation'])) r.content = true;
+      }
+    } else if (type === 'message_delta') {
+      const delta = asRecord(d['delta']);
+      if (delta['stop_reason'] !== null && delta['stop_reason'] !== undefined) r.finish = true;
+      if (isRecord(d['usage'])) r.usage = true;
+    }
+    return r;
+  });
+}
+
+/** `trace view`'s reading of a Messages event (also inside Bedrock's InvokeModel chunks). */
+export function piece(chunk: StreamChunk): ChunkPiece | undefined {
+  const d = asRecord(chunk.data);
+  const type = str(d['type']) ?? '';
+  if (!EVENT_TYPES.has(type)) return undefined;
+  const delta = asRecord(d['delta']);
+  const index = num(d['index']) ?? 0;
+  switch (type) {
+    case 'content_block_delta':
+      if (delta['type'] === 'text_delta') return { text: str(delta['text']) ?? '' };
+      if (delta['type'] === 'thinking_delta') return { reasoning: str(delta['thinking']) ?? '' };
+      if (delta['type'] === 'input_json_delta') return { tool: { index, args: str(delta['partial_json']) ?? '' } };
+      return { label: String(delta['type'] ?? type) };
+    case 'content_block_start': {
+      const block = asRecord(d['content_block']);
+      if (block['type'] === 'tool_use') return { tool: { index, name: str(block['name']) ?? '?' } };
+      return { label: `${type} (${String(block['type'])})` };
+    }
+    case 'message_delta':
+      return { label: `stop: ${String(delta['stop_reason'] ?? '?')}` };
+    default:
+      return { label: type };
+  }
+}
+
+export const protocol: ProtocolModule = {
+  id: 'anthropic',
+  provider: 'anthropic',
+  label: 'Anthropic Messages',
+  recognise,
+  answers: (r) => asRecord(r)['type'] === 'message' && Array.isArray(asRecord(r)['content']),
+  framing: 'sse',
+  namedEvents: true,
+  reconstruct,
+  summarize,
+  roles,
+  piece,
+  statusBody: (status) => {
+    const [type, message] = statusWords(status);
+    return JSON.stringify({ type: 'error', error: { type, message } });
+  },
+  errorEvent: (ctx) => sseEventBytes(ctx, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, 'error'),
+  // Its SDK skips `ping`, unnamed events and empty data.
+  sdkYields: (chunks) => chunks.map((c) => c.event !== undefined && c.event !== 'ping' && c.data !== undefined && c.data !== ''),
+  legacy: {
+    names: /anthropic|claude/,
+    path: () => '/v1/messages',
+    textEvent: (text) => ({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
+    // A text-only stream gets the lifecycle events its SDK needs.
+    complete(payloads, fromText, model, id) {
+      if (!fromText || payloads.some((p) => asRecord(p)['type'] === 'message_start')) return { before: [], after: [] };
+      const message = { id: `msg_${id}`, type: 'message', role: 'assistant', model: model ?? 'unknown', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } };
+      return {
+        before: [{ type: 'message_start', message }, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+        after: [{ type: 'content_block_stop', index: 0 }, { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 0 } }, { type: 'message_stop' }],
+      };
+    },
+  },
+  route: { name: 'anthropic', label: 'Anthropic', origin: 'https://api.anthropic.com', env: { ANTHROPIC_BASE_URL: '' } },
+  hosts: ['api.anthropic.com'],
+};

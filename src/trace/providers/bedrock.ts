@@ -34,6 +34,9 @@ import {
   type ResponseSummary,
   type StreamChunk,
 } from './common.js';
+import { encodeEventStreamMessage } from '../../stream/eventstream-encoder.js';
+import { STRENGTH, type CallEvidence, type ChunkPiece, type ChunkRole, type EmbeddedPayload, type ProtocolModule } from './protocol.js';
+import type { TraceChunk } from '../types.js';
 
 const PATH = /\/model\/([^/]+)\/(converse-stream|converse|invoke-with-response-stream|invoke)$/;
 
@@ -153,6 +156,21 @@ function converseContentAt(event: string, data: Json): boolean {
   return nonEmpty(d['text']) || nonEmpty(asRecord(d['toolUse'])['input']) || nonEmpty(rc['text']) || nonEmpty(rc['redactedContent']) || isRecord(d['citation']);
 }
 
+/**
+ * InvokeModel's `chunk` payload `{bytes: base64}`: the model's own event as text. Undefined unless the
+ * base64 is canonical and the text UTF-8, so that writing a redacted text back changes nothing else.
+ */
+export const embedded: EmbeddedPayload = {
+  open(data) {
+    const bytes = str(asRecord(data)['bytes']);
+    if (bytes === undefined) return undefined;
+    const buf = Buffer.from(bytes, 'base64');
+    const text = buf.toString('utf8');
+    return buf.toString('base64') === bytes && Buffer.from(text, 'utf8').equals(buf) ? text : undefined;
+  },
+  close: (data, text) => ({ ...asRecord(data), bytes: Buffer.from(text, 'utf8').toString('base64') }),
+};
+
 /** The event a `chunk` message carries: its base64 `bytes` decoded and parsed. */
 function innerEvent(data: unknown): unknown {
   const bytes = str(asRecord(data)['bytes']);
@@ -168,24 +186,27 @@ function converseShaped(v: unknown): { event: string; data: Json } | undefined {
   return { event: keys[0]!, data: v[keys[0]!] as Json };
 }
 
-const ANTHROPIC_TYPES = new Set(['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop', 'ping']);
 
 function withError(r: ProviderResult, error: string | undefined): ProviderResult {
   return error === undefined ? r : { ...r, error };
 }
 
-function reconstructInvokeStream(input: ProviderInput, model: string | null): ProviderResult {
-  // One inner event per outer message, so indexes line up for firstContentIndex.
-  const inner: StreamChunk[] = input.chunks.map((c) => {
+/** One inner event per outer message, so indexes line up (exceptions stay as they are). */
+function innerEvents(chunks: ReadonlyArray<StreamChunk>): StreamChunk[] {
+  return chunks.map((c) => {
     if (c.event !== undefined && c.event !== 'chunk') return { event: c.event, data: c.data };
     const data = innerEvent(c.data);
     const type = str(asRecord(data)['type']);
     return type !== undefined ? { event: type, data } : { data };
   });
+}
+
+function reconstructInvokeStream(input: ProviderInput, model: string | null): ProviderResult {
+  const inner = innerEvents(input.chunks);
   let error: string | undefined;
   for (const c of input.chunks) if (c.event !== 'chunk') error ??= exceptionOf(c);
   if (!error && input.status >= 400) error = `HTTP ${input.status}`;
-  if (inner.some((c) => ANTHROPIC_TYPES.has(str(asRecord(c.data)['type']) ?? ''))) {
+  if (inner.some((c) => anthropic.EVENT_TYPES.has(str(asRecord(c.data)['type']) ?? ''))) {
     const r = anthropic.reconstruct({ ...input, chunks: inner, stream: true });
     return withError({ ...r, model: model ?? r.model }, r.error ?? error);
   }
@@ -258,3 +279,138 @@ export function summarize(response: unknown): ResponseSummary {
   if (r['type'] === 'message' || Array.isArray(r['content'])) return anthropic.summarize(response);
   return emptySummary();
 }
+
+const isInvoke = (chunks: ReadonlyArray<StreamChunk>): boolean => chunks.some((c) => c.event === 'chunk' && typeof asRecord(c.data)['bytes'] === 'string');
+
+function recognise(e: CallEvidence): number {
+  if (PATH.test(e.path)) return STRENGTH.ownPath;
+  if (/application\/vnd\.amazon\.eventstream/i.test(e.contentType ?? '')) return STRENGTH.body;
+  const chunks = e.chunks ?? [];
+  if (isInvoke(chunks) || chunks.some((c) => CONVERSE_EVENTS.has(c.event ?? '') && isRecord(c.data))) return STRENGTH.body;
+  return e.host !== undefined && /^bedrock-runtime(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com$/.test(e.host) ? STRENGTH.host : 0;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+const isException = (c: StreamChunk): boolean => /Exception$/i.test(c.event ?? '');
+
+/** Roles of Converse events, by `:event-type` and payload. */
+function converseRoles(events: ReadonlyArray<{ event: string; data: Json } | undefined>): ChunkRole[] {
+  const tools = new Map<number, string>();
+  const kinds = new Map<number, string>();
+  return events.map((e) => {
+    const r: ChunkRole = {};
+    if (!e) return r;
+    const index = num(e.data['contentBlockIndex']) ?? 0;
+    const block = `block:${index}`;
+    if (e.event === 'contentBlockStart') {
+      const tool = asRecord(asRecord(e.data['start'])['toolUse']);
+      r.block = block;
+      if (isRecord(asRecord(e.data['start'])['toolUse'])) {
+        const name = str(tool['name']) ?? '';
+        tools.set(index, name);
+        r.toolStart = name;
+        r.content = true;
+      }
+    } else if (e.event === 'contentBlockDelta') {
+      const delta = asRecord(e.data['delta']);
+      r.block = block;
+      if (converseContentAt(e.event, e.data)) r.content = true;
+      if (nonEmpty(asRecord(delta['toolUse'])['input'])) r.toolArgs = tools.get(index) ?? '';
+    } else if (e.event === 'contentBlockStop') r.block = block;
+    else if (e.event === 'messageStop') r.finish = true;
+    else if (e.event === 'metadata' && isRecord(e.data['usage'])) r.usage = true;
+    if (r.block !== undefined) {
+      // A block is what its first event says it is: a tool use, reasoning or text.
+      const tool = tools.get(index);
+      if (!kinds.has(index)) kinds.set(index, isRecord(asRecord(e.data['delta'])['reasoningContent']) ? 'reasoningContent' : 'text');
+      r.blockName = tool !== undefined ? `toolUse ${quote(tool)}` : kinds.get(index);
+    }
+    return r;
+  });
+}
+
+/**
+ * Sweep roles: Converse events by name; InvokeModel `chunk`s by the model's own event inside (an
+ * Anthropic stream's roles, or Converse-shaped ones), with the invocation metrics as usage.
+ */
+function roles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  let out: ChunkRole[];
+  if (isInvoke(chunks)) {
+    const inner = innerEvents(chunks);
+    out = inner.some((c) => anthropic.EVENT_TYPES.has(str(asRecord(c.data)['type']) ?? ''))
+      ? anthropic.roles(inner)
+      : converseRoles(inner.map((c) => converseShaped(c.data)));
+    inner.forEach((c, i) => {
+      if (isRecord(asRecord(c.data)['amazon-bedrock-invocationMetrics'])) out[i]!.usage = true;
+    });
+  } else {
+    out = converseRoles(chunks.map((c) => (CONVERSE_EVENTS.has(c.event ?? '') && isRecord(c.data) ? { event: c.event!, data: c.data } : undefined)));
+  }
+  chunks.forEach((c, i) => {
+    if (isException(c)) out[i] = { error: true };
+  });
+  return out;
+}
+
+/** `trace view`'s reading of a Converse event. */
+function conversePiece(event: string, d: Json): ChunkPiece {
+  switch (event) {
+    case 'contentBlockDelta': {
+      const delta = asRecord(d['delta']);
+      const out: ChunkPiece = {};
+      if (str(delta['text'])) out.text = str(delta['text']);
+      const rc = asRecord(delta['reasoningContent']);
+      if (str(rc['text'])) out.reasoning = str(rc['text']);
+      const tool = asRecord(delta['toolUse']);
+      if (typeof tool['input'] === 'string') out.tool = { index: num(d['contentBlockIndex']) ?? 0, args: tool['input'] };
+      if (!out.text && !out.reasoning && !out.tool) out.label = event;
+      return out;
+    }
+    case 'contentBlockStart': {
+      const tool = asRecord(asRecord(d['start'])['toolUse']);
+      return tool['name'] ? { tool: { index: num(d['contentBlockIndex']) ?? 0, name: str(tool['name']) } } : { label: event };
+    }
+    case 'messageStop':
+      return { label: `stop: ${String(d['stopReason'] ?? '?')}` };
+    case 'metadata':
+      return { label: 'usage' };
+    default:
+      return { label: event };
+  }
+}
+
+function piece(chunk: TraceChunk): ChunkPiece | undefined {
+  const event = chunk.event ?? '';
+  if (CONVERSE_EVENTS.has(event) && isRecord(chunk.data)) return conversePiece(event, chunk.data);
+  if (event !== 'chunk' || typeof asRecord(chunk.data)['bytes'] !== 'string') return undefined;
+  const inner = innerEvent(chunk.data);
+  const converse = converseShaped(inner);
+  if (converse) return conversePiece(converse.event, converse.data);
+  const own = anthropic.piece({ data: inner });
+  if (own) return own;
+  // Other models' own events: Llama's `generation`, Titan's `outputText`, Claude's older `completion`.
+  const o = asRecord(inner);
+  const text = str(o['generation']) ?? str(o['outputText']) ?? str(o['completion']);
+  return text ? { text } : { label: event };
+}
+
+export const protocol: ProtocolModule = {
+  id: 'bedrock',
+  provider: 'bedrock',
+  label: 'AWS Bedrock (Converse and InvokeModel)',
+  recognise,
+  answers: (r) => isRecord(asRecord(r)['output']) && asRecord(r)['stopReason'] !== undefined,
+  framing: 'eventstream',
+  reconstruct,
+  summarize,
+  roles,
+  piece,
+  // A modelled exception message, which the AWS SDK raises as ServiceUnavailableException.
+  errorEvent: () =>
+    encodeEventStreamMessage(
+      { ':message-type': 'exception', ':exception-type': 'serviceUnavailableException', ':content-type': 'application/json' },
+      JSON.stringify({ message: 'The service is unavailable. (TraceForge fault)' }),
+    ),
+  hosts: ['bedrock-runtime.*.amazonaws.com'],
+  embedded,
+};

@@ -31,6 +31,8 @@ import {
   type StreamChunk,
 } from './common.js';
 import { mergeObject } from './merge.js';
+import { STRENGTH, type CallEvidence, type ChunkPiece, type ChunkRole, type ProtocolModule } from './protocol.js';
+import type { TraceChunk } from '../types.js';
 
 const PATH = /\/v[12]\/chat$/;
 
@@ -227,3 +229,127 @@ export function summarize(response: unknown): ResponseSummary {
   out.finish_reason = str(r['finish_reason']) ?? null;
   return out;
 }
+
+/** Every event type of a v2 chat stream. */
+const V2_TYPES = new Set(['message-start', 'content-start', 'content-delta', 'content-end', 'tool-plan-delta', 'tool-call-start', 'tool-call-delta', 'tool-call-end', 'citation-start', 'citation-end', 'message-end']);
+
+const isEvent = (d: unknown): boolean => isRecord(d) && (V2_TYPES.has(str(d['type']) ?? '') || typeof d['event_type'] === 'string');
+
+function recognise(e: CallEvidence): number {
+  if (PATH.test(e.path)) return STRENGTH.ownPath;
+  if (isEvent(e.chunks?.find((c) => isRecord(c.data))?.data)) return STRENGTH.body;
+  return e.host === 'api.cohere.com' || e.host === 'api.cohere.ai' ? STRENGTH.host : 0;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+/** Sweep roles of v2 events (by index: content parts, tool calls) and v1 events. */
+function roles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  const tools = new Map<number, string>();
+  const parts = new Map<number, string>();
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = asRecord(c.data);
+    const type = typeOf(d, c.event);
+    const index = num(d['index']) ?? 0;
+    const m = deltaMessage(d);
+    const inBlock = (block: string, name: string | undefined, content: boolean) => {
+      r.block = block;
+      r.blockName = name;
+      if (content) r.content = true;
+    };
+    switch (type) {
+      case 'content-start':
+      case 'content-delta':
+      case 'content-end': {
+        const content = asRecord(m['content']);
+        if (!parts.has(index)) parts.set(index, str(content['type']) ?? 'text');
+        inBlock(`content:${index}`, parts.get(index), nonEmpty(content['text']) || nonEmpty(content['thinking']));
+        break;
+      }
+      case 'tool-plan-delta':
+        inBlock('tool_plan', 'tool plan', nonEmpty(m['tool_plan']));
+        break;
+      case 'tool-call-start':
+      case 'tool-call-delta':
+      case 'tool-call-end': {
+        const fn = asRecord(asRecord(m['tool_calls'])['function']);
+        if (type === 'tool-call-start') {
+          tools.set(index, str(fn['name']) ?? '');
+          r.toolStart = tools.get(index);
+          r.content = true;
+        }
+        inBlock(`tool:${index}`, `tool call ${quote(tools.get(index) ?? '')}`, nonEmpty(fn['arguments']));
+        if (nonEmpty(fn['arguments'])) r.toolArgs = tools.get(index) ?? '';
+        break;
+      }
+      case 'message-end': {
+        const delta = asRecord(d['delta']);
+        r.terminator = true;
+        if (delta['finish_reason'] !== undefined && delta['finish_reason'] !== null) r.finish = true;
+        if (isRecord(delta['usage'])) r.usage = true;
+        break;
+      }
+      // v1
+      case 'text-generation':
+        inBlock('text', 'text', nonEmpty(d['text']));
+        break;
+      case 'tool-calls-generation': {
+        const name = str(asRecord(asArray(d['tool_calls'])[0])['name']) ?? '';
+        r.toolStart = name;
+        r.content = true;
+        r.block = 'tools';
+        r.blockName = `tool call ${quote(name)}`;
+        break;
+      }
+      case 'stream-end':
+        r.terminator = true;
+        r.finish = true;
+        if (isRecord(asRecord(d['response'])['meta'])) r.usage = true;
+        break;
+    }
+    if (type === 'error' || d['error'] !== undefined) r.error = true;
+    return r;
+  });
+}
+
+function piece(chunk: TraceChunk): ChunkPiece | undefined {
+  const d = asRecord(chunk.data);
+  if (!isEvent(d)) return undefined;
+  const type = typeOf(d, chunk.event);
+  const m = deltaMessage(d);
+  switch (type) {
+    case 'content-delta': {
+      const c = asRecord(m['content']);
+      if (str(c['thinking'])) return { reasoning: str(c['thinking']) };
+      return { text: str(c['text']) ?? '' };
+    }
+    case 'tool-plan-delta':
+      return { reasoning: str(m['tool_plan']) ?? '' };
+    case 'tool-call-start':
+    case 'tool-call-delta': {
+      const fn = asRecord(asRecord(m['tool_calls'])['function']);
+      return { tool: { index: num(d['index']) ?? 0, name: str(fn['name']) || undefined, args: str(fn['arguments']) ?? '' } };
+    }
+    case 'message-end':
+      return { label: `finish: ${String(asRecord(d['delta'])['finish_reason'] ?? '?')}` };
+    case 'text-generation':
+      return { text: str(d['text']) ?? '' };
+    default:
+      return { label: type };
+  }
+}
+
+export const protocol: ProtocolModule = {
+  id: 'cohere',
+  provider: 'cohere',
+  label: 'Cohere chat (v1 and v2)',
+  recognise,
+  answers: (r) => isRecord(asRecord(r)['message']) && 'finish_reason' in asRecord(r),
+  framing: 'sse',
+  reconstruct,
+  summarize,
+  roles,
+  piece,
+  hosts: ['api.cohere.com', 'api.cohere.ai'],
+};

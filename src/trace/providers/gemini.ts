@@ -24,6 +24,9 @@ import {
   type ResponseSummary,
   type StreamChunk,
 } from './common.js';
+import { sseEventBytes, statusWords } from './fault-text.js';
+import { STRENGTH, type CallEvidence, type ChunkPiece, type ChunkRole, type ProtocolModule } from './protocol.js';
+import type { TraceChunk } from '../types.js';
 
 /** `gemini-2.0-flash` from `/v1beta/models/gemini-2.0-flash:streamGenerateContent` (also tunedModels/ and Vertex publishers/). */
 export function modelFromPath(path: string): string | null {
@@ -140,3 +143,93 @@ export function summarize(response: unknown): ResponseSummary {
   if (thoughts.length) out.reasoning = thoughts.join('');
   return out;
 }
+
+/** A GenerateContentResponse: alone, or the first of a JSON array (a stream without `alt=sse`). */
+const hasCandidates = (v: unknown): boolean => Array.isArray(asRecord(Array.isArray(v) ? v[0] : v)['candidates']);
+
+function recognise(e: CallEvidence): number {
+  const first = e.chunks?.find((c) => typeof c.data === 'object' && c.data !== null)?.data ?? e.body;
+  if (hasCandidates(first)) return STRENGTH.body;
+  if (/:(?:stream)?[gG]enerateContent$|:(?:countTokens|embedContent|batchEmbedContents)$/.test(e.path)) return STRENGTH.path;
+  if (e.headers?.['x-goog-api-key'] !== undefined || /(?:^|&)key=/.test(e.query ?? '') || /\/v1(?:alpha|beta)\d*\//.test(e.path)) return STRENGTH.header;
+  return e.host === 'generativelanguage.googleapis.com' ? STRENGTH.host : 0;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+function roles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  let calls = 0;
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = c.data;
+    const items = Array.isArray(d) ? d : [d];
+    for (const item of items) {
+      const rec = asRecord(item);
+      if (rec['error'] !== undefined) r.error = true;
+      if (isRecord(rec['usageMetadata'])) r.usage = true;
+      for (const rawCand of asArray(rec['candidates'])) {
+        const cand = asRecord(rawCand);
+        if (nonEmpty(cand['finishReason'])) r.finish = true;
+        for (const rawPart of asArray(asRecord(cand['content'])['parts'])) {
+          const p = asRecord(rawPart);
+          if (isRecord(p['functionCall'])) {
+            const name = str(asRecord(p['functionCall'])['name']) ?? '';
+            r.toolStart ??= name;
+            r.toolArgs ??= name;
+            r.content = true;
+            r.block = `tool:${calls++}`;
+            r.blockName = `functionCall ${quote(name)}`;
+          } else if (nonEmpty(p['text'])) {
+            r.content = true;
+            r.block ??= p['thought'] === true ? 'thought' : 'text';
+            r.blockName ??= p['thought'] === true ? 'thought' : 'text';
+          }
+        }
+      }
+    }
+    return r;
+  });
+}
+
+function piece(chunk: TraceChunk): ChunkPiece | undefined {
+  const d = asRecord(chunk.data);
+  if (!('candidates' in d) || typeof d['type'] === 'string') return undefined;
+  const cand = asRecord(asArray(d['candidates'])[0]);
+  const out: ChunkPiece = {};
+  asArray(asRecord(cand['content'])['parts']).forEach((p, i) => {
+    const part = asRecord(p);
+    if (typeof part['text'] === 'string') {
+      if (part['thought'] === true) out.reasoning = (out.reasoning ?? '') + part['text'];
+      else out.text = (out.text ?? '') + part['text'];
+    }
+    const call = asRecord(part['functionCall']);
+    if (call['name']) out.tool = { index: i, name: str(call['name']), args: JSON.stringify(call['args'] ?? {}) };
+  });
+  if (!out.text && !out.tool && cand['finishReason']) out.label = `finish: ${String(cand['finishReason'])}`;
+  return out;
+}
+
+const GOOGLE_STATUS: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' };
+
+export const protocol: ProtocolModule = {
+  id: 'gemini',
+  provider: 'gemini',
+  label: 'Google Gemini (Gemini API and Vertex AI)',
+  recognise,
+  answers: hasCandidates,
+  framing: 'sse',
+  reconstruct,
+  summarize,
+  roles,
+  piece,
+  statusBody: (status) => JSON.stringify({ error: { code: status, message: statusWords(status)[1], status: GOOGLE_STATUS[status] ?? 'UNKNOWN' } }),
+  errorEvent: (ctx) => sseEventBytes(ctx, { error: { code: 503, message: 'The model is overloaded. Please try again later. (TraceForge fault)', status: 'UNAVAILABLE' } }),
+  legacy: {
+    names: /gemini|google|vertex/,
+    path: (model, stream) => `/v1beta/models/${model ?? 'gemini'}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+    textEvent: (text, model) => ({ candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0 }], modelVersion: model ?? 'unknown' }),
+    eol: '\r\n',
+  },
+  route: { name: 'gemini', label: 'Gemini', origin: 'https://generativelanguage.googleapis.com', fallbackPath: /^\/upload\/v1(?:alpha|beta)?\//, env: { GOOGLE_GEMINI_BASE_URL: '' } },
+  hosts: ['generativelanguage.googleapis.com'],
+};

@@ -1,16 +1,14 @@
 /**
- * Anything we do not recognise by path. Nothing is rebuilt: a non-stream response is the body, a
- * stream's is the list of its parsed events. `summarize` still recognises the common shapes, since
- * OpenAI-compatible servers often live behind custom paths.
+ * The fallback for traffic no module recognises. Nothing is rebuilt: a non-stream response is the body,
+ * a stream's is the list of its parsed events. Its faults are the OpenAI-style ones most compatible
+ * servers send; the registry summarises its responses by shape (see registry.ts summarize).
  */
-import * as anthropic from './anthropic.js';
 import {
   asArray,
   asRecord,
   bodyError,
   clone,
   emptySummary,
-  isRecord,
   requestModel,
   str,
   streamError,
@@ -18,10 +16,8 @@ import {
   type ProviderResult,
   type ResponseSummary,
 } from './common.js';
-import * as gemini from './gemini.js';
-import * as ollama from './ollama.js';
-import * as openaiChat from './openai-chat.js';
-import * as openaiResponses from './openai-responses.js';
+import { sseEventBytes, statusWords } from './fault-text.js';
+import type { ChunkRole, ProtocolModule } from './protocol.js';
 
 export function reconstruct(input: ProviderInput): ProviderResult {
   const fallbackModel = requestModel(input.request);
@@ -39,15 +35,46 @@ export function reconstruct(input: ProviderInput): ProviderResult {
   return error ? { ...r, error } : r;
 }
 
-/** Summarise by shape: chat completion, Responses, Anthropic message, Gemini, Ollama; a bare string is the text. */
+/** A bare string is the text; else `text` or `content`, or the strings of a list. */
 export function summarize(response: unknown): ResponseSummary {
   if (typeof response === 'string') return { ...emptySummary(), text: response };
   const r = asRecord(response);
-  if (Array.isArray(r['choices'])) return openaiChat.summarize(response);
-  if (r['object'] === 'response' || Array.isArray(r['output'])) return openaiResponses.summarize(response);
-  if (r['type'] === 'message' && Array.isArray(r['content'])) return anthropic.summarize(response);
-  if (Array.isArray(r['candidates']) || (Array.isArray(response) && isRecord(response[0]) && Array.isArray(response[0]['candidates']))) return gemini.summarize(response);
-  if (isRecord(r['message']) || typeof r['response'] === 'string') return ollama.summarize(response);
   const text = str(r['text']) ?? str(r['content']) ?? asArray(response).filter((x): x is string => typeof x === 'string').join('');
   return { ...emptySummary(), text };
 }
+
+/** An SSE `[DONE]` data line ends many OpenAI-compatible streams. */
+export const isDone = (data: unknown): boolean => typeof data === 'string' && data.trim() === '[DONE]';
+
+/** Formats without a rule: a `[DONE]` data line is still a terminator. */
+function roles(chunks: readonly { data?: unknown }[]): ChunkRole[] {
+  return chunks.map((c) => (isDone(c.data) ? { terminator: true } : {}));
+}
+
+/** An OpenAI-style error body: what most compatible servers send and their SDKs read. */
+export function openaiStyleStatusBody(status: number): string {
+  const [type, message] = statusWords(status);
+  return JSON.stringify({ error: { message, type: type === 'api_error' ? 'server_error' : type, param: null, code: null } });
+}
+
+export const protocol: ProtocolModule = {
+  id: 'generic',
+  provider: 'unknown',
+  label: 'Any other HTTP API',
+  recognise: () => 0,
+  framing: 'sse',
+  reconstruct,
+  summarize,
+  roles,
+  piece(chunk) {
+    const d = chunk.data;
+    if (typeof d === 'string') return { label: d.length > 40 ? `${d.slice(0, 40)}…` : d };
+    const type = asRecord(d)['type'];
+    if (typeof type === 'string') return { label: type };
+    if (chunk.partial) return { label: 'partial frame' };
+    return { label: chunk.event ?? (chunk.comments?.length ? `: ${chunk.comments[0]}` : 'event') };
+  },
+  statusBody: openaiStyleStatusBody,
+  errorEvent: (ctx) =>
+    sseEventBytes(ctx, { error: { message: 'The server had an error while processing your request. (TraceForge fault)', type: 'server_error', param: null, code: null } }),
+};

@@ -24,6 +24,9 @@ import {
   type ResponseSummary,
   type StreamChunk,
 } from './common.js';
+import { statusWords } from './fault-text.js';
+import { STRENGTH, type CallEvidence, type ChunkPiece, type ChunkRole, type ProtocolModule } from './protocol.js';
+import type { TraceChunk } from '../types.js';
 
 const objects = (chunks: ReadonlyArray<StreamChunk>): Json[] => chunks.map((c) => c.data).filter(isRecord).filter((d) => d['error'] === undefined);
 
@@ -102,3 +105,99 @@ export function summarize(response: unknown): ResponseSummary {
   if (reasoning) out.reasoning = reasoning;
   return out;
 }
+
+const API_PATH = /(?:^|\/)api\/(?:chat|generate|embed|embeddings|tags|show|pull|push|create|copy|delete|ps|version)$/;
+
+/** An NDJSON line of `/api/chat` or `/api/generate`. */
+const isLine = (v: unknown): boolean => isRecord(v) && typeof v['done'] === 'boolean' && ('message' in v || 'response' in v);
+
+function recognise(e: CallEvidence): number {
+  const first = e.chunks?.find((c) => isRecord(c.data))?.data ?? e.body;
+  if (isLine(first)) return STRENGTH.body;
+  if (API_PATH.test(e.path)) return STRENGTH.path;
+  return e.host !== undefined && /^(?:localhost|127\.0\.0\.1|\[::1\]):11434$/.test(e.host) ? STRENGTH.host : 0;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+function roles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  let calls = 0;
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = asRecord(c.data);
+    if (d['error'] !== undefined) return { error: true };
+    const m = asRecord(d['message']);
+    if (nonEmpty(m['thinking']) || nonEmpty(d['thinking'])) {
+      r.content = true;
+      r.block = 'thinking';
+      r.blockName = 'thinking';
+    }
+    if (nonEmpty(m['content']) || nonEmpty(d['response'])) {
+      r.content = true;
+      r.block = 'text';
+      r.blockName = 'text';
+    }
+    for (const raw of asArray(m['tool_calls'])) {
+      const name = str(asRecord(asRecord(raw)['function'])['name']) ?? '';
+      r.toolStart ??= name;
+      r.toolArgs ??= name;
+      r.content = true;
+      r.block = `tool:${calls++}`;
+      r.blockName = `tool call ${quote(name)}`;
+    }
+    if (d['done'] === true) {
+      r.terminator = true;
+      r.finish = true;
+      if (num(d['eval_count']) !== undefined || num(d['prompt_eval_count']) !== undefined) r.usage = true;
+    }
+    return r;
+  });
+}
+
+function piece(chunk: TraceChunk): ChunkPiece | undefined {
+  const d = asRecord(chunk.data);
+  if (!('message' in d || 'response' in d || 'done' in d) || typeof d['type'] === 'string') return undefined;
+  const msg = asRecord(d['message']);
+  const out: ChunkPiece = {};
+  const text = str(msg['content']) ?? str(d['response']);
+  if (text) out.text = text;
+  if (str(msg['thinking'])) out.reasoning = str(msg['thinking']);
+  const call = asRecord(asRecord(asArray(msg['tool_calls'])[0])['function']);
+  if (call['name']) out.tool = { index: 0, name: str(call['name']), args: JSON.stringify(call['arguments'] ?? {}) };
+  if (d['done'] === true) out.label = `done: ${String(d['done_reason'] ?? 'stop')}`;
+  return out;
+}
+
+/** A `/api/chat` line saying `content`; the last one says it is done. */
+const chatLine = (model: string | null, content: string, done: boolean) => ({
+  model: model ?? 'unknown',
+  created_at: new Date(0).toISOString(),
+  message: { role: 'assistant', content },
+  done,
+  ...(done ? { done_reason: 'stop' } : {}),
+});
+
+export const protocol: ProtocolModule = {
+  id: 'ollama',
+  provider: 'ollama',
+  label: 'Ollama native API',
+  recognise,
+  answers: (r) => isRecord(asRecord(r)['message']) || typeof asRecord(r)['response'] === 'string',
+  framing: 'ndjson',
+  reconstruct,
+  summarize,
+  roles,
+  piece,
+  statusBody: (status) => JSON.stringify({ error: statusWords(status)[1] }),
+  errorEvent: (ctx) => new TextEncoder().encode(`${JSON.stringify({ error: 'Overloaded (TraceForge fault)' })}${ctx.terminator}`),
+  legacy: {
+    names: /ollama/,
+    path: () => '/api/chat',
+    textEvent: (text, model) => chatLine(model, text, false),
+    // A stream made of text pieces still needs the line that says it is done.
+    complete: (payloads, fromText, model) => ({ before: [], after: fromText && !payloads.some((p) => asRecord(p)['done'] === true) ? [chatLine(model, '', true)] : [] }),
+  },
+  route: { name: 'ollama', label: 'Ollama', origin: 'http://localhost:11434', fallbackPath: /^\/api\//, env: { OLLAMA_HOST: '' } },
+  // Only its port, so a test's own servers on loopback are left alone.
+  hosts: ['localhost:11434', '127.0.0.1:11434', '[::1]:11434'],
+};

@@ -1,7 +1,9 @@
 /**
  * OpenAI Chat Completions (`/chat/completions` under any prefix, which also covers Azure, Ollama's
- * and most other OpenAI-compatible servers) and legacy Completions. Streams are data-only SSE
- * ending with `[DONE]`; the rebuilt object is what the same request with `stream: false` returns.
+ * and most other OpenAI-compatible servers, whatever their host, by the chunks' own `object`).
+ * Streams are data-only SSE ending with `[DONE]`; the rebuilt object is what the same request with
+ * `stream: false` returns. Legacy Completions share the merge (openai-completions.ts). OpenAI's other
+ * APIs (models, embeddings, images, audio) are recognised here too; their streams are kept as events.
  */
 import {
   asArray,
@@ -24,7 +26,10 @@ import {
   type ResponseSummary,
   type StreamChunk,
 } from './common.js';
+import * as generic from './generic.js';
 import { mergeObject, mergeParts, partsReasoning, partsText } from './merge.js';
+import { STRENGTH, type CallEvidence, type ChunkPiece, type ChunkRole, type ProtocolModule } from './protocol.js';
+import type { TraceChunk } from '../types.js';
 
 interface ToolCallAcc {
   index: number;
@@ -65,10 +70,6 @@ const TOP_LEVEL_BUILT = new Set([...TOP_LEVEL, 'object', 'choices', 'usage', 'ob
 const CHOICE_KEYS = new Set(['index', 'delta', 'text', 'logprobs', 'finish_reason', 'obfuscation']);
 /** A choice field that is a cumulative snapshot of what the deltas build (Perplexity's `message`): the last one counts, never mixed into the deltas. */
 const CHOICE_SNAPSHOTS = new Set(['message']);
-
-function isCompletionsEndpoint(endpoint: string): boolean {
-  return /\/completions$/.test(endpoint) && !/\/chat\/completions$/.test(endpoint);
-}
 
 function choiceAcc(choices: Map<number, ChoiceAcc>, index: number): ChoiceAcc {
   let c = choices.get(index);
@@ -227,13 +228,14 @@ export function firstContentIndex(chunks: ReadonlyArray<StreamChunk>): number | 
   );
 }
 
-export function reconstruct(input: ProviderInput): ProviderResult {
+/** Rebuild a chat (`legacy` false) or legacy completions (`legacy` true) call. */
+export function rebuild(input: ProviderInput, legacy: boolean): ProviderResult {
   const fallbackModel = requestModel(input.request);
   if (!input.stream) {
     const model = str(asRecord(input.body)['model']) ?? fallbackModel;
     return withError({ model, response: input.body ?? null, firstContentIndex: null }, bodyError(input.status, input.body));
   }
-  const merged = mergeChunks(input.chunks, isCompletionsEndpoint(input.endpoint));
+  const merged = mergeChunks(input.chunks, legacy);
   const error = streamError(input.chunks) ?? (input.status >= 400 ? `HTTP ${input.status}` : undefined);
   const errorPayload = input.chunks.find((c) => isRecord(c.data) && c.data['error'] !== undefined)?.data;
   // An error event after content (Groq's failed tool call, OpenRouter's limit) stays with the answer it cut short.
@@ -284,3 +286,144 @@ export function messageReasoning(message: Json): string | undefined {
   if (details) return details;
   return partsReasoning(asArray(message['content'])) || undefined;
 }
+
+/** Chat Completions, rebuilt; another OpenAI stream (audio, images) has no chat shape to rebuild: its events are kept. */
+export function reconstruct(input: ProviderInput): ProviderResult {
+  const first = input.chunks.find((c) => isRecord(c.data))?.data;
+  if (input.stream && !CHAT_PATH.test(input.endpoint) && !isChatShape(first) && !hasChoices(first)) return generic.reconstruct(input);
+  return rebuild(input, false);
+}
+
+const CHAT_PATH = /\/chat\/completions$/;
+/** OpenAI's other APIs: nothing else names them, so they are a hint, below any header. */
+const OTHER_PATHS = /\/(?:embeddings|moderations|models(?:\/[^/]+)?|images\/[a-z]+|audio\/[a-z]+)$/;
+
+const hasChoices = (v: unknown): boolean => Array.isArray(asRecord(v)['choices']);
+
+function isChatShape(v: unknown): boolean {
+  const o = asRecord(v)['object'];
+  return o === 'chat.completion.chunk' || o === 'chat.completion';
+}
+
+function recognise(e: CallEvidence): number {
+  const first = e.chunks?.find((c) => isRecord(c.data))?.data ?? (Array.isArray(e.body) ? e.body[0] : e.body);
+  if (isChatShape(first)) return STRENGTH.body;
+  if (CHAT_PATH.test(e.path) || /\/embeddings$/.test(e.path)) return STRENGTH.path;
+  // `choices` without `object` (some compatible servers): below any path, since legacy completions have them too.
+  if (hasChoices(first) && asRecord(first)['object'] !== 'text_completion') return STRENGTH.header;
+  if (e.host === 'api.openai.com') return STRENGTH.host;
+  return OTHER_PATHS.test(e.path) ? STRENGTH.hint : 0;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+/** Sweep roles; shared with legacy completions (`choices[].text`). */
+export function roles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  const names = new Map<string, string>();
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = c.data;
+    if (generic.isDone(d)) return { terminator: true };
+    if (!isRecord(d)) return r;
+    if (d['error'] !== undefined) r.error = true;
+    if (isRecord(d['usage'])) r.usage = true;
+    for (const [position, raw] of asArray(d['choices']).entries()) {
+      const choice = asRecord(raw);
+      const ci = num(choice['index']) ?? position;
+      if (choice['finish_reason'] !== null && choice['finish_reason'] !== undefined) r.finish = true;
+      const delta = asRecord(choice['delta']);
+      if (nonEmpty(choice['text']) || nonEmpty(delta['content']) || (Array.isArray(delta['content']) && delta['content'].length > 0) || nonEmpty(delta['refusal'])) {
+        r.content = true;
+        r.block ??= `text:${ci}`;
+        r.blockName ??= 'text';
+      }
+      if (nonEmpty(delta['reasoning_content']) || nonEmpty(delta['reasoning']) || asArray(delta['reasoning_details']).length > 0) {
+        r.content = true;
+        r.block ??= `reasoning:${ci}`;
+        r.blockName ??= 'reasoning';
+      }
+      for (const [tp, rawTool] of asArray(delta['tool_calls']).entries()) {
+        const t = asRecord(rawTool);
+        const key = `${ci}:${num(t['index']) ?? str(t['id']) ?? tp}`;
+        const fn = asRecord(t['function']);
+        const name = str(fn['name']);
+        if (nonEmpty(name) && !names.has(key)) {
+          names.set(key, name!);
+          r.toolStart ??= name;
+        }
+        const toolName = names.get(key) ?? '';
+        r.content = true;
+        r.block = `tool:${key}`;
+        r.blockName = `tool call ${quote(toolName)}`;
+        if (nonEmpty(fn['arguments']) || isRecord(fn['arguments'])) r.toolArgs ??= toolName;
+      }
+      const fc = asRecord(delta['function_call']);
+      if (isRecord(delta['function_call'])) {
+        const name = str(fc['name']);
+        if (nonEmpty(name) && !names.has('fc')) {
+          names.set('fc', name!);
+          r.toolStart ??= name;
+        }
+        r.content = true;
+        r.block = 'tool:fc';
+        r.blockName = `tool call ${quote(names.get('fc') ?? '')}`;
+        if (nonEmpty(fc['arguments'])) r.toolArgs ??= names.get('fc') ?? '';
+      }
+    }
+    return r;
+  });
+}
+
+/** `trace view`'s reading of a chunk with `choices`; shared with legacy completions. */
+export function piece(chunk: TraceChunk): ChunkPiece | undefined {
+  const d = chunk.data;
+  if (!isRecord(d) || !('choices' in d)) return undefined;
+  const choice = asRecord(asArray(d['choices'])[0]);
+  const delta = asRecord(choice['delta']);
+  const tc = asRecord(asArray(delta['tool_calls'])[0]);
+  const fn = asRecord(tc['function']);
+  const out: ChunkPiece = {};
+  // Mistral sends `content` as an array of parts: text parts and thinking parts.
+  const parts = asArray(delta['content']);
+  const text = str(delta['content']) ?? (parts.length ? partsText(parts) : undefined) ?? str(choice['text']);
+  if (text) out.text = text;
+  const reasoning = str(delta['reasoning_content']) || str(delta['reasoning']) || partsReasoning(asArray(delta['reasoning_details'])) || partsReasoning(parts);
+  if (reasoning) out.reasoning = reasoning;
+  if (Object.keys(tc).length > 0) out.tool = { index: num(tc['index']) ?? 0, name: str(fn['name']), args: str(fn['arguments']) };
+  if (choice['finish_reason']) out.label = `finish: ${String(choice['finish_reason'])}`;
+  else if (asArray(d['choices']).length === 0 && d['usage']) out.label = 'usage';
+  else if (!out.text && !out.tool && !out.reasoning && delta['role']) out.label = `role: ${String(delta['role'])}`;
+  return out;
+}
+
+/** The openai SDK's stream reader stops at `[DONE]` and yields every event before it. */
+export function untilDone(chunks: readonly TraceChunk[]): boolean[] {
+  const done = chunks.findIndex((c) => typeof c.data === 'string' && c.data.startsWith('[DONE]'));
+  return chunks.map((c, i) => (done < 0 || i < done) && (c.data !== undefined || c.event !== undefined));
+}
+
+export const protocol: ProtocolModule = {
+  id: 'openai-chat',
+  provider: 'openai',
+  label: 'OpenAI Chat Completions',
+  recognise,
+  answers: (r) => Array.isArray(asRecord(r)['choices']),
+  framing: 'sse',
+  reconstruct,
+  summarize,
+  roles,
+  piece,
+  statusBody: generic.openaiStyleStatusBody,
+  errorEvent: generic.protocol.errorEvent,
+  sdkYields: untilDone,
+  legacy: {
+    names: /^(?!.*responses)(?=.*(?:openai|azure|gpt))/,
+    textDefault: true,
+    path: () => '/v1/chat/completions',
+    textEvent: (text, model, id) => ({ id: `chatcmpl-${id}`, object: 'chat.completion.chunk', created: 0, model: model ?? 'unknown', choices: [{ index: 0, delta: { content: text }, finish_reason: null }] }),
+    // An OpenAI chat stream ends with `data: [DONE]`, which its SDK waits for.
+    complete: (payloads) => ({ before: [], after: payloads.includes('[DONE]') ? [] : ['[DONE]'] }),
+  },
+  route: { name: 'openai', label: 'OpenAI', origin: 'https://api.openai.com', fallbackPath: /^\/v1\//, env: { OPENAI_BASE_URL: '/v1' } },
+  hosts: ['api.openai.com'],
+};

@@ -23,6 +23,10 @@ import {
   type ResponseSummary,
   type StreamChunk,
 } from './common.js';
+import * as chat from './openai-chat.js';
+import { sseEventBytes } from './fault-text.js';
+import { STRENGTH, type CallEvidence, type ChunkPiece, type ChunkRole, type ProtocolModule } from './protocol.js';
+import type { TraceChunk } from '../types.js';
 
 /** The events that end a Responses stream, each carrying the whole response. */
 export const RESPONSES_TERMINAL: ReadonlySet<string> = new Set(['response.completed', 'response.incomplete', 'response.failed']);
@@ -189,3 +193,90 @@ export function summarize(response: unknown): ResponseSummary {
   if (reasoning.length) out.reasoning = reasoning.join('\n\n');
   return out;
 }
+
+function recognise(e: CallEvidence): number {
+  const first = e.chunks?.find((c) => isRecord(c.data))?.data;
+  if ((str(asRecord(first)['type']) ?? '').startsWith('response.')) return STRENGTH.body;
+  return /\/responses(?:\/|$)/.test(e.path) ? STRENGTH.path : 0;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+function roles(chunks: readonly TraceChunk[]): ChunkRole[] {
+  const items = new Map<string, { name: string; tool?: string }>();
+  return chunks.map((c) => {
+    const r: ChunkRole = {};
+    const d = asRecord(c.data);
+    const type = typeOf(d, c.event);
+    if (RESPONSES_TERMINAL.has(type)) {
+      r.terminator = true;
+      r.finish = true;
+      if (isRecord(asRecord(d['response'])['usage'])) r.usage = true;
+      return r;
+    }
+    if (type === 'error') return { error: true };
+    const key = num(d['output_index']) !== undefined ? `item:${num(d['output_index'])}` : str(d['item_id']) !== undefined ? `id:${str(d['item_id'])}` : undefined;
+    if (type === 'response.output_item.added' || type === 'response.output_item.done') {
+      const item = asRecord(d['item']);
+      const itype = str(item['type']) ?? 'item';
+      const tool = /_call$/.test(itype) ? (str(item['name']) ?? itype) : undefined;
+      if (key && !items.has(key)) items.set(key, { name: tool !== undefined ? `${itype} ${quote(tool)}` : itype, tool });
+      if (type === 'response.output_item.added' && tool !== undefined) {
+        r.toolStart = tool;
+        r.content = true;
+      }
+    } else if (type.endsWith('.delta') && nonEmpty(d['delta'])) {
+      r.content = true;
+      if (/arguments\.delta$|input\.delta$/.test(type)) r.toolArgs = (key && items.get(key)?.tool) ?? '';
+    }
+    if (key) {
+      r.block = key;
+      r.blockName = items.get(key)?.name ?? 'item';
+    }
+    return r;
+  });
+}
+
+function piece(chunk: TraceChunk): ChunkPiece | undefined {
+  const d = asRecord(chunk.data);
+  const type = str(d['type']) ?? '';
+  if (!type.startsWith('response.')) return undefined;
+  const index = num(d['output_index']) ?? 0;
+  switch (type) {
+    case 'response.output_text.delta':
+      return { text: str(d['delta']) ?? '' };
+    case 'response.reasoning_summary_text.delta':
+    case 'response.reasoning_text.delta':
+      return { reasoning: str(d['delta']) ?? '' };
+    case 'response.function_call_arguments.delta':
+      return { tool: { index, args: str(d['delta']) ?? '' } };
+    case 'response.output_item.added': {
+      const item = asRecord(d['item']);
+      if (item['type'] === 'function_call') return { tool: { index, name: str(item['name']) ?? '?' } };
+      return { label: type };
+    }
+    default:
+      return { label: type };
+  }
+}
+
+export const protocol: ProtocolModule = {
+  id: 'openai-responses',
+  provider: 'openai-responses',
+  label: 'OpenAI Responses',
+  recognise,
+  answers: (r) => asRecord(r)['object'] === 'response' || Array.isArray(asRecord(r)['output']),
+  framing: 'sse',
+  namedEvents: true,
+  reconstruct,
+  summarize,
+  roles,
+  piece,
+  statusBody: chat.protocol.statusBody,
+  errorEvent: (ctx) =>
+    sseEventBytes(ctx, { type: 'error', code: 'server_error', message: 'The server had an error while processing your request (TraceForge fault).', param: null, sequence_number: ctx.sequence }, 'error'),
+  sdkYields: chat.untilDone,
+  // The Responses event sequence is too rich to make up from bare text: text pieces go to the text default.
+  legacy: { names: /responses/, path: () => '/v1/responses' },
+  route: chat.protocol.route,
+};
