@@ -11,6 +11,7 @@ import { busyMachineNote, type LatenessSummary } from './replay/lateness.js';
 import { missingCassetteMessage, openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
 import { checkCassettePath } from './store/cassette-file.js';
 import { DEFAULT_TRACES_DIR } from './store/trace-store.js';
+import { shortText } from './util/one-line.js';
 
 export interface CassetteHandle {
   /** Base URL of the replay server, e.g. `http://127.0.0.1:41234`. Available inside tests. */
@@ -41,6 +42,26 @@ export interface CassetteHooks {
   /** For the runner's after-all hook. */
   close(): Promise<void>;
   handle: CassetteHandle;
+}
+
+/** The line a run that recorded ends with, for each cassette: how many calls, into which file, sent where. */
+export function recordedSummary(path: string, session: Pick<CassetteSession, 'recorded' | 'existed' | 'mode'>): string | undefined {
+  const n = session.recorded.length;
+  if (n === 0) return undefined;
+  const origins = [...new Set(session.recorded.map((t) => originOf(t.metadata.upstream)))];
+  return (
+    `traceforge: recorded ${n} call(s) into cassette ${shortText(path)} (${!session.existed ? 'a new file' : session.mode === 'all' ? 'replacing what it held' : 'appended'}; record mode "${session.mode}"), ` +
+    `sent to ${origins.join(', ')}; commit it to replay them`
+  );
+}
+
+function originOf(upstream: string | undefined): string {
+  if (!upstream) return 'an unknown host';
+  try {
+    return new URL(upstream).origin;
+  } catch {
+    return shortText(upstream);
+  }
 }
 
 /** What the runners' `useCassette` throws when it is called inside a test (its hooks would never run). */
@@ -108,7 +129,10 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       if (!file) throw new TraceForgeError('E_USAGE', 'useCassette(): no path was given and the test file is unknown; pass a cassette path');
       path = cassettePathFor(file);
     }
-    session = await openCassette(path, { ...options, onNote: options.onNote ?? ((line) => console.warn(line)) }, { recordedBy: file && `${file}#${nth}` });
+    session = await openCassette(path, { ...options, onNote: options.onNote ?? ((line) => console.warn(line)) }, {
+      recordedBy: file && `${file}#${nth}`,
+      namedAfterTest: explicit === undefined,
+    });
     // Between tests, only the tape moves a virtual clock: an idle interval of the app's must not race ahead.
     session.setRunning(false);
     for (const w of session.warnings) console.warn(`cassette ${path}: ${w}`);
@@ -151,6 +175,8 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       const note = session?.clock === 'wall' ? busyMachineNote(session.lateness()) : undefined;
       if (note) console.warn(`cassette ${path}: ${note}`);
       await session?.close();
+      const summary = session && recordedSummary(path, session);
+      if (summary) console.warn(summary);
     },
     handle: {
       get url() {

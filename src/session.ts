@@ -5,7 +5,8 @@ import { resolveRecordMode, type RecordMode } from './record-mode.js';
 import { startRecorder, type Recorder } from './record/recorder.js';
 import { DEFAULT_PROVIDER_HOSTS, providerForRequest } from './record/provider-routes.js';
 import { startInterception, type InterceptOptions, type Interception } from './intercept/index.js';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Fault } from './replay/faults.js';
 import { startReplayThread, type ReplayThread } from './replay/replay-thread.js';
 import { startReplayOnDemand } from './replay/replay-on-demand.js';
@@ -166,7 +167,7 @@ export function resolveClock(given: ClockKind | undefined, env: NodeJS.ProcessEn
  * // ... the calls under test ...
  * await session.close();
  */
-export async function openCassette(path: string, options: CassetteSessionOptions = {}, who: { recordedBy?: string } = {}): Promise<CassetteSession> {
+export async function openCassette(path: string, options: CassetteSessionOptions = {}, who: { recordedBy?: string; namedAfterTest?: boolean } = {}): Promise<CassetteSession> {
   const env = options.env ?? process.env;
   const owner = runnerTestFile();
   if (owner !== undefined) await closeLeftOpen(owner, options.onNote ?? ((line) => process.emitWarning(line)));
@@ -186,6 +187,12 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   const records = mode === 'all' || mode === 'new_episodes' || (mode === 'once' && !exists);
   const missingFile = !records && !exists;
   if (missingFile && options.missing !== 'empty') throw new TraceForgeError('E_CASSETTE_NOT_FOUND', missingCassetteMessage(path, mode, env));
+  // A mode nobody chose records a new cassette only where one was meant to be: a mistyped directory would
+  // otherwise send the calls, billed, to the providers' real hosts with one stderr line as the only sign.
+  const chosen = options.mode !== undefined || !!env.TRACEFORGE_RECORD;
+  if (records && !exists && !chosen && !who.namedAfterTest && !(await isDirectory(dirname(resolvePath(path))))) {
+    throw new TraceForgeError('E_CASSETTE_NOT_FOUND', typoGuardMessage(path, mode, upstream ?? 'the providers\' real hosts'));
+  }
   // An existing cassette goes by path: the replay thread indexes it and reads each interaction when it is
   // served, so a big cassette replays in bounded memory. Mode `all` starts from nothing.
   const cassette = mode === 'all' || !exists ? emptyCassette() : path;
@@ -368,5 +375,18 @@ export function missingCassetteMessage(path: string, mode: RecordMode, env: Node
     `cassette ${shown} does not exist (looked for ${abs}); ${why}. Check the path, or record it once outside CI: ` +
     `TRACEFORGE_RECORD=once npx vitest run (calls go to the providers' real hosts; add TRACEFORGE_UPSTREAM=URL to send them all to one server instead), ` +
     `or \`npx traceforge record --cassette ${shown} -- <command>\`, then commit the file`
+  );
+}
+
+const isDirectory = (dir: string): Promise<boolean> => stat(dir).then((info) => info.isDirectory(), () => false);
+
+/** Why a new cassette in a directory that does not exist is not recorded when no one chose the mode, and the two ways on. */
+function typoGuardMessage(path: string, mode: RecordMode, to: string): string {
+  const shown = shortText(path);
+  const dir = dirname(path);
+  return (
+    `cassette ${shown} does not exist and neither does its directory ${shortText(dir)} (${shortText(dirname(resolvePath(path)))}): not recording into it, ` +
+    `since a mistyped path would send the calls to ${shortText(to)} for real (record mode "${mode}" is only the default). Check the path; ` +
+    `to record a new cassette there, create the directory (mkdir -p ${shortText(dir)}) or choose the mode (the mode option, or TRACEFORGE_RECORD=${mode})`
   );
 }
