@@ -158,7 +158,7 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       const parts: string[] = [];
       if (fresh.length > 0) {
         const head = session?.missingFile
-          ? `${missingCassetteMessage(path, resolveRecordMode(options.mode, env), env)}.\n${fresh.length} request(s) had nothing to replay`
+          ? `${missingCassetteMessage(path, resolveRecordMode(options.mode, env, path), env)}.\n${fresh.length} request(s) had nothing to replay`
           : `cassette ${path}: ${fresh.length} request(s) matched no recording`;
         parts.push(`${head}.\n${fresh.map((m) => `- ${m.message}`).join('\n')}`);
       }

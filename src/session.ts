@@ -171,7 +171,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   const env = options.env ?? process.env;
   const owner = runnerTestFile();
   if (owner !== undefined) await closeLeftOpen(owner, options.onNote ?? ((line) => process.emitWarning(line)));
-  const mode = resolveRecordMode(options.mode, env);
+  const mode = resolveRecordMode(options.mode, env, path);
   const exists = await cassetteExists(path);
   const shown = shortText(path);
   // Inside \`traceforge record -- <command>\`, calls that are recorded go through that recorder (its routing,
