@@ -90,18 +90,31 @@ export function cassetteArgs(pathOrOptions: string | CassetteSessionOptions | un
   };
 }
 
-/** A runner's three hook registrars, under whatever names the runner gives them. */
+/** A runner's hook registrars, under whatever names the runner gives them; `timeout` in ms, where the runner takes one. */
 export interface RunnerHooks {
-  beforeAll(fn: () => Promise<void>): unknown;
-  afterAll(fn: () => Promise<void>): unknown;
+  beforeAll(fn: () => Promise<void>, timeout: number): unknown;
+  afterAll(fn: () => Promise<void>, timeout: number): unknown;
   afterEach(fn: () => void): unknown;
   beforeEach(fn: () => void): unknown;
 }
 
+/**
+ * How long opening or closing a cassette may take before the runner fails the hook: jest's default of 5 s
+ * (vitest's 10 s) is too short for starting a recorder on a machine at load 8 and more. TRACEFORGE_HOOK_TIMEOUT_MS
+ * raises it.
+ */
+export const HOOK_TIMEOUT_MS = 60_000;
+
+function hookTimeout(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.TRACEFORGE_HOOK_TIMEOUT_MS);
+  return Number.isInteger(n) && n > 0 ? n : HOOK_TIMEOUT_MS;
+}
+
 /** Open before the tests, check after each, close after all: the same for every runner. */
-export function registerHooks(hooks: CassetteHooks, runner: RunnerHooks): CassetteHandle {
-  runner.beforeAll(() => hooks.open());
-  runner.afterAll(() => hooks.close());
+export function registerHooks(hooks: CassetteHooks, runner: RunnerHooks, env: NodeJS.ProcessEnv = process.env): CassetteHandle {
+  const timeout = hookTimeout(env);
+  runner.beforeAll(() => hooks.open(), timeout);
+  runner.afterAll(() => hooks.close(), timeout);
   runner.beforeEach(() => hooks.begin());
   runner.afterEach(() => hooks.check());
   return hooks.handle;

@@ -212,7 +212,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   }
   const recorded: Trace[] = [];
   const failed: NotSaved[] = [];
-  let recorder: Recorder | undefined;
+  let recording: Promise<Recorder> | undefined;
   if (records) {
     const store = options.traces && !viaOuter ? createTraceStore(options.traces) : undefined;
     // A cassette or trace directory that cannot be written fails now, before any call is made.
@@ -244,7 +244,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
         failed.push({ trace, error: e instanceof TraceForgeError ? e : explain(e) });
       });
     // The recorder forwards and stamps on a thread of its own, so a test busy on this thread cannot shift what it records.
-    recorder = await startRecorder({
+    recording = startRecorder({
       ...(upstream ? { upstream } : { route }),
       redact: options.redact,
       onTrace: async (trace) => {
@@ -257,26 +257,34 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       },
     });
   }
-  let replay: ReplayThread;
-  try {
-    // The replay server runs on a thread of its own too: a test busy on this thread cannot make a chunk late.
-    // Under the virtual clock the process's own calls never reach the replay server: it starts only if
-    // something else connects to its URL (another process), unless misses are forwarded to a recorder.
-    const start = clock === 'virtual' && !records ? startReplayOnDemand : startReplayThread;
-    replay = await start({
-      cassette,
-      speed: options.speed,
-      // The user's own secrets stay out of miss explanations too.
-      match: options.redact ? { ...options.match, redact: options.redact } : options.match,
-      faults: faultsWithEnv(options.faults, env),
-      port: options.port,
-      host: options.host,
-      forwardTo: recorder?.url,
-    });
-  } catch (e) {
-    await recorder?.close();
-    throw e;
+  // The replay server runs on a thread of its own too: a test busy on this thread cannot make a chunk late.
+  // Under the virtual clock the process's own calls never reach the replay server: it starts only if
+  // something else connects to its URL (another process), unless misses are forwarded to a recorder.
+  const start = clock === 'virtual' && !records ? startReplayOnDemand : startReplayThread;
+  const forwardTo = recording?.then((r) => r.url);
+  forwardTo?.catch(() => undefined);
+  // Both threads start at once (the recorder's loads mockttp, the longest part of opening a cassette that records).
+  const [served, proxied] = await Promise.allSettled([
+    (async () =>
+      start({
+        cassette,
+        speed: options.speed,
+        // The user's own secrets stay out of miss explanations too.
+        match: options.redact ? { ...options.match, redact: options.redact } : options.match,
+        faults: faultsWithEnv(options.faults, env),
+        port: options.port,
+        host: options.host,
+        forwardTo,
+      }))(),
+    recording,
+  ]);
+  if (served.status === 'rejected' || proxied.status === 'rejected') {
+    if (served.status === 'fulfilled') await served.value.close();
+    if (proxied.status === 'fulfilled') await proxied.value?.close();
+    throw proxied.status === 'rejected' ? proxied.reason : (served as PromiseRejectedResult).reason;
   }
+  const replay: ReplayThread = served.value;
+  const recorder: Recorder | undefined = proxied.value;
   const onNote = options.onNote ?? (() => undefined);
   let virtual: VirtualReplay | undefined;
   if (clock === 'virtual') {
