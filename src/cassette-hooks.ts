@@ -45,7 +45,7 @@ export interface CassetteHooks {
 }
 
 /** The line a run that recorded ends with, for each cassette: how many calls, into which file, sent where. */
-export function recordedSummary(path: string, session: Pick<CassetteSession, 'recorded' | 'existed' | 'mode'>): string | undefined {
+function recordedSummary(path: string, session: Pick<CassetteSession, 'recorded' | 'existed' | 'mode'>): string | undefined {
   const n = session.recorded.length;
   if (n === 0) return undefined;
   const origins = [...new Set(session.recorded.map((t) => originOf(t.metadata.upstream)))];

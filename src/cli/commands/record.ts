@@ -174,7 +174,9 @@ export async function run({ opts, rest, debug, io }: CommandContext<RecordOption
     }
     let result;
     try {
-      const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath, cassette, cassetteMode: mode, base: io.env });
+      // Inside, a useCassette of this cassette records what it lacks (new_episodes, its default there) or, with
+      // --mode all, everything again; `once` is new_episodes there, as the cassette did not exist when this began.
+      const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath, cassette, cassetteMode: mode === 'all' ? 'all' : undefined, base: io.env });
       result = await runChild(child[0]!, child.slice(1), { env, onInterrupt: (listener) => io.onInterrupt(listener) });
     } finally {
       // Flush every trace before exiting, whatever the command did.
