@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import type { MissExplanation } from './cassette/match.js';
 import { resolveRecordMode } from './record-mode.js';
 import { busyMachineNote, type LatenessSummary } from './replay/lateness.js';
-import { missingCassetteMessage, openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
+import { dropWarmRecorder, missingCassetteMessage, openCassette, warmRecorderForRun, type CassetteSession, type CassetteSessionOptions } from './session.js';
 import { checkCassettePath } from './store/cassette-file.js';
 import { DEFAULT_TRACES_DIR } from './store/trace-store.js';
 import { shortText } from './util/one-line.js';
@@ -120,6 +120,9 @@ export function registerHooks(hooks: CassetteHooks, runner: RunnerHooks, env: No
   return hooks.handle;
 }
 
+// Loaded by the test file's import of traceforge/vitest, /jest or /node-test, before the app's modules.
+warmRecorderForRun();
+
 /** How many `useCassette` calls this module has seen per path: two in one file on one cassette are two recorders. */
 const calls = new Map<string, number>();
 
@@ -188,6 +191,8 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       const note = session?.clock === 'wall' ? busyMachineNote(session.lateness()) : undefined;
       if (note) console.warn(`cassette ${path}: ${note}`);
       await session?.close();
+      // A recorder's thread started ahead that no session took (its open failed) goes too.
+      dropWarmRecorder();
       const summary = session && recordedSummary(path, session);
       if (summary) console.warn(summary);
     },

@@ -2,7 +2,7 @@ import { TraceForgeError } from './errors.js';
 import { emptyCassette } from './cassette/codec.js';
 import type { MatchOptions, MissExplanation } from './cassette/match.js';
 import { resolveRecordMode, type RecordMode } from './record-mode.js';
-import { startRecorder, type Recorder } from './record/recorder.js';
+import { dropWarmProxyThread, startRecorder, warmProxyThread, type Recorder } from './record/recorder.js';
 import { DEFAULT_PROVIDER_HOSTS, providerForRequest } from './record/provider-routes.js';
 import { startInterception, type InterceptOptions, type Interception } from './intercept/index.js';
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -157,6 +157,28 @@ export function resolveClock(given: ClockKind | undefined, env: NodeJS.ProcessEn
   throw new TraceForgeError('E_USAGE', `${from} is ${JSON.stringify(shortText(String(raw)))}: use 'virtual' (in-process tests: exact recorded timing at any load, no waiting) or 'wall' (the default)`);
 }
 
+/** Whether a mode nobody chose may record a new cassette at `path` (see the check in openCassette). */
+function chosenMode(options: CassetteSessionOptions, env: NodeJS.ProcessEnv): boolean {
+  return options.mode !== undefined || !!env.TRACEFORGE_RECORD;
+}
+
+/**
+ * When every cassette of the run records (TRACEFORGE_RECORD=all or new_episodes, or inside `traceforge record --
+ * <command>`), start the recorder's thread now: it loads mockttp, most of a recording session's start, while the
+ * test file's own imports load. Silent: a bad mode fails in openCassette. A thread no session takes is ended by
+ * dropWarmRecorder, or with the process (it keeps none alive).
+ */
+export function warmRecorderForRun(env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    const mode = resolveRecordMode(undefined, env);
+    if (mode === 'all' || mode === 'new_episodes') warmProxyThread();
+  } catch {
+    // openCassette says what is wrong with the mode.
+  }
+}
+
+export const dropWarmRecorder = dropWarmProxyThread;
+
 /**
  * Serve a cassette under a record mode: replay what matches and, when the mode allows it,
  * forward what does not to an in-process recorder that appends it to the cassette.
@@ -189,8 +211,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   if (missingFile && options.missing !== 'empty') throw new TraceForgeError('E_CASSETTE_NOT_FOUND', missingCassetteMessage(path, mode, env));
   // A mode nobody chose records a new cassette only where one was meant to be: a mistyped directory would
   // otherwise send the calls, billed, to the providers' real hosts with one stderr line as the only sign.
-  const chosen = options.mode !== undefined || !!env.TRACEFORGE_RECORD;
-  if (records && !exists && !chosen && !who.namedAfterTest && !(await isDirectory(dirname(resolvePath(path))))) {
+  if (records && !exists && !chosenMode(options, env) && !who.namedAfterTest && !(await isDirectory(dirname(resolvePath(path))))) {
     throw new TraceForgeError('E_CASSETTE_NOT_FOUND', typoGuardMessage(path, mode, upstream ?? 'the providers\' real hosts'));
   }
   // An existing cassette goes by path: the replay thread indexes it and reads each interaction when it is
