@@ -8,9 +8,10 @@ import { basename, dirname, join } from 'node:path';
 import type { MissExplanation } from './cassette/match.js';
 import { resolveRecordMode } from './record-mode.js';
 import { busyMachineNote, type LatenessSummary } from './replay/lateness.js';
-import { missingCassetteMessage, openCassette, type CassetteSession, type CassetteSessionOptions } from './session.js';
+import { dropWarmRecorder, missingCassetteMessage, openCassette, warmRecorderForRun, type CassetteSession, type CassetteSessionOptions } from './session.js';
 import { checkCassettePath } from './store/cassette-file.js';
 import { DEFAULT_TRACES_DIR } from './store/trace-store.js';
+import { shortText } from './util/one-line.js';
 
 export interface CassetteHandle {
   /** Base URL of the replay server, e.g. `http://127.0.0.1:41234`. Available inside tests. */
@@ -43,6 +44,26 @@ export interface CassetteHooks {
   handle: CassetteHandle;
 }
 
+/** The line a run that recorded ends with, for each cassette: how many calls, into which file, sent where. */
+function recordedSummary(path: string, session: Pick<CassetteSession, 'recorded' | 'existed' | 'mode'>): string | undefined {
+  const n = session.recorded.length;
+  if (n === 0) return undefined;
+  const origins = [...new Set(session.recorded.map((t) => originOf(t.metadata.upstream)))];
+  return (
+    `traceforge: recorded ${n} call(s) into cassette ${shortText(path)} (${!session.existed ? 'a new file' : session.mode === 'all' ? 'replacing what it held' : 'appended'}; record mode "${session.mode}"), ` +
+    `sent to ${origins.join(', ')}; commit it to replay them`
+  );
+}
+
+function originOf(upstream: string | undefined): string {
+  if (!upstream) return 'an unknown host';
+  try {
+    return new URL(upstream).origin;
+  } catch {
+    return shortText(upstream);
+  }
+}
+
 /** What the runners' `useCassette` throws when it is called inside a test (its hooks would never run). */
 export function calledInsideTest(explicit: string | undefined): TraceForgeError {
   return new TraceForgeError(
@@ -69,22 +90,38 @@ export function cassetteArgs(pathOrOptions: string | CassetteSessionOptions | un
   };
 }
 
-/** A runner's three hook registrars, under whatever names the runner gives them. */
+/** A runner's hook registrars, under whatever names the runner gives them; `timeout` in ms, where the runner takes one. */
 export interface RunnerHooks {
-  beforeAll(fn: () => Promise<void>): unknown;
-  afterAll(fn: () => Promise<void>): unknown;
+  beforeAll(fn: () => Promise<void>, timeout: number): unknown;
+  afterAll(fn: () => Promise<void>, timeout: number): unknown;
   afterEach(fn: () => void): unknown;
   beforeEach(fn: () => void): unknown;
 }
 
+/**
+ * How long opening or closing a cassette may take before the runner fails the hook: jest's default of 5 s
+ * (vitest's 10 s) is too short for starting a recorder on a machine at load 8 and more. TRACEFORGE_HOOK_TIMEOUT_MS
+ * raises it.
+ */
+export const HOOK_TIMEOUT_MS = 60_000;
+
+function hookTimeout(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.TRACEFORGE_HOOK_TIMEOUT_MS);
+  return Number.isInteger(n) && n > 0 ? n : HOOK_TIMEOUT_MS;
+}
+
 /** Open before the tests, check after each, close after all: the same for every runner. */
-export function registerHooks(hooks: CassetteHooks, runner: RunnerHooks): CassetteHandle {
-  runner.beforeAll(() => hooks.open());
-  runner.afterAll(() => hooks.close());
+export function registerHooks(hooks: CassetteHooks, runner: RunnerHooks, env: NodeJS.ProcessEnv = process.env): CassetteHandle {
+  const timeout = hookTimeout(env);
+  runner.beforeAll(() => hooks.open(), timeout);
+  runner.afterAll(() => hooks.close(), timeout);
   runner.beforeEach(() => hooks.begin());
   runner.afterEach(() => hooks.check());
   return hooks.handle;
 }
+
+// Loaded by the test file's import of traceforge/vitest, /jest or /node-test, before the app's modules.
+warmRecorderForRun();
 
 /** How many `useCassette` calls this module has seen per path: two in one file on one cassette are two recorders. */
 const calls = new Map<string, number>();
@@ -108,7 +145,10 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       if (!file) throw new TraceForgeError('E_USAGE', 'useCassette(): no path was given and the test file is unknown; pass a cassette path');
       path = cassettePathFor(file);
     }
-    session = await openCassette(path, { ...options, onNote: options.onNote ?? ((line) => console.warn(line)) }, { recordedBy: file && `${file}#${nth}` });
+    session = await openCassette(path, { ...options, onNote: options.onNote ?? ((line) => console.warn(line)) }, {
+      recordedBy: file && `${file}#${nth}`,
+      namedAfterTest: explicit === undefined,
+    });
     // Between tests, only the tape moves a virtual clock: an idle interval of the app's must not race ahead.
     session.setRunning(false);
     for (const w of session.warnings) console.warn(`cassette ${path}: ${w}`);
@@ -134,7 +174,7 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       const parts: string[] = [];
       if (fresh.length > 0) {
         const head = session?.missingFile
-          ? `${missingCassetteMessage(path, resolveRecordMode(options.mode, env), env)}.\n${fresh.length} request(s) had nothing to replay`
+          ? `${missingCassetteMessage(path, resolveRecordMode(options.mode, env, path), env)}.\n${fresh.length} request(s) had nothing to replay`
           : `cassette ${path}: ${fresh.length} request(s) matched no recording`;
         parts.push(`${head}.\n${fresh.map((m) => `- ${m.message}`).join('\n')}`);
       }
@@ -151,6 +191,10 @@ export function cassetteHooks(explicit: string | undefined, options: CassetteSes
       const note = session?.clock === 'wall' ? busyMachineNote(session.lateness()) : undefined;
       if (note) console.warn(`cassette ${path}: ${note}`);
       await session?.close();
+      // A recorder's thread started ahead that no session took (its open failed) goes too.
+      dropWarmRecorder();
+      const summary = session && recordedSummary(path, session);
+      if (summary) console.warn(summary);
     },
     handle: {
       get url() {

@@ -34,7 +34,7 @@ if (jestTimers && typeof jestTimers.useFakeTimers === 'function') {
   });
 }
 
-type Hook = (fn: () => unknown) => void;
+type Hook = (fn: () => unknown, timeout?: number) => void;
 /** The globals jest injects into a test file's environment (only what is used here). */
 interface JestGlobals {
   beforeAll: Hook;

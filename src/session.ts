@@ -2,10 +2,11 @@ import { TraceForgeError } from './errors.js';
 import { emptyCassette } from './cassette/codec.js';
 import type { MatchOptions, MissExplanation } from './cassette/match.js';
 import { resolveRecordMode, type RecordMode } from './record-mode.js';
-import { startRecorder, type Recorder } from './record/recorder.js';
+import { dropWarmProxyThread, startRecorder, warmProxyThread, type Recorder } from './record/recorder.js';
 import { DEFAULT_PROVIDER_HOSTS, providerForRequest } from './record/provider-routes.js';
 import { startInterception, type InterceptOptions, type Interception } from './intercept/index.js';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Fault } from './replay/faults.js';
 import { startReplayThread, type ReplayThread } from './replay/replay-thread.js';
 import { startReplayOnDemand } from './replay/replay-on-demand.js';
@@ -156,6 +157,28 @@ export function resolveClock(given: ClockKind | undefined, env: NodeJS.ProcessEn
   throw new TraceForgeError('E_USAGE', `${from} is ${JSON.stringify(shortText(String(raw)))}: use 'virtual' (in-process tests: exact recorded timing at any load, no waiting) or 'wall' (the default)`);
 }
 
+/** Whether a mode nobody chose may record a new cassette at `path` (see the check in openCassette). */
+function chosenMode(options: CassetteSessionOptions, env: NodeJS.ProcessEnv): boolean {
+  return options.mode !== undefined || !!env.TRACEFORGE_RECORD;
+}
+
+/**
+ * When every cassette of the run records (TRACEFORGE_RECORD=all or new_episodes, or inside `traceforge record --
+ * <command>`), start the recorder's thread now: it loads mockttp, most of a recording session's start, while the
+ * test file's own imports load. Silent: a bad mode fails in openCassette. A thread no session takes is ended by
+ * dropWarmRecorder, or with the process (it keeps none alive).
+ */
+export function warmRecorderForRun(env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    const mode = resolveRecordMode(undefined, env);
+    if (mode === 'all' || mode === 'new_episodes') warmProxyThread();
+  } catch {
+    // openCassette says what is wrong with the mode.
+  }
+}
+
+export const dropWarmRecorder = dropWarmProxyThread;
+
 /**
  * Serve a cassette under a record mode: replay what matches and, when the mode allows it,
  * forward what does not to an in-process recorder that appends it to the cassette.
@@ -166,11 +189,11 @@ export function resolveClock(given: ClockKind | undefined, env: NodeJS.ProcessEn
  * // ... the calls under test ...
  * await session.close();
  */
-export async function openCassette(path: string, options: CassetteSessionOptions = {}, who: { recordedBy?: string } = {}): Promise<CassetteSession> {
+export async function openCassette(path: string, options: CassetteSessionOptions = {}, who: { recordedBy?: string; namedAfterTest?: boolean } = {}): Promise<CassetteSession> {
   const env = options.env ?? process.env;
   const owner = runnerTestFile();
   if (owner !== undefined) await closeLeftOpen(owner, options.onNote ?? ((line) => process.emitWarning(line)));
-  const mode = resolveRecordMode(options.mode, env);
+  const mode = resolveRecordMode(options.mode, env, path);
   const exists = await cassetteExists(path);
   const shown = shortText(path);
   // Inside \`traceforge record -- <command>\`, calls that are recorded go through that recorder (its routing,
@@ -186,6 +209,11 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   const records = mode === 'all' || mode === 'new_episodes' || (mode === 'once' && !exists);
   const missingFile = !records && !exists;
   if (missingFile && options.missing !== 'empty') throw new TraceForgeError('E_CASSETTE_NOT_FOUND', missingCassetteMessage(path, mode, env));
+  // A mode nobody chose records a new cassette only where one was meant to be: a mistyped directory would
+  // otherwise send the calls, billed, to the providers' real hosts with one stderr line as the only sign.
+  if (records && !exists && !chosenMode(options, env) && !who.namedAfterTest && !(await isDirectory(dirname(resolvePath(path))))) {
+    throw new TraceForgeError('E_CASSETTE_NOT_FOUND', typoGuardMessage(path, mode, upstream ?? 'the providers\' real hosts'));
+  }
   // An existing cassette goes by path: the replay thread indexes it and reads each interaction when it is
   // served, so a big cassette replays in bounded memory. Mode `all` starts from nothing.
   const cassette = mode === 'all' || !exists ? emptyCassette() : path;
@@ -209,7 +237,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   }
   const recorded: Trace[] = [];
   const failed: NotSaved[] = [];
-  let recorder: Recorder | undefined;
+  let recording: Promise<Recorder> | undefined;
   if (records) {
     const store = options.traces && !viaOuter ? createTraceStore(options.traces) : undefined;
     // A cassette or trace directory that cannot be written fails now, before any call is made.
@@ -241,7 +269,7 @@ export async function openCassette(path: string, options: CassetteSessionOptions
         failed.push({ trace, error: e instanceof TraceForgeError ? e : explain(e) });
       });
     // The recorder forwards and stamps on a thread of its own, so a test busy on this thread cannot shift what it records.
-    recorder = await startRecorder({
+    recording = startRecorder({
       ...(upstream ? { upstream } : { route }),
       redact: options.redact,
       onTrace: async (trace) => {
@@ -254,26 +282,34 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       },
     });
   }
-  let replay: ReplayThread;
-  try {
-    // The replay server runs on a thread of its own too: a test busy on this thread cannot make a chunk late.
-    // Under the virtual clock the process's own calls never reach the replay server: it starts only if
-    // something else connects to its URL (another process), unless misses are forwarded to a recorder.
-    const start = clock === 'virtual' && !records ? startReplayOnDemand : startReplayThread;
-    replay = await start({
-      cassette,
-      speed: options.speed,
-      // The user's own secrets stay out of miss explanations too.
-      match: options.redact ? { ...options.match, redact: options.redact } : options.match,
-      faults,
-      port: options.port,
-      host: options.host,
-      forwardTo: recorder?.url,
-    });
-  } catch (e) {
-    await recorder?.close();
-    throw e;
+  // The replay server runs on a thread of its own too: a test busy on this thread cannot make a chunk late.
+  // Under the virtual clock the process's own calls never reach the replay server: it starts only if
+  // something else connects to its URL (another process), unless misses are forwarded to a recorder.
+  const start = clock === 'virtual' && !records ? startReplayOnDemand : startReplayThread;
+  const forwardTo = recording?.then((r) => r.url);
+  forwardTo?.catch(() => undefined);
+  // Both threads start at once (the recorder's loads mockttp, the longest part of opening a cassette that records).
+  const [served, proxied] = await Promise.allSettled([
+    (async () =>
+      start({
+        cassette,
+        speed: options.speed,
+        // The user's own secrets stay out of miss explanations too.
+        match: options.redact ? { ...options.match, redact: options.redact } : options.match,
+        faults,
+        port: options.port,
+        host: options.host,
+        forwardTo,
+      }))(),
+    recording,
+  ]);
+  if (served.status === 'rejected' || proxied.status === 'rejected') {
+    if (served.status === 'fulfilled') await served.value.close();
+    if (proxied.status === 'fulfilled') await proxied.value?.close();
+    throw proxied.status === 'rejected' ? proxied.reason : (served as PromiseRejectedResult).reason;
   }
+  const replay: ReplayThread = served.value;
+  const recorder: Recorder | undefined = proxied.value;
   const onNote = options.onNote ?? (() => undefined);
   let virtual: VirtualReplay | undefined;
   if (clock === 'virtual') {
@@ -373,5 +409,18 @@ export function missingCassetteMessage(path: string, mode: RecordMode, env: Node
     `cassette ${shown} does not exist (looked for ${abs}); ${why}. Check the path, or record it once outside CI: ` +
     `TRACEFORGE_RECORD=once npx vitest run (calls go to the providers' real hosts; add TRACEFORGE_UPSTREAM=URL to send them all to one server instead), ` +
     `or \`npx traceforge record --cassette ${shown} -- <command>\`, then commit the file`
+  );
+}
+
+const isDirectory = (dir: string): Promise<boolean> => stat(dir).then((info) => info.isDirectory(), () => false);
+
+/** Why a new cassette in a directory that does not exist is not recorded when no one chose the mode, and the two ways on. */
+function typoGuardMessage(path: string, mode: RecordMode, to: string): string {
+  const shown = shortText(path);
+  const dir = dirname(path);
+  return (
+    `cassette ${shown} does not exist and neither does its directory ${shortText(dir)} (${shortText(dirname(resolvePath(path)))}): not recording into it, ` +
+    `since a mistyped path would send the calls to ${shortText(to)} for real (record mode "${mode}" is only the default). Check the path; ` +
+    `to record a new cassette there, create the directory (mkdir -p ${shortText(dir)}) or choose the mode (the mode option, or TRACEFORGE_RECORD=${mode})`
   );
 }

@@ -10,6 +10,7 @@ import { benchOptions, type BenchOptions } from './options.js';
 import { benchRecordLag } from './record-lag.js';
 import { benchReplayTiming } from './replay-timing.js';
 import { benchSession } from './session.js';
+import { benchStartup } from './startup.js';
 import { benchVirtualClock } from './virtual-clock.js';
 
 // The benchmark runner: timing, load and memory figures, printed; never part of the unit suite.
@@ -26,6 +27,7 @@ const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['virtual', benchVirtualClock],
   ['gen-sweep', benchGenSweep],
   ['record-lag', benchRecordLag],
+  ['startup', benchStartup],
 ];
 const args = process.argv.slice(2);
 const o = benchOptions(args, process.env);

@@ -153,6 +153,7 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
   });
   const served = new Map<string, number>();
   const used = new Set<number>();
+  const claimed = new Set<number>();
   const wild = shapes.map((s) => hasToken(s.path) || hasToken(s.query) || hasRedacted(s.body));
   const shapeMatches = (s: Shape, req: Shape): boolean =>
     s.method === req.method && textMatches(s.path, req.path) && textMatches(s.query, req.query) && valueMatches(s.body, req.body);
@@ -219,6 +220,19 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
       const index = queue[Math.min(n, queue.length - 1)]!;
       used.add(index);
       return { index };
+    },
+    /**
+     * The first recording of this recorded request not claimed yet (the n-th claim of a request gets its
+     * n-th recording, as replay serves them), or undefined: what `record --cassette` asks to tell a call
+     * the cassette already holds from a new one. Claims are counted apart from match()'s serving.
+     */
+    claim(key: InteractionKey): number | undefined {
+      const shape = shapeOf(key.method, key.url, key.body);
+      const exact = queues.get(keyOf(shape));
+      const candidates = exact ?? shapes.map((_, j) => j).filter((j) => wild[j] && shapeMatches(shapes[j]!, shape));
+      const index = candidates.find((j) => !claimed.has(j));
+      if (index !== undefined) claimed.add(index);
+      return index;
     },
     /** Indices of the interactions never served so far. */
     unused(): number[] {

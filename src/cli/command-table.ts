@@ -2,7 +2,7 @@ import { DEFAULT_TRACES_DIR } from '../store/trace-store.js';
 import { SWEEP_CONFIRM_RUNS } from '../sweep/limits.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { MAX_TIMER_MS } from '../util/real-timers.js';
-import { parseNumber, parsePort, parseTimerMs, parseUrl, parseWhole, type OptionSpec, type OptionsOf } from './options.js';
+import { parseCassetteMode, parseNumber, parsePort, parseTimerMs, parseUrl, parseWhole, type OptionSpec, type OptionsOf } from './options.js';
 
 /**
  * Every command in one table: its help text, its flags and the module that runs it. Each option list is
@@ -35,7 +35,15 @@ export const RECORD_OPTIONS = [
   { flag: '--allow-host', type: 'strings', description: 'Without --upstream, also forward calls the app sends through the recorder as a proxy (HTTP_PROXY, HTTPS_PROXY, a Host header) to HOST or HOST:PORT; other hosts than the providers\' and the ones you named get a 403 (repeatable)' },
   { flag: '--port', type: 'number', description: 'Port to listen on, 0 picks a free one (default 8787; a free one with -- cmd)', parse: parsePort },
   { flag: '--host', type: 'string', description: 'Interface to bind', default: '127.0.0.1' },
-  { flag: '--cassette', type: 'string', description: 'Also append each call to this YAML cassette (one write at its end, whatever its size)' },
+  { flag: '--cassette', type: 'string', description: 'Also write each call to this YAML cassette (one write at its end, whatever its size)' },
+  {
+    flag: '--mode',
+    type: 'string',
+    description:
+      'How calls go into --cassette (VCR record modes): new_episodes (default) appends only calls it has no recording of, so running twice adds no duplicates; ' +
+      'all re-records: each call replaces its recording in place, new ones are appended, recordings no call asked for are kept; once refuses a cassette that exists',
+    parse: parseCassetteMode,
+  },
   TRACES_OPTION,
   { flag: '--redact-header', type: 'strings', description: 'Also treat this header as a secret: its value is never written (repeatable)' },
   { flag: '--redact-field', type: 'strings', description: 'Also treat this JSON body, form or query field as a secret (repeatable)' },
@@ -140,6 +148,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'record --redact-header x-internal-token --redact-field session_id',
       'record --ollama http://gpu-box:11434 --cassette fixtures/chat.yaml',
       'record --cassette fixtures/chat.yaml -- node app.js',
+      'record --cassette fixtures/chat.yaml --mode all -- npx vitest run',
       'record --https-proxy -- python app.py',
       'record --upstream http://localhost:8000',
     ],

@@ -96,3 +96,10 @@ const range = (min: number, max: number): string => (max === Infinity ? `>= ${mi
 export const parseTimerMs = (min: number) => parseWhole(min, MAX_TIMER_MS);
 
 export const parseUrl = (text: string, flag: string): URL => parseHttpUrl(text, flag);
+
+/** `record --mode`: the VCR modes that write a cassette (`none` records nothing: that is `traceforge replay`). */
+export const parseCassetteMode = (text: string, flag: string): 'new_episodes' | 'all' | 'once' => {
+  if (text === 'new_episodes' || text === 'all' || text === 'once') return text;
+  const hint = text === 'none' ? ': none records nothing (to serve a cassette, run traceforge replay)' : '';
+  throw new TraceForgeError('E_USAGE', `${flag} must be new_episodes, all or once, got "${shortText(text)}"${hint}`);
+};

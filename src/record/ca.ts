@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import * as mockttp from 'mockttp';
 import { TraceForgeError } from '../errors.js';
 
 /** Where `record --https-proxy` keeps its CA, relative to the working directory. */
@@ -65,7 +64,9 @@ export async function ensureCA(dir: string = DEFAULT_CA_DIR): Promise<LocalCA> {
   const abs = resolve(dir);
   const existing = await readCA(abs);
   if (existing) return existing;
-  const { cert, key } = await mockttp.generateCACertificate({
+  // Loaded only to make a CA: mockttp's main module costs `traceforge record` about half a second at start.
+  const { generateCACertificate } = await import('mockttp/dist/util/certificates');
+  const { cert, key } = await generateCACertificate({
     subject: { commonName: 'TraceForge local recording CA - DO NOT SHARE', organizationName: 'TraceForge' },
   });
   await mkdir(dirname(abs), { recursive: true });

@@ -16,6 +16,8 @@ export interface ChildEnvOptions {
    * call is in it once.
    */
   cassette?: string;
+  /** `--mode` for that cassette, passed on as TRACEFORGE_CASSETTE_MODE: such a `useCassette` then records in it too (all: re-records instead of replaying). */
+  cassetteMode?: string;
 }
 
 /**
@@ -27,6 +29,7 @@ export function proxyEnvVars(options: ChildEnvOptions): Record<string, string> {
   const url = options.proxyUrl.replace(/\/+$/, '');
   const vars: Record<string, string> = { ...baseUrlEnv(url), TRACEFORGE_PROXY_URL: url };
   if (options.cassette) vars.TRACEFORGE_CASSETTE = resolve(options.cassette);
+  if (options.cassette && options.cassetteMode) vars.TRACEFORGE_CASSETTE_MODE = options.cassetteMode;
   if (options.caCertPath) {
     for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) vars[name] = url;
     vars.NODE_EXTRA_CA_CERTS = options.caCertPath;

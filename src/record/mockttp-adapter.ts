@@ -1,7 +1,12 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
-import * as mockttp from 'mockttp';
+import type * as mockttp from 'mockttp';
+// First: what mockttp loads but the recorder seldom uses is required on first use (see mockttp-lazy.ts).
+import './mockttp-lazy.js';
+// The server class alone: mockttp's main module also loads its admin server and remote client (GraphQL,
+// express, subscriptions), about 200 ms of a recording session's start that the recorder never uses.
+import { MockttpServer } from 'mockttp/dist/server/mockttp-server';
 import { TraceForgeError } from '../errors.js';
 import { disablePortLoopCheck } from './loop-check.js';
 import { boundRequestTime, type RequestBounds } from './request-bounds.js';
@@ -45,7 +50,7 @@ function patchFailed(what: string): TraceForgeError {
  * on every interface).
  */
 export function createPatchedMockttp(options: mockttp.MockttpOptions, host: string, wrap: (app: RequestListener) => RequestListener): PatchedMockttp {
-  const server = mockttp.getLocal(options);
+  const server: mockttp.Mockttp = new MockttpServer(options);
   const internals = server as unknown as { app?: RequestListener; server?: Server };
   if (typeof internals.app !== 'function') throw patchFailed('its request listener `app` is missing');
   // mockttp reads `this.app` when it starts, so the wrapper is what its HTTP server calls.

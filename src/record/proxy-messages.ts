@@ -16,6 +16,12 @@ export type RouteSpec =
   /** A user's own route function: the proxy thread asks the recorder's thread once per request. */
   | { kind: 'parent' };
 
+/** What a proxy thread started ahead (see warmProxyThread) waits for before it starts its proxy. */
+export interface ProxyStart {
+  t: 'start';
+  config: ProxyConfig;
+}
+
 export interface ProxyConfig {
   route: RouteSpec;
   port: number;

@@ -1,5 +1,6 @@
 import { TraceForgeError, type TraceForgeErrorCode } from '../errors.js';
-import type { ProxyCommand, ProxyConfig, ProxyEvent } from './proxy-messages.js';
+import type { Worker } from 'node:worker_threads';
+import type { ProxyCommand, ProxyConfig, ProxyEvent, ProxyStart } from './proxy-messages.js';
 import { spawnWorker } from '../util/spawn-worker.js';
 
 export interface ProxyThread {
@@ -14,9 +15,48 @@ export interface ProxyThread {
   terminate(): Promise<void>;
 }
 
+/** A proxy thread started ahead, loading its modules (mockttp) until a recorder takes it. */
+let warm: Worker | undefined;
+
+/**
+ * Start a proxy thread now, for the next startProxyThread of this module to take: loading mockttp, most of
+ * a recorder's start-up, then overlaps with whatever runs meanwhile (a test file's imports). The thread
+ * is unref'd: one never taken keeps no process alive. dropWarmProxyThread ends it.
+ */
+export function warmProxyThread(): void {
+  if (warm) return;
+  const w = spawnWorker(import.meta.url, 'proxy-worker', { workerData: { warm: true } });
+  w.unref();
+  const forget = (): void => {
+    if (warm === w) warm = undefined;
+  };
+  w.once('error', forget);
+  w.once('exit', forget);
+  warm = w;
+}
+
+/** End a proxy thread started ahead that no recorder took. */
+export function dropWarmProxyThread(): void {
+  const w = warm;
+  warm = undefined;
+  void w?.terminate();
+}
+
+/** The thread started ahead, told to start with `config`; undefined if there is none or it has died. */
+function takeWarm(config: ProxyConfig): Worker | undefined {
+  const w = warm;
+  warm = undefined;
+  // threadId is -1 once the thread has exited, even before its 'exit' event has run.
+  if (!w || w.threadId < 0) return undefined;
+  w.removeAllListeners();
+  w.ref();
+  w.postMessage({ t: 'start', config } satisfies ProxyStart);
+  return w;
+}
+
 export async function startProxyThread(config: ProxyConfig, onEvent: (event: ProxyEvent) => void): Promise<ProxyThread> {
   // Built, this runs dist/record/proxy-worker.js; from the sources (vitest), proxy-worker.ts through tsx.
-  const worker = spawnWorker(import.meta.url, 'proxy-worker', { workerData: config });
+  const worker = takeWarm(config) ?? spawnWorker(import.meta.url, 'proxy-worker', { workerData: config });
   let closedResolve!: () => void;
   const closed = new Promise<void>((r) => (closedResolve = r));
   let exited = false;

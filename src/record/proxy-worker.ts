@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { TraceForgeError } from '../errors.js';
 import { startProxy } from './proxy.js';
-import type { ProxyCommand, ProxyConfig, ProxyEvent } from './proxy-messages.js';
+import type { ProxyCommand, ProxyConfig, ProxyEvent, ProxyStart } from './proxy-messages.js';
 import { createProviderRouter } from './provider-routes.js';
 import { muteMockttpNoise } from './mockttp-noise.js';
 
@@ -10,7 +10,11 @@ import { muteMockttpNoise } from './mockttp-noise.js';
  * started it (see proxy-thread.ts). Nothing but forwarding runs on this event loop.
  */
 const port = parentPort!;
-const config = workerData as ProxyConfig;
+// Started ahead (warmProxyThread), this thread has loaded mockttp by now and waits for what to start.
+const config =
+  (workerData as { warm?: true } | undefined)?.warm === true
+    ? await new Promise<ProxyConfig>((resolve) => port.once('message', (m: ProxyStart) => resolve(m.config)))
+    : (workerData as ProxyConfig);
 const post = (event: ProxyEvent, transfer?: ArrayBuffer[]): void => port.postMessage(event, transfer ?? []);
 
 muteMockttpNoise(config.debug === true);

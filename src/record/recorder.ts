@@ -6,6 +6,8 @@ import type { Trace } from '../trace/types.js';
 import { beginCall, endCall, headOf, readOf, type AssemblingCall } from './call-assembler.js';
 import type { ProxyEvent, RouteSpec } from './proxy-messages.js';
 import { startProxyThread } from './proxy-thread.js';
+
+export { dropWarmProxyThread, warmProxyThread } from './proxy-thread.js';
 import { defaultSpillThreshold, sweepStaleSpills } from './spill.js';
 import { allowedHostsOf, routeSpecOf } from './provider-routes.js';
 import { maxRequestBytes, type RequestBounds } from './request-bounds.js';

@@ -13,6 +13,8 @@ export interface ReplayThreadConfig {
   host?: string;
   /** Requests that match nothing are passed to this server (the recorder, in record modes). */
   forwardTo?: string;
+  /** The server to forward to comes later, in a `forward` command (it is still starting). */
+  forwardLater?: boolean;
 }
 
 export type ReplayThreadEvent =
@@ -20,4 +22,4 @@ export type ReplayThreadEvent =
   | { t: 'failed'; code?: string; message: string }
   | { t: 'closed' };
 
-export type ReplayThreadCommand = { t: 'close' };
+export type ReplayThreadCommand = { t: 'close' } | { t: 'forward'; url: string };

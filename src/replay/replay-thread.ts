@@ -15,8 +15,11 @@ export interface ReplayThreadOptions {
   faults?: ReadonlyArray<string | Fault>;
   port?: number;
   host?: string;
-  /** Pass requests that match nothing to this server (the recorder's URL, in record modes). */
-  forwardTo?: string;
+  /**
+   * Pass requests that match nothing to this server (the recorder's URL, in record modes). A promise lets
+   * the replay thread start while the recorder is still starting; a miss waits for the URL.
+   */
+  forwardTo?: string | Promise<string>;
 }
 
 /** A replay server running on a worker thread; the same reading as ReplayServer's, from the starting thread. */
@@ -63,7 +66,8 @@ export async function startReplayThread(options: ReplayThreadOptions): Promise<R
     faults,
     port: options.port,
     host: options.host,
-    forwardTo: options.forwardTo,
+    forwardTo: typeof options.forwardTo === 'string' ? options.forwardTo : undefined,
+    forwardLater: typeof options.forwardTo === 'object',
   };
   const shared = new SharedArrayBuffer(LATENESS_BYTES);
   const lateness = createLateness(shared);
@@ -83,6 +87,8 @@ export async function startReplayThread(options: ReplayThreadOptions): Promise<R
     transferList: [channel.port2],
   });
   let exited = false;
+  // A recorder that failed to start fails the session, which closes this thread: nothing is forwarded then.
+  if (typeof options.forwardTo === 'object') options.forwardTo.then((url) => !exited && worker.postMessage({ t: 'forward', url } satisfies ReplayThreadCommand), () => undefined);
   let crashed: Error | undefined;
   let closedResolve!: () => void;
   const closed = new Promise<void>((r) => (closedResolve = r));

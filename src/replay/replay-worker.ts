@@ -13,6 +13,15 @@ const port = parentPort!;
 const { config, misses, lateness } = workerData as { config: ReplayThreadConfig; misses: MessagePort; lateness: SharedArrayBuffer };
 const post = (event: ReplayThreadEvent): void => port.postMessage(event);
 
+type Fallback = ReturnType<typeof forwardTo>;
+let forwardReady!: (f: Fallback) => void;
+const later = new Promise<Fallback>((resolve) => (forwardReady = resolve));
+const fallback: Fallback | undefined = config.forwardTo
+  ? forwardTo(config.forwardTo)
+  : config.forwardLater
+    ? (req, res, body) => void later.then((f) => f(req, res, body))
+    : undefined;
+
 try {
   const server = await serveReplay(
     {
@@ -22,13 +31,14 @@ try {
       faults: config.faults,
       port: config.port,
       host: config.host,
-      fallback: config.forwardTo ? forwardTo(config.forwardTo) : undefined,
+      fallback,
       // Posted before the 404 is written: by the time the client has it, the test's thread can read the miss.
       onMiss: (miss: MissExplanation) => misses.postMessage(miss),
     },
     createLateness(lateness),
   );
   port.on('message', (cmd: ReplayThreadCommand) => {
+    if (cmd.t === 'forward') forwardReady(forwardTo(cmd.url));
     if (cmd.t !== 'close') return;
     void server.close().then(() => {
       misses.close();

@@ -112,6 +112,22 @@ export async function writeForRun(path: string, traces: Trace[], session: { run:
 }
 
 /**
+ * Put each trace of `at` in place of the interaction at that index, and append `appended`, in one atomic
+ * rewrite under the cassette lock (what `record --cassette --mode all` does when it re-records a call).
+ */
+export async function replaceInCassette(path: string, at: ReadonlyMap<number, Trace>, appended: readonly Trace[]): Promise<void> {
+  checkCassettePath(path);
+  refuseSpilled(path, [...at.values(), ...appended]);
+  await cassetteIo(path, 'write', () =>
+    withFileLock(path, async () => {
+      const { interactions } = await loadCassette(path);
+      const next = interactions.map((t, i) => at.get(i) ?? t);
+      await writeFileAtomic(path, stringifyCassette({ version: 2, interactions: [...next, ...appended] }));
+    }),
+  );
+}
+
+/**
  * Before a session records: fail now, with the path and the reason, when the cassette could not be written
  * (a directory that cannot be made or written, a name too long for its lock, a full disk), rather than
  * after the calls were made. Leaves nothing behind.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMatcher } from '../../src/cassette/match.js';
+import { createKeyMatcher, createMatcher } from '../../src/cassette/match.js';
 import { makeNonStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
 
 const req = (body: unknown, url = '/v1/chat/completions', method = 'POST') => ({ method, url, body: JSON.stringify(body) });
@@ -59,5 +59,34 @@ describe('request matching', () => {
   it('a miss on an empty cassette says so', () => {
     const r = createMatcher([]).match(req({}));
     expect('miss' in r && r.miss.message).toMatch(/the cassette is empty/);
+  });
+});
+
+describe('claim: which recording a recorded call is (record --cassette --mode)', () => {
+  const key = (i: number, q: string) => ({ id: `id${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [{ role: 'user', content: q }] } });
+  it('claims each recording once: the n-th claim of a request gets its n-th recording, in any order of claims; a further one gets none', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'b', 'c', '{"x":1}'), { maxLength: 12 }), fc.integer({ min: 0, max: 1e9 }), (questions, seed) => {
+        const keys = questions.map((q, i) => key(i, q));
+        const matcher = createKeyMatcher(keys);
+        // The same requests, in a shuffled order: each gets a recording of its own request, earliest unclaimed first.
+        const order = keys.map((_, i) => i).sort((x, y) => ((x * 7919 + seed) % 101) - ((y * 7919 + seed) % 101) || x - y);
+        const claimed = order.map((i) => matcher.claim(key(-1, questions[i]!)));
+        expect([...claimed].sort((x, y) => x! - y!)).toEqual(keys.map((_, i) => i));
+        claimed.forEach((index, n) => expect(questions[index!]).toBe(questions[order[n]!]));
+        for (const q of questions) {
+          const firsts = questions.map((p, i) => [p, i] as const).filter(([p]) => p === q).map(([, i]) => i);
+          const ofQ = claimed.filter((i) => questions[i!] === q);
+          expect(ofQ).toEqual(firsts);
+        }
+        expect(matcher.claim(key(-1, 'a'))).toBeUndefined();
+      }),
+    );
+  });
+
+  it('a recording with a redacted value is claimed by the call that carries a secret there', () => {
+    const matcher = createKeyMatcher([{ id: 'r', method: 'GET', url: '/v1/models?key=[REDACTED]', body: { token: '[REDACTED]' } }]);
+    expect(matcher.claim({ id: 'n', method: 'GET', url: '/v1/models?key=[REDACTED]', body: { token: 'sk-secret' } })).toBe(0);
+    expect(matcher.claim({ id: 'n', method: 'GET', url: '/v1/models?key=[REDACTED]', body: { token: 'sk-secret' } })).toBeUndefined();
   });
 });

@@ -119,9 +119,14 @@ describe('traceforge/vitest/setup: a cassette per test file', () => {
     expect(typo.out).toContain(`cassette fixtures/al.yaml does not exist (looked for ${join(WORK, 'fixtures/al.yaml')})`);
     const typoNone = await vitest({ ONLY: 'typo.only.ts', TRACEFORGE_RECORD: 'none' }, 'alone.config.mjs');
     expect(typoNone.out).toContain('record mode is "none" (TRACEFORGE_RECORD)');
-    // Outside CI, mode once records a cassette that is not there: it says so (never "needs an upstream").
+    // Outside CI, mode once records a new cassette only in a directory that exists: a typo there goes nowhere.
     const typoLocal = await vitest({ ONLY: 'typo.only.ts' }, 'alone.config.mjs');
-    expect(typoLocal.code).toBe(0);
-    expect(typoLocal.out).toContain('cassette fixtures/al.yaml does not exist yet: record mode "once" records the calls made into it, sent to the hosts the app calls');
+    expect(typoLocal.code).not.toBe(0);
+    expect(typoLocal.out).toContain(`cassette fixtures/al.yaml does not exist and neither does its directory fixtures (${join(WORK, 'fixtures')}): not recording into it`);
+    // In one that exists it records, and says so (never "needs an upstream").
+    await mkdir(join(WORK, 'fixtures'), { recursive: true });
+    const newLocal = await vitest({ ONLY: 'typo.only.ts' }, 'alone.config.mjs');
+    expect(newLocal.code).toBe(0);
+    expect(newLocal.out).toContain('cassette fixtures/al.yaml does not exist yet: record mode "once" records the calls made into it, sent to the hosts the app calls');
   }, 60_000);
 });

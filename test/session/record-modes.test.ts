@@ -36,6 +36,14 @@ describe('record modes', () => {
     expect(() => resolveRecordMode(undefined, { TRACEFORGE_RECORD: 'sometimes' })).toThrow(/"sometimes" is not one of none, once, new_episodes, all \(from TRACEFORGE_RECORD\)/);
   });
 
+  it('inside `traceforge record --cassette F --mode all -- cmd`, F is re-recorded, other cassettes record what they lack', () => {
+    const env = { TRACEFORGE_PROXY_URL: 'http://127.0.0.1:9', TRACEFORGE_CASSETTE: join(dir, 'suite.yaml'), TRACEFORGE_CASSETTE_MODE: 'all' };
+    expect(resolveRecordMode(undefined, env, join(dir, 'suite.yaml'))).toBe('all');
+    expect(resolveRecordMode(undefined, env, join(dir, 'other.yaml'))).toBe('new_episodes');
+    expect(resolveRecordMode(undefined, { ...env, TRACEFORGE_RECORD: 'none' }, join(dir, 'suite.yaml'))).toBe('none');
+    expect(resolveRecordMode('once', env, join(dir, 'suite.yaml'))).toBe('once');
+  });
+
   it('none never touches the network and refuses a missing cassette: it says the file does not exist, where it looked, and how to record it', async () => {
     const missing = join(dir, 'missing.yaml');
     const e = await openCassette(missing, { env: { CI: 'true' }, upstream: upstream.url }).catch((x: Error) => x);

@@ -11,10 +11,10 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const WORK = join(ROOT, '.tmp', `use-cassette-${process.pid}`);
 
 /** Runs a real vitest on a spec that uses useCassette, the way a user's suite would. */
-async function vitest(spec: string): Promise<{ code: number; out: string }> {
+async function vitest(spec: string, args: string[] = []): Promise<{ code: number; out: string }> {
   await writeFile(join(WORK, 'case.spec.ts'), spec);
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', WORK], { cwd: WORK, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', WORK, ...args], { cwd: WORK, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
     return { code: 0, out: stdout + stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -50,6 +50,14 @@ describe('useCassette in a real vitest run', () => {
 
   it('serves the cassette to the SDK under CI with no upstream', async () => {
     const r = await vitest(`${header}\nit('answers', async () => { expect(await ask('hi')).toBe('Replayed from the cassette.'); });\n`);
+    expect(r.out).toContain('1 passed');
+    expect(r.code).toBe(0);
+  }, 60_000);
+
+  it("opens and closes the cassette under a hook timeout of its own, not the runner's (jest's 5 s is too short for a recorder at load 8)", async () => {
+    // A 1 ms hook timeout stands for a machine too busy to start a thread within the runner's default.
+    const r = await vitest(`${header}\nit('answers', async () => { expect(await ask('hi')).toBe('Replayed from the cassette.'); });\n`, ['--hookTimeout=1']);
+    expect(r.out).not.toContain('Hook timed out');
     expect(r.out).toContain('1 passed');
     expect(r.code).toBe(0);
   }, 60_000);

@@ -10,14 +10,15 @@ import { createProviderRouter, DEFAULT_PROVIDER_HOSTS, parseAllowHost, ROUTED_PR
 import { startRecorder } from '../../record/recorder.js';
 import { cassetteExists, cassetteFsError } from '../../store/cassette-file.js';
 import { indexCassette } from '../../store/cassette-index.js';
-import { createCassetteQueue } from '../../store/cassette-queue.js';
+import { createModalCassette } from '../../store/cassette-modes.js';
+import type { InteractionKey } from '../../cassette/match.js';
 import { notFromProvider } from '../../cassette/provider-said.js';
 import { LOOP_DELAY_WARN_MS } from '../../trace/types.js';
 import { createTraceStore } from '../../store/trace-store.js';
 import type { CommandContext } from '../command.js';
 import type { RecordOptions } from '../command-table.js';
 import { describeCall, rel, timingDoubt } from '../format.js';
-import { oneLine } from '../../util/one-line.js';
+import { oneLine, shortText } from '../../util/one-line.js';
 import { ensureWritableDir } from '../../util/writable-dir.js';
 
 const DEFAULT_PORT = 8787;
@@ -63,11 +64,19 @@ export async function run({ opts, rest, debug, io }: CommandContext<RecordOption
   const cassette = opts.cassette;
   const warn = colorsFor(io.stderr, io.env);
   const redact = { headers: names(opts['redact-header'], '--redact-header'), bodyFields: names(opts['redact-field'], '--redact-field') };
+  if (opts.mode && !cassette) throw new TraceForgeError('E_USAGE', `--mode ${opts.mode} says how calls go into a cassette: add --cassette FILE`);
+  const mode = opts.mode ?? 'new_episodes';
+  let existing: InteractionKey[] = [];
   if (cassette) {
-    // Every call appends to it: a path that is a directory or a file that does not parse would fail
-    // each append after the call was made, so say so now, before listening.
+    // Every call is written to it: a path that is a directory or a file that does not parse would fail
+    // each write after the call was made, so say so now, before listening.
     // Indexed, not loaded: a cassette of hundreds of megabytes is checked without holding it in memory.
-    if (await cassetteExists(cassette)) for (const w of (await indexCassette(cassette)).warnings) io.stderr.write(`${warn.yellow('warning:')} ${w} (the next recorded call repairs the file)\n`);
+    if (await cassetteExists(cassette)) {
+      if (mode === 'once') throw new TraceForgeError('E_USAGE', `cassette ${shortText(cassette)} exists and --mode once records only a new one: pass --mode new_episodes to add the calls it lacks, or --mode all to re-record`);
+      const index = await indexCassette(cassette);
+      for (const w of index.warnings) io.stderr.write(`${warn.yellow('warning:')} ${w} (the next recorded call repairs the file)\n`);
+      existing = [...index.interactions];
+    }
     // The cassette's lock file lives next to it, so its directory must exist before the first append.
     await mkdir(dirname(cassette), { recursive: true }).catch((e: unknown) => {
       throw cassetteFsError(cassette, e, 'write');
@@ -88,8 +97,8 @@ export async function run({ opts, rest, debug, io }: CommandContext<RecordOption
   const keptOut = new Map<string, number>();
   let doubtful = 0;
   let worstDelay = 0;
-  // Appends are batched in finishing order; the trace file is written at the same time.
-  const queue = cassette ? createCassetteQueue(cassette) : undefined;
+  // Writes are batched in finishing order; the trace file is written at the same time.
+  const queue = cassette ? createModalCassette(cassette, mode === 'all' ? 'all' : 'new_episodes', existing) : undefined;
   const recorder = await startRecorder({
     route: router.route,
     port,
@@ -115,7 +124,8 @@ export async function run({ opts, rest, debug, io }: CommandContext<RecordOption
   const summary = (): string =>
     `stopped: ${writes.length} call(s) recorded` +
     (doubtful > 0 ? `; ${doubtful} with timing that may be off by up to ${Math.ceil(worstDelay)} ms (the recorder's event loop was held up over ${LOOP_DELAY_WARN_MS} ms; re-record them on a quieter machine)` : '') +
-    (keptOut.size > 0 ? `; left out of the cassette (trace files only): ${[...keptOut].map(([why, n]) => `${n} ${why}`).join(', ')}` : '');
+    (keptOut.size > 0 ? `; left out of the cassette (trace files only): ${[...keptOut].map(([why, n]) => `${n} ${why}`).join(', ')}` : '') +
+    (queue ? `; cassette ${cassette} (--mode ${mode}): ${queue.tally.recorded} recorded, ${queue.tally.replaced} replaced, ${queue.tally.kept} already there` : '');
 
   // Ctrl-C once: stop, letting calls in flight finish. Once stopping has begun, any further Ctrl-C or
   // SIGTERM cuts the calls still in flight (they are saved as partial, outcome recorder_shutdown);
@@ -140,7 +150,7 @@ export async function run({ opts, rest, debug, io }: CommandContext<RecordOption
           `            ${upstream ? 'every host' : `${interceptedHosts().join(', ')} (other hosts are tunnelled untouched)`}\n`
         : '') +
       `  traces:   ${rel(store.dir)}\n` +
-      (cassette ? `  cassette: ${cassette}\n` : '') +
+      (cassette ? `  cassette: ${cassette} (--mode ${mode})\n` : '') +
       (child
         ? `  running:  ${child.join(' ')}\n`
         : `  point your app at it: ${Object.keys(baseUrlEnv(''))
@@ -167,7 +177,9 @@ export async function run({ opts, rest, debug, io }: CommandContext<RecordOption
     }
     let result;
     try {
-      const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath, cassette, base: io.env });
+      // Inside, a useCassette of this cassette records what it lacks (new_episodes, its default there) or, with
+      // --mode all, everything again; `once` is new_episodes there, as the cassette did not exist when this began.
+      const env = await buildChildEnv({ proxyUrl: recorder.url, caCertPath: ca?.certPath, cassette, cassetteMode: mode === 'all' ? 'all' : undefined, base: io.env });
       result = await runChild(child[0]!, child.slice(1), { env, onInterrupt: (listener) => io.onInterrupt(listener) });
     } finally {
       // Flush every trace before exiting, whatever the command did.
