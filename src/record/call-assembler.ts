@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Frame, FrameDecoder } from '../stream/frame.js';
 import { createContentDecoding, createEncodedDecoder } from '../stream/content-decoding.js';
 import { createDecoder, detectFraming } from '../stream/framing.js';
-import { prepareFrame, preparedRead, requestSecrets, type CapturedCall } from '../trace/build.js';
+import { frameData, prepareFrame, preparedRead, requestSecrets, type CapturedCall } from '../trace/build.js';
 import type { PreparedFrame } from '../trace/build.js';
 import type { Redaction, RedactOptions } from '../trace/redact.js';
 import { createAcrossRedactor } from '../trace/redact-across.js';
@@ -111,7 +111,7 @@ function addFrame(call: AssemblingCall, frame: Frame, atMs: number): void {
   const prepared = call.prepared && call.secrets ? prepareFrame(frame, atMs, call.response?.framing !== 'raw', call.secrets) : undefined;
   if (!prepared?.chunk || !call.secrets) return keepFrame(call, frame, atMs, prepared);
   call.acrossRedactor ??= createAcrossRedactor<HeldEvent>(call.secrets, call.response?.framing ?? 'sse');
-  for (const held of call.acrossRedactor.push(prepared.chunk, { frame, atMs, prepared })) keepEvent(call, held.tag);
+  for (const held of call.acrossRedactor.push(prepared.chunk, { frame, atMs, prepared }, () => frameData(frame))) keepEvent(call, held.tag);
 }
 
 /** Release the events still held for cross-event redaction, at the end of the body. */

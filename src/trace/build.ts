@@ -180,6 +180,9 @@ export function preparedRead(bytes: Uint8Array, atMs: number): PreparedFrame {
 }
 
 /** Parse and redact one frame. Pure; `stream` is true for SSE and NDJSON framing. */
+/** A frame's data as the provider sent it, parsed as its event is (before any redaction). */
+export const frameData = (frame: Frame): unknown => (frame.data === undefined ? undefined : parseMaybeJson(frame.data));
+
 export function prepareFrame(frame: Frame, atMs: number, stream: boolean, rules: RedactionInput): PreparedFrame {
   // A frame is what the provider said: the response's rules, the same for `data` and `raw`.
   const secrets = forResponse(rules);
@@ -249,7 +252,7 @@ export function buildTrace(call: CapturedCall): Trace {
 
   const chunks: TraceChunk[] | undefined = stream ? pieces.map((p) => ({ ...p.chunk!, delta_ms: p.delta })) : undefined;
   // A secret split across events: the recorder redacts across events as they arrive; frames prepared here were not.
-  if (chunks && prepared.length < call.frames.length) redactAcross(chunks, said, framing);
+  if (chunks && prepared.length < call.frames.length) redactAcross(chunks, said, framing, call.frames.map(({ frame }) => () => frameData(frame)));
   const body: BodyRead[] | undefined = stream
     ? undefined
     : pieces.map((p) => (p.raw_encoding ? { delta_ms: p.delta, raw: p.raw, raw_encoding: p.raw_encoding } : { delta_ms: p.delta, raw: p.raw }));

@@ -1,7 +1,7 @@
 import { withEventStreamPayload } from '../stream/eventstream-encoder.js';
 import type { Framing } from '../stream/frame.js';
 import { encodeNdjsonLine, encodeSseEvent } from '../stream/sse-encoder.js';
-import { applyRedaction, forResponse, type Redaction, type RedactionInput } from './redact.js';
+import { applyRedaction, forResponse, REDACTED, type Redaction, type RedactionInput } from './redact.js';
 import type { TraceChunk } from './types.js';
 import { EMBEDDED } from './providers/registry.js';
 import type { EmbeddedPayload } from './providers/protocol.js';
@@ -81,6 +81,50 @@ interface Held<T> {
   changed?: Map<string, string>;
   /** Content characters pushed up to and including this chunk (what followed it is the total minus this). */
   at: number;
+  /** Leaves whose event, redacted alone, lost a key that ran to the event's end (see keysCutAtEnd). */
+  cut?: Set<Path>;
+}
+
+/** What can continue a key: the tail of every key shape; after `Bearer [REDACTED]`, a token's characters. */
+const KEY_TAIL = /^[A-Za-z0-9_-]*/;
+const TOKEN_TAIL = /^[A-Za-z0-9._~+/=-]*/;
+
+/**
+ * Leaves of an event that its own redaction ended with `[REDACTED]` where the provider's text ended in a
+ * key character: the head of a key, key-shaped by itself, whose rest may come in the next event. The
+ * text read across events then says `[REDACTED]` followed by that rest, which no longer looks like a key.
+ */
+function keysCutAtEnd(redacted: Map<Path, string>, data: (() => unknown) | undefined, framing: Framing): Set<Path> | undefined {
+  // Most events end in no redaction: the original is parsed again only for those that do.
+  if (!data || ![...redacted.values()].some((v) => v.endsWith(REDACTED))) return undefined;
+  const original = leaves(openView(data(), framing).view);
+  let cut: Set<Path> | undefined;
+  for (const [path, v] of redacted) {
+    const was = original.get(path);
+    if (was !== undefined && v.endsWith(REDACTED) && !was.endsWith(REDACTED) && /[A-Za-z0-9._~+/=-]$/.test(was)) (cut ??= new Set()).add(path);
+  }
+  return cut;
+}
+
+/**
+ * The pieces with the rest of each cut key removed from the start of the events after it (several, when
+ * an event holds nothing but key characters): what the key's match would have taken had the events been
+ * read as one text. Returns `pieces` itself when nothing was cut.
+ */
+function dropKeyRests<T>(carriers: ReadonlyArray<Held<T>>, path: Path, pieces: string[]): string[] {
+  let out = pieces;
+  for (let i = 0; i < carriers.length - 1; i++) {
+    if (!carriers[i]!.cut?.has(path) || !out[i]!.endsWith(REDACTED)) continue;
+    const tail = out[i]!.endsWith(`Bearer ${REDACTED}`) ? TOKEN_TAIL : KEY_TAIL;
+    for (let j = i + 1; j < carriers.length; j++) {
+      const run = tail.exec(out[j]!)![0].length;
+      if (run === 0) break;
+      if (out === pieces) out = [...pieces];
+      out[j] = out[j]!.slice(run);
+      if (out[j] !== '') break;
+    }
+  }
+  return out;
 }
 
 /**
@@ -99,24 +143,25 @@ function redactWindow<T>(window: Array<Held<T>>, paths: Iterable<Path>, r: Redac
       if (upTo !== undefined && i < upTo) released++;
     });
     if (carriers.length < 2 || (upTo !== undefined && released === 0)) continue; // one event alone was already redacted whole
-    const pieces = carriers.map((h) => h.leaves.get(path)!);
+    const before = carriers.map((h) => h.leaves.get(path)!);
     // A value repeated unchanged in every event (an `id`, the `model`, an `object` type) is no text being
     // streamed: each copy was redacted whole with its event. Skipping it keeps the cost to the content.
     // (A secret streamed as identical pieces, "abcd" "abcd" ..., would be missed; no stream sends one.)
-    if (pieces.every((p) => p === pieces[0])) continue;
+    if (before.every((p) => p === before[0])) continue;
+    const pieces = dropKeyRests(carriers, path, before);
     const bounds: number[] = [];
     let at = 0;
     for (const p of pieces.slice(0, -1)) bounds.push((at += p.length));
     const text = pieces.join('');
     const out = applyRedaction(text, r, upTo === undefined || released === carriers.length ? { bounds } : { bounds, until: released - 1 });
-    if (out === text) continue;
+    if (out === text && pieces === before) continue;
     const edges = [0, ...bounds, out.length];
     carriers.forEach((h, i) => {
       const next = out.slice(edges[i], edges[i + 1]);
-      if (next === pieces[i]) return;
+      if (next === before[i]) return;
       const changed = (h.changed ??= new Map());
       // Keyed by the value as the raw bytes still have it, across several rounds.
-      const original = [...changed].find(([, v]) => v === pieces[i])?.[0] ?? pieces[i]!;
+      const original = [...changed].find(([, v]) => v === before[i])?.[0] ?? before[i]!;
       changed.set(original, next);
       h.leaves.set(path, next);
       h.view = setLeaf(h.view, path, next);
@@ -221,9 +266,11 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
     });
   };
   return {
-    push(chunk: TraceChunk, tag: T): Array<{ chunk: TraceChunk; tag: T }> {
+    /** `original`: the event's data before its own redaction, so a key it cut at its end is followed into the next. */
+    push(chunk: TraceChunk, tag: T, original?: () => unknown): Array<{ chunk: TraceChunk; tag: T }> {
       const opened = openView(chunk.data, framing);
       const mine = leaves(opened.view);
+      const cut = keysCutAtEnd(mine, original, framing);
       // Only text that moves counts towards the window: a `type` or `id` repeated in every event would
       // otherwise fill it and release events before a secret in the content is whole.
       const prev = held[held.length - 1]?.leaves ?? last;
@@ -231,7 +278,7 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
       for (const [path, v] of mine) if (prev?.get(path) !== v) size += v.length;
       last = mine;
       total += size;
-      held.push({ chunk, tag, ...opened, leaves: mine, at: total });
+      held.push({ chunk, tag, ...opened, leaves: mine, at: total, ...(cut ? { cut } : {}) });
       // Events with almost no text (numbers only) are still released after MAX_HELD of them.
       if (after(held[0]!) < 2 * windowChars && held.length <= MAX_HELD) return [];
       let n = 0;
@@ -244,11 +291,16 @@ export function createAcrossRedactor<T>(secrets: RedactionInput, framing: Framin
   };
 }
 
-/** Redact a whole list of stream chunks across events at once (chunks are changed in place). */
-export function redactAcross(chunks: TraceChunk[], secrets: RedactionInput, framing: Framing): TraceChunk[] {
-  const held: Array<Held<null>> = chunks.map((chunk) => {
+/**
+ * Redact a whole list of stream chunks across events at once (chunks are changed in place). `originals`:
+ * each event's data before its own redaction, as in createAcrossRedactor's push.
+ */
+export function redactAcross(chunks: TraceChunk[], secrets: RedactionInput, framing: Framing, originals?: ReadonlyArray<() => unknown>): TraceChunk[] {
+  const held: Array<Held<null>> = chunks.map((chunk, i) => {
     const opened = openView(chunk.data, framing);
-    return { chunk, tag: null, ...opened, leaves: leaves(opened.view), at: 0 };
+    const mine = leaves(opened.view);
+    const cut = keysCutAtEnd(mine, originals?.[i], framing);
+    return { chunk, tag: null, ...opened, leaves: mine, at: 0, ...(cut ? { cut } : {}) };
   });
   redactWindow(held, new Set(held.flatMap((h) => [...h.leaves.keys()])), forResponse(secrets));
   for (const h of held) if (h.changed) fixRaw(h.chunk, h.changed, framing);
