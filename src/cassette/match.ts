@@ -2,6 +2,7 @@ import { CREDENTIAL_QUERY_PARAMS, REDACTED, redactString, redactUrl, redactValue
 import { requestRedaction } from '../trace/redact-collect.js';
 import type { Trace } from '../trace/types.js';
 import { canonicalJson, canonicalize, diffPaths, getPath } from './canonical.js';
+import type { McpMarker } from '../mcp/marker.js';
 
 export interface MatchOptions {
   /** Body fields left out of matching, by name at any depth (`user`) or dotted path (`metadata.session`). */
@@ -79,10 +80,19 @@ export interface InteractionKey {
   body: unknown;
   /** Its response framing was synthesised (a first-TraceForge trace), said in miss explanations and replay logs. */
   synthesized?: boolean;
+  /** A call of an MCP session: replay mints its session id and answers with the client's JSON-RPC ids (src/mcp). */
+  mcp?: McpMarker;
 }
 
 export function interactionKey(t: Trace): InteractionKey {
-  return { id: t.id, method: t.http.method, url: t.http.url, body: recordedBody(t), ...(t.http.synthesized === true ? { synthesized: true } : {}) };
+  return {
+    id: t.id,
+    method: t.http.method,
+    url: t.http.url,
+    body: recordedBody(t),
+    ...(t.http.synthesized === true ? { synthesized: true } : {}),
+    ...(t.metadata.mcp ? { mcp: t.metadata.mcp } : {}),
+  };
 }
 
 function recordedBody(t: Trace): unknown {
