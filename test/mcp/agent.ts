@@ -10,7 +10,7 @@ export interface AgentRun {
   tools: string[];
   counted: string;
   progress: number[];
-  asked?: string;
+  asked?: string[];
   sessionIds: string[];
 }
 
@@ -30,7 +30,9 @@ export async function runAgent(url: string, options: { ask?: boolean } = {}): Pr
     const progress: number[] = [];
     const counted = await client.callTool({ name: 'count', arguments: { n: 3 } }, undefined, { onprogress: (p) => void progress.push(p.progress) });
     const run: AgentRun = { tools, counted: textOf(counted), progress, sessionIds };
-    if (options.ask) run.asked = textOf(await client.callTool({ name: 'ask', arguments: { question: 'ready?' } }));
+    if (options.ask) {
+      run.asked = [textOf(await client.callTool({ name: 'ask', arguments: { question: 'ready?' } })), textOf(await client.callTool({ name: 'ask_aside', arguments: { question: 'sure?' } }))];
+    }
     await transport.terminateSession();
     return run;
   } finally {

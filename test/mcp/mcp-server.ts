@@ -28,11 +28,14 @@ function buildServer(): McpServer {
     }
     return { content: [{ type: 'text', text: `counted to ${n}` }] };
   });
-  server.registerTool('ask', { description: 'asks the client to sample an answer', inputSchema: { question: z.string() } }, async ({ question }) => {
-    const answer = await server.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 50 });
+  // On the tool call's own stream (related to the call), or, as servers that call createMessage() alone do, on the GET stream.
+  const asker = (aside: boolean) => async ({ question }: { question: string }, extra: { requestId: string | number }) => {
+    const answer = await server.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 50 }, aside ? {} : { relatedRequestId: extra.requestId });
     const text = answer.content.type === 'text' ? answer.content.text : '?';
-    return { content: [{ type: 'text', text: `the client said: ${text}` }] };
-  });
+    return { content: [{ type: 'text' as const, text: `the client said: ${text}` }] };
+  };
+  server.registerTool('ask', { description: 'asks the client to sample an answer, on the call\'s stream', inputSchema: { question: z.string() } }, asker(false));
+  server.registerTool('ask_aside', { description: 'asks the client to sample an answer, on the GET stream', inputSchema: { question: z.string() } }, asker(true));
   return server;
 }
 
