@@ -54,8 +54,8 @@ describe('recording', () => {
 });
 
 describe('replay with the server stopped', () => {
-  it('serves the official client unchanged: tools, progress notifications, the sampling round trip, the GET stream and the DELETE', async () => {
-    const session = await openCassette(path, { mode: 'none', intercept: { hosts: [server.host] }, traces: false });
+  it.each(['wall', 'virtual'] as const)('serves the official client unchanged: tools, progress notifications, the sampling round trips, the GET stream and the DELETE (%s clock)', async (clock) => {
+    const session = await openCassette(path, { mode: 'none', clock, intercept: { hosts: [server.host] }, traces: false });
     try {
       const replayed = await runAgent(server.url, { ask: true });
       expect(session.misses.map((m) => m.message)).toEqual([]);
@@ -115,9 +115,10 @@ describe('the replay session, seen from the wire', () => {
     }
   });
 
-  it('holds what the server said after asking the client (sampling) until the client\'s answer arrives on another POST', async () => {
-    const session = await openCassette(path, { mode: 'none', intercept: false, traces: false });
-    const url = `${session.url}/mcp`;
+  it.each(['wall', 'virtual'] as const)('holds what the server said after asking the client (sampling) until the client\'s answer arrives on another POST (%s clock)', async (clock) => {
+    // On the virtual clock the calls are answered in-process, through the interception of the server's host.
+    const session = await openCassette(path, { mode: 'none', clock, intercept: clock === 'virtual' ? { hosts: [server.host] } : false, traces: false });
+    const url = clock === 'virtual' ? server.url : `${session.url}/mcp`;
     try {
       const sid = (await post(url, initialize(0))).headers.get('mcp-session-id')!;
       await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, sid);
