@@ -61,3 +61,16 @@ export function mcpSessions<T extends { timestamp: string; metadata: { mcp?: Mcp
 }
 
 export { describeMessage };
+
+/** `tools/call "count"`: how a listing names one MCP call. */
+export function mcpCallLabel(m: Pick<McpMarker, 'method' | 'name'>): string {
+  return `${m.method}${m.name !== undefined ? ` ${JSON.stringify(m.name)}` : ''}`;
+}
+
+/** A marker read back from a file, or undefined when it is not one (a hand-edited or foreign field). */
+export function readMarker(v: unknown): McpMarker | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const m = v as Record<string, unknown>;
+  if (typeof m.method !== 'string' || (m.session !== null && typeof m.session !== 'string')) return undefined;
+  return { session: m.session, method: m.method, ...(typeof m.name === 'string' ? { name: m.name } : {}) };
+}

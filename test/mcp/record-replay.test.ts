@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCassette } from '../../src/store/cassette-file.js';
 import { mcpSessions } from '../../src/mcp/marker.js';
 import { openCassette } from '../../src/session.js';
+import { runMain } from '../helpers/run-main.js';
 import type { Trace } from '../../src/trace/types.js';
 import { runAgent, type AgentRun } from './agent.js';
 import { startMcpServer, type LocalMcpServer } from './mcp-server.js';
@@ -16,13 +17,16 @@ import { startMcpServer, type LocalMcpServer } from './mcp-server.js';
 let server: LocalMcpServer;
 let path: string;
 let recorded: AgentRun;
+/** A project whose .ai-tests/traces holds a trace file per recorded call. */
+let project: string;
 
 const interactions = async (file: string): Promise<Trace[]> => (await loadCassette(file)).interactions;
 
 beforeAll(async () => {
   server = await startMcpServer();
-  path = join(await mkdtemp(join(tmpdir(), 'tf-mcp-')), 'agent.yaml');
-  const session = await openCassette(path, { mode: 'all', intercept: { hosts: [server.host] }, traces: false });
+  project = await mkdtemp(join(tmpdir(), 'tf-mcp-'));
+  path = join(project, 'agent.yaml');
+  const session = await openCassette(path, { mode: 'all', intercept: { hosts: [server.host] }, traces: join(project, '.ai-tests', 'traces') });
   try {
     recorded = await runAgent(server.url, { ask: true });
   } finally {
@@ -50,6 +54,24 @@ describe('recording', () => {
     expect(count.chunks!.map((c) => (c.data as { method?: string }).method ?? 'result')).toEqual(['notifications/progress', 'notifications/progress', 'notifications/progress', 'result']);
     expect(count.stream_duration_ms!).toBeGreaterThan(20);
     expect(await readFile(path, 'utf8')).toContain('mcp:');
+  });
+});
+
+describe('browsing', () => {
+  it('trace list and trace view show the session\'s calls as tool calls: method, tool, duration, result size', async () => {
+    const list = await runMain(['trace', 'list', '--json'], { cwd: project });
+    expect(list.code, list.stderr).toBe(0);
+    const rows = (JSON.parse(list.stdout) as Array<{ id: string; mcp?: { method: string; name?: string }; duration_ms: number }>).filter((r) => r.mcp?.method === 'tools/call');
+    expect(rows.map((r) => r.mcp!.name).sort()).toEqual(['ask', 'ask_aside', 'count']);
+    const table = await runMain(['trace', 'list'], { cwd: project });
+    expect(table.stdout).toContain('MCP tools/call "count"');
+    const count = rows.find((r) => r.mcp!.name === 'count')!;
+    const view = await runMain(['trace', 'view', count.id, '--text'], { cwd: project });
+    expect(view.code, view.stderr).toBe(0);
+    expect(view.stdout).toMatch(/MCP\s+tools\/call "count"/);
+    expect(view.stdout).toMatch(new RegExp(`Session\\s+${recorded.sessionIds[0]}`));
+    // {"content":[{"type":"text","text":"counted to 3"}]}
+    expect(view.stdout).toMatch(/Result\s+51 bytes/);
   });
 });
 
