@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCassette } from '../../src/store/cassette-file.js';
 import { mcpSessions } from '../../src/mcp/marker.js';
-import { openCassette } from '../../src/session.js';
+import { openCassette, type CassetteSession } from '../../src/session.js';
 import { runMain } from '../helpers/run-main.js';
 import type { Trace } from '../../src/trace/types.js';
 import { runAgent, type AgentRun } from './agent.js';
@@ -105,42 +105,43 @@ describe('the replay session, seen from the wire', () => {
     params: { protocolVersion: '2025-11-25', capabilities: { sampling: {} }, clientInfo: { name: 'agent', version: '1.0.0' } },
   });
   const dataOf = (sse: string) => sse.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as Record<string, any>);
+  // One replay for these tests (each initialises a session of its own), served at its URL.
+  let wall: CassetteSession;
+  beforeAll(async () => {
+    wall = await openCassette(path, { mode: 'none', intercept: false, traces: false });
+  });
+  afterAll(() => wall?.close());
 
   it('answers with the client\'s JSON-RPC ids and progress tokens, requires the minted session id, and ends the session on DELETE', async () => {
-    const session = await openCassette(path, { mode: 'none', intercept: false, traces: false });
-    const url = `${session.url}/mcp`;
-    try {
-      const init = await post(url, initialize('first'));
-      const sid = init.headers.get('mcp-session-id')!;
-      expect(sid).not.toBe(recorded.sessionIds[0]);
-      expect(dataOf(await init.text())[0]!.id).toBe('first');
-      expect((await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, sid)).status).toBe(202);
-      // Without the session id: 400, as the server said it would; with one the replay never minted: 404.
-      expect((await post(url, { jsonrpc: '2.0', id: 5, method: 'tools/list' })).status).toBe(400);
-      expect((await post(url, { jsonrpc: '2.0', id: 5, method: 'tools/list' }, recorded.sessionIds[0])).status).toBe(404);
-      const call = await post(url, { jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'count', arguments: { n: 3 }, _meta: { progressToken: 'tok' } } }, sid);
-      const events = dataOf(await call.text());
-      expect(events.map((e) => e.params?.progressToken ?? e.id)).toEqual(['tok', 'tok', 'tok', 41]);
-      expect(events.at(-1)!.result.content[0].text).toBe('counted to 3');
-      // The GET stream stays open until the DELETE ends the session.
-      const get = await fetch(url, { headers: { accept: 'text/event-stream', 'mcp-session-id': sid } });
-      expect(get.status).toBe(200);
-      let ended = false;
-      const body = get.text().then(() => (ended = true));
-      await new Promise((r) => setTimeout(r, 200));
-      expect(ended).toBe(false);
-      expect((await fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': sid } })).status).toBe(200);
-      await body;
-      expect((await post(url, { jsonrpc: '2.0', id: 6, method: 'tools/list' }, sid)).status).toBe(404);
-    } finally {
-      await session.close();
-    }
+    const url = `${wall.url}/mcp`;
+    const init = await post(url, initialize('first'));
+    const sid = init.headers.get('mcp-session-id')!;
+    expect(sid).not.toBe(recorded.sessionIds[0]);
+    expect(dataOf(await init.text())[0]!.id).toBe('first');
+    expect((await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, sid)).status).toBe(202);
+    // Without the session id: 400, as the server said it would; with one the replay never minted: 404.
+    expect((await post(url, { jsonrpc: '2.0', id: 5, method: 'tools/list' })).status).toBe(400);
+    expect((await post(url, { jsonrpc: '2.0', id: 5, method: 'tools/list' }, recorded.sessionIds[0])).status).toBe(404);
+    const call = await post(url, { jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'count', arguments: { n: 3 }, _meta: { progressToken: 'tok' } } }, sid);
+    const events = dataOf(await call.text());
+    expect(events.map((e) => e.params?.progressToken ?? e.id)).toEqual(['tok', 'tok', 'tok', 41]);
+    expect(events.at(-1)!.result.content[0].text).toBe('counted to 3');
+    // The GET stream stays open until the DELETE ends the session.
+    const get = await fetch(url, { headers: { accept: 'text/event-stream', 'mcp-session-id': sid } });
+    expect(get.status).toBe(200);
+    let ended = false;
+    const body = get.text().then(() => (ended = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ended).toBe(false);
+    expect((await fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': sid } })).status).toBe(200);
+    await body;
+    expect((await post(url, { jsonrpc: '2.0', id: 6, method: 'tools/list' }, sid)).status).toBe(404);
   });
 
   it.each(['wall', 'virtual'] as const)('holds what the server said after asking the client (sampling) until the client\'s answer arrives on another POST (%s clock)', async (clock) => {
     // On the virtual clock the calls are answered in-process, through the interception of the server's host.
-    const session = await openCassette(path, { mode: 'none', clock, intercept: clock === 'virtual' ? { hosts: [server.host] } : false, traces: false });
-    const url = clock === 'virtual' ? server.url : `${session.url}/mcp`;
+    const session = clock === 'virtual' ? await openCassette(path, { mode: 'none', clock, intercept: { hosts: [server.host] }, traces: false }) : wall;
+    const url = clock === 'virtual' ? server.url : `${wall.url}/mcp`;
     try {
       const sid = (await post(url, initialize(0))).headers.get('mcp-session-id')!;
       await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, sid);
@@ -152,7 +153,7 @@ describe('the replay session, seen from the wire', () => {
         if (!r.done) text.push(new TextDecoder().decode(r.value));
         return r.done;
       };
-      expect(call.status, await Promise.resolve(session.misses[0]?.message)).toBe(200);
+      expect(call.status, session.misses.at(-1)?.message).toBe(200);
       while (!text.join('').includes('sampling/createMessage')) if (await next()) throw new Error(`the stream ended before the sampling request: ${text.join('')}`);
       const asked = dataOf(text.join(''))[0]!;
       // The client takes its time (a human answering an elicitation, a slow model): nothing more comes meanwhile.
@@ -165,23 +166,18 @@ describe('the replay session, seen from the wire', () => {
       expect(result.id).toBe(9);
       expect(result.result.content[0].text).toBe('the client said: echo ready?');
     } finally {
-      await session.close();
+      if (session !== wall) await session.close();
     }
   });
 
   it('a miss names the JSON-RPC method, the tool and the param path that differs', async () => {
-    const session = await openCassette(path, { mode: 'none', intercept: false, traces: false });
-    const url = `${session.url}/mcp`;
-    try {
-      const sid = (await post(url, initialize(0))).headers.get('mcp-session-id')!;
-      const miss = await post(url, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'count', arguments: { n: 4 }, _meta: { progressToken: 3 } } }, sid);
-      expect(miss.status).toBe(404);
-      const message = session.misses[0]!.message;
-      expect(message).toContain('(MCP tools/call "count")');
-      expect(message).toMatch(/body\.params\.arguments\.n: recorded 3, received 4/);
-      expect(message).not.toMatch(/progressToken|body\.id/);
-    } finally {
-      await session.close();
-    }
+    const url = `${wall.url}/mcp`;
+    const sid = (await post(url, initialize(0))).headers.get('mcp-session-id')!;
+    const miss = await post(url, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'count', arguments: { n: 4 }, _meta: { progressToken: 3 } } }, sid);
+    expect(miss.status).toBe(404);
+    const message = wall.misses.at(-1)!.message;
+    expect(message).toContain('(MCP tools/call "count")');
+    expect(message).toMatch(/body\.params\.arguments\.n: recorded 3, received 4/);
+    expect(message).not.toMatch(/progressToken|body\.id/);
   });
 });
