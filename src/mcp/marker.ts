@@ -12,6 +12,8 @@ export interface McpMarker {
   method: string;
   /** What the call names: the tool or prompt, or the resource's URI. */
   name?: string;
+  /** The `Last-Event-ID` a GET resumed a stream from: replay serves the recording that resumed from it. */
+  resume?: string;
 }
 
 export const SESSION_HEADER = 'mcp-session-id';
@@ -36,7 +38,8 @@ export function mcpMarker(call: { method: string; request: unknown; requestHeade
   const verb = call.method.toUpperCase();
   const method = verb === 'GET' ? 'stream' : verb === 'DELETE' ? 'end' : first ? (methodOf(first) ?? 'response') : (h['mcp-method'] ?? 'unknown');
   const name = first ? nameOf(first) : h['mcp-name'];
-  return { session: sent ?? assigned ?? null, method, ...(name !== undefined ? { name } : {}) };
+  const resume = h['last-event-id'];
+  return { session: sent ?? assigned ?? null, method, ...(name !== undefined ? { name } : {}), ...(resume !== undefined ? { resume } : {}) };
 }
 
 export interface McpSessionCalls<T> {
@@ -72,5 +75,5 @@ export function readMarker(v: unknown): McpMarker | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const m = v as Record<string, unknown>;
   if (typeof m.method !== 'string' || (m.session !== null && typeof m.session !== 'string')) return undefined;
-  return { session: m.session, method: m.method, ...(typeof m.name === 'string' ? { name: m.name } : {}) };
+  return { session: m.session, method: m.method, ...(typeof m.name === 'string' ? { name: m.name } : {}), ...(typeof m.resume === 'string' ? { resume: m.resume } : {}) };
 }

@@ -61,6 +61,13 @@ function refusal(status: number, code: number, message: string): McpRefusal {
 }
 
 export interface McpReplay {
+  /**
+   * The keys as matching sees them: a GET stream is told apart by the `Last-Event-ID` it resumed from (the
+   * client sends back an id it got from the tape), as it has no body; a cassette lists streams in the order they ended.
+   */
+  matchKeys(keys: readonly InteractionKey[]): InteractionKey[];
+  /** The request as matching sees it (see matchKeys). */
+  matchRequest<R extends McpRequest>(req: R): R;
   /** Before matching: a refusal for a request of a session the replay did not mint, or that ended. */
   admit(req: McpRequest): McpRefusal | undefined;
   /** After matching: the recording as this client must get it. */
@@ -80,7 +87,13 @@ export function createMcpReplay(keys: readonly InteractionKey[]): McpReplay | un
     return d;
   };
 
+  const mcpPaths = new Set(keys.filter((k) => k.mcp).map((k) => pathOf(k.url)));
+  const streamBody = (resume: string | undefined) => ({ 'last-event-id': resume ?? null });
   return {
+    matchKeys: (all) => all.map((k) => (k.mcp?.method === 'stream' ? { ...k, body: streamBody(k.mcp.resume) } : k)),
+    matchRequest: (req) =>
+      req.method.toUpperCase() === 'GET' && mcpPaths.has(pathOf(req.url)) ? { ...req, body: JSON.stringify(streamBody(headerOf(req, 'last-event-id'))) } : req,
+
     admit(req) {
       if (!sessionful.has(pathOf(req.url))) return undefined;
       const messages = messagesOf(req.body);

@@ -62,12 +62,12 @@ export function planOf(trace: Trace): Playback {
 export async function openTape(options: TapeOptions): Promise<Tape> {
   const { faults } = options;
   const source = await interactionSource(options.cassette);
-  const matcher = createKeyMatcher(source.keys, options.match);
+  // MCP sessions (src/mcp): minted session ids, the client's JSON-RPC ids, held streams.
+  const mcp = createMcpReplay(source.keys);
+  const matcher = createKeyMatcher(mcp ? mcp.matchKeys(source.keys) : source.keys, options.match);
   // Status faults answer instead of the recording: a probe with its own state checks that the request
   // would match, without using up a recording the retry should get.
   const probe = faults.some((f) => f.kind === 'status') ? createKeyMatcher(source.keys, { ...options.match, repeat: 'last' }) : undefined;
-  // MCP sessions (src/mcp): minted session ids, the client's JSON-RPC ids, held streams.
-  const mcp = createMcpReplay(source.keys);
   const served: number[] = [];
   const loadedTraces = options.keepLoaded ? new Map<number, Trace | Promise<Trace>>() : undefined;
   return {
@@ -90,7 +90,7 @@ export async function openTape(options: TapeOptions): Promise<Tape> {
           body,
         };
       }
-      const result = matcher.match(incoming);
+      const result = matcher.match(mcp ? mcp.matchRequest(incoming) : incoming);
       if ('miss' in result) return { kind: 'miss', miss: result.miss };
       served.push(result.index);
       const key = source.keys[result.index]!;

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { z } from 'zod';
 
 export interface LocalMcpServer {
@@ -28,6 +29,15 @@ function buildServer(): McpServer {
     }
     return { content: [{ type: 'text', text: `counted to ${n}` }] };
   });
+  // Closes its own stream after the first step (the client resumes with Last-Event-ID), then finishes.
+  server.registerTool('pause', { description: 'closes its stream midway, for the client to resume', inputSchema: {} }, async (_args, extra) => {
+    const token = extra._meta?.progressToken;
+    if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 1, total: 2 } });
+    extra.closeSSEStream?.();
+    await new Promise((r) => setTimeout(r, 60));
+    if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 2, total: 2 } });
+    return { content: [{ type: 'text', text: 'resumed' }] };
+  });
   // On the tool call's own stream (related to the call), or, as servers that call createMessage() alone do, on the GET stream.
   const asker = (aside: boolean) => async ({ question }: { question: string }, extra: { requestId: string | number }) => {
     const answer = await server.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 50 }, aside ? {} : { relatedRequestId: extra.requestId });
@@ -46,7 +56,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return text === '' ? undefined : JSON.parse(text);
 }
 
-export async function startMcpServer(): Promise<LocalMcpServer> {
+/** `resumable`: events are stored, so a closed stream can be resumed (and POST streams start with a priming event). */
+export async function startMcpServer(options: { resumable?: boolean } = {}): Promise<LocalMcpServer> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const requests: string[] = [];
   const http: Server = createServer((req, res) => {
@@ -62,6 +73,7 @@ export async function startMcpServer(): Promise<LocalMcpServer> {
         }
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
+          ...(options.resumable ? { eventStore: new InMemoryEventStore(), retryInterval: 20 } : {}),
           onsessioninitialized: (id) => void transports.set(id, created),
           onsessionclosed: (id) => void transports.delete(id),
         });
