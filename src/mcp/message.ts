@@ -74,3 +74,22 @@ export function describeMessage(body: unknown): string | undefined {
   const name = nameOf(m);
   return `MCP ${method}${name !== undefined ? ` ${JSON.stringify(name)}` : ''}${more.length > 0 ? ` (+${more.length} more in the batch)` : ''}`;
 }
+
+const brief = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? '';
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};
+
+/**
+ * One SSE event of an MCP stream as a timeline shows it: `notifications/progress 2/3`, `sampling/createMessage #0`
+ * (a server request and its id), `result {...}`; undefined when its data is not JSON-RPC.
+ */
+export function eventPreview(data: unknown): string | undefined {
+  const [m] = messagesOf(data);
+  if (!m) return undefined;
+  const method = methodOf(m);
+  const params = isObj(m.params) ? m.params : {};
+  if (method === 'notifications/progress') return `${method} ${String(params.progress)}${params.total !== undefined ? `/${String(params.total)}` : ''}`;
+  if (method !== undefined) return `${method}${idOf(m) !== undefined ? ` #${String(idOf(m))}` : ''}`;
+  return 'error' in m ? `error ${brief(m.error)}` : `result ${brief(m.result)}`;
+}

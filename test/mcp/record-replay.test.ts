@@ -72,6 +72,8 @@ describe('browsing', () => {
     expect(view.stdout).toMatch(new RegExp(`Session\\s+${recorded.sessionIds[0]}`));
     // {"content":[{"type":"text","text":"counted to 3"}]}
     expect(view.stdout).toMatch(/Result\s+51 bytes/);
+    // The call's events on its timeline: each progress notification, then the result.
+    expect(view.stdout).toMatch(/notifications\/progress 1\/3[\s\S]*notifications\/progress 3\/3[\s\S]*result \{"content"/);
   });
 });
 
