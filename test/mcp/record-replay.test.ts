@@ -124,8 +124,21 @@ describe('the replay session, seen from the wire', () => {
     // Without the session id: 400, as the server said it would; with one the replay never minted: 404.
     expect((await post(url, { jsonrpc: '2.0', id: 5, method: 'tools/list' })).status).toBe(400);
     expect((await post(url, { jsonrpc: '2.0', id: 5, method: 'tools/list' }, recorded.sessionIds[0])).status).toBe(404);
+    const sent = performance.now();
     const call = await post(url, { jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'count', arguments: { n: 3 }, _meta: { progressToken: 'tok' } } }, sid);
-    const events = dataOf(await call.text());
+    // Each event's arrival, ms after the request left: never before its recorded offset (a machine under load only makes it later).
+    const arrivals: number[] = [];
+    let sse = '';
+    for await (const piece of call.body!) {
+      sse += new TextDecoder().decode(piece);
+      while (arrivals.length < (sse.match(/\n\n/g) ?? []).length) arrivals.push(performance.now() - sent);
+    }
+    const events = dataOf(sse);
+    const count = (await interactions(path)).find((t) => t.metadata.mcp?.name === 'count')!;
+    let at = count.first_chunk_latency_ms!;
+    const offsets = count.chunks!.map((c, i) => (i === 0 ? at : (at += c.delta_ms)));
+    expect(arrivals).toHaveLength(offsets.length);
+    arrivals.forEach((a, i) => expect(a, `event ${i}: arrived at ${a.toFixed(1)} ms, recorded at ${offsets[i]!.toFixed(1)} ms`).toBeGreaterThanOrEqual(offsets[i]! - 2));
     expect(events.map((e) => e.params?.progressToken ?? e.id)).toEqual(['tok', 'tok', 'tok', 41]);
     expect(events.at(-1)!.result.content[0].text).toBe('counted to 3');
     // The GET stream stays open until the DELETE ends the session.
