@@ -56,9 +56,9 @@ export function progressTokenOf(m: Record<string, unknown>): JsonRpcId | undefin
 export function matchView(body: unknown): unknown {
   if (Array.isArray(body)) return body.some(isJsonRpc) ? body.map(matchView) : body;
   if (!isJsonRpc(body)) return body;
+  // The client's answer to a server request carries the server's id, the same at replay: dropped all the same,
+  // so one rule covers every message.
   const { id: _id, ...rest } = body;
-  // A response is matched by what it answers with; its id is the server's own at replay as at recording, but
-  // the client's answer to a sampling request still carries no id worth comparing beyond that.
   const params = rest.params;
   if (!isObj(params) || !isObj(params._meta) || !('progressToken' in params._meta)) return rest;
   const { progressToken: _t, ...meta } = params._meta;
