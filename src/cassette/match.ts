@@ -2,6 +2,8 @@ import { CREDENTIAL_QUERY_PARAMS, REDACTED, redactString, redactUrl, redactValue
 import { requestRedaction } from '../trace/redact-collect.js';
 import type { Trace } from '../trace/types.js';
 import { canonicalJson, canonicalize, diffPaths, getPath } from './canonical.js';
+import type { McpMarker } from '../mcp/marker.js';
+import { describeMessage, matchView } from '../mcp/message.js';
 
 export interface MatchOptions {
   /** Body fields left out of matching, by name at any depth (`user`) or dotted path (`metadata.session`). */
@@ -57,7 +59,8 @@ function splitUrl(url: string, ignore: ReadonlySet<string>): { path: string; que
   return { path, query: new URLSearchParams(params).toString() };
 }
 
-function parseBody(body: Uint8Array | string): unknown {
+/** A request body as matching sees it: its JSON, else its text, else null when empty. */
+export function parseRequestBody(body: Uint8Array | string): unknown {
   const text = typeof body === 'string' ? body : decoder.decode(body);
   if (text.trim() === '') return null;
   try {
@@ -79,10 +82,19 @@ export interface InteractionKey {
   body: unknown;
   /** Its response framing was synthesised (a first-TraceForge trace), said in miss explanations and replay logs. */
   synthesized?: boolean;
+  /** A call of an MCP session: replay mints its session id and answers with the client's JSON-RPC ids (src/mcp). */
+  mcp?: McpMarker;
 }
 
 export function interactionKey(t: Trace): InteractionKey {
-  return { id: t.id, method: t.http.method, url: t.http.url, body: recordedBody(t), ...(t.http.synthesized === true ? { synthesized: true } : {}) };
+  return {
+    id: t.id,
+    method: t.http.method,
+    url: t.http.url,
+    body: recordedBody(t),
+    ...(t.http.synthesized === true ? { synthesized: true } : {}),
+    ...(t.metadata.mcp ? { mcp: t.metadata.mcp } : {}),
+  };
 }
 
 function recordedBody(t: Trace): unknown {
@@ -142,7 +154,8 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
   const shapeOf = (method: string, url: string, body: unknown): Shape => ({
     method: method.toUpperCase(),
     ...splitUrl(url, ignoreQuery),
-    body: canonicalize(body, ignoreBody),
+    // The client's JSON-RPC ids and progress tokens differ between runs of one MCP agent: not compared.
+    body: canonicalize(matchView(body), ignoreBody),
   });
   const keyOf = (s: Shape) => `${s.method} ${s.path}?${s.query} ${canonicalJson(s.body)}`;
   const shapes = interactions.map((k) => shapeOf(k.method, k.url, k.body));
@@ -185,7 +198,8 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
       const score = (s.method === req.method ? 0 : 100) + (s.path === req.path ? 0 : 50) + (s.query === req.query ? 0 : 5) + differences.length;
       if (!best || score < best.score) best = { index, score, differences };
     });
-    const head = `No recorded interaction matches ${req.method} ${rawUrl}`;
+    const said = describeMessage(req.body);
+    const head = `No recorded interaction matches ${req.method} ${rawUrl}${said ? ` (${said})` : ''}`;
     let message: string;
     let closest: MissExplanation['closest'];
     if (!best) message = `${head}: the cassette is empty.`;
@@ -205,7 +219,7 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
 
   return {
     match(req: IncomingRequest): { index: number } | { miss: MissExplanation } {
-      const shape = shapeOf(req.method, req.url, parseBody(req.body));
+      const shape = shapeOf(req.method, req.url, parseRequestBody(req.body));
       let key = keyOf(shape);
       if (!queues.has(key)) {
         // No exact match: a recording with redacted values may still stand for this request.

@@ -10,6 +10,11 @@ export interface PlannedPiece {
   bytes: Uint8Array;
   /** Extra wall-clock delay from stall faults, in ms; not scaled by the replay speed. */
   extraMs?: number;
+  /**
+   * Sent only once this settles (an MCP server's request answered by the client, on another request); it and
+   * the pieces after it keep their recorded gaps from then on.
+   */
+  gate?: Promise<void>;
 }
 
 export interface Playback {
@@ -21,6 +26,8 @@ export interface Playback {
   pieces: PlannedPiece[];
   /** Close the connection abruptly after the last piece (the upstream or client cut it short). */
   drop: boolean;
+  /** Keep the response open after the last piece until this settles or the client goes (an MCP session's GET stream). */
+  holdOpen?: Promise<void>;
 }
 
 /**

@@ -103,7 +103,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
 
 async function play(plan: Playback, res: ServerResponse, start: number, speed: number, lateness: Lateness): Promise<void> {
   const gone = () => res.destroyed || res.writableEnded;
-  const when = (ms: number, extra = 0) => (speed === 0 ? start : start + ms / speed) + extra;
+  // Time spent waiting at gates (an MCP client answering its server): what follows keeps its recorded gaps from then.
+  let shift = 0;
+  const when = (ms: number, extra = 0) => (speed === 0 ? start : start + ms / speed) + extra + shift;
   res.socket?.setNoDelay(true);
   await waitUntil(when(plan.headersAt), gone);
   if (gone()) return;
@@ -116,6 +118,12 @@ async function play(plan: Playback, res: ServerResponse, start: number, speed: n
   const write = pieceWriter(res);
   const pieces = plan.pieces;
   for (let i = 0; i < pieces.length; ) {
+    const gate = pieces[i]!.gate;
+    if (gate) {
+      await untilClosed(gate, res);
+      if (gone()) return;
+      shift = Math.max(shift, performance.now() - when(pieces[i]!.at, pieces[i]!.extraMs));
+    }
     await waitUntil(when(pieces[i]!.at, pieces[i]!.extraMs), gone);
     if (gone()) return;
     // One write per recorded frame: with Nagle off, each event leaves in its own packet, as recorded.
@@ -127,7 +135,7 @@ async function play(plan: Playback, res: ServerResponse, start: number, speed: n
       const now = performance.now();
       const lateBy = (k: number) => now - when(pieces[k]!.at, pieces[k]!.extraMs);
       lateness.add(lateBy(i));
-      for (; j < pieces.length && lateBy(j) >= 0; j++) lateness.add(lateBy(j));
+      for (; j < pieces.length && !pieces[j]!.gate && lateBy(j) >= 0; j++) lateness.add(lateBy(j));
     }
     write(j === i + 1 ? [pieces[i]!.bytes] : pieces.slice(i, j).map((p) => p.bytes));
     i = j;
@@ -139,7 +147,21 @@ async function play(plan: Playback, res: ServerResponse, start: number, speed: n
     else res.destroy();
     return;
   }
-  res.end();
+  if (plan.holdOpen) await untilClosed(plan.holdOpen, res);
+  if (!gone()) res.end();
+}
+
+/** Wait for `p`, or for the client to go away. */
+function untilClosed(p: Promise<void>, res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('close', done);
+      resolve();
+    };
+    res.once('close', done);
+    void p.then(done, done);
+  });
 }
 
 /**

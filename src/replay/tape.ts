@@ -3,6 +3,8 @@ import { applyFaults, faultsFor, statusErrorBody, type Fault } from './faults.js
 import { interactionSource, type CassetteInput } from './interaction-source.js';
 import { planPlayback, type Playback } from './plan.js';
 import type { Trace } from '../trace/types.js';
+import { createMcpReplay } from '../mcp/replay-session.js';
+import { parseRequestBody } from '../cassette/match.js';
 
 /**
  * What a recorded cassette answers to one request, whoever delivers it: the replay server writes it to
@@ -60,7 +62,9 @@ export function planOf(trace: Trace): Playback {
 export async function openTape(options: TapeOptions): Promise<Tape> {
   const { faults } = options;
   const source = await interactionSource(options.cassette);
-  const matcher = createKeyMatcher(source.keys, options.match);
+  // MCP sessions (src/mcp): minted session ids, the client's JSON-RPC ids, held streams.
+  const mcp = createMcpReplay(source.keys);
+  const matcher = createKeyMatcher(mcp ? mcp.matchKeys(source.keys) : source.keys, options.match);
   // Status faults answer instead of the recording: a probe with its own state checks that the request
   // would match, without using up a recording the retry should get.
   const probe = faults.some((f) => f.kind === 'status') ? createKeyMatcher(source.keys, { ...options.match, repeat: 'last' }) : undefined;
@@ -71,6 +75,9 @@ export async function openTape(options: TapeOptions): Promise<Tape> {
     warnings: source.warnings,
     unused: () => matcher.unused().map((i) => source.loadSync(i)),
     async answer(incoming, number) {
+      const mcpRequest = mcp ? { ...incoming, body: parseRequestBody(incoming.body) } : undefined;
+      const refused = mcpRequest ? mcp!.admit(mcpRequest) : undefined;
+      if (refused) return { kind: 'status', ...refused };
       const active = faultsFor(faults, number);
       const status = active.find((f): f is Extract<Fault, { kind: 'status' }> => f.kind === 'status');
       const probed = status && probe ? probe.match(incoming) : undefined;
@@ -83,7 +90,7 @@ export async function openTape(options: TapeOptions): Promise<Tape> {
           body,
         };
       }
-      const result = matcher.match(incoming);
+      const result = matcher.match(mcp ? mcp.matchRequest(incoming) : incoming);
       if ('miss' in result) return { kind: 'miss', miss: result.miss };
       served.push(result.index);
       const key = source.keys[result.index]!;
@@ -93,7 +100,8 @@ export async function openTape(options: TapeOptions): Promise<Tape> {
       const loaded = kept ?? source.load(result.index);
       if (loadedTraces && !kept) loadedTraces.set(result.index, loaded);
       const trace = loaded instanceof Promise ? await loaded : loaded;
-      return { kind: 'play', plan: applyFaults(planOf(trace), trace, active), trace, index: result.index, synthesized, loadedNow: loaded instanceof Promise };
+      const plan = mcpRequest ? mcp!.adapt(mcpRequest, key, trace, planOf(trace)) : planOf(trace);
+      return { kind: 'play', plan: applyFaults(plan, trace, active), trace, index: result.index, synthesized, loadedNow: loaded instanceof Promise };
     },
   };
 }

@@ -8,7 +8,7 @@ import { idFromFileName } from './trace-store.js';
 /** The listing cache inside the trace directory; its leading dot keeps it out of `files()`. */
 export const INDEX_FILE = '.index.json';
 // Bump when TraceRow changes so old caches are ignored rather than misread.
-const INDEX_VERSION = 3;
+const INDEX_VERSION = 4;
 
 interface IndexEntry {
   size: number;

@@ -1,5 +1,6 @@
 import { promptOf } from '../trace/prompt.js';
 import type { Outcome, Provider } from '../trace/types.js';
+import { readMarker, type McpMarker } from '../mcp/marker.js';
 
 /** What `trace list` shows of one trace: small, and cheap to get without parsing chunks. */
 export interface TraceRow {
@@ -29,12 +30,18 @@ export interface TraceRow {
    * the request holds no user text, or when a listing found the request cut by its read window (over 16 KiB).
    */
   prompt?: string;
+  /** A call of an MCP session: its JSON-RPC method, what it names, and the session (see docs/mcp.md). */
+  mcp?: McpMarker;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const withPrompt = (request: unknown): { prompt?: string } => {
   const p = promptOf(request);
   return p === null ? {} : { prompt: p };
+};
+const withMcp = (v: unknown): { mcp?: McpMarker } => {
+  const mcp = readMarker(v);
+  return mcp ? { mcp } : {};
 };
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -68,5 +75,6 @@ export function rowFromMembers(file: string, m: Record<string, unknown>): TraceR
     ttfb_ms: num(m.first_chunk_latency_ms) ?? num(http.first_byte_ms),
     ...(http.synthesized === true ? { synthesized: true } : {}),
     ...withPrompt(m.request),
+    ...withMcp(meta.mcp),
   };
 }

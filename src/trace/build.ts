@@ -18,6 +18,7 @@ import {
   type RedactionInput,
 } from './redact.js';
 import { redactAcross } from './redact-across.js';
+import { mcpMarker } from '../mcp/marker.js';
 import { redactPieces } from './redact-pieces.js';
 import { TRACE_SCHEMA_VERSION, type BodyRead, type Outcome, type Trace, type TraceChunk } from './types.js';
 
@@ -326,6 +327,8 @@ export function buildTrace(call: CapturedCall): Trace {
     trace.first_chunk_latency_ms = round3(call.firstByteMs ?? first);
     if (rec.firstContentIndex !== null && pieces[rec.firstContentIndex]) trace.first_content_latency_ms = pieces[rec.firstContentIndex]!.at;
   }
+  const mcp = mcpMarker({ method: call.method, request, requestHeaders: trace.http.request_headers, responseHeaders: trace.http.response_headers });
+  if (mcp) trace.metadata.mcp = mcp;
   if (call.maxLoopDelayMs !== undefined) trace.timing = { max_loop_delay_ms: round3(call.maxLoopDelayMs) };
   return trace;
 }

@@ -1,4 +1,5 @@
 import type { Framing } from '../stream/frame.js';
+import type { McpMarker } from '../mcp/marker.js';
 
 /** Bumped on any incompatible change to the on-disk shape; readers reject versions they do not know. */
 export const TRACE_SCHEMA_VERSION = 1;
@@ -85,6 +86,8 @@ export interface TraceMetadata {
   stream: boolean;
   /** Where the call was forwarded, without credentials. */
   upstream?: string;
+  /** Set on a call of an MCP session (streamable HTTP): which session, and what it asked (see docs/mcp.md). */
+  mcp?: McpMarker;
 }
 
 /**

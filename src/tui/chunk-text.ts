@@ -1,3 +1,4 @@
+import { eventPreview } from '../mcp/message.js';
 import type { TraceChunk } from '../trace/types.js';
 import { chunkPiece, type ChunkPiece } from '../trace/providers/registry.js';
 
@@ -14,6 +15,8 @@ export function chunkPreview(chunk: TraceChunk): string {
   if (p.text) return JSON.stringify(p.text);
   if (p.tool) return `⚙ ${p.tool.name ?? ''}${p.tool.name ? '(' : ''}${p.tool.args ?? ''}`;
   if (p.reasoning) return `∴ ${JSON.stringify(p.reasoning)}`;
+  const mcp = eventPreview(chunk.data);
+  if (mcp !== undefined) return mcp;
   return `(${p.label ?? chunk.event ?? 'event'})`;
 }
 

@@ -1,3 +1,4 @@
+import { mcpCallLabel } from '../mcp/marker.js';
 import { uniquePrefixLength } from '../store/trace-index.js';
 import type { TraceRow } from '../store/trace-row.js';
 import { cell, clip, fmtMs, fmtTime, middle } from './format.js';
@@ -44,6 +45,8 @@ export function jsonRow(r: TraceRow, shortLen: number) {
     legacy_schema: r.legacy ?? null,
     // Its first 120 characters (the index keeps no more), not the table column's cut: scripts pick rows by it.
     prompt: r.prompt ?? null,
+    // Present only on a call of an MCP session: { session, method, name }.
+    ...(r.mcp ? { mcp: r.mcp } : {}),
   };
 }
 
@@ -87,7 +90,8 @@ function columns(shortLen: number): Column[] {
     { title: 'DURATION', align: 'right', get: (r) => fmtMs(r.duration_ms) },
     { title: 'TTFB', align: 'right', get: (r) => fmtMs(r.ttfb_ms) },
     // The last user message's first words: several calls to one endpoint and model are told apart by it.
-    { title: 'PROMPT', max: 40, get: (r) => r.prompt ?? '—' },
+    // An MCP call is told apart by its method and tool.
+    { title: 'PROMPT', max: 40, get: (r) => (r.mcp ? `MCP ${mcpCallLabel(r.mcp)}` : (r.prompt ?? '—')) },
   ];
 }
 

@@ -1,3 +1,5 @@
+import { mcpCallLabel, readMarker } from '../mcp/marker.js';
+import { mcpResultBytes } from '../mcp/result-size.js';
 import { formatMessages, formatToolCalls, requestParams } from '../trace/diff.js';
 import { chunkOffsets, isStall, sparkline, streamMetrics, type StreamMetrics } from '../trace/metrics.js';
 import { summarize, type ResponseSummary } from '../trace/reconstruct.js';
@@ -120,8 +122,17 @@ export function summaryLines(vm: ViewModel, st: Style, width?: number): string[]
     row('Duration', fmtMs(t.metadata.duration_ms)),
     row('Timestamp', t.timestamp),
     row('Type', vm.stream ? 'Stream' : 'Normal', vm.stream ? st.magenta : undefined),
+    ...mcpRows(t).map(([label, value]) => row(label, value)),
     ...(t.http.synthesized ? originRows(t).map(([label, value]) => row(label, value, st.yellow)) : []),
   ];
+}
+
+/** An MCP call as a tool call: what it asked, of which session, and how big its result was. */
+function mcpRows(t: Trace): Array<[string, string]> {
+  const m = readMarker(t.metadata.mcp);
+  if (!m) return [];
+  const bytes = mcpResultBytes(t);
+  return [['MCP', mcpCallLabel(m)], ['Session', m.session ?? '(none)'], ...(bytes !== undefined ? [['Result', `${bytes} bytes`] as [string, string]] : [])];
 }
 
 /** What the view says of a trace whose framing was synthesised (a first-TraceForge trace); short enough for the TUI's left panel. */

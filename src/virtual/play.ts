@@ -19,17 +19,36 @@ export interface ResponseSink {
 export function playOnClock(plan: Playback, sink: ResponseSink, driver: Driver, start: number, speed: number): { cancel(): void } {
   const when = (ms: number, extra = 0) => (speed === 0 ? start : start + ms / speed) + extra;
   const pending: Array<{ cancel(): void }> = [];
+  let cancelled = false;
   pending.push(driver.at(when(plan.headersAt), () => sink.head(plan.status, plan.statusMessage, plan.headers)));
-  for (const p of plan.pieces) {
-    const bytes = p.bytes;
-    if (bytes.length > 0) pending.push(driver.at(when(p.at, p.extraMs), () => sink.data(bytes)));
-  }
   const last = plan.pieces[plan.pieces.length - 1];
   const endAt = last ? when(last.at, last.extraMs) : when(plan.headersAt);
-  // A cut comes after the app has read what arrived with it, as a socket's close follows its last bytes.
-  pending.push(driver.at(endAt, () => (plan.drop ? sink.cut() : sink.end()), plan.drop));
+  // From piece `from` on, `shift` ms later than recorded: a gate (an MCP client still to answer its server)
+  // schedules the rest only once it opens, keeping the recorded gaps from there.
+  const opened = new Set<number>();
+  const schedule = (from: number, shift: number): void => {
+    for (let i = from; i < plan.pieces.length; i++) {
+      const p = plan.pieces[i]!;
+      if (p.gate && !opened.has(i)) {
+        void p.gate.then(() => {
+          if (cancelled) return;
+          opened.add(i);
+          schedule(i, Math.max(shift, driver.now() - when(p.at, p.extraMs)));
+        });
+        return;
+      }
+      const bytes = p.bytes;
+      if (bytes.length > 0) pending.push(driver.at(when(p.at, p.extraMs) + shift, () => sink.data(bytes)));
+    }
+    // A cut comes after the app has read what arrived with it, as a socket's close follows its last bytes.
+    const finish = () => pending.push(driver.at(Math.max(endAt + shift, driver.now()), () => (plan.drop ? sink.cut() : sink.end()), plan.drop));
+    if (plan.holdOpen) void plan.holdOpen.then(() => !cancelled && finish());
+    else finish();
+  };
+  schedule(0, 0);
   return {
     cancel() {
+      cancelled = true;
       for (const p of pending) p.cancel();
     },
   };
