@@ -1,4 +1,5 @@
 import type { Framing } from '../stream/frame.js';
+import type { WsSession } from '../ws/tape.js';
 
 /** Bumped on any incompatible change to the on-disk shape; readers reject versions they do not know. */
 export const TRACE_SCHEMA_VERSION = 1;
@@ -117,6 +118,8 @@ export interface Trace {
   timing?: TraceTiming;
   /** Set when this trace comes from the first TraceForge's format (see trace/legacy.ts). */
   legacy?: LegacyOrigin;
+  /** A WebSocket session: `http` is its handshake, this its frames both ways and its close (see ws/tape.ts). */
+  websocket?: WsSession;
 }
 
 /** Where a trace converted from the first TraceForge's format came from. */
