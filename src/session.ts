@@ -69,6 +69,11 @@ export interface CassetteSessionOptions {
    * A recorded `[REDACTED]` value still matches the real one on replay.
    */
   redact?: RedactOptions;
+  /**
+   * WebSocket sessions (OpenAI Realtime, Gemini Live...). `volatileFields`: client-frame fields that change
+   * on every run and are left out of the check, by name at any depth or dotted path. Default `['event_id']`.
+   */
+  websocket?: { volatileFields?: string[] };
   port?: number;
   host?: string;
   env?: NodeJS.ProcessEnv;
@@ -265,6 +270,8 @@ export async function openCassette(path: string, options: CassetteSessionOptions
       port: options.port,
       host: options.host,
       forwardTo: recorder?.url,
+      upgradeForwardTo: recorder?.wsUrl,
+      volatileFields: options.websocket?.volatileFields,
     });
   } catch (e) {
     await recorder?.close();

@@ -13,6 +13,10 @@ export interface ReplayThreadConfig {
   host?: string;
   /** Requests that match nothing are passed to this server (the recorder, in record modes). */
   forwardTo?: string;
+  /** WebSocket upgrades with no recording are passed to this server (the recorder's relay). */
+  upgradeForwardTo?: string;
+  /** Client-frame fields left out of the check of a WebSocket session. */
+  volatileFields?: string[];
 }
 
 export type ReplayThreadEvent =

@@ -17,6 +17,10 @@ export interface ReplayThreadOptions {
   host?: string;
   /** Pass requests that match nothing to this server (the recorder's URL, in record modes). */
   forwardTo?: string;
+  /** Pass WebSocket upgrades that match nothing to this server (the recorder's relay). */
+  upgradeForwardTo?: string;
+  /** Client-frame fields left out of the check of a WebSocket session (default `['event_id']`). */
+  volatileFields?: string[];
 }
 
 /** A replay server running on a worker thread; the same reading as ReplayServer's, from the starting thread. */
@@ -64,6 +68,8 @@ export async function startReplayThread(options: ReplayThreadOptions): Promise<R
     port: options.port,
     host: options.host,
     forwardTo: options.forwardTo,
+    upgradeForwardTo: options.upgradeForwardTo,
+    ...(options.volatileFields ? { volatileFields: [...options.volatileFields] } : {}),
   };
   const shared = new SharedArrayBuffer(LATENESS_BYTES);
   const lateness = createLateness(shared);

@@ -1,6 +1,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { MissExplanation } from '../cassette/match.js';
-import { forwardTo } from './forward.js';
+import { forwardTo, forwardUpgradeTo } from './forward.js';
 import { createLateness } from './lateness.js';
 import type { ReplayThreadCommand, ReplayThreadConfig, ReplayThreadEvent } from './replay-messages.js';
 import { serveReplay } from './replay-server.js';
@@ -23,6 +23,8 @@ try {
       port: config.port,
       host: config.host,
       fallback: config.forwardTo ? forwardTo(config.forwardTo) : undefined,
+      upgradeFallback: config.upgradeForwardTo ? forwardUpgradeTo(config.upgradeForwardTo) : undefined,
+      websocket: config.volatileFields ? { volatileFields: config.volatileFields } : undefined,
       // Posted before the 404 is written: by the time the client has it, the test's thread can read the miss.
       onMiss: (miss: MissExplanation) => misses.postMessage(miss),
     },
