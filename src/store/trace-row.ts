@@ -29,6 +29,8 @@ export interface TraceRow {
    * the request holds no user text, or when a listing found the request cut by its read window (over 16 KiB).
    */
   prompt?: string;
+  /** A WebSocket session: frames each way (its duration is `duration_ms`). */
+  websocket?: { client: number; server: number };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,6 +38,8 @@ const withPrompt = (request: unknown): { prompt?: string } => {
   const p = promptOf(request);
   return p === null ? {} : { prompt: p };
 };
+const wsOf = (v: unknown): { websocket?: { client: number; server: number } } =>
+  isObj(v) && typeof v.client_frames === 'number' && typeof v.server_frames === 'number' ? { websocket: { client: v.client_frames, server: v.server_frames } } : {};
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /**
@@ -67,6 +71,7 @@ export function rowFromMembers(file: string, m: Record<string, unknown>): TraceR
     duration_ms: num(meta.duration_ms) ?? 0,
     ttfb_ms: num(m.first_chunk_latency_ms) ?? num(http.first_byte_ms),
     ...(http.synthesized === true ? { synthesized: true } : {}),
+    ...wsOf(meta.websocket),
     ...withPrompt(m.request),
   };
 }

@@ -86,6 +86,8 @@ export interface TraceMetadata {
   stream: boolean;
   /** Where the call was forwarded, without credentials. */
   upstream?: string;
+  /** A WebSocket session: how many frames each side sent (kept here, small, so a listing need not read the frames). */
+  websocket?: { client_frames: number; server_frames: number };
 }
 
 /**

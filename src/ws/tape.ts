@@ -144,8 +144,10 @@ export function wsTraceOf(raw: RawWsSession): WsTrace {
       status: raw.status === 101 && raw.error === undefined ? 'success' : 'error',
       model,
       provider: providerOf(url),
-      stream: true,
+      // Not an HTTP stream: there are no chunks; the frames are in `websocket`.
+      stream: false,
       upstream: `${url.protocol}//${url.host}`,
+      websocket: { client_frames: frames.filter((f) => f.from === 'client').length, server_frames: frames.filter((f) => f.from === 'server').length },
     },
     stream_duration_ms: frames.length > 0 ? last - frames[0]!.at_ms : 0,
     http: {

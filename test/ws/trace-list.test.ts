@@ -1,0 +1,38 @@
+/** `trace list` shows a WebSocket session as one row: its type, frames each way and duration. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wsTraceOf } from '../../src/ws/tape.js';
+import { runMain } from '../helpers/run-main.js';
+import { projectWith } from '../cli/trace-cli-helpers.js';
+
+const frame = (from: 'client' | 'server', at: number) => ({ from, at, binary: false, bytes: Buffer.from(`{"type":"${from}"}`) });
+let project: Awaited<ReturnType<typeof projectWith>>;
+beforeAll(async () => {
+  process.env.TZ = 'UTC';
+  project = await projectWith([
+    wsTraceOf({
+      id: 'ws0011223344',
+      timestamp: '2026-05-01T10:00:00.000Z',
+      upstream: 'wss://api.openai.com/v1/realtime?model=gpt-realtime',
+      requestHeaders: {},
+      status: 101,
+      statusMessage: 'Switching Protocols',
+      responseHeaders: [],
+      headersMs: 2,
+      frames: [frame('server', 1), frame('client', 2), frame('server', 3), frame('client', 4), frame('server', 250.5)],
+      close: { by: 'client', code: 1000, at_ms: 1234.5 },
+      durationMs: 1240,
+    }),
+  ]);
+});
+afterAll(() => project.cleanup());
+
+describe('trace list with a WebSocket session', () => {
+  it('shows its type, frames each way (↑ client, ↓ server) and how long it lasted', async () => {
+    const r = await runMain(['trace', 'list'], { cwd: project.cwd });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[1]).toMatch(/^ws001122\s+2026-05-01 10:00:00\s+\/v1\/realtime\s+gpt-realtime\s+WebSocket\s+101\s+↑2 ↓3\s+1\.24 s\s/);
+    const json = await runMain(['trace', 'list', '--json'], { cwd: project.cwd });
+    expect(JSON.parse(json.stdout)[0]).toMatchObject({ type: 'websocket', status: 101, frames: { client: 2, server: 3 }, duration_ms: 1240 });
+  });
+});
