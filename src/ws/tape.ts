@@ -127,7 +127,8 @@ export function wsTraceOf(raw: RawWsSession): WsTrace {
       from: f.from,
       at_ms: f.at,
       opcode: f.binary ? 'binary' : 'text',
-      ...('text' in payload ? { text: keep.length > 0 ? redactString(payload.text, keep) : payload.text } : payload),
+      // Key shapes and credential fields anywhere in a text payload, as in an HTTP body, and the handshake's own secrets.
+      ...('text' in payload ? { text: redactString(payload.text, keep) } : payload),
     };
   });
   const last = frames.length > 0 ? frames[frames.length - 1]!.at_ms : 0;

@@ -54,7 +54,7 @@ describe('WebSocket tape', () => {
           expect(f.opcode).toBe(frames[i]!.binary ? 'binary' : 'text');
         });
       }),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 
@@ -123,5 +123,16 @@ describe('client frame check', () => {
     expect(compareFrame({ from: 'client', at_ms: 0, opcode: 'text', text: 'hi' }, { binary: false, bytes: Buffer.from('ho') })).toEqual({ path: 'payload', recorded: '"hi"', received: '"ho"' });
     expect(compareFrame(rec({ k: '[REDACTED]' }), got({ k: 'anything' }))).toBeUndefined();
     expect(compareFrame(rec({ event_id: 'a', x: 1 }), got({ event_id: 'b', x: 1 }), [])).toEqual({ path: '$.event_id', recorded: '"a"', received: '"b"' });
+  });
+});
+
+describe('frame redaction', () => {
+  it('a key-shaped value or credential field in a text frame is removed even when the handshake carried no key', () => {
+    const key = 'sk-proj-ZZZZ0123456789abcdefghijklmnop';
+    const t = wsTraceOf(raw({ requestHeaders: {}, frames: [{ from: 'client', at: 1, binary: false, bytes: Buffer.from(JSON.stringify({ type: 'x', text: `my key is ${key}`, api_key: 'hunter2-long-secret' })) }] }));
+    const text = t.websocket!.frames[0]!.text!;
+    expect(text).not.toContain(key);
+    expect(text).not.toContain('hunter2');
+    expect(JSON.parse(text).type).toBe('x');
   });
 });
