@@ -36,7 +36,6 @@ const route =
           });
 
 try {
-  const proxy = await startProxy(config, { emit: post, route });
   const relay = await startWsRelay({
     host: config.host,
     // An upgrade the in-test interception sent names the origin the app addressed, as an HTTP call does.
@@ -47,6 +46,8 @@ try {
     },
     onSession: (session) => post({ t: 'ws-session', session }),
   });
+  // Upgrades sent to the proxy itself (`traceforge record`, routing or HTTPS proxy mode) go to the same relay.
+  const proxy = await startProxy(config, { emit: post, route, upgrade: (req, socket, head, upstream) => relay.handle(req, socket, head, upstream) });
   port.on('message', (cmd: ProxyCommand) => {
     if (cmd.t === 'routed') {
       asked.get(cmd.seq)?.(cmd.url === undefined ? undefined : new URL(cmd.url));

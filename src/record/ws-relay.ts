@@ -22,8 +22,8 @@ export interface WsRelayOptions {
 
 export interface WsRelay {
   readonly port: number;
-  /** Handle an upgrade that arrived at another server (the proxy). */
-  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Handle an upgrade that arrived at another server (the proxy), which routed it to `upstream`. */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer, upstream?: URL): void;
   /** Close every session (each is still reported) and stop. */
   close(): Promise<void>;
 }
@@ -40,9 +40,9 @@ function refuse(socket: Duplex, status: number, message: string): void {
 
 export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
   const live = new Set<() => void>();
-  const handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const handle = (req: IncomingMessage, socket: Duplex, head: Buffer, upstream?: URL): void => {
     void (async () => {
-      const base = await options.route(req);
+      const base = upstream ?? (await options.route(req));
       if (!base) return refuse(socket, 502, `TraceForge cannot tell where the WebSocket session ${req.url} goes: pass an upstream (TRACEFORGE_UPSTREAM or --upstream)`);
       const target = joinUpstream(base, req.url ?? '/');
       target.protocol = target.protocol === 'https:' || target.protocol === 'wss:' ? 'wss:' : 'ws:';
@@ -55,7 +55,7 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
       let opened = sent;
       const frames: RawWsSession['frames'] = [];
       const session: RawWsSession = { id, timestamp, upstream: target.toString(), requestHeaders: { ...headers, ...(offered.length ? { 'sec-websocket-protocol': offered.join(', ') } : {}) }, status: 0, statusMessage: '', responseHeaders: [], headersMs: 0, frames, durationMs: 0 };
-      const upstream = new WebSocket(target, offered, { headers, perMessageDeflate: false, followRedirects: false });
+      const up = new WebSocket(target, offered, { headers, perMessageDeflate: false, followRedirects: false });
       let reported = false;
       const report = () => {
         if (reported) return;
@@ -65,11 +65,11 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
         options.onSession(session);
       };
       const stop = () => {
-        upstream.terminate();
+        up.terminate();
         socket.destroy();
       };
       live.add(stop);
-      upstream.once('upgrade', (res: IncomingMessage) => {
+      up.once('upgrade', (res: IncomingMessage) => {
         opened = performance.now();
         session.status = res.statusCode ?? 101;
         session.statusMessage = res.statusMessage ?? '';
@@ -79,7 +79,7 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
         session.responseHeaders = pairs;
       });
       // The upstream refused the session: the app gets its answer as it was, and nothing is recorded as a session.
-      upstream.once('unexpected-response', (_r, res: IncomingMessage) => {
+      up.once('unexpected-response', (_r, res: IncomingMessage) => {
         const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}`];
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) if (!/^(connection|transfer-encoding|keep-alive)$/i.test(res.rawHeaders[i]!)) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
         const parts: Buffer[] = [];
@@ -91,14 +91,14 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
           live.delete(stop);
         });
       });
-      upstream.once('error', (e) => {
+      up.once('error', (e) => {
         if (session.status === 0) {
           live.delete(stop);
           if (!socket.destroyed) refuse(socket, 502, `the WebSocket upstream ${target.origin} could not be reached: ${e.message}`);
         }
       });
-      upstream.once('open', () => {
-        const chosen = upstream.protocol;
+      up.once('open', () => {
+        const chosen = up.protocol;
         if (chosen) session.protocol = chosen;
         const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: () => chosen || false });
         const copied = session.responseHeaders.filter(([k]) => !/^(upgrade|connection|sec-websocket-(accept|protocol|extensions)|content-length|transfer-encoding)$/i.test(k));
@@ -112,13 +112,13 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
             frames.push({ from, at: performance.now() - opened, binary, bytes: new Uint8Array(bytes) });
             return bytes;
           };
-          upstream.on('message', (data, binary) => {
+          up.on('message', (data, binary) => {
             const bytes = stamp('server', data, binary);
             if (app.readyState === app.OPEN) app.send(bytes, { binary });
           });
           app.on('message', (data, binary) => {
             const bytes = stamp('client', data, binary);
-            if (upstream.readyState === upstream.OPEN) upstream.send(bytes, { binary });
+            if (up.readyState === up.OPEN) up.send(bytes, { binary });
           });
           const closing = (by: WsSide, code: number, reason: Buffer, other: WebSocket) => {
             if (closed === undefined) {
@@ -132,10 +132,10 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
                 else other.close(code, reason);
               }
             }
-            if (app.readyState === app.CLOSED && upstream.readyState === upstream.CLOSED) report();
+            if (app.readyState === app.CLOSED && up.readyState === up.CLOSED) report();
           };
-          upstream.on('close', (code, reason) => closing('server', code, reason, app));
-          app.on('close', (code, reason) => closing('client', code, reason, upstream));
+          up.on('close', (code, reason) => closing('server', code, reason, app));
+          app.on('close', (code, reason) => closing('client', code, reason, up));
           app.on('error', () => app.terminate());
         });
       });
@@ -144,7 +144,7 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
     });
   };
   const server: Server = createServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('a WebSocket upgrade is expected here'));
-  server.on('upgrade', handle);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handle(req, socket, head));
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);

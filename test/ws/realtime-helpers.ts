@@ -52,3 +52,36 @@ export function askRealtime(question: string, opts: { instructions?: string; wai
     });
   });
 }
+
+/** The same conversation as askRealtime, by a plain `ws` client at `url` (a recorder's own address, as `traceforge record` gives it). */
+export async function askRealtimeRaw(url: string, question: string, opts: { instructions?: string; apiKey?: string } = {}): Promise<RealtimeRun> {
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${opts.apiKey ?? 'sk-test-realtime-0123456789abcdef'}` } });
+  const run: RealtimeRun = { text: '', types: [], at: {} };
+  const send = (e: unknown) => ws.send(JSON.stringify(e));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      run.error ??= 'timed out';
+      ws.terminate();
+    }, 15_000);
+    ws.on('error', (e) => (run.error ??= e.message));
+    ws.on('message', (data) => {
+      const e = JSON.parse(data.toString()) as { type: string; delta?: string };
+      run.types.push(e.type);
+      run.at[e.type] ??= performance.now();
+      if (e.type === 'session.created') send({ type: 'session.update', session: { type: 'realtime', instructions: opts.instructions ?? 'Be brief.' } });
+      if (e.type === 'session.updated') {
+        send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: question }] } });
+        send({ type: 'response.create' });
+        run.at.asked = performance.now();
+      }
+      if (e.type === 'response.output_text.delta') run.text += e.delta;
+      if (e.type === 'response.done') ws.close(1000, 'done');
+    });
+    ws.on('close', (code, reason) => {
+      clearTimeout(timer);
+      run.close = { code, reason: reason.toString() };
+      resolve(run);
+    });
+  });
+}
