@@ -43,7 +43,8 @@ export function prepareWsUpgradeInterception(decide: (url: URL) => FetchDecision
         const host = o.hostname ?? o.host ?? 'localhost';
         const port = o.port ?? (secure ? 443 : 80);
         const origin = `${secure ? 'https' : 'http'}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
-        const url = new URL(o.path ?? '/', origin);
+        // Joined as text: a path starting with `//` (@google/genai's URLs have one) is not a host.
+        const url = new URL(`${origin}${o.path ?? '/'}`);
         const d = decide(url);
         // Under the virtual clock a session still replays from the local server, on the wall clock.
         if (d.kind === 'redirect' || d.kind === 'serve') {
