@@ -12,10 +12,18 @@
 import http from 'node:http';
 import https from 'node:https';
 import { syncBuiltinESMExports } from 'node:module';
+import type { Duplex } from 'node:stream';
 import type { FetchDecision } from './fetch-dispatcher.js';
 import { ORIGIN_HEADER } from './hosts.js';
 
 type RequestFn = typeof http.request;
+
+const once = (f: () => void): (() => void) => {
+  let done = false;
+  return () => {
+    if (!done) (done = true), f();
+  };
+};
 
 export interface WsUpgradeInterception {
   /** Wrap the request functions in place now (call after the node:http interceptor was applied). */
@@ -50,7 +58,7 @@ export function prepareWsUpgradeInterception(decide: (url: URL) => FetchDecision
         if (d.kind === 'redirect' || d.kind === 'serve') {
           const target = new URL(d.origin);
           const { createConnection: _c, agent: _a, servername: _s, ...rest } = o as http.RequestOptions & { servername?: string };
-          return plain({
+          const req = plain({
             ...rest,
             protocol: 'http:',
             host: target.hostname,
@@ -58,6 +66,14 @@ export function prepareWsUpgradeInterception(decide: (url: URL) => FetchDecision
             port: target.port,
             headers: { ...o.headers, ...(d.kind === 'redirect' ? d.headers : { [ORIGIN_HEADER]: url.origin }), host: url.host },
           });
+          if (d.kind === 'serve') {
+            // A session's frames come over a socket, on the wall clock: the virtual clock follows it while the session is open.
+            const release = once(d.replay.driver.holdToWall());
+            req.once('upgrade', (_res, socket: Duplex) => socket.once('close', release));
+            req.once('response', release);
+            req.once('error', release);
+          }
+          return req;
         }
         if (d.kind === 'error') {
           const req = plain({ host: '127.0.0.1', port: 9, path: '/' });

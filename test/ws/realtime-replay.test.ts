@@ -67,6 +67,19 @@ describe('WebSocket replay to OpenAIRealtimeWS', () => {
     }
   });
 
+  it("under clock: 'virtual' the session replays too (from the local server, the virtual clock following the wall clock)", async () => {
+    const s = await openCassette(CASSETTE, { mode: 'none', intercept: true, clock: 'virtual', env: { CI: 'true' } });
+    try {
+      s.setRunning(true);
+      const run = await askRealtime('hi');
+      expect(run.error).toBeUndefined();
+      expect(run.text).toBe('echo: hi');
+      expect(s.misses).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a client frame that differs ends the session and fails with the frame, the JSON path and the recorded value', async () => {
     const s = await openCassette(CASSETTE, { mode: 'none', intercept: true, env: { CI: 'true' } });
     try {
