@@ -11,6 +11,7 @@ import { benchRecordLag } from './record-lag.js';
 import { benchReplayTiming } from './replay-timing.js';
 import { benchSession } from './session.js';
 import { benchVirtualClock } from './virtual-clock.js';
+import { benchWsSession } from './ws-session.js';
 
 // The benchmark runner: timing, load and memory figures, printed; never part of the unit suite.
 // `node --expose-gc dist/bench/run.js [--quick] [section...]`
@@ -26,6 +27,7 @@ const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['virtual', benchVirtualClock],
   ['gen-sweep', benchGenSweep],
   ['record-lag', benchRecordLag],
+  ['ws', benchWsSession],
 ];
 const args = process.argv.slice(2);
 const o = benchOptions(args, process.env);
