@@ -1,4 +1,4 @@
-/** `trace list` shows a WebSocket session as one row: its type, frames each way and duration. */
+/** `trace list` shows a WebSocket session as one row (type, frames each way, duration); `trace view` its two-sided timeline. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wsTraceOf } from '../../src/ws/tape.js';
 import { runMain } from '../helpers/run-main.js';
@@ -34,5 +34,19 @@ describe('trace list with a WebSocket session', () => {
     expect(lines[1]).toMatch(/^ws001122\s+2026-05-01 10:00:00\s+\/v1\/realtime\s+gpt-realtime\s+WebSocket\s+101\s+↑2 ↓3\s+1\.24 s\s/);
     const json = await runMain(['trace', 'list', '--json'], { cwd: project.cwd });
     expect(JSON.parse(json.stdout)[0]).toMatchObject({ type: 'websocket', status: 101, frames: { client: 2, server: 3 }, duration_ms: 1240 });
+  });
+
+  it('trace view shows the two-sided timeline: client frames left, server frames right, each at its offset, then the close', async () => {
+    const r = await runMain(['trace', 'view', 'ws0011', '--text'], { cwd: project.cwd, env: { COLUMNS: '100' } });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^WebSocket GET \/v1\/realtime\?model=gpt-realtime -> 101  openai, gpt-realtime, id ws0011223344$/);
+    expect(lines[1]).toBe('2 frame(s) from the client, 3 from the server, 1.23 s; handshake 2.0 ms');
+    const frames = lines.slice(4, 9);
+    // Server frames are indented to the right column; client frames start in the left one.
+    expect(frames.map((l) => /^\s+[\d.]+ (ms|s)  (\S)/.test(l) ? 'client' : 'server')).toEqual(['server', 'client', 'server', 'client', 'server']);
+    expect(frames[1]).toMatch(/^\s+2\.0 ms  client \{\}$/);
+    expect(frames[4]).toMatch(/^\s+250\.5 ms\s{20,}server \{\}$/);
+    expect(lines[9]).toMatch(/^\s+1\.23 s  closed by the client with 1000$/);
   });
 });
