@@ -236,6 +236,7 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
     speed,
     match: options.match,
     volatileFields: options.websocket?.volatileFields,
+    faults,
     fallback: options.upgradeFallback,
     onMiss: (miss) => {
       misses.push(miss);

@@ -6,7 +6,7 @@
  * it was closed. A client frame that differs ends the session with code 1008 and a miss that names the
  * frame, the JSON path and the recorded value.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { createKeyMatcher, type MatchOptions, type MissExplanation } from '../cassette/match.js';
@@ -17,6 +17,7 @@ import { compareFrame, DEFAULT_VOLATILE_FIELDS } from '../ws/frame-match.js';
 import { frameBytes, isWsTrace, type WsSession } from '../ws/tape.js';
 import type { InteractionSource } from './interaction-source.js';
 import { waitUntil } from './scheduler.js';
+import { faultsFor, type Fault } from './faults.js';
 
 export interface WsReplayOptions {
   source: InteractionSource;
@@ -25,6 +26,12 @@ export interface WsReplayOptions {
   /** Client-frame fields left out of the check, by name at any depth or dotted path. Default `['event_id']`. */
   volatileFields?: readonly string[];
   onMiss(miss: MissExplanation): void;
+  /**
+   * The replay's faults, applied to server frames (counted from 1, `@N` counting sessions): `drop-after=N` cuts
+   * the connection after N of them, `stall=K:MS` holds frame K and those after it MS longer, `truncate-json=N`
+   * sends half of frame N, `status=CODE` refuses the upgrade with that status.
+   */
+  faults?: readonly Fault[];
   /** An upgrade with no recording (record modes send it on to the recorder); without it, the upgrade is refused with 404. */
   fallback?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
@@ -45,7 +52,9 @@ export function attachWsReplay(server: Server, options: WsReplayOptions): () => 
   const matcher = createKeyMatcher(options.source.keys, options.match);
   const volatile = options.volatileFields ?? DEFAULT_VOLATILE_FIELDS;
   const live = new Set<WebSocket>();
+  let sessions = 0;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const number = ++sessions;
     void (async () => {
       const url = req.url ?? '/';
       const found = req.headers[FORWARD_HEADER] === undefined ? matcher.match({ method: 'GET', url, body: '', headers: req.headers }) : undefined;
@@ -63,6 +72,13 @@ export function attachWsReplay(server: Server, options: WsReplayOptions): () => 
         options.onMiss(miss);
         const body = JSON.stringify({ error: miss });
         socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+        return;
+      }
+      const active = faultsFor(options.faults ?? [], number);
+      const status = active.find((f): f is Extract<Fault, { kind: 'status' }> => f.kind === 'status');
+      if (status) {
+        const body = JSON.stringify({ error: { type: 'traceforge_fault', message: `upgrade refused with ${status.status} (TraceForge fault)` } });
+        socket.end(`HTTP/1.1 ${status.status} ${STATUS_CODES[status.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${status.retryAfter !== undefined ? `retry-after: ${status.retryAfter}\r\n` : ''}connection: close\r\n\r\n${body}`);
         return;
       }
       const session = trace.websocket!;
@@ -85,7 +101,7 @@ export function attachWsReplay(server: Server, options: WsReplayOptions): () => 
       wss.handleUpgrade(req, socket, head, (ws) => {
         live.add(ws);
         ws.once('close', () => live.delete(ws));
-        void converse(ws, session, t, found && !('miss' in found) ? found.index : -1, options, volatile).catch(() => ws.terminate());
+        void converse(ws, session, t, found && !('miss' in found) ? found.index : -1, options, volatile, active).catch(() => ws.terminate());
       });
     })().catch(() => socket.destroy());
   });
@@ -94,7 +110,7 @@ export function attachWsReplay(server: Server, options: WsReplayOptions): () => 
   };
 }
 
-async function converse(ws: WebSocket, session: WsSession, trace: Trace, index: number, options: WsReplayOptions, volatile: readonly string[]): Promise<void> {
+async function converse(ws: WebSocket, session: WsSession, trace: Trace, index: number, options: WsReplayOptions, volatile: readonly string[], faults: readonly Fault[]): Promise<void> {
   const speed = options.speed;
   const inbox: Received[] = [];
   let wake: (() => void) | undefined;
@@ -146,12 +162,30 @@ async function converse(ws: WebSocket, session: WsSession, trace: Trace, index: 
   let anchorTape = 0;
   const when = (ms: number) => (speed === 0 ? anchorAt : anchorAt + Math.max(0, ms - anchorTape) / speed);
   let clientIndex = 0;
+  let serverIndex = 0;
+  let stalled = 0;
+  const dropAfter = faults.find((f): f is Extract<Fault, { kind: 'drop-after' }> => f.kind === 'drop-after')?.chunk;
+  const stall = faults.find((f): f is Extract<Fault, { kind: 'stall' }> => f.kind === 'stall');
+  const truncate = faults.find((f): f is Extract<Fault, { kind: 'truncate-json' }> => f.kind === 'truncate-json')?.chunk;
+  if (dropAfter === 0) {
+    ws.terminate();
+    return;
+  }
   for (let i = 0; i < session.frames.length; i++) {
     const f = session.frames[i]!;
     if (f.from === 'server') {
-      await waitUntil(when(f.at_ms), isGone);
+      serverIndex++;
+      if (stall && serverIndex === stall.chunk) stalled = stall.ms;
+      await waitUntil(when(f.at_ms) + stalled / (speed || 1), isGone);
       if (gone) return;
-      ws.send(frameBytes(f), { binary: f.opcode === 'binary' });
+      const bytes = frameBytes(f);
+      const payload = truncate === serverIndex ? bytes.subarray(0, Math.floor(bytes.length / 2)) : bytes;
+      // Cut without a close frame once this frame is written, as an HTTP drop is after its chunk.
+      if (dropAfter === serverIndex) {
+        ws.send(payload, { binary: f.opcode === 'binary' }, () => ws.terminate());
+        return;
+      }
+      ws.send(payload, { binary: f.opcode === 'binary' });
       continue;
     }
     clientIndex++;
@@ -185,7 +219,7 @@ async function converse(ws: WebSocket, session: WsSession, trace: Trace, index: 
   }
   const close = session.close;
   if (!close || close.by === 'client') return;
-  await waitUntil(when(close.at_ms), isGone);
+  await waitUntil(when(close.at_ms) + stalled / (speed || 1), isGone);
   if (gone) return;
   if (close.by === 'none') ws.terminate();
   else ws.close(close.code, close.reason ?? '');

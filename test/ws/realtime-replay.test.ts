@@ -41,12 +41,13 @@ const recorded: RawWsSession = {
   durationMs: 225,
 };
 
+beforeAll(async () => {
+  await mkdir(WORK, { recursive: true });
+  await writeFile(CASSETTE, stringifyCassette({ version: 2, interactions: [wsTraceOf(recorded)] }));
+});
+afterAll(() => rm(WORK, { recursive: true, force: true }));
+
 describe('WebSocket replay to OpenAIRealtimeWS', () => {
-  beforeAll(async () => {
-    await mkdir(WORK, { recursive: true });
-    await writeFile(CASSETTE, stringifyCassette({ version: 2, interactions: [wsTraceOf(recorded)] }));
-  });
-  afterAll(() => rm(WORK, { recursive: true, force: true }));
 
   it('serves the recorded conversation, each answer at its offset from the question it answers', async () => {
     const s = await openCassette(CASSETTE, { mode: 'none', intercept: true, env: { CI: 'true' } });
@@ -107,4 +108,39 @@ describe('WebSocket replay to OpenAIRealtimeWS', () => {
       await s.close();
     }
   });
+});
+
+describe('faults on a replayed WebSocket session (server frames count from 1)', () => {
+  const withFaults = async (faults: string[], check: (run: Awaited<ReturnType<typeof askRealtime>>) => void) => {
+    const s = await openCassette(CASSETTE, { mode: 'none', intercept: true, speed: 0, faults, env: { CI: 'true' } });
+    try {
+      check(await askRealtime('hi'));
+    } finally {
+      await s.close();
+    }
+  };
+
+  it('drop-after=4 cuts the connection, with no close frame, right after the fourth server frame', () =>
+    withFaults(['drop-after=4'], (run) => {
+      expect(run.types).toEqual(['session.created', 'session.updated', 'response.created', 'response.output_text.delta']);
+      expect(run.close?.code).toBe(1006);
+    }));
+
+  it('truncate-json=3 sends half of the third server frame, which the client cannot parse', () =>
+    withFaults(['truncate-json=3'], (run) => {
+      expect(run.types).toEqual(['session.created', 'session.updated', 'response.output_text.delta', 'response.output_text.delta', 'response.done']);
+      expect(run.error).toMatch(/could not parse websocket event/);
+    }));
+
+  it('stall=3:300 holds the third server frame (and those after it) 300 ms', () =>
+    withFaults(['stall=3:300'], (run) => {
+      expect(run.text).toBe('echo: hi');
+      expect(run.at['response.created']! - run.at.asked!).toBeGreaterThanOrEqual(290);
+    }));
+
+  it('status=401 refuses the upgrade', () =>
+    withFaults(['status=401'], (run) => {
+      expect(run.error).toMatch(/401/);
+      expect(run.types).toEqual([]);
+    }));
 });
