@@ -10,7 +10,7 @@
  * server frame) against the recorded gaps, for one client at a time, then `concurrent` clients at once.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenWs } from '../util/ws-listen.js';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startRecorder } from '../record/recorder.js';
 import { serveReplay } from '../replay/replay-server.js';
@@ -42,16 +42,11 @@ async function upstream(frames: number): Promise<{ port: number; sent: number[][
       tick();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const listening = await listenWs(server, wss);
   return {
-    port: (server.address() as AddressInfo).port,
+    port: listening.port,
     sent,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.close(() => r());
-      }),
+    close: listening.close,
   };
 }
 

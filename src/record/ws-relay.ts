@@ -91,7 +91,8 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
           live.delete(stop);
         });
       });
-      up.once('error', (e) => {
+      // `on`, not `once`: an error after the first (a reset while closing) must not go unhandled on the proxy thread.
+      up.on('error', (e) => {
         if (session.status === 0) {
           live.delete(stop);
           if (!socket.destroyed) refuse(socket, 502, `the WebSocket upstream ${target.origin} could not be reached: ${e.message}`);

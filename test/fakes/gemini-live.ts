@@ -4,7 +4,7 @@
  * `echo: <text>` as `serverContent.modelTurn` parts `gapMs` apart and a `turnComplete`.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenWs } from '../../src/util/ws-listen.js';
 import { WebSocketServer } from 'ws';
 
 export interface GeminiLiveFake {
@@ -32,15 +32,10 @@ export async function startGeminiLiveFake(gapMs = 5): Promise<GeminiLiveFake> {
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const listening = await listenWs(server, wss);
   return {
-    port: (server.address() as AddressInfo).port,
+    port: listening.port,
     keys,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

@@ -6,7 +6,7 @@
  * It logs when it sent each frame (performance.now()), to compare a replay's timing with.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenWs } from '../../src/util/ws-listen.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface RealtimeFake {
@@ -68,18 +68,13 @@ export async function startRealtimeFake(options: { gapMs?: number; binary?: bool
       } else if (event.type === 'close.please') ws.close(4000, 'asked to');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenWs(server, wss);
+  const { port } = listening;
   return {
     url: `ws://127.0.0.1:${port}`,
     port,
     log,
     auth,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }
