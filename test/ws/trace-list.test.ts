@@ -1,10 +1,10 @@
-/** `trace list` shows a WebSocket session as one row (type, frames each way, duration); `trace view` its two-sided timeline. */
+/** `trace list` shows a WebSocket session as one row (type, frames each way, duration); `trace view` its two-sided timeline; `trace diff` compares two. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wsTraceOf } from '../../src/ws/tape.js';
 import { runMain } from '../helpers/run-main.js';
 import { projectWith } from '../cli/trace-cli-helpers.js';
 
-const frame = (from: 'client' | 'server', at: number) => ({ from, at, binary: false, bytes: Buffer.from(`{"type":"${from}"}`) });
+const frame = (from: 'client' | 'server', at: number, extra = '') => ({ from, at, binary: false, bytes: Buffer.from(`{"type":"${from}"${extra}}`) });
 let project: Awaited<ReturnType<typeof projectWith>>;
 beforeAll(async () => {
   process.env.TZ = 'UTC';
@@ -22,6 +22,19 @@ beforeAll(async () => {
       close: { by: 'client', code: 1000, at_ms: 1234.5 },
       durationMs: 1240,
     }),
+    wsTraceOf({
+      id: 'ws99887766aa',
+      timestamp: '2026-05-02T10:00:00.000Z',
+      upstream: 'wss://api.openai.com/v1/realtime?model=gpt-realtime',
+      requestHeaders: {},
+      status: 101,
+      statusMessage: 'Switching Protocols',
+      responseHeaders: [],
+      headersMs: 2,
+      frames: [frame('server', 1), frame('client', 2, ',"instructions":"Be verbose."'), frame('server', 3), frame('client', 4)],
+      close: { by: 'server', code: 1011, reason: 'oops', at_ms: 10 },
+      durationMs: 12,
+    }),
   ]);
 });
 afterAll(() => project.cleanup());
@@ -31,9 +44,9 @@ describe('trace list with a WebSocket session', () => {
     const r = await runMain(['trace', 'list'], { cwd: project.cwd });
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[1]).toMatch(/^ws001122\s+2026-05-01 10:00:00\s+\/v1\/realtime\s+gpt-realtime\s+WebSocket\s+101\s+↑2 ↓3\s+1\.24 s\s/);
+    expect(lines.find((l) => l.startsWith('ws001122'))).toMatch(/^ws001122\s+2026-05-01 10:00:00\s+\/v1\/realtime\s+gpt-realtime\s+WebSocket\s+101\s+↑2 ↓3\s+1\.24 s\s/);
     const json = await runMain(['trace', 'list', '--json'], { cwd: project.cwd });
-    expect(JSON.parse(json.stdout)[0]).toMatchObject({ type: 'websocket', status: 101, frames: { client: 2, server: 3 }, duration_ms: 1240 });
+    expect((JSON.parse(json.stdout) as Array<{ id: string }>).find((row) => row.id === 'ws0011223344')).toMatchObject({ type: 'websocket', status: 101, frames: { client: 2, server: 3 }, duration_ms: 1240 });
   });
 
   it('trace view shows the two-sided timeline: client frames left, server frames right, each at its offset, then the close', async () => {
@@ -48,5 +61,13 @@ describe('trace list with a WebSocket session', () => {
     expect(frames[1]).toMatch(/^\s+2\.0 ms  client \{\}$/);
     expect(frames[4]).toMatch(/^\s+250\.5 ms\s{20,}server \{\}$/);
     expect(lines[9]).toMatch(/^\s+1\.23 s  closed by the client with 1000$/);
+  });
+
+  it('trace diff compares two sessions frame by frame: counts each way, the first differing frame and its JSON path', async () => {
+    const r = await runMain(['trace', 'diff', 'ws0011', 'ws9988'], { cwd: project.cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('WebSocket sessions: duration 1234.5 ms vs 10.0 ms; close by the client 1000 vs by the server 1011 "oops"');
+    expect(r.stdout).toContain('  client frames: 2 vs 2; 1 of the 2 both have differ, the first is #1 at $.instructions: (absent) vs "Be verbose."');
+    expect(r.stdout).toContain('  server frames: 3 vs 2; the frames both have are the same');
   });
 });
