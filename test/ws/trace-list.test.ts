@@ -5,6 +5,14 @@ import { runMain } from '../helpers/run-main.js';
 import { projectWith } from '../cli/trace-cli-helpers.js';
 
 const frame = (from: 'client' | 'server', at: number, extra = '') => ({ from, at, binary: false, bytes: Buffer.from(`{"type":"${from}"${extra}}`) });
+const HANDSHAKE = {
+  upstream: 'wss://api.openai.com/v1/realtime?model=gpt-realtime',
+  requestHeaders: {},
+  status: 101,
+  statusMessage: 'Switching Protocols',
+  responseHeaders: [] as Array<[string, string]>,
+  headersMs: 2,
+};
 let project: Awaited<ReturnType<typeof projectWith>>;
 beforeAll(async () => {
   process.env.TZ = 'UTC';
@@ -12,12 +20,7 @@ beforeAll(async () => {
     wsTraceOf({
       id: 'ws0011223344',
       timestamp: '2026-05-01T10:00:00.000Z',
-      upstream: 'wss://api.openai.com/v1/realtime?model=gpt-realtime',
-      requestHeaders: {},
-      status: 101,
-      statusMessage: 'Switching Protocols',
-      responseHeaders: [],
-      headersMs: 2,
+      ...HANDSHAKE,
       frames: [frame('server', 1), frame('client', 2), frame('server', 3), frame('client', 4), frame('server', 250.5)],
       close: { by: 'client', code: 1000, at_ms: 1234.5 },
       durationMs: 1240,
@@ -25,12 +28,7 @@ beforeAll(async () => {
     wsTraceOf({
       id: 'ws99887766aa',
       timestamp: '2026-05-02T10:00:00.000Z',
-      upstream: 'wss://api.openai.com/v1/realtime?model=gpt-realtime',
-      requestHeaders: {},
-      status: 101,
-      statusMessage: 'Switching Protocols',
-      responseHeaders: [],
-      headersMs: 2,
+      ...HANDSHAKE,
       frames: [frame('server', 1), frame('client', 2, ',"instructions":"Be verbose."'), frame('server', 3), frame('client', 4)],
       close: { by: 'server', code: 1011, reason: 'oops', at_ms: 10 },
       durationMs: 12,
