@@ -70,6 +70,11 @@ export interface CassetteSessionOptions {
    * A recorded `[REDACTED]` value still matches the real one on replay.
    */
   redact?: RedactOptions;
+  /**
+   * WebSocket sessions (OpenAI Realtime, Gemini Live...). `volatileFields`: client-frame fields that change
+   * on every run and are left out of the check, by name at any depth or dotted path. Default `['event_id']`.
+   */
+  websocket?: { volatileFields?: string[] };
   port?: number;
   host?: string;
   env?: NodeJS.ProcessEnv;
@@ -288,6 +293,8 @@ export async function openCassette(path: string, options: CassetteSessionOptions
   const start = clock === 'virtual' && !records ? startReplayOnDemand : startReplayThread;
   const forwardTo = recording?.then((r) => r.url);
   forwardTo?.catch(() => undefined);
+  const upgradeForwardTo = recording?.then((r) => r.wsUrl);
+  upgradeForwardTo?.catch(() => undefined);
   // Both threads start at once (the recorder's loads mockttp, the longest part of opening a cassette that records).
   const [served, proxied] = await Promise.allSettled([
     (async () =>
@@ -300,6 +307,8 @@ export async function openCassette(path: string, options: CassetteSessionOptions
         port: options.port,
         host: options.host,
         forwardTo,
+        upgradeForwardTo,
+        volatileFields: options.websocket?.volatileFields,
       }))(),
     recording,
   ]);

@@ -12,6 +12,7 @@ import { benchReplayTiming } from './replay-timing.js';
 import { benchSession } from './session.js';
 import { benchStartup } from './startup.js';
 import { benchVirtualClock } from './virtual-clock.js';
+import { benchWsSession } from './ws-session.js';
 
 // The benchmark runner: timing, load and memory figures, printed; never part of the unit suite.
 // `node --expose-gc dist/bench/run.js [--quick] [section...]`
@@ -28,6 +29,7 @@ const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['gen-sweep', benchGenSweep],
   ['record-lag', benchRecordLag],
   ['startup', benchStartup],
+  ['ws', benchWsSession],
 ];
 const args = process.argv.slice(2);
 const o = benchOptions(args, process.env);

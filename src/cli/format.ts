@@ -11,7 +11,8 @@ export const rel = (p: string): string => {
 
 /** One line per recorded call, for `record` and `demo`; recorded text shows its control characters as escapes. */
 export function describeCall(t: Trace): string {
-  const kind = t.metadata.stream ? `stream, ${t.total_chunks} chunks, TTFB ${ms(t.first_chunk_latency_ms)}` : 'normal';
+  const ws = t.metadata.websocket;
+  const kind = ws ? `websocket, ${ws.client_frames} frames sent, ${ws.server_frames} received` : t.metadata.stream ? `stream, ${t.total_chunks} chunks, TTFB ${ms(t.first_chunk_latency_ms)}` : 'normal';
   const outcome = t.http.outcome === 'complete' ? '' : ` [${t.http.outcome.replace('_', ' ')}]`;
   return visible(`${t.http.method} ${t.endpoint} -> ${t.http.status} (${kind}, ${ms(t.metadata.duration_ms)})${outcome}`, '');
 }

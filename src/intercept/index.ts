@@ -11,6 +11,7 @@ import { decideFor, type Entry } from './decide.js';
 import { DEFAULT_INTERCEPT_HOSTS, parseHostRule } from './hosts.js';
 import { installHttp2Guard, type Http2Guard } from './http2-guard.js';
 import { installNodeHttpInterception, type NodeHttpInterception } from './node-http.js';
+import { prepareWsUpgradeInterception, type WsUpgradeInterception } from './ws-upgrade.js';
 import { installUndiciClientInterception, type UndiciClientInterception } from './undici-clients.js';
 import { sealedOptions } from './worker-seal.js';
 import { hookWorkers } from '../util/worker-hook.js';
@@ -38,7 +39,7 @@ export interface Interception {
 }
 
 const stack: Entry[] = [];
-let hooks: { fetch: FetchInterception; http: NodeHttpInterception; http2: Http2Guard; clients: UndiciClientInterception; workers: () => void } | undefined;
+let hooks: { fetch: FetchInterception; http: NodeHttpInterception; ws: WsUpgradeInterception; http2: Http2Guard; clients: UndiciClientInterception; workers: () => void } | undefined;
 let installing: Promise<void> | undefined;
 
 const ciSet = (env: NodeJS.ProcessEnv): boolean => {
@@ -64,15 +65,19 @@ export async function startInterception(target: string, options: InterceptOption
         const fetch = await installFetchInterception(decide);
         const undo: Array<{ restore(): void }> = [fetch];
         try {
+          // Taken before the node:http interceptor replaces `request`: upgrades are opened with the original.
+          const ws = prepareWsUpgradeInterception(decide);
           const http = installNodeHttpInterception(await import('undici'), decide);
           undo.push(http);
+          ws.apply();
+          undo.push(ws);
           const clients = await installUndiciClientInterception(decide);
           undo.push(clients);
           const workers = hookWorkers((start) => {
             const top = stack[stack.length - 1];
             return top ? sealedOptions(start, { target: top.target.origin, hosts: top.rules.map((r) => r.text), unmatched: top.unmatched }) : undefined;
           });
-          hooks = { fetch, http, clients, workers, http2: installHttp2Guard(decide) };
+          hooks = { fetch, http, ws, clients, workers, http2: installHttp2Guard(decide) };
         } catch (e) {
           for (const u of undo.reverse()) u.restore();
           throw e;
@@ -100,6 +105,7 @@ export async function startInterception(target: string, options: InterceptOption
         hooks.workers();
         hooks.http2.restore();
         hooks.clients.restore();
+        hooks.ws.restore();
         hooks.http.restore();
         hooks.fetch.restore();
         hooks = undefined;

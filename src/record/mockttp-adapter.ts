@@ -131,3 +131,16 @@ export function gateConnect(server: Server, decide: (req: IncomingMessage) => Pr
     });
   });
 }
+
+/**
+ * Take every WebSocket upgrade the listening server receives away from mockttp (it has no WebSocket rule,
+ * and would stamp frames late, in a setImmediate) and hand it to `take`: the recorder's own relay.
+ */
+export function gateUpgrade(server: Server, take: (req: IncomingMessage, socket: Socket, head: Buffer) => void): void {
+  if (server.listeners('upgrade').length === 0) throw patchFailed('it no longer handles WebSocket upgrades on its listening server');
+  server.removeAllListeners('upgrade');
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    take(req, socket, head);
+  });
+}

@@ -1,4 +1,5 @@
 import type { Outcome } from '../trace/types.js';
+import type { RawWsSession } from '../ws/tape.js';
 import type { RequestBounds } from './request-bounds.js';
 
 /**
@@ -45,7 +46,10 @@ export interface ProxyConfig {
 }
 
 export type ProxyEvent =
-  | { t: 'ready'; port: number }
+  /** `wsPort`: the WebSocket relay's (see ws-relay.ts). */
+  | { t: 'ready'; port: number; wsPort: number }
+  /** A WebSocket session, once both sides have closed. */
+  | { t: 'ws-session'; session: RawWsSession }
   | { t: 'failed'; code: string; message: string }
   | { t: 'start'; id: string; timestamp: string; method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Uint8Array; upstream: string }
   | { t: 'head'; id: string; status: number; statusMessage: string; rawHeaders: Array<[string, string]>; headersMs: number }

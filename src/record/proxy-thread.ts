@@ -5,6 +5,8 @@ import { spawnWorker } from '../util/spawn-worker.js';
 
 export interface ProxyThread {
   readonly port: number;
+  /** The WebSocket relay's port. */
+  readonly wsPort: number;
   send(cmd: ProxyCommand): void;
   /** Resolves once every call whose response was already sent has been reported (its events handed to onEvent). */
   settled(): Promise<void>;
@@ -69,9 +71,9 @@ export async function startProxyThread(config: ProxyConfig, onEvent: (event: Pro
     for (const done of flushes.values()) done();
     flushes.clear();
   };
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, wsPort } = await new Promise<{ port: number; wsPort: number }>((resolve, reject) => {
     worker.on('message', (event: ProxyEvent) => {
-      if (event.t === 'ready') resolve(event.port);
+      if (event.t === 'ready') resolve({ port: event.port, wsPort: event.wsPort });
       else if (event.t === 'failed') reject(new TraceForgeError(event.code as TraceForgeErrorCode, event.message));
       else if (event.t === 'closed') {
         closedCleanly = true;
@@ -102,6 +104,7 @@ export async function startProxyThread(config: ProxyConfig, onEvent: (event: Pro
   });
   return {
     port,
+    wsPort,
     send: (cmd) => {
       if (!exited) worker.postMessage(cmd);
     },

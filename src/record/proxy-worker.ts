@@ -4,6 +4,8 @@ import { startProxy } from './proxy.js';
 import type { ProxyCommand, ProxyConfig, ProxyEvent, ProxyStart } from './proxy-messages.js';
 import { createProviderRouter } from './provider-routes.js';
 import { muteMockttpNoise } from './mockttp-noise.js';
+import { startWsRelay } from './ws-relay.js';
+import { ORIGIN_HEADER } from '../intercept/hosts.js';
 
 /**
  * The recorder's proxy thread: forwards and stamps, and hands everything else to the thread that
@@ -38,7 +40,18 @@ const route =
           });
 
 try {
-  const proxy = await startProxy(config, { emit: post, route });
+  const relay = await startWsRelay({
+    host: config.host,
+    // An upgrade the in-test interception sent names the origin the app addressed, as an HTTP call does.
+    route: async (req) => {
+      const origin = req.headers[ORIGIN_HEADER];
+      const destination = typeof origin === 'string' && /^https?:\/\/[^/]+$/.test(origin) ? new URL(req.url ?? '/', origin) : undefined;
+      return (await route({ method: 'GET', url: req.url ?? '/', headers: req.headers, destination })) ?? undefined;
+    },
+    onSession: (session) => post({ t: 'ws-session', session }),
+  });
+  // Upgrades sent to the proxy itself (`traceforge record`, routing or HTTPS proxy mode) go to the same relay.
+  const proxy = await startProxy(config, { emit: post, route, upgrade: (req, socket, head, upstream) => relay.handle(req, socket, head, upstream) });
   port.on('message', (cmd: ProxyCommand) => {
     if (cmd.t === 'routed') {
       asked.get(cmd.seq)?.(cmd.url === undefined ? undefined : new URL(cmd.url));
@@ -46,9 +59,9 @@ try {
     } else if (cmd.t === 'durable') proxy.durable(cmd.id);
     else if (cmd.t === 'cut') proxy.cut();
     else if (cmd.t === 'flush') void proxy.settled().then(() => post({ t: 'flushed', seq: cmd.seq }));
-    else if (cmd.t === 'close') void proxy.close(cmd.graceMs).then(() => post({ t: 'closed' }));
+    else if (cmd.t === 'close') void Promise.all([proxy.close(cmd.graceMs), relay.close()]).then(() => post({ t: 'closed' }));
   });
-  post({ t: 'ready', port: proxy.port });
+  post({ t: 'ready', port: proxy.port, wsPort: relay.port });
 } catch (e) {
   post({ t: 'failed', code: e instanceof TraceForgeError ? e.code : ((e as NodeJS.ErrnoException).code ?? 'E_RECORDER'), message: e instanceof Error ? e.message : String(e) });
 }

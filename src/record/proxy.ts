@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { Server } from 'node:net';
 import type * as mockttp from 'mockttp';
 import { TraceForgeError } from '../errors.js';
 import type { Outcome } from '../trace/types.js';
 import { callStorage, type ProxyCall } from './call-context.js';
 import { watchLoopDelay } from './loop-delay.js';
-import { createPatchedMockttp, finishPatches, gateConnect, socketNoDelay, type ProbeResult } from './mockttp-adapter.js';
+import { createPatchedMockttp, finishPatches, gateConnect, gateUpgrade, socketNoDelay, type ProbeResult } from './mockttp-adapter.js';
 import { addressesSelf } from './self-address.js';
 import type { ProxyConfig, ProxyEvent } from './proxy-messages.js';
 import { announcedLength, countBodyBytes, DEFAULT_MAX_REQUEST_BYTES, tooLargeResponse, wasForwarded } from './request-bounds.js';
@@ -35,6 +37,8 @@ export interface ProxyHooks {
   emit(event: ProxyEvent, transfer?: ArrayBuffer[]): void;
   /** Pick the upstream for one request (undefined: no provider could be told). */
   route(req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; destination?: URL }): URL | undefined | Promise<URL | undefined>;
+  /** A WebSocket upgrade, routed like a request (its url now the path): the recorder's relay takes it to `upstream`. */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: URL): void;
 }
 
 const PROBE_PATH = '/__traceforge_probe';
@@ -322,6 +326,30 @@ export async function startProxy(config: ProxyConfig, hooks: ProxyHooks): Promis
   const port = typeof address === 'object' && address ? address.port : config.port;
   selfPort = port;
   if (allowHosts) guardConnect(inner, allowHosts, isSelf);
+  const upgrade = hooks.upgrade;
+  if (upgrade) {
+    gateUpgrade(inner, (req, socket, head) => {
+      void (async () => {
+        // Routed as a request is: the host the app addressed through the proxy, or (at the recorder's own address) the route.
+        const scheme = (socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
+        const addressed = /^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? '') ? new URL(req.url!) : new URL(req.url ?? '/', `${scheme}://${req.headers.host ?? `127.0.0.1:${port}`}`);
+        const path = addressed.pathname + addressed.search;
+        const direct = await isSelf(addressed);
+        const refuse = (status: number, type: string, message: string) => {
+          const body = JSON.stringify({ error: { type, message } });
+          socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+        };
+        if (!direct && allowHosts && !hostAllowed(allowHosts, addressed)) {
+          return refuse(403, 'traceforge_host_not_allowed', `TraceForge forwards only to the providers' hosts and the upstreams you named; ${addressed.host} is neither: pass --allow-host ${addressed.host} to record sessions with it`);
+        }
+        const target = await hooks.route({ method: 'GET', url: path, headers: req.headers, destination: direct ? undefined : addressed });
+        if (!target) return refuse(502, 'traceforge_no_upstream', `TraceForge cannot tell where the WebSocket session ${path} goes: pass --upstream URL`);
+        if (await isSelf(new URL(target))) return refuse(508, 'traceforge_loop', `TraceForge would open the WebSocket session ${path} to itself: pass the provider's URL as --upstream`);
+        req.url = path;
+        upgrade(req, socket, head, target);
+      })().catch(() => socket.destroy());
+    });
+  }
   const probe = (): Promise<ProbeResult | undefined> =>
     new Promise((resolve) => {
       const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host.replace(/^\[|\]$/g, '');

@@ -11,6 +11,7 @@ export { dropWarmProxyThread, warmProxyThread } from './proxy-thread.js';
 import { defaultSpillThreshold, sweepStaleSpills } from './spill.js';
 import { allowedHostsOf, routeSpecOf } from './provider-routes.js';
 import { maxRequestBytes, type RequestBounds } from './request-bounds.js';
+import { wsTraceOf } from '../ws/tape.js';
 
 export interface RecorderOptions {
   /**
@@ -91,6 +92,8 @@ export interface Recorder {
   /** Base URL of the proxy, e.g. http://127.0.0.1:8787 */
   readonly url: string;
   readonly port: number;
+  /** Where WebSocket upgrades are recorded (a relay on the proxy thread), e.g. http://127.0.0.1:41235 */
+  readonly wsUrl: string;
   /** Wait until every finished call's onTrace has settled. */
   flush(): Promise<void>;
   /**
@@ -194,6 +197,11 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
           thread.send({ t: 'routed', seq: event.seq, url: url?.toString() });
           return;
         }
+        case 'ws-session': {
+          const trace = wsTraceOf(event.session);
+          deliver(trace, trace.id);
+          return;
+        }
         case 'error':
           fail(new Error(event.message));
           return;
@@ -242,6 +250,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   return {
     url: `http://${displayHost}:${port}`,
     port,
+    wsUrl: `http://${displayHost}:${thread.wsPort}`,
     flush,
     cut: () => thread.send({ t: 'cut' }),
     stopped: thread.closed().then(() => thread.failure()),

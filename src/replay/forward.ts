@@ -1,4 +1,6 @@
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { FORWARD_HEADER, ORIGIN_HEADER } from '../intercept/hosts.js';
 
 /**
@@ -35,5 +37,31 @@ export function forwardTo(base: string): (req: IncomingMessage, res: ServerRespo
       if (!res.writableFinished) out.destroy();
     });
     out.end(body);
+  };
+}
+
+/**
+ * Pass a WebSocket upgrade on to another local server (the recorder's WebSocket relay, in record modes)
+ * as it came, and splice the two sockets: the session then flows between the app and the relay untouched.
+ * The origin the app addressed stays in its header: the relay reads it to know where the session goes.
+ */
+export function forwardUpgradeTo(base: string): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const target = new URL(base);
+  return (req, socket, head) => {
+    const out = connect(Number(target.port), target.hostname);
+    const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() !== FORWARD_HEADER) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    out.setNoDelay(true);
+    out.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+    if (head.length > 0) out.write(head);
+    out.pipe(socket).pipe(out);
+    const end = () => {
+      out.destroy();
+      socket.destroy();
+    };
+    out.once('error', end);
+    socket.once('error', end);
+    out.once('close', end);
+    socket.once('close', end);
   };
 }

@@ -13,8 +13,12 @@ export interface ReplayThreadConfig {
   host?: string;
   /** Requests that match nothing are passed to this server (the recorder, in record modes). */
   forwardTo?: string;
-  /** The server to forward to comes later, in a `forward` command (it is still starting). */
+  /** The servers to forward to come later, in a `forward` command (the recorder is still starting). */
   forwardLater?: boolean;
+  /** WebSocket upgrades with no recording are passed to this server (the recorder's relay). */
+  upgradeForwardTo?: string;
+  /** Client-frame fields left out of the check of a WebSocket session. */
+  volatileFields?: string[];
 }
 
 export type ReplayThreadEvent =
@@ -22,4 +26,4 @@ export type ReplayThreadEvent =
   | { t: 'failed'; code?: string; message: string }
   | { t: 'closed' };
 
-export type ReplayThreadCommand = { t: 'close' } | { t: 'forward'; url: string };
+export type ReplayThreadCommand = { t: 'close' } | { t: 'forward'; url: string } | { t: 'forward-upgrade'; url: string };

@@ -14,7 +14,8 @@ import { createLateness, type Lateness, type LatenessSummary } from './lateness.
 import { pieceWriter } from './piece-writer.js';
 import { waitUntil } from './scheduler.js';
 import { indexCassette } from '../store/cassette-index.js';
-import { tracesInMemory } from './interaction-source.js';
+import { interactionSource, tracesInMemory } from './interaction-source.js';
+import { attachWsReplay, type WsReplayOptions } from './ws-replay.js';
 import { warmUp } from './warm-up.js';
 import { checkTimerMs } from '../util/real-timers.js';
 import { guardConnections } from '../util/connection-guard.js';
@@ -61,6 +62,10 @@ export interface ReplayServerOptions {
   headersTimeoutMs?: number;
   /** A client must send its whole request within this many ms. Default 30,000. */
   requestTimeoutMs?: number;
+  /** WebSocket sessions: client-frame fields left out of the check (default `['event_id']`). */
+  websocket?: { volatileFields?: string[] };
+  /** A WebSocket upgrade with no recording (record modes send it on to the recorder); without it, a 404 and a miss. */
+  upgradeFallback?: WsReplayOptions['fallback'];
 }
 
 
@@ -248,6 +253,18 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
 
   closeIdleConnections(server, headersTimeout);
   guardConnections(server, { http: server });
+  const stopSessions = attachWsReplay(server, {
+    source: await interactionSource(cassette),
+    speed,
+    match: options.match,
+    volatileFields: options.websocket?.volatileFields,
+    faults,
+    fallback: options.upgradeFallback,
+    onMiss: (miss) => {
+      misses.push(miss);
+      options.onMiss?.(miss);
+    },
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
@@ -280,6 +297,7 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        stopSessions();
       }),
   };
 }
@@ -305,12 +323,15 @@ function closeIdleConnections(server: Server, boundMs: number): void {
       timers.delete(socket);
     });
   });
-  server.on('request', (req: IncomingMessage) => {
+  const arrived = (req: IncomingMessage) => {
     const timer = timers.get(req.socket);
     if (timer === undefined) return;
     clearTimeout(timer);
     timers.delete(req.socket);
-  });
+  };
+  server.on('request', arrived);
+  // A WebSocket upgrade is a request too, and its session may stay quiet for longer than the bound.
+  server.on('upgrade', arrived);
   server.once('close', () => {
     for (const t of timers.values()) clearTimeout(t);
     timers.clear();

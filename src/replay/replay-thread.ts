@@ -20,6 +20,10 @@ export interface ReplayThreadOptions {
    * the replay thread start while the recorder is still starting; a miss waits for the URL.
    */
   forwardTo?: string | Promise<string>;
+  /** Pass WebSocket upgrades that match nothing to this server (the recorder's relay); a promise as forwardTo. */
+  upgradeForwardTo?: string | Promise<string>;
+  /** Client-frame fields left out of the check of a WebSocket session (default `['event_id']`). */
+  volatileFields?: string[];
 }
 
 /** A replay server running on a worker thread; the same reading as ReplayServer's, from the starting thread. */
@@ -67,7 +71,9 @@ export async function startReplayThread(options: ReplayThreadOptions): Promise<R
     port: options.port,
     host: options.host,
     forwardTo: typeof options.forwardTo === 'string' ? options.forwardTo : undefined,
-    forwardLater: typeof options.forwardTo === 'object',
+    upgradeForwardTo: typeof options.upgradeForwardTo === 'string' ? options.upgradeForwardTo : undefined,
+    forwardLater: typeof options.forwardTo === 'object' || typeof options.upgradeForwardTo === 'object',
+    ...(options.volatileFields ? { volatileFields: [...options.volatileFields] } : {}),
   };
   const shared = new SharedArrayBuffer(LATENESS_BYTES);
   const lateness = createLateness(shared);
@@ -89,6 +95,7 @@ export async function startReplayThread(options: ReplayThreadOptions): Promise<R
   let exited = false;
   // A recorder that failed to start fails the session, which closes this thread: nothing is forwarded then.
   if (typeof options.forwardTo === 'object') options.forwardTo.then((url) => !exited && worker.postMessage({ t: 'forward', url } satisfies ReplayThreadCommand), () => undefined);
+  if (typeof options.upgradeForwardTo === 'object') options.upgradeForwardTo.then((url) => !exited && worker.postMessage({ t: 'forward-upgrade', url } satisfies ReplayThreadCommand), () => undefined);
   let crashed: Error | undefined;
   let closedResolve!: () => void;
   const closed = new Promise<void>((r) => (closedResolve = r));

@@ -1,6 +1,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { MissExplanation } from '../cassette/match.js';
-import { forwardTo } from './forward.js';
+import { forwardTo, forwardUpgradeTo } from './forward.js';
 import { createLateness } from './lateness.js';
 import type { ReplayThreadCommand, ReplayThreadConfig, ReplayThreadEvent } from './replay-messages.js';
 import { serveReplay } from './replay-server.js';
@@ -22,6 +22,15 @@ const fallback: Fallback | undefined = config.forwardTo
     ? (req, res, body) => void later.then((f) => f(req, res, body))
     : undefined;
 
+type UpgradeFallback = ReturnType<typeof forwardUpgradeTo>;
+let upgradeReady!: (f: UpgradeFallback) => void;
+const upgradeLater = new Promise<UpgradeFallback>((resolve) => (upgradeReady = resolve));
+const upgradeFallback: UpgradeFallback | undefined = config.upgradeForwardTo
+  ? forwardUpgradeTo(config.upgradeForwardTo)
+  : config.forwardLater
+    ? (req, socket, head) => void upgradeLater.then((f) => f(req, socket, head))
+    : undefined;
+
 try {
   const server = await serveReplay(
     {
@@ -32,6 +41,8 @@ try {
       port: config.port,
       host: config.host,
       fallback,
+      upgradeFallback,
+      websocket: config.volatileFields ? { volatileFields: config.volatileFields } : undefined,
       // Posted before the 404 is written: by the time the client has it, the test's thread can read the miss.
       onMiss: (miss: MissExplanation) => misses.postMessage(miss),
     },
@@ -39,6 +50,7 @@ try {
   );
   port.on('message', (cmd: ReplayThreadCommand) => {
     if (cmd.t === 'forward') forwardReady(forwardTo(cmd.url));
+    if (cmd.t === 'forward-upgrade') upgradeReady(forwardUpgradeTo(cmd.url));
     if (cmd.t !== 'close') return;
     void server.close().then(() => {
       misses.close();

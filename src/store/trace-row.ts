@@ -32,6 +32,8 @@ export interface TraceRow {
   prompt?: string;
   /** A call of an MCP session: its JSON-RPC method, what it names, and the session (see docs/mcp.md). */
   mcp?: McpMarker;
+  /** A WebSocket session: frames each way (its duration is `duration_ms`). */
+  websocket?: { client: number; server: number };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,6 +45,8 @@ const withMcp = (v: unknown): { mcp?: McpMarker } => {
   const mcp = readMarker(v);
   return mcp ? { mcp } : {};
 };
+const wsOf = (v: unknown): { websocket?: { client: number; server: number } } =>
+  isObj(v) && typeof v.client_frames === 'number' && typeof v.server_frames === 'number' ? { websocket: { client: v.client_frames, server: v.server_frames } } : {};
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /**
@@ -74,6 +78,7 @@ export function rowFromMembers(file: string, m: Record<string, unknown>): TraceR
     duration_ms: num(meta.duration_ms) ?? 0,
     ttfb_ms: num(m.first_chunk_latency_ms) ?? num(http.first_byte_ms),
     ...(http.synthesized === true ? { synthesized: true } : {}),
+    ...wsOf(meta.websocket),
     ...withPrompt(m.request),
     ...withMcp(meta.mcp),
   };

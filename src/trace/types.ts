@@ -1,5 +1,6 @@
 import type { Framing } from '../stream/frame.js';
 import type { McpMarker } from '../mcp/marker.js';
+import type { WsSession } from '../ws/tape.js';
 
 /** Bumped on any incompatible change to the on-disk shape; readers reject versions they do not know. */
 export const TRACE_SCHEMA_VERSION = 1;
@@ -88,6 +89,8 @@ export interface TraceMetadata {
   upstream?: string;
   /** Set on a call of an MCP session (streamable HTTP): which session, and what it asked (see docs/mcp.md). */
   mcp?: McpMarker;
+  /** A WebSocket session: how many frames each side sent (kept here, small, so a listing need not read the frames). */
+  websocket?: { client_frames: number; server_frames: number };
 }
 
 /**
@@ -120,6 +123,8 @@ export interface Trace {
   timing?: TraceTiming;
   /** Set when this trace comes from the first TraceForge's format (see trace/legacy.ts). */
   legacy?: LegacyOrigin;
+  /** A WebSocket session: `http` is its handshake, this its frames both ways and its close (see ws/tape.ts). */
+  websocket?: WsSession;
 }
 
 /** Where a trace converted from the first TraceForge's format came from. */

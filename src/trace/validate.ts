@@ -2,6 +2,7 @@ import { TraceForgeError } from '../errors.js';
 import { oneLine } from '../util/one-line.js';
 import { isStorableStatusMessage, STATUS_MESSAGE_RULE } from './status-message.js';
 import { TRACE_SCHEMA_VERSION, type Trace } from './types.js';
+import { findWsProblems } from '../ws/validate.js';
 
 /**
  * Structural validation of a trace read from disk. Errors name the JSON path of the bad field,
@@ -115,6 +116,7 @@ export function findTraceProblems(value: unknown, base = '$'): InvalidField[] {
       c.need(t.legacy, 'fields', isObj, 'an object', `${base}.legacy`, true);
     }
   }
+  if (t.websocket !== undefined) c.problems.push(...findWsProblems(t.websocket, `${base}.websocket`));
   return c.problems;
 }
 

@@ -34,7 +34,7 @@ export function jsonRow(r: TraceRow, shortLen: number) {
     method: r.method,
     model: r.model,
     provider: r.provider,
-    type: r.stream ? 'stream' : 'normal',
+    type: r.websocket ? 'websocket' : r.stream ? 'stream' : 'normal',
     status: r.http_status,
     outcome: r.outcome,
     chunks: r.chunks,
@@ -47,6 +47,7 @@ export function jsonRow(r: TraceRow, shortLen: number) {
     prompt: r.prompt ?? null,
     // Present only on a call of an MCP session: { session, method, name }.
     ...(r.mcp ? { mcp: r.mcp } : {}),
+    ...(r.websocket ? { frames: { client: r.websocket.client, server: r.websocket.server } } : {}),
   };
 }
 
@@ -80,13 +81,14 @@ function columns(shortLen: number): Column[] {
     { title: 'ENDPOINT', max: 36, middle: true, get: (r) => r.endpoint },
     { title: 'MODEL', max: 28, middle: true, get: (r) => r.model ?? '—' },
     // `*`: framing synthesised from a first-TraceForge trace (see SYNTHESIZED_NOTE).
-    { title: 'TYPE', get: (r) => `${r.stream ? 'Stream' : 'Normal'}${r.synthesized ? '*' : ''}`, paint: (r, s, st) => (r.stream ? st.magenta(s) : s) },
+    { title: 'TYPE', get: (r) => `${r.websocket ? 'WebSocket' : r.stream ? 'Stream' : 'Normal'}${r.synthesized ? '*' : ''}`, paint: (r, s, st) => (r.stream || r.websocket ? st.magenta(s) : s) },
     {
       title: 'STATUS',
       get: (r) => `${r.http_status}${r.outcome === 'complete' ? '' : ` ${OUTCOME_SHORT[r.outcome] ?? r.outcome}`}`,
       paint: (r, s, st) => (r.status === 'success' ? st.green(s) : st.red(s)),
     },
-    { title: 'CHUNKS', align: 'right', get: (r) => (r.chunks === null ? '—' : String(r.chunks)) },
+    // A WebSocket session's frames each way: ↑ sent by the client, ↓ by the server.
+    { title: 'CHUNKS', align: 'right', get: (r) => (r.websocket ? `↑${r.websocket.client} ↓${r.websocket.server}` : r.chunks === null ? '—' : String(r.chunks)) },
     { title: 'DURATION', align: 'right', get: (r) => fmtMs(r.duration_ms) },
     { title: 'TTFB', align: 'right', get: (r) => fmtMs(r.ttfb_ms) },
     // The last user message's first words: several calls to one endpoint and model are told apart by it.

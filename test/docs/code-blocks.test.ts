@@ -31,6 +31,8 @@ import { startReplayServer } from '../../src/replay/replay-server.js';
 import { loadCassette } from '../../src/store/cassette-file.js';
 import { parseTrace } from '../../src/trace/codec.js';
 import { makeNonStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
+import { frameBytes } from '../../src/ws/tape.js';
+import { converseWithTape } from './ws-block.js';
 
 const MAX_SKIPPED = 4;
 const LANGS = new Set(['sh', 'bash', 'console', 'ts', 'js', 'yaml', 'json', 'text', 'mustache']);
@@ -117,6 +119,13 @@ describe('docs code blocks: yaml and json', () => {
     const first = cassette.interactions[0]!;
     const replay = await startReplayServer({ cassette: file, port: 0, speed: 0 });
     try {
+      if (first.websocket) {
+        const got = await converseWithTape(replay.url, first);
+        const server = first.websocket.frames.filter((f) => f.from === 'server');
+        expect(got.map((g) => [g.binary, g.bytes.toString('base64')]), where(b)).toEqual(server.map((f) => [f.opcode === 'binary', frameBytes(f).toString('base64')]));
+        expect(replay.misses, where(b)).toEqual([]);
+        return;
+      }
       const res = await fetch(`${replay.url}${first.http.url}`, { method: first.http.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(first.request) });
       expect(res.status, where(b)).toBe(first.http.status);
       const want = (first.chunks ?? first.http.body ?? []).map((c) => c.raw).join('');

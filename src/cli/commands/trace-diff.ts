@@ -5,7 +5,8 @@ import { renderDiff } from '../../tui/diff-render.js';
 import { shouldColor, styleFor } from '../../tui/style.js';
 import type { CommandContext } from '../command.js';
 import type { TraceDiffOptions } from '../command-table.js';
-import { safeJson } from '../../util/visible.js';
+import { safeJson, visible } from '../../util/visible.js';
+import { diffSessions, renderWsDiff } from '../../ws/diff.js';
 
 /** The timing rows that diffTraces computes from the chunks, by label: for a window they come from its streamed totals. */
 const FROM_METRICS: Partial<Record<string, (m: StreamMetrics) => number | null | undefined>> = {
@@ -47,6 +48,12 @@ export async function run({ args, opts, io }: CommandContext<TraceDiffOptions>):
   const la = await store.loadForView(args[0]!, { head: 0, tail: 0 });
   const lb = await store.loadForView(args[1]!, { head: 0, tail: 0 });
   const [a, b] = [la.trace, lb.trace];
+  // WebSocket sessions are compared frame by frame, as text (or JSON).
+  if (a.websocket || b.websocket) {
+    const w = diffSessions(a, b);
+    io.stdout.write(opts.json ? `${safeJson(w, 2)}\n` : `A ${a.id}  B ${b.id}\n${renderWsDiff(w, visible)}`);
+    return 0;
+  }
   const d = diffTraces(a, b);
   const notes = applyWindows(d, [la, lb]);
   [a, b].forEach((t, i) => {

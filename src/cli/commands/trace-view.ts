@@ -4,6 +4,7 @@ import type { Trace } from '../../trace/types.js';
 import { filterRows, renderTable, synthesizedNote } from '../../tui/list-table.js';
 import { buildViewModel, renderTextView } from '../../tui/panels.js';
 import { styleFor } from '../../tui/style.js';
+import { renderWsTimeline } from '../../tui/ws-timeline.js';
 import type { GenerateHook } from '../../tui/trace-view.js';
 import type { CommandContext } from '../command.js';
 import type { TraceViewOptions } from '../command-table.js';
@@ -63,6 +64,11 @@ export async function run({ args, opts, io }: CommandContext<TraceViewOptions>):
       ...(window ? { window: { file_bytes: window.fileBytes, total_pieces: window.totalPieces } } : {}),
     };
     io.stdout.write(`${safeJson(json, 2)}\n`);
+    return 0;
+  }
+  // A WebSocket session is a two-sided timeline, text only for now (the TUI's panels are for one response).
+  if (trace.websocket) {
+    io.stdout.write(renderWsTimeline(trace, st, io.stdout.columns ?? 100));
     return 0;
   }
   if (tui) {
