@@ -25,7 +25,7 @@ export const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 const MAX_FILES = 256;
 
 /** Bumped whenever what a cassette reads as could change (the readers, validation, the index's shape). */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** One indexed interaction as cached: the whole trace (a cassette parsed whole) or its match key and place. */
 export interface CachedEntry {
@@ -39,9 +39,9 @@ export interface CachedEntry {
   provider?: Provider;
 }
 
+/** Only a cassette read without warnings is cached: a warning names the file, and the same bytes may be at another path. */
 export interface CachedIndex {
   version: 1 | 2;
-  warnings: string[];
   entries: CachedEntry[];
 }
 
@@ -79,7 +79,7 @@ export async function readCachedIndex(file: string, eager: boolean): Promise<Cac
     return undefined;
   }
   const v = value as Partial<CachedIndex> & { format?: unknown };
-  if (v?.format !== FORMAT || (v.version !== 1 && v.version !== 2) || !Array.isArray(v.warnings) || !v.warnings.every((w) => typeof w === 'string') || !Array.isArray(v.entries)) return undefined;
+  if (v?.format !== FORMAT || (v.version !== 1 && v.version !== 2) || !Array.isArray(v.entries)) return undefined;
   for (const e of v.entries as CachedEntry[]) {
     if (typeof e !== 'object' || e === null) return undefined;
     if (e.place !== undefined && !isPlace(e.place)) return undefined;
@@ -90,7 +90,7 @@ export async function readCachedIndex(file: string, eager: boolean): Promise<Cac
   // Used now: the last to be removed when the cache is pruned.
   const now = new Date();
   void utimes(file, now, now).catch(() => undefined);
-  return { version: v.version, warnings: v.warnings, entries: v.entries as CachedEntry[] };
+  return { version: v.version, entries: v.entries as CachedEntry[] };
 }
 
 /** Remove the least recently used half once the cache holds more than MAX_FILES (property tests and re-recordings add one each). */

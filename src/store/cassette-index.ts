@@ -63,7 +63,7 @@ export async function readIndex(path: string, eager: boolean, limits?: Partial<C
       if (e.trace) return { ...interactionKey(e.trace), provider: e.trace.metadata.provider, trace: e.trace, ...(e.place ? { place: e.place } : {}) };
       return { id: e.id!, method: e.method!, url: e.url!, body: e.body ?? null, ...(e.synthesized ? { synthesized: true } : {}), provider: e.provider!, place: e.place! };
     });
-    return { version: cached.version, warnings: cached.warnings, interactions };
+    return { version: cached.version, warnings: [], interactions };
   }
   const interactions: IndexedInteraction[] = [];
   const hash = createHash('sha256');
@@ -84,10 +84,11 @@ export async function readIndex(path: string, eager: boolean, limits?: Partial<C
     limits,
     dir ? (chunk) => void hash.update(chunk) : undefined,
   );
-  if (dir) {
+  // Warnings name the file: a cassette that has any is read again each time (they are rare: a torn or broken interaction).
+  if (dir && warnings.length === 0) {
     // Kept under the hash of the bytes just parsed, whatever happened to the file since; the key is recomputed from a whole trace.
     const entries = interactions.map(({ trace, place, provider, ...key }) => (trace ? { trace, ...(place ? { place } : {}) } : { ...key, provider, place }));
-    await writeCachedIndex(cacheFile(dir, hash.digest('hex'), eager, resolved), { version, warnings, entries });
+    await writeCachedIndex(cacheFile(dir, hash.digest('hex'), eager, resolved), { version, entries });
   }
   return { version, warnings, interactions };
 }
