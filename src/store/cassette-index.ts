@@ -33,8 +33,12 @@ export interface CassetteIndex {
   loadSync(index: number): Trace;
 }
 
-/** Cassettes up to this size are parsed whole when indexed (their parsed form takes a few times this in memory). */
-const EAGER_BYTES = 16 * 1024 * 1024;
+/**
+ * Cassettes up to this size are parsed whole when indexed (their parsed form takes a few times this in
+ * memory). Above it only match keys are read, so opening 10,000 calls costs what matching needs, and each
+ * interaction is parsed when served (the fast reader takes tens of microseconds for a small call).
+ */
+const EAGER_BYTES = 4 * 1024 * 1024;
 
 /** Parsed interactions kept in memory, by total document size: a few big streams, many small ones. */
 const CACHE_BYTES = 64 * 1024 * 1024;
