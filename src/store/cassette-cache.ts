@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CassetteLimits } from '../cassette/bounds.js';
 import type { DocumentPlace } from '../cassette/codec.js';
 import { findTraceProblems } from '../trace/validate.js';
 import type { Provider, Trace } from '../trace/types.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { jsonExact } from '../cassette/emit.js';
+import { tempPathFor, writeNewFile } from '../util/atomic-write.js';
 
 /**
  * What indexing a cassette found, kept between processes: every test worker and every run that opens
@@ -105,15 +106,19 @@ async function prune(dir: string): Promise<void> {
 /**
  * Keep an index for the next opening of the same bytes. Best effort: an index JSON cannot hold exactly
  * (a -0, NaN or infinity in a recorded body) is not kept, and a cache that cannot be written is no error.
+ * Written to a temp file and renamed into place, without fsync: a cache file cut short by a crash is
+ * ignored like any other corrupt one.
  */
 export async function writeCachedIndex(file: string, index: CachedIndex): Promise<void> {
-  let exact = true;
-  const text = JSON.stringify({ format: FORMAT, ...index }, (_, v: unknown) => {
-    if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) exact = false;
-    return v;
-  });
-  if (!exact) return;
-  await writeFileAtomic(file, text)
-    .then(() => prune(dirname(file)))
-    .catch(() => undefined);
+  const value = { format: FORMAT, ...index };
+  if (!jsonExact(value)) return;
+  const tmp = tempPathFor(file);
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await writeNewFile(tmp, JSON.stringify(value));
+    await rename(tmp, file);
+    await prune(dirname(file));
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
 }
