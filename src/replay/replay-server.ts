@@ -239,7 +239,7 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
   // Before the caller hears it is listening: the first call in a fresh process is as exact as the hundredth.
   if (warm && speed !== 0) {
     await warmUp({
-      traces: warmUpTraces(cassette),
+      traces: await warmUpTraces(cassette),
       match: options.match,
       plan: planOf,
       serve: (traces, warmSpeed, match) => serveReplay({ cassette: traces, speed: warmSpeed, match }, createLateness(), false),
