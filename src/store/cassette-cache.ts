@@ -9,6 +9,7 @@ import { findTraceProblems } from '../trace/validate.js';
 import type { Provider, Trace } from '../trace/types.js';
 import { jsonExact } from '../cassette/emit.js';
 import { tempPathFor, writeNewFile } from '../util/atomic-write.js';
+import { realDateNow, realSleep } from '../util/real-timers.js';
 
 /**
  * What indexing a cassette found, kept between processes: every test worker and every run that opens
@@ -120,5 +121,41 @@ export async function writeCachedIndex(file: string, index: CachedIndex): Promis
     await prune(dirname(file));
   } catch {
     await rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+/** How long a reader waits for another process reading the same bytes, and when that process's claim is too old to believe. */
+const PEER_WAIT_MS = 5000;
+const STALE_CLAIM_MS = 30_000;
+
+/**
+ * Claim the reading of these bytes, or wait for the process that already has: test workers opening one
+ * cassette at the same moment then parse it once, and the others read what it keeps. Returns that cache,
+ * or a release for this process's claim, or neither (no claim could be made, or the wait ran out): read it.
+ */
+export async function claimOrWait(file: string, eager: boolean): Promise<{ cached?: CachedIndex; release?: () => Promise<void> }> {
+  const claim = `${file}.reading`;
+  const t0 = realDateNow();
+  for (;;) {
+    try {
+      await mkdir(dirname(file), { recursive: true });
+      await writeNewFile(claim, String(process.pid));
+      return { release: () => rm(claim, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return {};
+    }
+    for (;;) {
+      const cached = await readCachedIndex(file, eager);
+      if (cached) return { cached };
+      const age = await stat(claim).then((s) => realDateNow() - s.mtimeMs, () => undefined);
+      // Released with nothing kept (a cassette with warnings, or its reader failed): claim it now.
+      if (age === undefined) break;
+      if (age > STALE_CLAIM_MS) {
+        await rm(claim, { force: true });
+        break;
+      }
+      if (realDateNow() - t0 > PEER_WAIT_MS) return {};
+      await realSleep(10);
+    }
   }
 }

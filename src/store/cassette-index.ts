@@ -8,7 +8,7 @@ import { readMatchKey } from '../cassette/match-key-read.js';
 import type { Provider, Trace } from '../trace/types.js';
 import { shortText } from '../util/one-line.js';
 import { resolveLimits, type CassetteLimits } from '../cassette/bounds.js';
-import { cacheDir, cacheFile, hashFile, MAX_CACHED_BYTES, readCachedIndex, writeCachedIndex } from './cassette-cache.js';
+import { cacheDir, cacheFile, claimOrWait, hashFile, MAX_CACHED_BYTES, readCachedIndex, writeCachedIndex } from './cassette-cache.js';
 import { readCassette, readInteractionAt } from './cassette-read.js';
 
 /** What is kept of one interaction: what matching needs, its provider, and where its document is. */
@@ -61,7 +61,11 @@ export async function readIndex(path: string, eager: boolean, limits?: Partial<C
   const info = await stat(path).catch(() => undefined);
   // Only a regular file is hashed (a FIFO would block); anything else is reported by readCassette.
   const dir = info?.isFile() && info.size <= MAX_CACHED_BYTES ? cacheDir(process.env) : undefined;
-  const cached = dir ? await hashFile(path).then((h) => readCachedIndex(cacheFile(dir!, h, eager, resolved), eager), () => undefined) : undefined;
+  const file = dir ? await hashFile(path).then((h) => cacheFile(dir!, h, eager, resolved), () => undefined) : undefined;
+  let cached = file ? await readCachedIndex(file, eager) : undefined;
+  let release: (() => Promise<void>) | undefined;
+  // Not kept yet: read it here, unless another process is reading the same bytes now (then wait for what it keeps).
+  if (file && !cached) ({ cached, release } = await claimOrWait(file, eager));
   if (cached) {
     const interactions = cached.entries.map((e): IndexedInteraction => {
       if (e.trace) return { ...interactionKey(e.trace), provider: e.trace.metadata.provider, trace: e.trace, ...(e.place ? { place: e.place } : {}) };
@@ -69,6 +73,14 @@ export async function readIndex(path: string, eager: boolean, limits?: Partial<C
     });
     return { version: cached.version, warnings: [], interactions };
   }
+  try {
+    return await readAndKeep(path, eager, limits, dir, resolved);
+  } finally {
+    await release?.();
+  }
+}
+
+async function readAndKeep(path: string, eager: boolean, limits: Partial<CassetteLimits> | undefined, dir: string | undefined, resolved: CassetteLimits): Promise<IndexRead> {
   const interactions: IndexedInteraction[] = [];
   const hash = createHash('sha256');
   const { version, warnings } = await readCassette(

@@ -84,6 +84,39 @@ describe('cassette parse cache', () => {
     }
   });
 
+  it('a reader that finds another process reading the same bytes waits for what it keeps instead of parsing', async () => {
+    // The other process is simulated: its claim on the bytes, then the index it keeps (told apart by an id).
+    const path = await fresh('peer');
+    const cassette = { version: 2, interactions: [makeNonStreamTrace({ id: 'mine' })] };
+    await writeCassette(path, cassette);
+    await loadCassette(path);
+    const [name] = await cached();
+    const file = join(cache, name!);
+    const kept = (await readFile(file, 'utf8')).replace('"id":"mine"', '"id":"from-peer"');
+    await rm(file);
+    await writeFile(`${file}.reading`, '1');
+    const loading = loadCassette(path);
+    await new Promise((r) => setTimeout(r, 150));
+    await writeFile(file, kept);
+    expect((await loading).interactions.map((t) => t.id)).toEqual(['from-peer']);
+  });
+
+  it('reads the cassette itself once the other reader lets go without keeping anything', async () => {
+    const path = await fresh('gone');
+    await writeCassette(path, { version: 2, interactions: [makeNonStreamTrace({ id: 'a' })] });
+    await loadCassette(path);
+    const [name] = await cached();
+    const file = join(cache, name!);
+    await rm(file);
+    await writeFile(`${file}.reading`, '1');
+    const loading = loadCassette(path);
+    await new Promise((r) => setTimeout(r, 150));
+    await rm(`${file}.reading`);
+    expect((await loading).interactions.map((t) => t.id)).toEqual(['a']);
+    expect(await cached()).toEqual([name]);
+    expect(await readdir(cache)).not.toContain(`${name}.reading`);
+  });
+
   it('writes nothing with TRACEFORGE_CACHE_DIR=off', async () => {
     const path = await fresh('off');
     await writeCassette(path, { version: 2, interactions: [makeNonStreamTrace({ id: 'a' })] });
