@@ -5,9 +5,11 @@
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Cassette } from '../../src/cassette/codec.js';
 import { indexCassette } from '../../src/store/cassette-index.js';
+import type { Trace } from '../../src/trace/types.js';
 import { loadCassette, writeCassette } from '../../src/store/cassette-file.js';
 import { makeNonStreamTrace, makeOpenAIStreamTrace } from '../helpers/make-trace.js';
 
@@ -29,6 +31,17 @@ async function fresh(name: string): Promise<string> {
   return join(dir, `${name}.yaml`);
 }
 const cached = async () => (await readdir(cache).catch(() => [])).filter((n) => n.endsWith('.json'));
+
+/** A cassette of these interactions, loaded once: its path, the cache file that load kept, and that file's text. */
+async function loadedOnce(name: string, interactions: Trace[]): Promise<{ path: string; cassette: Cassette; file: string; text: string }> {
+  const path = await fresh(name);
+  const cassette: Cassette = { version: 2, interactions };
+  await writeCassette(path, cassette);
+  await loadCassette(path);
+  const [kept] = await cached();
+  const file = join(cache, kept!);
+  return { path, cassette, file, text: await readFile(file, 'utf8') };
+}
 
 describe('cassette parse cache', () => {
   it('keeps what was read, and the same bytes read again give the same cassette and index', async () => {
@@ -63,13 +76,7 @@ describe('cassette parse cache', () => {
   });
 
   it('ignores a corrupt, truncated or foreign cache file and reads the cassette', async () => {
-    const path = await fresh('corrupt');
-    const cassette = { version: 2, interactions: [makeOpenAIStreamTrace({ id: 'a' })] };
-    await writeCassette(path, cassette);
-    await loadCassette(path);
-    const [name] = await cached();
-    const file = join(cache, name!);
-    const good = await readFile(file, 'utf8');
+    const { path, cassette, file, text: good } = await loadedOnce('corrupt', [makeOpenAIStreamTrace({ id: 'a' })]);
     const broken = [
       good.slice(0, good.length / 2),
       'not json',
@@ -86,13 +93,8 @@ describe('cassette parse cache', () => {
 
   it('a reader that finds another process reading the same bytes waits for what it keeps instead of parsing', async () => {
     // The other process is simulated: its claim on the bytes, then the index it keeps (told apart by an id).
-    const path = await fresh('peer');
-    const cassette = { version: 2, interactions: [makeNonStreamTrace({ id: 'mine' })] };
-    await writeCassette(path, cassette);
-    await loadCassette(path);
-    const [name] = await cached();
-    const file = join(cache, name!);
-    const kept = (await readFile(file, 'utf8')).replace('"id":"mine"', '"id":"from-peer"');
+    const { path, file, text } = await loadedOnce('peer', [makeNonStreamTrace({ id: 'mine' })]);
+    const kept = text.replace('"id":"mine"', '"id":"from-peer"');
     await rm(file);
     await writeFile(`${file}.reading`, '1');
     const loading = loadCassette(path);
@@ -102,11 +104,8 @@ describe('cassette parse cache', () => {
   });
 
   it('reads the cassette itself once the other reader lets go without keeping anything', async () => {
-    const path = await fresh('gone');
-    await writeCassette(path, { version: 2, interactions: [makeNonStreamTrace({ id: 'a' })] });
-    await loadCassette(path);
-    const [name] = await cached();
-    const file = join(cache, name!);
+    const { path, file } = await loadedOnce('gone', [makeNonStreamTrace({ id: 'a' })]);
+    const name = basename(file);
     await rm(file);
     await writeFile(`${file}.reading`, '1');
     const loading = loadCassette(path);
