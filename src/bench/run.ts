@@ -2,6 +2,7 @@ import { cpus, loadavg } from 'node:os';
 import { benchAdded } from './added.js';
 import { benchAimock } from './aimock-compare.js';
 import { benchBigStream } from './big-stream.js';
+import { benchCassetteOpen } from './cassette-open.js';
 import { benchCold } from './cold.js';
 import { benchGenSweep } from './gen-sweep.js';
 import { benchListTraces } from './list-traces.js';
@@ -30,6 +31,7 @@ const sections: Array<[string, (o: BenchOptions) => Promise<string>]> = [
   ['record-lag', benchRecordLag],
   ['startup', benchStartup],
   ['ws', benchWsSession],
+  ['cassette-open', benchCassetteOpen],
 ];
 const args = process.argv.slice(2);
 const o = benchOptions(args, process.env);

@@ -49,10 +49,13 @@ export async function vmHwm(pid: number | undefined): Promise<number> {
   }
 }
 
-/** Run this module in a child with `args`, stop it after `limitMs`; its last stdout line is the JSON value. */
-export function runCassetteChild<T>(args: string[], limitMs: number): Promise<ChildResult<T>> {
+/**
+ * Run a bench module (this one unless `command` names another program and its arguments) in a child with
+ * `args`, stop it after `limitMs`; its last stdout line is the JSON value.
+ */
+export function runCassetteChild<T>(args: string[], limitMs: number, command: [string, ...string[]] = [process.execPath, fileURLToPath(import.meta.url)]): Promise<ChildResult<T>> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command[0], [...command.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let peak = 0;

@@ -4,6 +4,8 @@
  * or by bare name at any depth (`user`).
  */
 export function canonicalize(value: unknown, ignore: readonly string[] = [], path = ''): unknown {
+  // Nothing ignored (the usual case): no paths to build, which made indexing a 1,000-call cassette spend a quarter of its time here.
+  if (ignore.length === 0) return sortKeys(value);
   if (Array.isArray(value)) return value.map((v, i) => canonicalize(v, ignore, `${path}[${i}]`));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -17,8 +19,14 @@ export function canonicalize(value: unknown, ignore: readonly string[] = [], pat
   return value;
 }
 
-export function canonicalJson(value: unknown, ignore: readonly string[] = []): string {
-  return JSON.stringify(canonicalize(value, ignore)) ?? 'null';
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as Record<string, unknown>).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
 }
 
 /** Paths where two JSON values differ, depth-first, at most `limit`. */

@@ -1,4 +1,3 @@
-import { isMap, isSeq } from 'yaml';
 import { TraceForgeError } from '../errors.js';
 import { findTraceProblems } from '../trace/validate.js';
 import type { Trace } from '../trace/types.js';
@@ -7,7 +6,8 @@ import { stringifyTraceBody } from './emit.js';
 import { createDocumentSplitter, DocumentTooBig, type RawDocument } from './documents.js';
 import { createBoundsScanner } from './bounds-scan.js';
 import { DEFAULT_LIMITS, type CassetteLimits } from './bounds.js';
-import { parseYaml, toPath } from './yaml-rules.js';
+import { readEmitted } from './fast-read.js';
+import { parseYaml, toPath, yamlLib } from './yaml-rules.js';
 
 /** The version written. Version 1 (one document with an `interactions:` list) is still read. */
 export const CASSETTE_VERSION = 2;
@@ -81,7 +81,7 @@ const skipped = (e: TraceForgeError, index: number): string => `${e.message} (in
 function parseV1(text: string, file: string, firstLine: number, warnings: string[]): Trace[] {
   const y = parseYaml(text, file, firstLine);
   const obj = y.value as Record<string, unknown>;
-  if (!Array.isArray(obj.interactions) || !isSeq(y.doc.get('interactions', true))) {
+  if (!Array.isArray(obj.interactions) || !yamlLib().isSeq(y.doc.get('interactions', true))) {
     if (obj.interactions === null || obj.interactions === undefined) return [];
     y.fail(['interactions'], '`interactions` must be a list');
   }
@@ -100,11 +100,13 @@ function parseV1(text: string, file: string, firstLine: number, warnings: string
 
 /** The first document: which version, and for version 1 every interaction. */
 export function parseHeader(text: string, file: string, firstLine = 1, warnings: string[] = []): { version: 2 } | { version: 1; interactions: Trace[] } {
+  const fast = readEmitted(text);
+  if (fast?.version === 2 && Object.keys(fast).length === 1) return { version: 2 };
   const y = parseYaml(text, file, firstLine);
   if (y.value === null || y.value === undefined) {
     y.fail([], `the cassette is empty: expected \`version: ${CASSETTE_VERSION}\` (record one with \`traceforge record --cassette\`)`);
   }
-  if (!isMap(y.doc.contents)) y.fail([], `a cassette starts with a mapping holding \`version: ${CASSETTE_VERSION}\``);
+  if (!yamlLib().isMap(y.doc.contents)) y.fail([], `a cassette starts with a mapping holding \`version: ${CASSETTE_VERSION}\``);
   const obj = y.value as Record<string, unknown>;
   if (obj.version === 1) return { version: 1, interactions: parseV1(text, file, firstLine, warnings) };
   if (obj.version !== 2) y.fail(['version'], `version is ${shortText(JSON.stringify(obj.version) ?? String(obj.version), 40)}; this TraceForge reads cassette versions 1 and 2 (re-record it)`);
@@ -117,6 +119,10 @@ export function parseHeader(text: string, file: string, firstLine = 1, warnings:
 
 /** One interaction document of a version 2 cassette; `index` is its position, for messages. */
 export function parseInteraction(text: string, file: string, firstLine: number, index: number): Trace {
+  // The emitter's own layout is read directly; anything else, or a trace with a problem (reported with
+  // its line), goes through `yaml`.
+  const fast = readEmitted(text);
+  if (fast !== undefined && findTraceProblems(fast, `interactions[${index}]`).length === 0) return fast as unknown as Trace;
   const y = parseYaml(text, file, firstLine);
   if (y.value === null || y.value === undefined) fail(file, firstLine, `interactions[${index}] is an empty document: remove the \`---\` line or record the interaction again`);
   // yaml's values hold on to the text they were parsed from (a 1 MB document kept 21 MB alive, and a

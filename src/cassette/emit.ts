@@ -59,8 +59,9 @@ const fieldsOf = (o: Record<string, unknown>): Array<[string, unknown]> => Objec
 /**
  * Whether JSON.stringify writes `value` exactly as {@link flow} would: plain data with no -0, NaN or
  * infinity (JSON has no notation for them) and no undefined in a list. A parsed event's `data` always is.
+ * The parse cache (store/cassette-cache.ts) keeps only what JSON holds exactly, by the same test.
  */
-function jsonExact(value: unknown): boolean {
+export function jsonExact(value: unknown): boolean {
   if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
   if (typeof value !== 'object' || value === null) return typeof value === 'string' || typeof value === 'boolean' || value === null;
   if (Array.isArray(value)) {

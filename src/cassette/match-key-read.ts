@@ -1,11 +1,14 @@
 import { interactionKey, type InteractionKey } from './match.js';
 import { parseInteraction } from './codec.js';
+import { readEmitted } from './fast-read.js';
 import { parseYaml } from './yaml-rules.js';
 import type { Provider } from '../trace/types.js';
 
 /** The top-level fields matching needs; `chunks`, `response` and `http.body` can be megabytes and are left out. */
 const WANTED = new Set(['schema_version', 'id', 'request', 'metadata', 'http']);
 const SKIPPED_IN_HTTP = new Set(['body', 'response_headers']);
+/** The big ones, as the fast reader's skip list. */
+const SKIPPED = new Set(['chunks', 'response', ...[...SKIPPED_IN_HTTP].map((k) => `http.${k}`)]);
 
 /**
  * Keep the lines of the wanted top-level fields (a top-level key is a line starting at column 0; what
@@ -52,10 +55,11 @@ function wantedLines(text: string): string | undefined {
  * which reports problems with file:line. The whole document is parsed and validated when it is served.
  */
 export function readMatchKey(text: string, file: string, line: number, index: number): { key: InteractionKey; provider: Provider } {
-  const partial = wantedLines(text);
-  if (partial !== undefined) {
+  const fast = readEmitted(text, { skip: SKIPPED });
+  const partial = fast === undefined ? wantedLines(text) : undefined;
+  if (fast !== undefined || partial !== undefined) {
     try {
-      const v = parseYaml(partial, file, line).value as Record<string, any> | null;
+      const v = (fast ?? parseYaml(partial!, file, line).value) as Record<string, any> | null;
       const http = v?.http;
       if (typeof v?.id === 'string' && typeof http?.method === 'string' && typeof http?.url === 'string' && typeof v?.metadata?.provider === 'string') {
         const key = interactionKey({ ...v, http } as never);

@@ -1,7 +1,7 @@
 import { CREDENTIAL_QUERY_PARAMS, REDACTED, redactString, redactUrl, redactValue, type RedactOptions, type Redaction } from '../trace/redact.js';
 import { requestRedaction } from '../trace/redact-collect.js';
 import type { Trace } from '../trace/types.js';
-import { canonicalJson, canonicalize, diffPaths, getPath } from './canonical.js';
+import { canonicalize, diffPaths, getPath } from './canonical.js';
 import type { McpMarker } from '../mcp/marker.js';
 import { describeMessage, matchView } from '../mcp/message.js';
 
@@ -157,12 +157,15 @@ export function createKeyMatcher(interactions: readonly InteractionKey[], option
     // The client's JSON-RPC ids and progress tokens differ between runs of one MCP agent: not compared.
     body: canonicalize(matchView(body), ignoreBody),
   });
-  const keyOf = (s: Shape) => `${s.method} ${s.path}?${s.query} ${canonicalJson(s.body)}`;
+  // A shape's body is canonical already.
+  const keyOf = (s: Shape) => `${s.method} ${s.path}?${s.query} ${JSON.stringify(s.body) ?? 'null'}`;
   const shapes = interactions.map((k) => shapeOf(k.method, k.url, k.body));
   const queues = new Map<string, number[]>();
   shapes.forEach((s, i) => {
     const k = keyOf(s);
-    queues.set(k, [...(queues.get(k) ?? []), i]);
+    const queue = queues.get(k);
+    if (queue) queue.push(i);
+    else queues.set(k, [i]);
   });
   const served = new Map<string, number>();
   const used = new Set<number>();

@@ -1,4 +1,5 @@
-import { LineCounter, parseDocument, isAlias, isNode, isScalar, visit, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node } from 'yaml';
 import { TraceForgeError } from '../errors.js';
 import { shortText } from '../util/one-line.js';
 import { LIMIT_ENV } from './bounds.js';
@@ -9,11 +10,22 @@ const TOO_DEEP = `nested too deeply for the YAML parser's stack (${LIMIT_ENV.max
 const MAX_ALIASES = 0;
 
 /**
+ * The `yaml` library, loaded the first time a document needs it: what TraceForge wrote is read by
+ * fast-read.ts, and loading `yaml` cost a replay thread 30-50 ms of its start.
+ */
+let lib: typeof import('yaml') | undefined;
+export function yamlLib(): typeof import('yaml') {
+  lib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return lib;
+}
+
+/**
  * A cassette is plain data written by TraceForge. YAML features it never writes are refused with the
  * line they are on, rather than half-supported: aliases and anchors (alias bombs), tags (`!!js/function`,
  * `!!binary`), merge keys (`<<`), non-scalar keys and YAML 1.1 documents (where `yes`, `0o12` and dates change type).
  */
 function findUnsupported(doc: Document): { offset: number | undefined; problem: string } | undefined {
+  const { visit, isNode, isScalar, isAlias } = yamlLib();
   const version = doc.directives?.yaml;
   if (version?.explicit && version.version !== '1.2') {
     return { offset: 0, problem: `%YAML ${version.version} documents are not supported: remove the %YAML line (cassettes are YAML 1.2)` };
@@ -77,6 +89,7 @@ export function parseYaml(text: string, file: string, firstLine = 1): ParsedYaml
       : `YAML directive %${shortText(directive[1]!, 20)} is not supported in cassettes: remove the line`;
     throw new TraceForgeError('E_CASSETTE_INVALID', `${source}:${line}: ${problem}`);
   }
+  const { LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number | undefined) => firstLine - 1 + (offset === undefined ? 1 : lineCounter.linePos(offset).line);

@@ -14,7 +14,7 @@ import { createLateness, type Lateness, type LatenessSummary } from './lateness.
 import { pieceWriter } from './piece-writer.js';
 import { waitUntil } from './scheduler.js';
 import { indexCassette } from '../store/cassette-index.js';
-import { interactionSource, tracesInMemory } from './interaction-source.js';
+import { interactionSource, warmUpTraces } from './interaction-source.js';
 import { attachWsReplay, type WsReplayOptions } from './ws-replay.js';
 import { warmUp } from './warm-up.js';
 import { checkTimerMs } from '../util/real-timers.js';
@@ -278,7 +278,7 @@ export async function serveReplay(options: ReplayServerOptions, lateness: Latene
   // Before the caller hears it is listening: the first call in a fresh process is as exact as the hundredth.
   if (warm && speed !== 0) {
     await warmUp({
-      traces: tracesInMemory(cassette),
+      traces: await warmUpTraces(cassette),
       match: options.match,
       plan: planOf,
       serve: (traces, warmSpeed, match) => serveReplay({ cassette: traces, speed: warmSpeed, match }, createLateness(), false),

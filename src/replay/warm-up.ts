@@ -10,7 +10,7 @@ const WARM_REPLAY_MS = 10;
 const WARM_LIMIT_MS = 2000;
 
 export interface WarmUpParts {
-  /** The cassette's interactions already in memory (see tracesInMemory): the objects the server will serve. */
+  /** The cassette's interactions already in memory, or one read for the purpose (see warmUpTraces in interaction-source.ts). */
   traces: ReadonlyArray<Trace | undefined>;
   match?: MatchOptions;
   /** Plan (and keep the plan of) an interaction, as the request path does. */

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { TraceForgeError } from '../errors.js';
-import { parseEach, stringifyCassette, type Cassette } from '../cassette/codec.js';
+import { stringifyCassette, type Cassette } from '../cassette/codec.js';
 import type { CassetteLimits } from '../cassette/bounds.js';
 import { spilledOf } from '../trace/spilled.js';
 import type { Trace } from '../trace/types.js';
@@ -10,7 +10,7 @@ import { probeWritable } from '../util/writable-dir.js';
 import { shortText } from '../util/one-line.js';
 import { appendLocked } from './cassette-append.js';
 import { cassetteFsError, cassetteIo, checkCassettePath } from './cassette-fs.js';
-import { readCassette } from './cassette-read.js';
+import { readIndex } from './cassette-index.js';
 import { LOCK_SUFFIX, withFileLock } from './file-lock.js';
 import { readRunMarker, writeRunMarker } from './run-marker.js';
 
@@ -24,16 +24,16 @@ export { MAX_INTERACTION_BYTES, MAX_V1_CASSETTE_BYTES } from '../cassette/codec.
  * An interaction with a problem of its own is left out and reported in `warnings` too. A document over a
  * limit in `options.limits` (or `TRACEFORGE_MAX_*`, see docs/limits.md) refuses the whole cassette with
  * `E_CASSETTE_LIMIT` while it is read, before it is parsed.
- * To serve a big cassette without holding it, use indexCassette (store/cassette-index.ts).
+ * To serve a big cassette without holding it, use indexCassette (store/cassette-index.ts). The same bytes
+ * loaded again are read from the parse cache (see docs/limits.md: TRACEFORGE_CACHE_DIR).
  *
  * @example
  * const { interactions, warnings } = await loadCassette('fixtures/chat.yaml');
  * const long = await loadCassette('fixtures/long.yaml', { limits: { maxChunks: 1_000_000 } });
  */
 export async function loadCassette(path: string, options: { limits?: Partial<CassetteLimits> } = {}): Promise<Cassette> {
-  const interactions: Trace[] = [];
-  const { version, warnings } = await readCassette(path, parseEach(path, (t) => interactions.push(t)), options.limits);
-  return { version, interactions, ...(warnings.length > 0 ? { warnings } : {}) };
+  const { version, warnings, interactions } = await readIndex(path, true, options.limits);
+  return { version, interactions: interactions.map((i) => i.trace!), ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
 /** True when a file is at `path`, false when nothing is; a directory or unreadable path is an error. */

@@ -15,7 +15,13 @@ const HEAD_BYTES = 64 * 1024;
  * Stream a cassette file through the parser, one document at a time: the file is never held whole
  * (except a version 1 cassette, which is one document). Errors carry `file:line`.
  */
-export async function readCassette(path: string, handlers: CassetteHandlers, limits?: Partial<CassetteLimits>): Promise<{ version: 1 | 2; count: number; warnings: string[] }> {
+export async function readCassette(
+  path: string,
+  handlers: CassetteHandlers,
+  limits?: Partial<CassetteLimits>,
+  /** Told every byte read, in order (the parse cache hashes what was parsed). */
+  onBytes?: (chunk: Uint8Array) => void,
+): Promise<{ version: 1 | 2; count: number; warnings: string[] }> {
   // Read before the file is opened: a bad TRACEFORGE_MAX_* value is a usage error, whatever the file.
   const bounds = resolveLimits(process.env, limits);
   const fh = await openCassetteFile(path, 'r');
@@ -33,6 +39,7 @@ export async function readCassette(path: string, handlers: CassetteHandlers, lim
         const { bytesRead } = await fh.read(buf, 0, want, position);
         if (bytesRead === 0) break;
         position += bytesRead;
+        onBytes?.(buf.subarray(0, bytesRead));
         parser.push(buf.subarray(0, bytesRead));
         if (position === bytesRead && !parser.sawMarker && size > MAX_V1_CASSETTE_BYTES) {
           // No `---` at the start: one YAML document (version 1), read whole, so refused by its size alone.

@@ -1,10 +1,13 @@
 /** The pure parts of MCP replay: what matching ignores, and how a recorded answer gets the client's ids. */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { canonicalJson } from '../../src/cassette/canonical.js';
+import { canonicalize } from '../../src/cassette/canonical.js';
 import { matchView } from '../../src/mcp/message.js';
 import { idMap, rewriteSseEvent } from '../../src/mcp/rewrite.js';
 import { mcpMarker } from '../../src/mcp/marker.js';
+
+/** Equal JSON up to key order, as the matcher compares bodies. */
+const canonicalJson = (v: unknown): string => JSON.stringify(canonicalize(v)) ?? 'null';
 
 const id = fc.oneof(fc.integer({ min: 0, max: 1e6 }), fc.string({ minLength: 1, maxLength: 8 }));
 const json = fc.jsonValue({ maxDepth: 2 });
