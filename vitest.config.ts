@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,6 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The cassette parse cache (docs/limits.md) of everything the tests open goes to a temporary directory,
+    // not the user's ~/.cache; the spawned CLIs and runners inherit it.
+    env: { TRACEFORGE_CACHE_DIR: process.env.TRACEFORGE_CACHE_DIR ?? join(tmpdir(), 'traceforge-test-cache') },
     // vitest's default on a 2-core machine is one worker; most files wait on servers and spawned CLIs, so
     // three keep both cores busy: the suite took 5.9 min instead of 8-9 (1,199 tests, idle 2-core machine).
     maxWorkers: 3,
