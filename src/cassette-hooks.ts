@@ -94,8 +94,8 @@ export function cassetteArgs(pathOrOptions: string | CassetteSessionOptions | un
 export interface RunnerHooks {
   beforeAll(fn: () => Promise<void>, timeout: number): unknown;
   afterAll(fn: () => Promise<void>, timeout: number): unknown;
-  afterEach(fn: () => void): unknown;
-  beforeEach(fn: () => void): unknown;
+  afterEach(fn: () => void, timeout: number): unknown;
+  beforeEach(fn: () => void, timeout: number): unknown;
 }
 
 /**
@@ -115,8 +115,10 @@ export function registerHooks(hooks: CassetteHooks, runner: RunnerHooks, env: No
   const timeout = hookTimeout(env);
   runner.beforeAll(() => hooks.open(), timeout);
   runner.afterAll(() => hooks.close(), timeout);
-  runner.beforeEach(() => hooks.begin());
-  runner.afterEach(() => hooks.check());
+  // These two are quick, but vitest fails even a synchronous hook that took longer than the runner's
+  // timeout, and a busy machine can stall any function past a short one.
+  runner.beforeEach(() => hooks.begin(), timeout);
+  runner.afterEach(() => hooks.check(), timeout);
   return hooks.handle;
 }
 

@@ -26,5 +26,5 @@ export function useCassette(options: CassetteSessionOptions): CassetteHandle;
 export function useCassette(pathOrOptions?: string | CassetteSessionOptions, maybeOptions: CassetteSessionOptions = {}): CassetteHandle {
   const { explicit, options } = cassetteArgs(pathOrOptions, maybeOptions);
   // `node --test` runs each file in a process of its own, with the file as its script.
-  return registerHooks(cassetteHooks(explicit, options, () => process.argv[1]), { beforeAll: (fn, timeout) => before(fn, { timeout }), afterAll: (fn, timeout) => after(fn, { timeout }), afterEach, beforeEach });
+  return registerHooks(cassetteHooks(explicit, options, () => process.argv[1]), { beforeAll: (fn, timeout) => before(fn, { timeout }), afterAll: (fn, timeout) => after(fn, { timeout }), afterEach: (fn, timeout) => afterEach(fn, { timeout }), beforeEach: (fn, timeout) => beforeEach(fn, { timeout }) });
 }
