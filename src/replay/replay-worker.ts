@@ -13,23 +13,19 @@ const port = parentPort!;
 const { config, misses, lateness } = workerData as { config: ReplayThreadConfig; misses: MessagePort; lateness: SharedArrayBuffer };
 const post = (event: ReplayThreadEvent): void => port.postMessage(event);
 
-type Fallback = ReturnType<typeof forwardTo>;
-let forwardReady!: (f: Fallback) => void;
-const later = new Promise<Fallback>((resolve) => (forwardReady = resolve));
-const fallback: Fallback | undefined = config.forwardTo
-  ? forwardTo(config.forwardTo)
-  : config.forwardLater
-    ? (req, res, body) => void later.then((f) => f(req, res, body))
-    : undefined;
+/**
+ * A handler that forwards to a server: at once when its URL is known at start, else (`later`: the recorder
+ * is still starting) once a command brings the URL, the calls that came before it waiting for it.
+ */
+function forwarder<A extends unknown[]>(url: string | undefined, later: boolean, make: (url: string) => (...a: A) => void) {
+  let ready!: (f: (...a: A) => void) => void;
+  const known = new Promise<(...a: A) => void>((resolve) => (ready = resolve));
+  const handle = url ? make(url) : later ? (...a: A) => void known.then((f) => f(...a)) : undefined;
+  return { handle, arrived: (u: string) => ready(make(u)) };
+}
 
-type UpgradeFallback = ReturnType<typeof forwardUpgradeTo>;
-let upgradeReady!: (f: UpgradeFallback) => void;
-const upgradeLater = new Promise<UpgradeFallback>((resolve) => (upgradeReady = resolve));
-const upgradeFallback: UpgradeFallback | undefined = config.upgradeForwardTo
-  ? forwardUpgradeTo(config.upgradeForwardTo)
-  : config.forwardLater
-    ? (req, socket, head) => void upgradeLater.then((f) => f(req, socket, head))
-    : undefined;
+const requests = forwarder(config.forwardTo, config.forwardLater === true, forwardTo);
+const upgrades = forwarder(config.upgradeForwardTo, config.forwardLater === true, forwardUpgradeTo);
 
 try {
   const server = await serveReplay(
@@ -40,8 +36,8 @@ try {
       faults: config.faults,
       port: config.port,
       host: config.host,
-      fallback,
-      upgradeFallback,
+      fallback: requests.handle,
+      upgradeFallback: upgrades.handle,
       websocket: config.volatileFields ? { volatileFields: config.volatileFields } : undefined,
       // Posted before the 404 is written: by the time the client has it, the test's thread can read the miss.
       onMiss: (miss: MissExplanation) => misses.postMessage(miss),
@@ -49,8 +45,8 @@ try {
     createLateness(lateness),
   );
   port.on('message', (cmd: ReplayThreadCommand) => {
-    if (cmd.t === 'forward') forwardReady(forwardTo(cmd.url));
-    if (cmd.t === 'forward-upgrade') upgradeReady(forwardUpgradeTo(cmd.url));
+    if (cmd.t === 'forward') requests.arrived(cmd.url);
+    if (cmd.t === 'forward-upgrade') upgrades.arrived(cmd.url);
     if (cmd.t !== 'close') return;
     void server.close().then(() => {
       misses.close();
