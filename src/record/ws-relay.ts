@@ -39,7 +39,8 @@ function refuse(socket: Duplex, status: number, message: string): void {
 }
 
 export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
-  const live = new Set<() => void>();
+  /** Sessions not yet reported: how to cut each, and whether a close handshake is under way in it. */
+  const live = new Map<() => void, () => boolean>();
   const handle = (req: IncomingMessage, socket: Duplex, head: Buffer, upstream?: URL): void => {
     void (async () => {
       const base = upstream ?? (await options.route(req));
@@ -64,11 +65,12 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
         live.delete(stop);
         options.onSession(session);
       };
+      let accepted: WebSocket | undefined;
       const stop = () => {
         up.terminate();
         socket.destroy();
       };
-      live.add(stop);
+      live.set(stop, () => up.readyState === up.CLOSING || accepted?.readyState === WebSocket.CLOSING);
       up.once('upgrade', (res: IncomingMessage) => {
         opened = performance.now();
         session.status = res.statusCode ?? 101;
@@ -107,6 +109,7 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
           for (const [k, v] of copied) out.push(`${k}: ${v}`);
         });
         wss.handleUpgrade(req, socket, head, (app) => {
+          accepted = app;
           let closed: WsSide | 'none' | undefined;
           const stamp = (from: WsSide, data: RawData, binary: boolean) => {
             const bytes = asBuffer(data);
@@ -159,11 +162,14 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
     port: (server.address() as AddressInfo).port,
     handle,
     close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of [...live]) s();
+      (async () => {
+        // A session whose close handshake is under way (the app has said goodbye) ends as it was closed, not cut.
+        for (let i = 0; i < 100 && [...live.values()].some((closing) => closing()); i++) await new Promise((r) => setTimeout(r, 10));
+      })().then(() => new Promise<void>((resolve) => {
+        for (const s of [...live.keys()]) s();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
-      }).then(async () => {
+      })).then(async () => {
         // Each cut session reports once both of its sockets have closed, a turn or two later.
         for (let i = 0; i < 200 && live.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
       }),
