@@ -161,17 +161,16 @@ export async function startWsRelay(options: WsRelayOptions): Promise<WsRelay> {
   return {
     port: (server.address() as AddressInfo).port,
     handle,
-    close: () =>
-      (async () => {
-        // A session whose close handshake is under way (the app has said goodbye) ends as it was closed, not cut.
-        for (let i = 0; i < 100 && [...live.values()].some((closing) => closing()); i++) await new Promise((r) => setTimeout(r, 10));
-      })().then(() => new Promise<void>((resolve) => {
-        for (const s of [...live.keys()]) s();
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      })).then(async () => {
-        // Each cut session reports once both of its sockets have closed, a turn or two later.
-        for (let i = 0; i < 200 && live.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
-      }),
+    async close() {
+      const tick = () => new Promise((r) => setTimeout(r, 10));
+      // A session whose close handshake is under way (the app has said goodbye) ends as it was closed, not cut.
+      for (let i = 0; i < 100 && [...live.values()].some((closing) => closing()); i++) await tick();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const stop of [...live.keys()]) stop();
+      for (const s of sockets) s.destroy();
+      await closed;
+      // Each cut session reports once both of its sockets have closed, a turn or two later.
+      for (let i = 0; i < 200 && live.size > 0; i++) await tick();
+    },
   };
 }

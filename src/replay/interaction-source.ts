@@ -52,7 +52,7 @@ export async function interactionSource(cassette: CassetteInput): Promise<Intera
  * file when served), as the same objects the replay will serve: what the replay server plans before it
  * says it is listening. A path is not indexed here; pass its index.
  */
-export function tracesInMemory(cassette: CassetteInput): Array<Trace | undefined> {
+function tracesInMemory(cassette: CassetteInput): Array<Trace | undefined> {
   if (typeof cassette === 'string') return [];
   if (Array.isArray(cassette)) return cassette;
   if (isIndex(cassette)) return cassette.interactions.map((i) => i.trace);
